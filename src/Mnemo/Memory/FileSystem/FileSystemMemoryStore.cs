@@ -1,0 +1,980 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using static Mnemo.Memory.FileSystem.LinuxInterop;
+
+namespace Mnemo.Memory.FileSystem;
+
+/// <summary>Represents a memory store in a folder of the local file system.</summary>
+/// <remarks>
+/// <para><b>Safety.</b> Every path is resolved one name at a time from directory handles the store holds open, never as a
+/// whole path string, so a symbolic link cannot lead out of the root even when it is planted between a check and a use.
+/// Links that stay inside the root are followed; a path that leaves it fails with <see cref="MemoryPathEscapeException"/>.</para>
+/// <para><b>Atomicity and durability.</b> A write goes to a hidden temp file beside its target (mode 0600), is flushed to
+/// the disk, and is renamed into place; the folder is flushed too. A reader sees the old file or the new one, never part
+/// of one; a crash leaves no visible temp file, and the hidden ones it may leave are removed when a store next opens the root.
+/// Folders the store makes get mode 0700.</para>
+/// <para><b>Concurrency.</b> Writes take an exclusive lock on the root folder (<c>flock</c>), held by threads of this
+/// process and by other processes alike; reads take no lock. <see cref="ReplaceFileAsync"/> compares the file's identity
+/// and its bytes with what was read, so no intervening write goes unnoticed. The store is thread-safe.</para>
+/// <para>Linux only (x64 and arm64): the safety above rests on <c>openat</c>, <c>statx</c> and <c>renameat2</c>.</para>
+/// </remarks>
+public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
+{
+    private const string TempPrefix = ".tmp-mnemo-";
+    private const int MaxLinks = 40;
+    private const int MaxRaceRetries = 100;
+    private const uint FileMode = 0x180; // 0600
+    private const uint DirectoryMode = 0x1C0; // 0700
+
+    private readonly bool _durable;
+    private readonly int _rootFd;
+    private readonly string _rootRealPath;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private int _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="FileSystemMemoryStore"/> class over a folder, creating it if missing.</summary>
+    /// <param name="rootDirectory">The folder that <c>/memories</c> maps to.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <exception cref="PlatformNotSupportedException">The operating system is not Linux on x64 or arm64.</exception>
+    /// <exception cref="MemoryStoreException">The folder cannot be created or opened.</exception>
+    public FileSystemMemoryStore(string rootDirectory, FileSystemMemoryStoreOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootDirectory);
+        if (!OperatingSystem.IsLinux() || !IsSupported)
+        {
+            throw new PlatformNotSupportedException("The file-system memory store runs on Linux (x64 or arm64) only.");
+        }
+
+        _durable = (options ?? new FileSystemMemoryStoreOptions()).Durable;
+        RootDirectory = Path.GetFullPath(rootDirectory);
+        try
+        {
+            Directory.CreateDirectory(RootDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new MemoryStoreException("The memory folder cannot be created.", innerException: exception);
+        }
+
+        _rootFd = OpenAt(AtFdCwd, RootDirectory, ORdOnly | ODirectory | OCloExec, 0);
+        if (_rootFd < 0)
+        {
+            throw Failure("open the memory folder", LastError);
+        }
+
+        _rootRealPath = new FileInfo($"/proc/self/fd/{_rootFd}").LinkTarget ?? RootDirectory;
+        RemoveStaleTempFiles();
+    }
+
+    /// <summary>Gets the full path of the folder that <c>/memories</c> maps to.</summary>
+    public string RootDirectory { get; }
+
+    /// <inheritdoc/>
+    public ValueTask<MemoryItem?> ReadAsync(MemoryPath path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return ValueTask.FromResult(Retry(() =>
+        {
+            using var resolved = Resolve(path, createParents: false);
+            if (resolved.Status == ResolveStatus.Raced)
+            {
+                return Attempt<MemoryItem?>.Raced;
+            }
+
+            if (resolved.Status == ResolveStatus.Root || (resolved.Status == ResolveStatus.Found && resolved.Stat.IsDirectory))
+            {
+                return new Attempt<MemoryItem?>(MemoryItem.Directory);
+            }
+
+            if (resolved.Status != ResolveStatus.Found || !resolved.Stat.IsRegular)
+            {
+                return new Attempt<MemoryItem?>(null);
+            }
+
+            return ReadFile(resolved) is { } file ? new Attempt<MemoryItem?>(file) : Attempt<MemoryItem?>.Raced;
+        }));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<MemoryEntry>?> ListAsync(MemoryPath directory, int depth, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return ValueTask.FromResult(Retry(() =>
+        {
+            using var resolved = Resolve(directory, createParents: false);
+            if (resolved.Status == ResolveStatus.Raced)
+            {
+                return Attempt<IReadOnlyList<MemoryEntry>?>.Raced;
+            }
+
+            if (resolved.Status != ResolveStatus.Root && !(resolved.Status == ResolveStatus.Found && resolved.Stat.IsDirectory))
+            {
+                return new Attempt<IReadOnlyList<MemoryEntry>?>(null);
+            }
+
+            var fd = resolved.Status == ResolveStatus.Root
+                ? OpenAt(_rootFd, ".", ORdOnly | ODirectory | OCloExec, 0)
+                : OpenAt(resolved.ParentFd, resolved.Name!, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+            if (fd < 0)
+            {
+                return IsRace(LastError) ? Attempt<IReadOnlyList<MemoryEntry>?>.Raced : throw Failure("open a folder", LastError);
+            }
+
+            try
+            {
+                return new Attempt<IReadOnlyList<MemoryEntry>?>(ListDirectory(fd, directory, depth));
+            }
+            finally
+            {
+                _ = Close(fd);
+            }
+        }));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> CreateFileAsync(MemoryPath path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.IsRoot)
+        {
+            return false;
+        }
+
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        return Retry(() =>
+        {
+            using var resolved = Resolve(path, createParents: true);
+            switch (resolved.Status)
+            {
+                case ResolveStatus.Raced:
+                    return Attempt<bool>.Raced;
+                case ResolveStatus.Root or ResolveStatus.Found:
+                    return new Attempt<bool>(false);
+                case ResolveStatus.ParentMissing:
+                    throw new MemoryParentNotDirectoryException(path);
+            }
+
+            var temp = WriteTemp(resolved.ParentFd, content.Span);
+            if (RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, RenameNoReplace) != 0)
+            {
+                var error = LastError;
+                _ = UnlinkAt(resolved.ParentFd, temp, 0);
+                return error == EExist ? new Attempt<bool>(false) : throw Failure("create a file", error);
+            }
+
+            resolved.SyncDirectories(_durable);
+            return new Attempt<bool>(true);
+        });
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> ReplaceFileAsync(
+        MemoryPath path, ReadOnlyMemory<byte> content, MemoryItem expected, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(expected);
+        if (expected.Kind != MemoryEntryKind.File)
+        {
+            return false;
+        }
+
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        return Retry(() =>
+        {
+            using var resolved = Resolve(path, createParents: false);
+            if (resolved.Status == ResolveStatus.Raced)
+            {
+                return Attempt<bool>.Raced;
+            }
+
+            if (resolved.Status != ResolveStatus.Found || !resolved.Stat.IsRegular)
+            {
+                return new Attempt<bool>(false);
+            }
+
+            // The identity alone could repeat (a freed inode number reused within one timestamp tick), so the bytes are compared too.
+            var current = ReadFile(resolved);
+            if (current is null)
+            {
+                return Attempt<bool>.Raced;
+            }
+
+            if (current.Version != expected.Version || !current.Content.Span.SequenceEqual(expected.Content.Span))
+            {
+                return new Attempt<bool>(false);
+            }
+
+            var temp = WriteTemp(resolved.ParentFd, content.Span);
+            if (RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, 0) != 0)
+            {
+                var error = LastError;
+                _ = UnlinkAt(resolved.ParentFd, temp, 0);
+                throw Failure("replace a file", error);
+            }
+
+            resolved.SyncParent(_durable);
+            return new Attempt<bool>(true);
+        });
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<MemoryDeleteOutcome> DeleteAsync(MemoryPath path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        return Retry(() =>
+        {
+            using var resolved = Resolve(path, createParents: false);
+            switch (resolved.Status)
+            {
+                case ResolveStatus.Raced:
+                    return Attempt<MemoryDeleteOutcome>.Raced;
+                case ResolveStatus.Root:
+                    return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.Root);
+                case ResolveStatus.Missing or ResolveStatus.ParentMissing:
+                    return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.NotFound);
+            }
+
+            if (resolved.Stat.IsDirectory)
+            {
+                // Hide the folder first, in one atomic step, so a crash mid-way leaves no half-deleted folder in sight.
+                var hidden = TempName();
+                if (RenameAt2(resolved.ParentFd, resolved.Name!, resolved.ParentFd, hidden, RenameNoReplace) != 0)
+                {
+                    return IsRace(LastError) ? Attempt<MemoryDeleteOutcome>.Raced : throw Failure("delete a folder", LastError);
+                }
+
+                resolved.SyncParent(_durable);
+                RemoveTree(resolved.ParentFd, hidden);
+            }
+            else if (UnlinkAt(resolved.ParentFd, resolved.Name!, 0) != 0)
+            {
+                return IsRace(LastError) ? Attempt<MemoryDeleteOutcome>.Raced : throw Failure("delete a file", LastError);
+            }
+
+            resolved.SyncParent(_durable);
+            return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.Deleted);
+        });
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<MemoryRenameOutcome> RenameAsync(MemoryPath source, MemoryPath destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        return Retry(() =>
+        {
+            using var from = Resolve(source, createParents: false);
+            using var probe = Resolve(destination, createParents: false);
+            if (from.Status == ResolveStatus.Raced || probe.Status == ResolveStatus.Raced)
+            {
+                return Attempt<MemoryRenameOutcome>.Raced;
+            }
+
+            if (from.Status == ResolveStatus.Root || probe.Status == ResolveStatus.Root)
+            {
+                return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.Root);
+            }
+
+            if (probe.Status == ResolveStatus.Found)
+            {
+                return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationExists);
+            }
+
+            if (from.Status != ResolveStatus.Found)
+            {
+                return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.SourceNotFound);
+            }
+
+            if (from.Stat.IsDirectory && (source.IsSameOrAncestorOf(destination) || probe.HasAncestor(from.Stat.Identity)))
+            {
+                return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationInsideSource);
+            }
+
+            using var to = Resolve(destination, createParents: true);
+            switch (to.Status)
+            {
+                case ResolveStatus.Raced:
+                    return Attempt<MemoryRenameOutcome>.Raced;
+                case ResolveStatus.ParentMissing:
+                    throw new MemoryParentNotDirectoryException(destination);
+                case ResolveStatus.Found or ResolveStatus.Root:
+                    return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationExists);
+            }
+
+            if (RenameAt2(from.ParentFd, from.Name!, to.ParentFd, to.Name!, RenameNoReplace) != 0)
+            {
+                return LastError switch
+                {
+                    EExist or ENotEmpty => new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationExists),
+                    EInval => new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationInsideSource),
+                    var error when IsRace(error) => Attempt<MemoryRenameOutcome>.Raced,
+                    var error => throw Failure("rename", error),
+                };
+            }
+
+            to.SyncDirectories(_durable);
+            from.SyncParent(_durable);
+            return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.Renamed);
+        });
+    }
+
+    /// <summary>Closes the root folder's handle.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _ = Close(_rootFd);
+            _writeGate.Dispose();
+        }
+    }
+
+    private static bool IsRace(int errno) => errno is ENoEnt or ELoop or ENotDir or EExist;
+
+    private static MemoryStoreException Failure(string action, int errno) =>
+        new($"the file system refused to {action}: {Describe(errno)}", isTransient: errno == EIntr);
+
+    private static string TempName() => TempPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    private static bool IsTempName(string name) =>
+        name.Length == TempPrefix.Length + 24 && name.StartsWith(TempPrefix, StringComparison.Ordinal);
+
+    private static T Retry<T>(Func<Attempt<T>> attempt)
+    {
+        for (var i = 0; i < MaxRaceRetries; i++)
+        {
+            var result = attempt();
+            if (!result.IsRaced)
+            {
+                return result.Value;
+            }
+        }
+
+        throw new MemoryStoreException("the path kept changing while it was being resolved", isTransient: true);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private async ValueTask<WriteLock> LockAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        while (FLock(_rootFd, LockEx) != 0)
+        {
+            if (LastError != EIntr)
+            {
+                var error = LastError;
+                _writeGate.Release();
+                throw Failure("lock the memory folder", error);
+            }
+        }
+
+        return new WriteLock(this);
+    }
+
+    /// <summary>Resolves a path one name at a time from the root handle, following links only while they stay inside.</summary>
+    private Resolution Resolve(MemoryPath path, bool createParents)
+    {
+        var resolution = new Resolution(_rootFd);
+        var pending = new Stack<string>(path.Segments.Reverse());
+        var links = 0;
+        try
+        {
+            while (pending.TryPop(out var name))
+            {
+                if (name is "" or ".")
+                {
+                    continue;
+                }
+
+                if (name == "..")
+                {
+                    if (!resolution.Pop())
+                    {
+                        throw new MemoryPathEscapeException(path);
+                    }
+
+                    continue;
+                }
+
+                var last = pending.Count == 0;
+                if (Statx(resolution.TopFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
+                {
+                    var error = LastError;
+                    if (error != ENoEnt)
+                    {
+                        return error == ENotDir ? resolution.Finish(ResolveStatus.Raced) : throw Failure("inspect a path", error);
+                    }
+
+                    if (last)
+                    {
+                        return resolution.Finish(ResolveStatus.Missing, name);
+                    }
+
+                    if (!createParents)
+                    {
+                        return resolution.Finish(ResolveStatus.ParentMissing);
+                    }
+
+                    if (MkdirAt(resolution.TopFd, name, DirectoryMode) != 0 && LastError != EExist)
+                    {
+                        throw Failure("create a folder", LastError);
+                    }
+
+                    resolution.CreatedDirectory = true;
+                    pending.Push(name);
+                    continue;
+                }
+
+                if (stat.IsLink)
+                {
+                    if (++links > MaxLinks)
+                    {
+                        return resolution.Finish(last ? ResolveStatus.Missing : ResolveStatus.ParentMissing, name);
+                    }
+
+                    var target = ReadLink(resolution.TopFd, name);
+                    if (target is null)
+                    {
+                        return resolution.Finish(ResolveStatus.Raced);
+                    }
+
+                    if (target.StartsWith('/'))
+                    {
+                        if (!target.Equals(_rootRealPath, StringComparison.Ordinal) &&
+                            !target.StartsWith(_rootRealPath + "/", StringComparison.Ordinal))
+                        {
+                            throw new MemoryPathEscapeException(path);
+                        }
+
+                        resolution.PopToRoot();
+                        target = target[_rootRealPath.Length..];
+                    }
+
+                    foreach (var part in target.Split('/').Reverse())
+                    {
+                        pending.Push(part);
+                    }
+
+                    continue;
+                }
+
+                if (last)
+                {
+                    return resolution.Finish(ResolveStatus.Found, name, stat);
+                }
+
+                if (!stat.IsDirectory)
+                {
+                    return resolution.Finish(ResolveStatus.ParentMissing);
+                }
+
+                var fd = OpenAt(resolution.TopFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                if (fd < 0)
+                {
+                    return IsRace(LastError) ? resolution.Finish(ResolveStatus.Raced) : throw Failure("open a folder", LastError);
+                }
+
+                if (!resolution.Push(fd, name, stat))
+                {
+                    return resolution.Finish(ResolveStatus.Raced);
+                }
+            }
+
+            // The names ran out inside a link or at a "..": the result is the folder the walk stands in.
+            return resolution.FinishAtTop();
+        }
+        catch
+        {
+            resolution.Dispose();
+            throw;
+        }
+    }
+
+    private static string? ReadLink(int dirFd, string name)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        nint length;
+        unsafe
+        {
+            fixed (byte* pointer = buffer)
+            {
+                length = ReadLinkAt(dirFd, name, pointer, (nuint)buffer.Length);
+            }
+        }
+
+        return length < 0 ? null : Encoding.UTF8.GetString(buffer[..(int)length]);
+    }
+
+    /// <summary>Reads a resolved regular file; <see langword="null"/> when it changed between the resolution and the open.</summary>
+    private static MemoryItem? ReadFile(Resolution resolved)
+    {
+        var fd = OpenAt(resolved.ParentFd, resolved.Name!, ORdOnly | ONoFollow | ONonBlock | ONoCtty | OCloExec, 0);
+        if (fd < 0)
+        {
+            return IsRace(LastError) ? null : throw Failure("open a file", LastError);
+        }
+
+        try
+        {
+            if (Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) != 0)
+            {
+                throw Failure("inspect a file", LastError);
+            }
+
+            if (!stat.IsRegular || stat.Identity != resolved.Stat.Identity)
+            {
+                return null;
+            }
+
+            var content = ReadAll(fd, (long)stat.Size);
+            return MemoryItem.File(content, VersionOf(stat));
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private static MemoryVersion VersionOf(in StatxBuffer stat) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+            $"{stat.Identity.Device:x}.{stat.Ino:x}.{stat.Size:x}.{stat.MTimeSeconds:x}.{stat.MTimeNanoseconds:x}.{stat.CTimeSeconds:x}.{stat.CTimeNanoseconds:x}"));
+
+    private static unsafe byte[] ReadAll(int fd, long size)
+    {
+        var buffer = new byte[Math.Max(size, 0)];
+        var total = 0;
+        while (true)
+        {
+            if (total == buffer.Length)
+            {
+                // The file may have grown since it was measured: look for more before finishing.
+                Array.Resize(ref buffer, Math.Max(4096, buffer.Length * 2));
+            }
+
+            nint read;
+            fixed (byte* pointer = &buffer[total])
+            {
+                read = Read(fd, pointer, (nuint)(buffer.Length - total));
+            }
+
+            if (read < 0)
+            {
+                if (LastError == EIntr)
+                {
+                    continue;
+                }
+
+                throw Failure("read a file", LastError);
+            }
+
+            if (read == 0)
+            {
+                return total == buffer.Length ? buffer : buffer[..total];
+            }
+
+            total += (int)read;
+        }
+    }
+
+    /// <summary>Writes bytes to a new hidden temp file in a folder, flushed to the disk; returns its name.</summary>
+    private string WriteTemp(int dirFd, ReadOnlySpan<byte> content)
+    {
+        var name = TempName();
+        var fd = OpenAt(dirFd, name, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, FileMode);
+        if (fd < 0)
+        {
+            throw Failure("create a temp file", LastError);
+        }
+
+        try
+        {
+            WriteAll(fd, content);
+            if (_durable && FSync(fd) != 0)
+            {
+                throw Failure("flush a file to disk", LastError);
+            }
+        }
+        catch
+        {
+            _ = Close(fd);
+            _ = UnlinkAt(dirFd, name, 0);
+            throw;
+        }
+
+        if (Close(fd) != 0 && LastError != EIntr)
+        {
+            var error = LastError;
+            _ = UnlinkAt(dirFd, name, 0);
+            throw Failure("write a file", error);
+        }
+
+        return name;
+    }
+
+    private static unsafe void WriteAll(int fd, ReadOnlySpan<byte> content)
+    {
+        fixed (byte* start = content)
+        {
+            var written = 0;
+            while (written < content.Length)
+            {
+                var count = Write(fd, start + written, (nuint)(content.Length - written));
+                if (count < 0)
+                {
+                    if (LastError == EIntr)
+                    {
+                        continue;
+                    }
+
+                    throw Failure("write a file", LastError);
+                }
+
+                written += (int)count;
+            }
+        }
+    }
+
+    private List<MemoryEntry> ListDirectory(int dirFd, MemoryPath directory, int depth)
+    {
+        var entries = new List<MemoryEntry>();
+        foreach (var name in ReadNames(dirFd))
+        {
+            if (Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
+            {
+                continue; // removed while listing
+            }
+
+            if (stat.IsLink)
+            {
+                if (ListLink(directory, name, depth) is { } linked)
+                {
+                    entries.Add(linked);
+                }
+
+                continue;
+            }
+
+            if (stat.IsRegular)
+            {
+                entries.Add(new MemoryEntry(name, MemoryEntryKind.File, (long)stat.Size));
+            }
+            else if (stat.IsDirectory)
+            {
+                IReadOnlyList<MemoryEntry>? children = null;
+                if (depth > 1)
+                {
+                    var fd = OpenAt(dirFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                    if (fd >= 0)
+                    {
+                        try
+                        {
+                            children = ListDirectory(fd, directory.Child(name), depth - 1);
+                        }
+                        finally
+                        {
+                            _ = Close(fd);
+                        }
+                    }
+                }
+
+                entries.Add(new MemoryEntry(name, MemoryEntryKind.Directory, 0, children ?? (depth > 1 ? [] : null)));
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>Lists a link as what it leads to; <see langword="null"/> when it leads out of the root or nowhere.</summary>
+    private MemoryEntry? ListLink(MemoryPath directory, string name, int depth)
+    {
+        try
+        {
+            var path = directory.Child(name);
+            var item = ReadAsync(path).Result;
+            if (item is null)
+            {
+                return null;
+            }
+
+            if (item.Kind == MemoryEntryKind.File)
+            {
+                return new MemoryEntry(name, MemoryEntryKind.File, item.Content.Length);
+            }
+
+            var children = depth > 1 ? ListAsync(path, depth - 1).Result : null;
+            return new MemoryEntry(name, MemoryEntryKind.Directory, 0, children);
+        }
+        catch (MemoryPathEscapeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Reads a folder's names with <c>getdents64</c>, leaving out <c>.</c>, <c>..</c> and names that are not UTF-8.</summary>
+    private static unsafe List<string> ReadNames(int dirFd)
+    {
+        var names = new List<string>();
+        var buffer = ArrayPool<byte>.Shared.Rent(32 * 1024);
+        var strict = new UTF8Encoding(false, true);
+        try
+        {
+            while (true)
+            {
+                nint count;
+                fixed (byte* pointer = buffer)
+                {
+                    count = GetDents64(dirFd, pointer, (nuint)buffer.Length);
+                }
+
+                if (count < 0)
+                {
+                    if (LastError == EIntr)
+                    {
+                        continue;
+                    }
+
+                    throw Failure("list a folder", LastError);
+                }
+
+                if (count == 0)
+                {
+                    return names;
+                }
+
+                for (var offset = 0; offset < count;)
+                {
+                    var recordLength = BitConverter.ToUInt16(buffer, offset + 16);
+                    var nameBytes = buffer.AsSpan(offset + 19, recordLength - 19);
+                    nameBytes = nameBytes[..nameBytes.IndexOf((byte)0)];
+                    offset += recordLength;
+                    if (nameBytes.SequenceEqual("."u8) || nameBytes.SequenceEqual(".."u8))
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        names.Add(strict.GetString(nameBytes));
+                    }
+                    catch (DecoderFallbackException)
+                    {
+                        // A name that is not UTF-8 cannot be named by the model; it is not shown.
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Removes a folder and everything in it; links inside are removed, never followed.</summary>
+    private static void RemoveTree(int parentFd, string name)
+    {
+        var fd = OpenAt(parentFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        if (fd < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var child in ReadNames(fd))
+            {
+                if (UnlinkAt(fd, child, 0) != 0 && LastError is EIsDir or 1 /* EPERM: Linux's answer for a folder */)
+                {
+                    RemoveTree(fd, child);
+                }
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+
+        if (UnlinkAt(parentFd, name, AtRemoveDir) != 0 && LastError != ENoEnt)
+        {
+            throw Failure("delete a folder", LastError);
+        }
+    }
+
+    /// <summary>Removes temp files and half-deleted folders that a crashed writer left; runs under the write lock.</summary>
+    private void RemoveStaleTempFiles()
+    {
+        using var gate = LockAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        Sweep(_rootFd, 0);
+
+        static void Sweep(int dirFd, int level)
+        {
+            foreach (var name in ReadNames(dirFd))
+            {
+                if (Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
+                {
+                    continue;
+                }
+
+                if (IsTempName(name))
+                {
+                    if (stat.IsDirectory)
+                    {
+                        RemoveTree(dirFd, name);
+                    }
+                    else
+                    {
+                        _ = UnlinkAt(dirFd, name, 0);
+                    }
+                }
+                else if (stat.IsDirectory && level < 64)
+                {
+                    var fd = OpenAt(dirFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                    if (fd >= 0)
+                    {
+                        try
+                        {
+                            Sweep(fd, level + 1);
+                        }
+                        finally
+                        {
+                            _ = Close(fd);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private readonly record struct Attempt<T>(T Value, bool IsRaced = false)
+    {
+        public static Attempt<T> Raced => new(default!, true);
+    }
+
+    private enum ResolveStatus
+    {
+        Found,
+        Missing,
+        ParentMissing,
+        Root,
+        Raced,
+    }
+
+    /// <summary>The folder handles from the root down to a path's parent, which the walk holds open.</summary>
+    private sealed class Resolution(int rootFd) : IDisposable
+    {
+        private readonly List<(int Fd, string Name, (ulong, ulong) Identity)> _chain = [];
+
+        public ResolveStatus Status { get; private set; }
+
+        public string? Name { get; private set; }
+
+        public StatxBuffer Stat { get; private set; }
+
+        public bool CreatedDirectory { get; set; }
+
+        public int TopFd => _chain.Count == 0 ? rootFd : _chain[^1].Fd;
+
+        public int ParentFd => TopFd;
+
+        public bool Push(int fd, string name, in StatxBuffer expected)
+        {
+            _chain.Add((fd, name, expected.Identity));
+            return Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var actual) == 0 && actual.Identity == expected.Identity;
+        }
+
+        public bool Pop()
+        {
+            if (_chain.Count == 0)
+            {
+                return false;
+            }
+
+            _ = Close(_chain[^1].Fd);
+            _chain.RemoveAt(_chain.Count - 1);
+            return true;
+        }
+
+        public void PopToRoot()
+        {
+            while (Pop())
+            {
+            }
+        }
+
+        public bool HasAncestor((ulong, ulong) identity) => _chain.Exists(link => link.Identity == identity);
+
+        public Resolution Finish(ResolveStatus status, string? name = null, StatxBuffer stat = default)
+        {
+            (Status, Name, Stat) = (status, name, stat);
+            return this;
+        }
+
+        public Resolution FinishAtTop()
+        {
+            if (_chain.Count == 0)
+            {
+                return Finish(ResolveStatus.Root);
+            }
+
+            var name = _chain[^1].Name;
+            Pop();
+            return Statx(TopFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) == 0 && stat.IsDirectory
+                ? Finish(ResolveStatus.Found, name, stat)
+                : Finish(ResolveStatus.Raced);
+        }
+
+        public void SyncParent(bool durable)
+        {
+            if (durable)
+            {
+                _ = FSync(TopFd);
+            }
+        }
+
+        /// <summary>Flushes the parent and, when the walk made folders, every folder above it, so new entries survive a crash.</summary>
+        public void SyncDirectories(bool durable)
+        {
+            if (!durable)
+            {
+                return;
+            }
+
+            _ = FSync(TopFd);
+            if (CreatedDirectory)
+            {
+                _ = FSync(rootFd);
+                foreach (var (fd, _, _) in _chain)
+                {
+                    _ = FSync(fd);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (fd, _, _) in _chain)
+            {
+                _ = Close(fd);
+            }
+
+            _chain.Clear();
+        }
+    }
+
+    private readonly struct WriteLock(FileSystemMemoryStore store) : IDisposable
+    {
+        public void Dispose()
+        {
+            _ = FLock(store._rootFd, LockUn);
+            store._writeGate.Release();
+        }
+    }
+}

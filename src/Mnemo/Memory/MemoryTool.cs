@@ -1,0 +1,543 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Mnemo.Memory;
+
+/// <summary>Executes <c>memory_20250818</c> commands against a store, with results identical to Anthropic's reference.</summary>
+/// <remarks>
+/// <para>Every result string lives here, so every store gives the same text. A failure the model should see is a result
+/// with <see cref="MemoryToolResult.IsError"/> set; nothing else is thrown but caller cancellation. Unexpected failures
+/// become a generic message and go to <see cref="MemoryToolOptions.UnexpectedError"/>; no host path or stack trace
+/// reaches the model.</para>
+/// <para>Edits read the file, compute the new text and write it only if the file is unchanged, retrying on conflict,
+/// so concurrent commands never lose an update. The tool is thread-safe when its store is.</para>
+/// </remarks>
+public sealed class MemoryTool
+{
+    private const int MaxLines = 999_999;
+    private const int MaxViewCharacters = 16_000;
+    private const int SnippetLines = 2;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly MemoryToolOptions _options;
+
+    /// <summary>Initializes a new instance of the <see cref="MemoryTool"/> class.</summary>
+    /// <param name="store">The store that holds the memory files.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    public MemoryTool(IMemoryStore store, MemoryToolOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Store = store;
+        _options = (options ?? new MemoryToolOptions()).Validated();
+    }
+
+    /// <summary>Gets the store the tool works on.</summary>
+    public IMemoryStore Store { get; }
+
+    /// <summary>Executes a command given as JSON text, such as one line of the JSON-lines executor.</summary>
+    /// <param name="json">The command object.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The result to send back to the model.</returns>
+    public ValueTask<MemoryToolResult> ExecuteAsync(string json, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException exception)
+        {
+            return ValueTask.FromResult(MemoryToolResult.Error(MemoryMessages.InvalidJson(OneLine(exception.Message))));
+        }
+
+        return ExecuteAndDisposeAsync(document, cancellationToken);
+    }
+
+    /// <summary>Executes a command given as the <c>input</c> object of a <c>tool_use</c> block.</summary>
+    /// <param name="input">The command object.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The result to send back to the model.</returns>
+    public ValueTask<MemoryToolResult> ExecuteAsync(JsonElement input, CancellationToken cancellationToken = default) =>
+        MemoryCommand.TryParse(input, out var command, out var error)
+            ? ExecuteAsync(command, cancellationToken)
+            : ValueTask.FromResult(MemoryToolResult.Error(error));
+
+    /// <summary>Executes a parsed command.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The result to send back to the model.</returns>
+    public async ValueTask<MemoryToolResult> ExecuteAsync(MemoryCommand command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        try
+        {
+            return command switch
+            {
+                ViewMemoryCommand view => await ViewAsync(view, cancellationToken).ConfigureAwait(false),
+                CreateMemoryCommand create => await CreateAsync(create, cancellationToken).ConfigureAwait(false),
+                StrReplaceMemoryCommand replace => await StrReplaceAsync(replace, cancellationToken).ConfigureAwait(false),
+                InsertMemoryCommand insert => await InsertAsync(insert, cancellationToken).ConfigureAwait(false),
+                DeleteMemoryCommand delete => await DeleteAsync(delete, cancellationToken).ConfigureAwait(false),
+                RenameMemoryCommand rename => await RenameAsync(rename, cancellationToken).ConfigureAwait(false),
+                _ => MemoryToolResult.Error(MemoryMessages.UnknownCommand(command.Name)),
+            };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (MemoryPathEscapeException exception)
+        {
+            return MemoryToolResult.Error(MemoryMessages.Escapes(exception.Path.Original));
+        }
+        catch (MemoryParentNotDirectoryException exception)
+        {
+            return MemoryToolResult.Error(MemoryMessages.ParentIsFile(exception.Path.Original));
+        }
+        catch (MemoryStoreException exception)
+        {
+            _options.UnexpectedError?.Invoke(command, exception);
+            return MemoryToolResult.Error(MemoryMessages.StoreFailed(command.Name, OneLine(exception.Message)));
+        }
+        catch (Exception exception)
+        {
+            _options.UnexpectedError?.Invoke(command, exception);
+            return MemoryToolResult.Error(MemoryMessages.InternalError(command.Name));
+        }
+    }
+
+    private async ValueTask<MemoryToolResult> ExecuteAndDisposeAsync(JsonDocument document, CancellationToken cancellationToken)
+    {
+        using (document)
+        {
+            return await ExecuteAsync(document.RootElement, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<MemoryToolResult> ViewAsync(ViewMemoryCommand command, CancellationToken cancellationToken)
+    {
+        if (!TryParsePath(command.Path, out var path, out var failure))
+        {
+            return failure;
+        }
+
+        var item = await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        if (item is null)
+        {
+            return MemoryToolResult.Error(MemoryMessages.DoesNotExistPlease(path.Original));
+        }
+
+        if (item.Kind == MemoryEntryKind.Directory)
+        {
+            var entries = await Store.ListAsync(path, 2, cancellationToken).ConfigureAwait(false);
+            return entries is null
+                ? MemoryToolResult.Error(MemoryMessages.DoesNotExistPlease(path.Original))
+                : MemoryToolResult.Ok(FormatListing(path.Original, entries));
+        }
+
+        if (!TryDecode(item, out var text))
+        {
+            return MemoryToolResult.Error(MemoryMessages.NotUtf8(path.Original));
+        }
+
+        var lines = text.Split('\n');
+        if (lines.Length > MaxLines)
+        {
+            return MemoryToolResult.Error(MemoryMessages.TooManyLines(path.Original));
+        }
+
+        var (start, stop) = (0, lines.Length);
+        if (command.ViewRange is [var first, var last])
+        {
+            start = (int)Math.Min(Math.Max(1, first) - 1, lines.Length);
+            stop = last == -1 ? lines.Length : (int)PythonIndex(last, lines.Length);
+        }
+
+        return MemoryToolResult.Ok(FormatFile(path.Original, lines, start, stop));
+    }
+
+    private async ValueTask<MemoryToolResult> CreateAsync(CreateMemoryCommand command, CancellationToken cancellationToken)
+    {
+        if (!TryParsePath(command.Path, out var path, out var failure))
+        {
+            return failure;
+        }
+
+        if (path.IsRoot)
+        {
+            return MemoryToolResult.Error(MemoryMessages.AlreadyExists(path.Original));
+        }
+
+        if (!TryEncode(path, command.FileText, out var bytes, out failure))
+        {
+            return failure;
+        }
+
+        return await Store.CreateFileAsync(path, bytes, cancellationToken).ConfigureAwait(false)
+            ? MemoryToolResult.Ok(MemoryMessages.Created(path.Original))
+            : MemoryToolResult.Error(MemoryMessages.AlreadyExists(path.Original));
+    }
+
+    private ValueTask<MemoryToolResult> StrReplaceAsync(StrReplaceMemoryCommand command, CancellationToken cancellationToken) =>
+        EditAsync(command.Path, text =>
+        {
+            if (command.OldStr.Length == 0)
+            {
+                return Edit.Fail(MemoryMessages.EmptyOldStr);
+            }
+
+            var index = text.IndexOf(command.OldStr, StringComparison.Ordinal);
+            if (index < 0)
+            {
+                return Edit.Fail(MemoryMessages.NotFound(command.OldStr, command.Path));
+            }
+
+            if (text.IndexOf(command.OldStr, index + command.OldStr.Length, StringComparison.Ordinal) >= 0)
+            {
+                return Edit.Fail(MemoryMessages.Multiple(command.OldStr, OccurrenceLines(text, command.OldStr)));
+            }
+
+            var updated = string.Concat(text.AsSpan(0, index), command.NewStr, text.AsSpan(index + command.OldStr.Length));
+            var line = text.AsSpan(0, index).Count('\n');
+            return Edit.Write(updated, () => MemoryMessages.Edited + Snippet(updated, line));
+        }, cancellationToken);
+
+    private ValueTask<MemoryToolResult> InsertAsync(InsertMemoryCommand command, CancellationToken cancellationToken) =>
+        EditAsync(command.Path, text =>
+        {
+            var lines = new List<string>(text.Length == 0 ? [] : text.Split('\n'));
+            if (text.EndsWith('\n'))
+            {
+                lines.RemoveAt(lines.Count - 1);
+            }
+
+            if (command.InsertLine < 0 || command.InsertLine > lines.Count)
+            {
+                return Edit.Fail(MemoryMessages.InsertRange(command.InsertLine, lines.Count));
+            }
+
+            lines.Insert((int)command.InsertLine, command.InsertText.TrimEnd('\n'));
+            var updated = string.Join('\n', lines);
+            return Edit.Write(updated.EndsWith('\n') ? updated : updated + "\n", () => MemoryMessages.Inserted(command.Path));
+        }, cancellationToken);
+
+    private async ValueTask<MemoryToolResult> DeleteAsync(DeleteMemoryCommand command, CancellationToken cancellationToken)
+    {
+        if (!TryParsePath(command.Path, out var path, out var failure))
+        {
+            return failure;
+        }
+
+        if (path.IsRoot)
+        {
+            return MemoryToolResult.Error(MemoryMessages.CannotDeleteRoot);
+        }
+
+        return await Store.DeleteAsync(path, cancellationToken).ConfigureAwait(false) switch
+        {
+            MemoryDeleteOutcome.Deleted => MemoryToolResult.Ok(MemoryMessages.Deleted(path.Original)),
+            MemoryDeleteOutcome.Root => MemoryToolResult.Error(MemoryMessages.CannotDeleteRoot),
+            _ => MemoryToolResult.Error(MemoryMessages.DoesNotExist(path.Original)),
+        };
+    }
+
+    private async ValueTask<MemoryToolResult> RenameAsync(RenameMemoryCommand command, CancellationToken cancellationToken)
+    {
+        if (!TryParsePath(command.OldPath, out var source, out var failure) || !TryParsePath(command.NewPath, out var destination, out failure))
+        {
+            return failure;
+        }
+
+        if (source.IsRoot || destination.IsRoot)
+        {
+            return MemoryToolResult.Error(MemoryMessages.CannotRenameRoot);
+        }
+
+        return await Store.RenameAsync(source, destination, cancellationToken).ConfigureAwait(false) switch
+        {
+            MemoryRenameOutcome.Renamed => MemoryToolResult.Ok(MemoryMessages.Renamed(source.Original, destination.Original)),
+            MemoryRenameOutcome.Root => MemoryToolResult.Error(MemoryMessages.CannotRenameRoot),
+            MemoryRenameOutcome.DestinationExists => MemoryToolResult.Error(MemoryMessages.DestinationExists(destination.Original)),
+            MemoryRenameOutcome.DestinationInsideSource =>
+                MemoryToolResult.Error(MemoryMessages.InsideSource(source.Original, destination.Original)),
+            _ => MemoryToolResult.Error(MemoryMessages.DoesNotExist(source.Original)),
+        };
+    }
+
+    /// <summary>Runs a read-modify-write edit, retrying while other writers change the file in between.</summary>
+    private async ValueTask<MemoryToolResult> EditAsync(string rawPath, Func<string, Edit> edit, CancellationToken cancellationToken)
+    {
+        if (!TryParsePath(rawPath, out var path, out var failure))
+        {
+            return failure;
+        }
+
+        for (var attempt = 0; attempt <= _options.MaxConflictRetries; attempt++)
+        {
+            var item = await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+            if (item is null)
+            {
+                return MemoryToolResult.Error(MemoryMessages.DoesNotExistPlease(path.Original));
+            }
+
+            if (item.Kind == MemoryEntryKind.Directory)
+            {
+                return MemoryToolResult.Error(MemoryMessages.NotAFile(path.Original));
+            }
+
+            if (!TryDecode(item, out var text))
+            {
+                return MemoryToolResult.Error(MemoryMessages.NotUtf8(path.Original));
+            }
+
+            var result = edit(text);
+            if (result.Failure is not null)
+            {
+                return MemoryToolResult.Error(result.Failure);
+            }
+
+            if (!TryEncode(path, result.Text!, out var bytes, out failure))
+            {
+                return failure;
+            }
+
+            if (await Store.ReplaceFileAsync(path, bytes, item, cancellationToken).ConfigureAwait(false))
+            {
+                return MemoryToolResult.Ok(result.Success!());
+            }
+
+            // Another writer got in between: back off a little, more with each retry, so a crowd of writers spreads out.
+            if (attempt > 2)
+            {
+                await Task.Delay(Random.Shared.Next(0, Math.Min(attempt, 20)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return MemoryToolResult.Error(MemoryMessages.Busy(path.Original));
+    }
+
+    private bool TryEncode(MemoryPath path, string text, out byte[] bytes, out MemoryToolResult failure)
+    {
+        var count = Encoding.UTF8.GetByteCount(text);
+        if (count > _options.MaxFileBytes)
+        {
+            (bytes, failure) = ([], MemoryToolResult.Error(MemoryMessages.TooLarge(path.Original, count, _options.MaxFileBytes)));
+            return false;
+        }
+
+        (bytes, failure) = (Encoding.UTF8.GetBytes(text), default);
+        return true;
+    }
+
+    private static bool TryParsePath(string raw, out MemoryPath path, out MemoryToolResult failure)
+    {
+        if (MemoryPath.TryParse(raw, out var parsed, out var error))
+        {
+            (path, failure) = (parsed, default);
+            return true;
+        }
+
+        path = MemoryPath.RootPath;
+        failure = MemoryToolResult.Error(error switch
+        {
+            MemoryPathError.Escapes => MemoryMessages.Escapes(raw),
+            MemoryPathError.ControlCharacter => MemoryMessages.ControlCharacter(raw),
+            MemoryPathError.InvalidUnicode => MemoryMessages.InvalidUnicode(raw),
+            MemoryPathError.TooLong => MemoryMessages.TooLong(raw),
+            _ => MemoryMessages.BadPrefix(raw),
+        });
+        return false;
+    }
+
+    /// <summary>Decodes a file as strict UTF-8 (a BOM stays as U+FEFF) and folds CRLF and lone CR into LF.</summary>
+    private static bool TryDecode(MemoryItem item, out string text)
+    {
+        try
+        {
+            text = StrictUtf8.GetString(item.Content.Span);
+        }
+        catch (DecoderFallbackException)
+        {
+            text = string.Empty;
+            return false;
+        }
+
+        if (text.Contains('\r', StringComparison.Ordinal))
+        {
+            text = text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
+        }
+
+        return true;
+    }
+
+    private static string FormatListing(string shownPath, IReadOnlyList<MemoryEntry> entries)
+    {
+        var builder = new StringBuilder(MemoryMessages.DirectoryHeader(shownPath)).Append('\n').Append("4K\t").Append(shownPath);
+        AppendEntries(builder, shownPath, entries);
+        return builder.ToString();
+
+        static void AppendEntries(StringBuilder builder, string prefix, IReadOnlyList<MemoryEntry> entries)
+        {
+            foreach (var entry in entries.Where(e => !e.Name.StartsWith('.')).OrderBy(e => e.Name, CodePointComparer.Instance))
+            {
+                var path = prefix + "/" + entry.Name;
+                if (entry.Kind == MemoryEntryKind.Directory)
+                {
+                    builder.Append("\n4K\t").Append(path).Append('/');
+                    if (entry.Children is not null)
+                    {
+                        AppendEntries(builder, path, entry.Children);
+                    }
+                }
+                else
+                {
+                    builder.Append('\n').Append(FormatSize(entry.Size)).Append('\t').Append(path);
+                }
+            }
+        }
+    }
+
+    /// <summary>Formats a size as the reference does: <c>0B</c>, <c>1023B</c>, <c>1K</c>, <c>1.5K</c>, <c>1.2M</c>.</summary>
+    internal static string FormatSize(long size)
+    {
+        if (size < 1024)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{size}B");
+        }
+
+        var unit = Math.Min((63 - long.LeadingZeroCount(size)) / 10, 3);
+        var divisor = 1L << (int)(10 * unit);
+        var suffix = "BKMG"[(int)unit];
+        return size % divisor == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{size / divisor}{suffix}")
+            : string.Create(CultureInfo.InvariantCulture, $"{((double)size / divisor).ToString("F1", CultureInfo.InvariantCulture)}{suffix}");
+    }
+
+    private static string FormatFile(string shownPath, string[] lines, int start, int stop)
+    {
+        var builder = new StringBuilder(MemoryMessages.FileHeader(shownPath)).Append('\n');
+        var bodyStart = builder.Length;
+        for (var i = start; i < stop; i++)
+        {
+            var lineLength = 7 + lines[i].Length + (i > start ? 1 : 0);
+            if (builder.Length - bodyStart + lineLength > MaxViewCharacters)
+            {
+                if (i == start)
+                {
+                    AppendNumbered(builder, i, lines[i]);
+                    builder.Length = bodyStart + MaxViewCharacters;
+                    builder.Append('\n').Append(MemoryMessages.TruncatedLongLine(i + 1, lines.Length));
+                }
+                else
+                {
+                    builder.Append('\n').Append(MemoryMessages.Truncated(start + 1, i, lines.Length));
+                }
+
+                break;
+            }
+
+            if (i > start)
+            {
+                builder.Append('\n');
+            }
+
+            AppendNumbered(builder, i, lines[i]);
+        }
+
+        return builder.ToString();
+    }
+
+    private static void AppendNumbered(StringBuilder builder, int index, string line) =>
+        builder.Append(CultureInfo.InvariantCulture, $"{index + 1,6}").Append('\t').Append(line);
+
+    private static string Snippet(string text, int line)
+    {
+        var lines = text.Split('\n');
+        var first = Math.Max(0, line - SnippetLines);
+        var last = Math.Min(lines.Length - 1, line + SnippetLines);
+        var builder = new StringBuilder();
+        for (var i = first; i <= last; i++)
+        {
+            if (i > first)
+            {
+                builder.Append('\n');
+            }
+
+            AppendNumbered(builder, i, lines[i]);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Lists the line of every occurrence, overlapping ones included, as the reference does.</summary>
+    private static List<int> OccurrenceLines(string text, string value)
+    {
+        var lines = new List<int>();
+        for (var index = text.IndexOf(value, StringComparison.Ordinal); index >= 0;
+             index = index + 1 < text.Length ? text.IndexOf(value, index + 1, StringComparison.Ordinal) : -1)
+        {
+            lines.Add(text.AsSpan(0, index).Count('\n') + 1);
+        }
+
+        return lines;
+    }
+
+    /// <summary>Normalises a Python slice bound: negative counts from the end, and the result is clamped to the list.</summary>
+    private static long PythonIndex(long index, int length) =>
+        index < 0 ? Math.Max(0, index + length) : Math.Min(index, length);
+
+    private static string OneLine(string text) => MemoryMessages.Display(text);
+
+    private readonly record struct Edit(string? Text, Func<string>? Success, string? Failure)
+    {
+        public static Edit Write(string text, Func<string> success) => new(text, success, null);
+
+        public static Edit Fail(string failure) => new(null, null, failure);
+    }
+
+    /// <summary>Orders names by Unicode code point, as Python sorts strings.</summary>
+    private sealed class CodePointComparer : IComparer<string>
+    {
+        public static CodePointComparer Instance { get; } = new();
+
+        public int Compare(string? x, string? y)
+        {
+            var a = (x ?? string.Empty).EnumerateRunes();
+            var b = (y ?? string.Empty).EnumerateRunes();
+            while (true)
+            {
+                var hasA = a.MoveNext();
+                var hasB = b.MoveNext();
+                if (!hasA || !hasB)
+                {
+                    return hasA.CompareTo(hasB);
+                }
+
+                var order = a.Current.Value.CompareTo(b.Current.Value);
+                if (order != 0)
+                {
+                    return order;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Represents a memory command's result: the text for the model and whether it reports an error.</summary>
+/// <param name="Content">The text to send as the <c>tool_result</c> content.</param>
+/// <param name="IsError">Whether to send the result with <c>is_error: true</c>.</param>
+public readonly record struct MemoryToolResult(string Content, bool IsError)
+{
+    /// <summary>Creates a successful result.</summary>
+    /// <param name="content">The text.</param>
+    /// <returns>The result.</returns>
+    public static MemoryToolResult Ok(string content) => new(content, false);
+
+    /// <summary>Creates an error result.</summary>
+    /// <param name="content">The message.</param>
+    /// <returns>The result.</returns>
+    public static MemoryToolResult Error(string content) => new(content, true);
+}

@@ -1,0 +1,160 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnemo.Memory;
+using Mnemo.Memory.FileSystem;
+
+namespace Mnemo.Tests.Memory.Conformance;
+
+/// <summary>Runs every case recorded from Anthropic's reference implementation through the real file-system store.</summary>
+public sealed class MemoryToolVectorTests
+{
+    private static readonly Lazy<JsonArray> Cases = new(() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Memory", "Conformance", "memory-tool-vectors.json")))!
+            ["cases"]!.AsArray());
+
+    public static TheoryData<string> CaseNames()
+    {
+        var names = new TheoryData<string>();
+        foreach (var item in Cases.Value)
+        {
+            names.Add(item!["name"]!.GetValue<string>());
+        }
+
+        return names;
+    }
+
+    [Fact]
+    public void Vectors_AllRecordedCases_ArePresent()
+    {
+        Cases.Value.Count.ShouldBe(64);
+        Cases.Value.Sum(c => c!["steps"]!.AsArray().Count).ShouldBe(132);
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task Case_RunThroughFileSystemStore_MatchesReference(string name)
+    {
+        var testCase = Cases.Value.Single(c => c!["name"]!.GetValue<string>() == name)!;
+        using var temp = new TempDirectory();
+        var root = temp.Combine("memories");
+        var outside = temp.Combine("outside");
+        Directory.CreateDirectory(root);
+        Directory.CreateDirectory(Path.Combine(outside, "sub"));
+        File.WriteAllText(Path.Combine(outside, "secret.txt"), "top secret\n");
+        foreach (var entry in testCase["setup"]!.AsArray())
+        {
+            Plant(root, outside, entry!.AsObject());
+        }
+
+        using var store = new FileSystemMemoryStore(root);
+        var tool = new MemoryTool(store);
+        var index = 0;
+        foreach (var step in testCase["steps"]!.AsArray())
+        {
+            using var input = JsonDocument.Parse(step!["input"]!.ToJsonString());
+            var result = await tool.ExecuteAsync(input.RootElement, TestContext.Current.CancellationToken);
+            var because = $"step {index++} of {name}: {step["input"]!.ToJsonString()}";
+            result.Content.ShouldBe(step["output"]!.GetValue<string>(), because);
+            result.IsError.ShouldBe(step["is_error"]!.GetValue<bool>(), because);
+        }
+
+        if (testCase["final_checked"]!.GetValue<bool>())
+        {
+            Snapshot(root).ShouldBe(Expected(testCase["final_reference"]!.AsObject()), $"final tree of {name}");
+        }
+
+        File.ReadAllText(Path.Combine(outside, "secret.txt")).ShouldBe("top secret\n");
+    }
+
+    private static void Plant(string root, string outside, JsonObject entry)
+    {
+        if (entry["file"] is { } file)
+        {
+            var path = Path.Combine(root, file.GetValue<string>());
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (entry["text"] is { } text)
+            {
+                File.WriteAllBytes(path, Encoding.UTF8.GetBytes(text.GetValue<string>()));
+            }
+            else if (entry["b64"] is { } b64)
+            {
+                File.WriteAllBytes(path, Convert.FromBase64String(b64.GetValue<string>()));
+            }
+            else
+            {
+                File.WriteAllText(path, new string(entry["fill"]!.GetValue<string>()[0], entry["size"]!.GetValue<int>()));
+            }
+        }
+        else if (entry["dir"] is { } dir)
+        {
+            Directory.CreateDirectory(Path.Combine(root, dir.GetValue<string>()));
+        }
+        else
+        {
+            var link = Path.Combine(root, entry["symlink"]!.GetValue<string>());
+            Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+            var target = entry["to_outside"] is { } away
+                ? Path.Combine(outside, away.GetValue<string>())
+                : Path.GetRelativePath(Path.GetDirectoryName(link)!, Path.Combine(root, entry["to_inside"]!.GetValue<string>()));
+            File.CreateSymbolicLink(link, target);
+        }
+    }
+
+    /// <summary>The tree under the root in the vector file's form: text up to 4 KiB (or base64), size above, links as links.</summary>
+    internal static SortedDictionary<string, string> Snapshot(string root)
+    {
+        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions
+                 {
+                     RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false,
+                 }))
+        {
+            var relative = Path.GetRelativePath(root, path);
+            var info = new FileInfo(path);
+            var isDirectory = Directory.Exists(path);
+            if (info.LinkTarget is not null)
+            {
+                tree[relative + (isDirectory ? "/" : string.Empty)] = "symlink";
+            }
+            else if (isDirectory)
+            {
+                tree[relative + "/"] = "dir";
+            }
+            else
+            {
+                var bytes = File.ReadAllBytes(path);
+                tree[relative] = bytes.Length > 4096 ? $"size:{bytes.Length}" : Describe(bytes);
+            }
+        }
+
+        return tree;
+    }
+
+    private static SortedDictionary<string, string> Expected(JsonObject reference)
+    {
+        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in reference)
+        {
+            tree[key] = value!["text"] is { } text ? "text:" + text.GetValue<string>()
+                : value["b64"] is { } b64 ? Describe(Convert.FromBase64String(b64.GetValue<string>()))
+                : value["size"] is { } size ? $"size:{size.GetValue<long>()}"
+                : value["symlink"] is not null ? "symlink"
+                : "dir";
+        }
+
+        return tree;
+    }
+
+    private static string Describe(byte[] bytes)
+    {
+        try
+        {
+            return "text:" + new UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return "b64:" + Convert.ToBase64String(bytes);
+        }
+    }
+}
