@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Mnemo.Cli;
+
+var root = new RootCommand("Mnemo: memory and context management for agents built on Claude.")
+{
+    MemoryCommands.Create(),
+};
+
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
