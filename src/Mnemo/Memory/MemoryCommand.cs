@@ -40,7 +40,18 @@ public abstract record MemoryCommand
             return false;
         }
 
-        var reader = new Reader(input, name.GetString()!);
+        string commandName;
+        try
+        {
+            commandName = name.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            error = MemoryMessages.WrongType("command", "memory", "a string of valid Unicode", "a string with an unpaired surrogate");
+            return false;
+        }
+
+        var reader = new Reader(input, commandName);
         command = reader.Command switch
         {
             "view" => reader.Require("path")
@@ -116,7 +127,16 @@ public abstract record MemoryCommand
             var value = input.GetProperty(name);
             if (value.ValueKind == JsonValueKind.String)
             {
-                return value.GetString()!;
+                try
+                {
+                    return value.GetString()!;
+                }
+                catch (InvalidOperationException)
+                {
+                    // An escaped unpaired surrogate ("\ud800") cannot become a .NET string.
+                    Fail(MemoryMessages.WrongType(name, Command, "a string of valid Unicode", "a string with an unpaired surrogate"));
+                    return string.Empty;
+                }
             }
 
             Fail(MemoryMessages.WrongType(name, Command, "a string", Describe(value)));
