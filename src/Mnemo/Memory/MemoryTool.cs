@@ -428,7 +428,8 @@ public sealed class MemoryTool
                 if (i == start)
                 {
                     AppendNumbered(builder, i, lines[i]);
-                    builder.Length = bodyStart + MaxViewCharacters;
+                    var cut = bodyStart + MaxViewCharacters;
+                    builder.Length = char.IsHighSurrogate(builder[cut - 1]) ? cut - 1 : cut;
                     builder.Append('\n').Append(MemoryMessages.TruncatedLongLine(i + 1, lines.Length));
                 }
                 else
