@@ -52,7 +52,7 @@ public sealed class JsonLinesMemoryExecutor
                     lineNumber++;
                     var line = buffer.AsMemory(start, newline);
                     start += newline + 1;
-                    if (skipping)
+                    if (skipping || newline > MaxLineBytes)
                     {
                         skipping = false;
                         commands++;
@@ -66,8 +66,13 @@ public sealed class JsonLinesMemoryExecutor
                     continue;
                 }
 
-                // No whole line buffered: make room (move the partial line to the front, or grow), then read more.
-                if (start > 0)
+                // No whole line is buffered. A partial line already over the limit is dropped as it arrives, up to its end.
+                skipping |= end - start > MaxLineBytes;
+                if (skipping)
+                {
+                    (start, end) = (0, 0);
+                }
+                else if (start > 0)
                 {
                     buffer.AsSpan(start, end - start).CopyTo(buffer);
                     (end, start) = (end - start, 0);
@@ -75,17 +80,10 @@ public sealed class JsonLinesMemoryExecutor
 
                 if (end == buffer.Length)
                 {
-                    if (skipping || buffer.Length >= MaxLineBytes)
-                    {
-                        (skipping, end) = (true, 0);
-                    }
-                    else
-                    {
-                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(MaxLineBytes, buffer.Length * 2));
-                        buffer.AsSpan(0, end).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, end).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
                 }
 
                 var read = await input.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
@@ -94,14 +92,14 @@ public sealed class JsonLinesMemoryExecutor
                     if (skipping || end > start)
                     {
                         lineNumber++;
-                        if (skipping)
+                        commands++;
+                        if (skipping || end - start > MaxLineBytes)
                         {
-                            commands++;
                             await WriteAsync(output, TooLong(lineNumber), cancellationToken).ConfigureAwait(false);
                         }
-                        else if (await RunLineAsync(buffer.AsMemory(start, end - start), output, cancellationToken).ConfigureAwait(false))
+                        else if (!await RunLineAsync(buffer.AsMemory(start, end - start), output, cancellationToken).ConfigureAwait(false))
                         {
-                            commands++;
+                            commands--;
                         }
                     }
 

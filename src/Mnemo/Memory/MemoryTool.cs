@@ -143,20 +143,20 @@ public sealed class MemoryTool
             return MemoryToolResult.Error(MemoryMessages.NotUtf8(path.Original));
         }
 
-        var lines = text.Split('\n');
-        if (lines.Length > MaxLines)
+        var lineCount = text.AsSpan().Count('\n') + 1;
+        if (lineCount > MaxLines)
         {
             return MemoryToolResult.Error(MemoryMessages.TooManyLines(path.Original));
         }
 
-        var (start, stop) = (0, lines.Length);
+        var (start, stop) = (0, lineCount);
         if (command.ViewRange is [var first, var last])
         {
-            start = (int)Math.Min(Math.Max(1, first) - 1, lines.Length);
-            stop = last == -1 ? lines.Length : (int)PythonIndex(last, lines.Length);
+            start = (int)Math.Min(Math.Max(1, first) - 1, lineCount);
+            stop = last == -1 ? lineCount : (int)PythonIndex(last, lineCount);
         }
 
-        return MemoryToolResult.Ok(FormatFile(path.Original, lines, start, stop));
+        return MemoryToolResult.Ok(FormatFile(path.Original, text, lineCount, start, stop));
     }
 
     private async ValueTask<MemoryToolResult> CreateAsync(CreateMemoryCommand command, CancellationToken cancellationToken)
@@ -208,20 +208,32 @@ public sealed class MemoryTool
     private ValueTask<MemoryToolResult> InsertAsync(InsertMemoryCommand command, CancellationToken cancellationToken) =>
         EditAsync(command.Path, text =>
         {
-            var lines = new List<string>(text.Length == 0 ? [] : text.Split('\n'));
-            if (text.EndsWith('\n'))
+            // Lines as the reference counts them: split on newlines, less one empty last element after a final newline.
+            var count = text.Length == 0 ? 0 : text.AsSpan().Count('\n') + (text.EndsWith('\n') ? 0 : 1);
+            if (command.InsertLine < 0 || command.InsertLine > count)
             {
-                lines.RemoveAt(lines.Count - 1);
+                return Edit.Fail(MemoryMessages.InsertRange(command.InsertLine, count));
             }
 
-            if (command.InsertLine < 0 || command.InsertLine > lines.Count)
+            var inserted = command.InsertText.TrimEnd('\n');
+            string updated;
+            if (command.InsertLine == count)
             {
-                return Edit.Fail(MemoryMessages.InsertRange(command.InsertLine, lines.Count));
+                updated = text.Length == 0 ? inserted + "\n"
+                    : text.EndsWith('\n') ? string.Concat(text, inserted, "\n")
+                    : string.Concat(text, "\n", inserted, "\n");
+            }
+            else
+            {
+                var at = LineStart(text, (int)command.InsertLine);
+                updated = string.Concat(text.AsSpan(0, at), inserted, "\n", text.AsSpan(at));
+                if (!updated.EndsWith('\n'))
+                {
+                    updated += "\n";
+                }
             }
 
-            lines.Insert((int)command.InsertLine, command.InsertText.TrimEnd('\n'));
-            var updated = string.Join('\n', lines);
-            return Edit.Write(updated.EndsWith('\n') ? updated : updated + "\n", () => MemoryMessages.Inserted(command.Path));
+            return Edit.Write(updated, () => MemoryMessages.Inserted(command.Path));
         }, cancellationToken);
 
     private async ValueTask<MemoryToolResult> DeleteAsync(DeleteMemoryCommand command, CancellationToken cancellationToken)
@@ -416,25 +428,29 @@ public sealed class MemoryTool
             : string.Create(CultureInfo.InvariantCulture, $"{((double)size / divisor).ToString("F1", CultureInfo.InvariantCulture)}{suffix}");
     }
 
-    private static string FormatFile(string shownPath, string[] lines, int start, int stop)
+    private static string FormatFile(string shownPath, string text, int lineCount, int start, int stop)
     {
         var builder = new StringBuilder(MemoryMessages.FileHeader(shownPath)).Append('\n');
         var bodyStart = builder.Length;
+        var offset = start < stop ? LineStart(text, start) : text.Length;
         for (var i = start; i < stop; i++)
         {
-            var lineLength = 7 + lines[i].Length + (i > start ? 1 : 0);
+            var end = text.IndexOf('\n', offset);
+            var line = text.AsSpan(offset, (end < 0 ? text.Length : end) - offset);
+            offset = end + 1;
+            var lineLength = 7 + line.Length + (i > start ? 1 : 0);
             if (builder.Length - bodyStart + lineLength > MaxViewCharacters)
             {
                 if (i == start)
                 {
-                    AppendNumbered(builder, i, lines[i]);
+                    AppendNumbered(builder, i, line);
                     var cut = bodyStart + MaxViewCharacters;
                     builder.Length = char.IsHighSurrogate(builder[cut - 1]) ? cut - 1 : cut;
-                    builder.Append('\n').Append(MemoryMessages.TruncatedLongLine(i + 1, lines.Length));
+                    builder.Append('\n').Append(MemoryMessages.TruncatedLongLine(i + 1, lineCount));
                 }
                 else
                 {
-                    builder.Append('\n').Append(MemoryMessages.Truncated(start + 1, i, lines.Length));
+                    builder.Append('\n').Append(MemoryMessages.Truncated(start + 1, i, lineCount));
                 }
 
                 break;
@@ -445,29 +461,53 @@ public sealed class MemoryTool
                 builder.Append('\n');
             }
 
-            AppendNumbered(builder, i, lines[i]);
+            AppendNumbered(builder, i, line);
         }
 
         return builder.ToString();
     }
 
-    private static void AppendNumbered(StringBuilder builder, int index, string line) =>
+    /// <summary>Returns the offset where 0-based line <paramref name="line"/> starts; the text's length when it has fewer lines.</summary>
+    private static int LineStart(string text, int line)
+    {
+        var offset = 0;
+        for (var i = 0; i < line; i++)
+        {
+            var next = text.IndexOf('\n', offset);
+            if (next < 0)
+            {
+                return text.Length;
+            }
+
+            offset = next + 1;
+        }
+
+        return offset;
+    }
+
+    private static void AppendNumbered(StringBuilder builder, int index, ReadOnlySpan<char> line) =>
         builder.Append(CultureInfo.InvariantCulture, $"{index + 1,6}").Append('\t').Append(line);
 
     private static string Snippet(string text, int line)
     {
-        var lines = text.Split('\n');
         var first = Math.Max(0, line - SnippetLines);
-        var last = Math.Min(lines.Length - 1, line + SnippetLines);
+        var offset = LineStart(text, first);
         var builder = new StringBuilder();
-        for (var i = first; i <= last; i++)
+        for (var i = first; i <= line + SnippetLines; i++)
         {
+            var end = text.IndexOf('\n', offset);
             if (i > first)
             {
                 builder.Append('\n');
             }
 
-            AppendNumbered(builder, i, lines[i]);
+            AppendNumbered(builder, i, text.AsSpan(offset, (end < 0 ? text.Length : end) - offset));
+            if (end < 0)
+            {
+                break;
+            }
+
+            offset = end + 1;
         }
 
         return builder.ToString();

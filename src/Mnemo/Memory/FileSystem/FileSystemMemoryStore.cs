@@ -552,18 +552,32 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     {
         var buffer = new byte[Math.Max(size, 0)];
         var total = 0;
+        Span<byte> probe = stackalloc byte[512];
         while (true)
         {
-            if (total == buffer.Length)
-            {
-                // The file may have grown since it was measured: look for more before finishing.
-                Array.Resize(ref buffer, Math.Max(4096, buffer.Length * 2));
-            }
-
             nint read;
-            fixed (byte* pointer = &buffer[total])
+            if (total < buffer.Length)
             {
-                read = Read(fd, pointer, (nuint)(buffer.Length - total));
+                fixed (byte* pointer = &buffer[total])
+                {
+                    read = Read(fd, pointer, (nuint)(buffer.Length - total));
+                }
+            }
+            else
+            {
+                // The measured size is read: one small read confirms the end (the file may have grown since it was measured).
+                fixed (byte* pointer = probe)
+                {
+                    read = Read(fd, pointer, (nuint)probe.Length);
+                }
+
+                if (read > 0)
+                {
+                    Array.Resize(ref buffer, Math.Max(buffer.Length * 2, total + (int)read));
+                    probe[..(int)read].CopyTo(buffer.AsSpan(total));
+                    total += (int)read;
+                    continue;
+                }
             }
 
             if (read < 0)
