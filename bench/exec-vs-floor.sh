@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 python3 ../shared/bench/make_workload.py 2000 50 1 > "$work/workload.jsonl"
 writes=$(grep -cE '"command": "(create|str_replace|insert)"' "$work/workload.jsonl")
 size=$(python3 -c "import json;print(len(json.loads(open('$work/workload.jsonl').readlines()[1])['file_text'].encode()))")
-dotnet build -c Release src/Mnemo.Cli bench/Mnemo.Benchmarks -v q -nologo > /dev/null
+for project in src/Mnemo.Cli bench/Mnemo.Benchmarks; do dotnet build -c Release "$project" -v q -nologo > /dev/null; done
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 time_ms() { local start end; start=$(date +%s%N); "$@" > /dev/null; end=$(date +%s%N); echo $(( (end - start) / 1000000 )); }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Mnemo.Memory;
 
@@ -138,12 +139,19 @@ public sealed class MemoryTool
                 : MemoryToolResult.Ok(FormatListing(path.Original, entries));
         }
 
-        if (!TryDecode(item, out var text))
+        // A view works on the bytes and decodes only the lines it shows: a large file costs one validation pass, not a copy.
+        var content = item.Content.Span;
+        if (!Utf8.IsValid(content))
         {
             return MemoryToolResult.Error(MemoryMessages.NotUtf8(path.Original));
         }
 
-        var lineCount = text.AsSpan().Count('\n') + 1;
+        if (content.Contains((byte)'\r'))
+        {
+            content = NormalizeNewlines(content);
+        }
+
+        var lineCount = content.Count((byte)'\n') + 1;
         if (lineCount > MaxLines)
         {
             return MemoryToolResult.Error(MemoryMessages.TooManyLines(path.Original));
@@ -156,7 +164,7 @@ public sealed class MemoryTool
             stop = last == -1 ? lineCount : (int)PythonIndex(last, lineCount);
         }
 
-        return MemoryToolResult.Ok(FormatFile(path.Original, text, lineCount, start, stop));
+        return MemoryToolResult.Ok(FormatFile(path.Original, content, lineCount, start, stop));
     }
 
     private async ValueTask<MemoryToolResult> CreateAsync(CreateMemoryCommand command, CancellationToken cancellationToken)
@@ -428,22 +436,29 @@ public sealed class MemoryTool
             : string.Create(CultureInfo.InvariantCulture, $"{((double)size / divisor).ToString("F1", CultureInfo.InvariantCulture)}{suffix}");
     }
 
-    private static string FormatFile(string shownPath, string text, int lineCount, int start, int stop)
+    private static string FormatFile(string shownPath, ReadOnlySpan<byte> content, int lineCount, int start, int stop)
     {
         var builder = new StringBuilder(MemoryMessages.FileHeader(shownPath)).Append('\n');
         var bodyStart = builder.Length;
-        var offset = start < stop ? LineStart(text, start) : text.Length;
+        var offset = 0;
+        for (var i = 0; i < start && offset < content.Length; i++)
+        {
+            var next = content[offset..].IndexOf((byte)'\n');
+            offset = next < 0 ? content.Length : offset + next + 1;
+        }
+
         for (var i = start; i < stop; i++)
         {
-            var end = text.IndexOf('\n', offset);
-            var line = text.AsSpan(offset, (end < 0 ? text.Length : end) - offset);
-            offset = end + 1;
-            var lineLength = 7 + line.Length + (i > start ? 1 : 0);
+            var rest = content[offset..];
+            var end = rest.IndexOf((byte)'\n');
+            var lineBytes = end < 0 ? rest : rest[..end];
+            offset += lineBytes.Length + 1;
+            var lineLength = 7 + Encoding.UTF8.GetCharCount(lineBytes) + (i > start ? 1 : 0);
             if (builder.Length - bodyStart + lineLength > MaxViewCharacters)
             {
                 if (i == start)
                 {
-                    AppendNumbered(builder, i, line);
+                    AppendNumbered(builder, i, Encoding.UTF8.GetString(lineBytes));
                     var cut = bodyStart + MaxViewCharacters;
                     builder.Length = char.IsHighSurrogate(builder[cut - 1]) ? cut - 1 : cut;
                     builder.Append('\n').Append(MemoryMessages.TruncatedLongLine(i + 1, lineCount));
@@ -461,10 +476,34 @@ public sealed class MemoryTool
                 builder.Append('\n');
             }
 
-            AppendNumbered(builder, i, line);
+            AppendNumbered(builder, i, Encoding.UTF8.GetString(lineBytes));
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>Turns CRLF and lone CR into LF; safe on UTF-8 bytes, where CR and LF never occur inside a longer sequence.</summary>
+    private static byte[] NormalizeNewlines(ReadOnlySpan<byte> content)
+    {
+        var result = new byte[content.Length];
+        var length = 0;
+        for (var i = 0; i < content.Length; i++)
+        {
+            if (content[i] == (byte)'\r')
+            {
+                result[length++] = (byte)'\n';
+                if (i + 1 < content.Length && content[i + 1] == (byte)'\n')
+                {
+                    i++;
+                }
+            }
+            else
+            {
+                result[length++] = content[i];
+            }
+        }
+
+        return result[..length];
     }
 
     /// <summary>Returns the offset where 0-based line <paramref name="line"/> starts; the text's length when it has fewer lines.</summary>

@@ -62,6 +62,51 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
     }
 
     [Fact]
+    public async Task ConcurrentReader_SeesOnlyWholeVersions_WhileAWriterRewrites()
+    {
+        // Two large versions that differ everywhere: a torn read would mix them or cut one short.
+        var a = string.Concat(Enumerable.Repeat("A marker line that fills the file\n", 3000));
+        var b = string.Concat(Enumerable.Repeat("b other line, of another length entirely\n", 3000));
+        var tool = new MemoryTool(Store, new MemoryToolOptions { MaxFileBytes = 1 << 20 });
+        await tool.ExecuteAsync(new CreateMemoryCommand("/memories/v.md", "state a\n" + a), Ct);
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            var writes = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                // Rewrites the whole file each time: state a with body a <-> state b with body b.
+                var toB = writes % 2 == 0;
+                var old = toB ? "state a\n" + a : "state b\n" + b;
+                var replacement = toB ? "state b\n" + b : "state a\n" + a;
+                (await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/v.md", old, replacement), Ct)).IsError.ShouldBeFalse();
+                writes++;
+            }
+
+            return writes;
+        }, Ct);
+
+        var (reads, torn) = (0, 0);
+        var path = Path.Combine(Root, "v.md");
+        while (reads < 3000)
+        {
+            var item = (await Store.ReadAsync(P("/memories/v.md"), Ct))!;
+            var text = Encoding.UTF8.GetString(item.Content.Span);
+            var direct = await File.ReadAllTextAsync(path, Ct);
+            foreach (var seen in new[] { text, direct })
+            {
+                torn += seen == "state a\n" + a || seen == "state b\n" + b ? 0 : 1;
+            }
+
+            reads++;
+        }
+
+        await stop.CancelAsync();
+        (await writer).ShouldBeGreaterThan(10);
+        torn.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task NonDurable_WritesStillAtomicAndVisible()
     {
         using var store = new FileSystemMemoryStore(_temp.Combine("fast"), new FileSystemMemoryStoreOptions { Durable = false });
