@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -476,7 +477,7 @@ public sealed class MemoryTool
                 builder.Append('\n');
             }
 
-            AppendNumbered(builder, i, Encoding.UTF8.GetString(lineBytes));
+            AppendNumbered(builder, i, lineBytes);
         }
 
         return builder.ToString();
@@ -526,6 +527,20 @@ public sealed class MemoryTool
 
     private static void AppendNumbered(StringBuilder builder, int index, ReadOnlySpan<char> line) =>
         builder.Append(CultureInfo.InvariantCulture, $"{index + 1,6}").Append('\t').Append(line);
+
+    /// <summary>Appends a numbered line decoded straight from UTF-8, without a string per line.</summary>
+    private static void AppendNumbered(StringBuilder builder, int index, ReadOnlySpan<byte> line)
+    {
+        const int StackLimit = 1024;
+        char[]? rented = null;
+        var chars = line.Length <= StackLimit ? stackalloc char[StackLimit] : (rented = ArrayPool<char>.Shared.Rent(line.Length));
+        var count = Encoding.UTF8.GetChars(line, chars);
+        AppendNumbered(builder, index, chars[..count]);
+        if (rented is not null)
+        {
+            ArrayPool<char>.Shared.Return(rented);
+        }
+    }
 
     private static string Snippet(string text, int line)
     {
