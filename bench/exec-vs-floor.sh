@@ -22,6 +22,9 @@ done | median)
 floor_ms=$(for i in $(seq "$runs"); do
   rm -rf "$work/floor"; time_ms dotnet bench/Mnemo.Benchmarks/bin/Release/net10.0/Mnemo.Benchmarks.dll floor "$writes" "$size" "$work/floor"
 done | median)
+floor_dir_ms=$(for i in $(seq "$runs"); do
+  rm -rf "$work/floor"; time_ms dotnet bench/Mnemo.Benchmarks/bin/Release/net10.0/Mnemo.Benchmarks.dll floor "$writes" "$size" "$work/floor" --sync-dir
+done | median)
 startup_ms=$(for i in $(seq "$runs"); do
   rm -rf "$work/empty"; time_ms sh -c "dotnet src/Mnemo.Cli/bin/Release/net10.0/Mnemo.Cli.dll memory exec --dir '$work/empty' < /dev/null"
 done | median)
@@ -29,5 +32,7 @@ done | median)
 echo "commands: $(wc -l < "$work/workload.jsonl"), durable writes: $writes of ~$size bytes, runs: $runs (medians)"
 echo "mnemo memory exec:        ${exec_ms} ms"
 echo "bare floor (same writes): ${floor_ms} ms"
+echo "bare floor + fsync(dir):   ${floor_dir_ms} ms"
 echo "mnemo start-up, no input: ${startup_ms} ms"
 awk -v e="$exec_ms" -v f="$floor_ms" 'BEGIN { printf "ratio exec/floor:         %.2fx\n", e / f }'
+awk -v e="$exec_ms" -v f="$floor_dir_ms" 'BEGIN { printf "ratio exec/floor+dir:     %.2fx\n", e / f }'

@@ -30,7 +30,7 @@ public static unsafe class BareFloor
     }
 
     /// <summary>Runs the whole-process floor: <paramref name="count"/> durable writes of <paramref name="size"/> bytes.</summary>
-    public static void Run(int count, int size, string directory)
+    public static void Run(int count, int size, string directory, bool syncDirectory)
     {
         Directory.CreateDirectory(directory);
         var dirFd = OpenAt(AtFdCwd, directory, ORdOnly | ODirectory | OCloExec, 0);
@@ -38,7 +38,7 @@ public static unsafe class BareFloor
         Array.Fill(content, (byte)'x');
         for (var i = 0; i < count; i++)
         {
-            WriteRename(dirFd, $"note{i % 50}.md", content, fsync: true);
+            WriteRename(dirFd, $"note{i % 50}.md", content, fsync: true, fsyncDirectory: syncDirectory);
         }
 
         _ = Close(dirFd);

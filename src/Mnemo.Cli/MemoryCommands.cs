@@ -43,8 +43,8 @@ internal static class MemoryCommands
                 {
                     UnexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: {command.Name} failed: {error}"),
                 });
-                await using var input = Console.OpenStandardInput();
-                await using var output = Console.OpenStandardOutput();
+                await using var input = new SynchronousStream(Console.OpenStandardInput());
+                await using var output = new SynchronousStream(Console.OpenStandardOutput());
                 await new JsonLinesMemoryExecutor(tool).RunAsync(input, output, cancellationToken).ConfigureAwait(false);
                 return 0;
             }
