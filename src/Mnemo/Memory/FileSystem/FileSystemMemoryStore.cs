@@ -64,8 +64,18 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             throw Failure("open the memory folder", LastError);
         }
 
-        _rootRealPath = new FileInfo($"/proc/self/fd/{_rootFd}").LinkTarget ?? RootDirectory;
-        RemoveStaleTempFiles();
+        try
+        {
+            _rootRealPath = new FileInfo($"/proc/self/fd/{_rootFd}").LinkTarget ?? RootDirectory;
+            RemoveStaleTempFiles();
+        }
+        catch
+        {
+            // A constructor that fails disposes what it opened.
+            _ = Close(_rootFd);
+            _writeGate.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Gets the full path of the folder that <c>/memories</c> maps to.</summary>
