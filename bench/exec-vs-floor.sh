@@ -1,38 +1,46 @@
 #!/usr/bin/env bash
-# Whole-process time of `mnemo memory exec` on the shared workload, against the same number of bare durable writes
-# (write + fsync + rename, nothing else) made by one process. Prints the median of RUNS runs of each.
-#   usage: bench/exec-vs-floor.sh [RUNS]     (from the repository root; needs ../shared beside it)
+# Whole-process time of `mnemo memory exec` on the shared workload, against the same number of bare durable writes made by
+# one process with the same libc calls and no checks. Runs are interleaved (exec, floor, floor with folder flush, start-up)
+# so that drifts in the disk's flush times hit all of them alike; prints the median of RUNS runs of each, and the median of
+# the per-run ratios.
+#   usage: bench/exec-vs-floor.sh [RUNS] [BASE]     (from the repository root; needs ../shared beside it)
+# BASE is where the memory folders are made (default: the system's temp folder). On a RAM disk (/dev/shm) the flushes
+# cost next to nothing, so the difference between mnemo and the floor is mnemo's own work, whatever the disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-7}
-work=$(mktemp -d)
+runs=${1:-9}
+work=$(mktemp -d -p "${2:-${TMPDIR:-/tmp}}")
 trap 'rm -rf "$work"' EXIT
 
 python3 ../shared/bench/make_workload.py 2000 50 1 > "$work/workload.jsonl"
 writes=$(grep -cE '"command": "(create|str_replace|insert)"' "$work/workload.jsonl")
 size=$(python3 -c "import json;print(len(json.loads(open('$work/workload.jsonl').readlines()[1])['file_text'].encode()))")
-for project in src/Mnemo.Cli bench/Mnemo.Benchmarks; do dotnet build -c Release "$project" -v q -nologo > /dev/null; done
+# mnemo as it ships: published ahead-of-time compiled (ReadyToRun) for this machine.
+rid=$(dotnet --info | awk '/^ *RID:/ { print $2; exit }')
+dotnet publish src/Mnemo.Cli -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$work/cli" -v q -nologo > /dev/null
+dotnet build -c Release bench/Mnemo.Benchmarks -v q -nologo > /dev/null
+mnemo=("dotnet" "$work/cli/Mnemo.Cli.dll")
+floor=("dotnet" "bench/Mnemo.Benchmarks/bin/Release/net10.0/Mnemo.Benchmarks.dll" "floor" "$writes" "$size")
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 time_ms() { local start end; start=$(date +%s%N); "$@" > /dev/null; end=$(date +%s%N); echo $(( (end - start) / 1000000 )); }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-exec_ms=$(for i in $(seq "$runs"); do
-  rm -rf "$work/mem"; time_ms sh -c "dotnet src/Mnemo.Cli/bin/Release/net10.0/Mnemo.Cli.dll memory exec --dir '$work/mem' < '$work/workload.jsonl'"
-done | median)
-floor_ms=$(for i in $(seq "$runs"); do
-  rm -rf "$work/floor"; time_ms dotnet bench/Mnemo.Benchmarks/bin/Release/net10.0/Mnemo.Benchmarks.dll floor "$writes" "$size" "$work/floor"
-done | median)
-floor_dir_ms=$(for i in $(seq "$runs"); do
-  rm -rf "$work/floor"; time_ms dotnet bench/Mnemo.Benchmarks/bin/Release/net10.0/Mnemo.Benchmarks.dll floor "$writes" "$size" "$work/floor" --sync-dir
-done | median)
-startup_ms=$(for i in $(seq "$runs"); do
-  rm -rf "$work/empty"; time_ms sh -c "dotnet src/Mnemo.Cli/bin/Release/net10.0/Mnemo.Cli.dll memory exec --dir '$work/empty' < /dev/null"
-done | median)
+: > "$work/times"
+for i in $(seq "$runs"); do
+  rm -rf "$work/mem" "$work/floor" "$work/floor-dir" "$work/empty"
+  e=$(time_ms sh -c "${mnemo[*]} memory exec --dir '$work/mem' < '$work/workload.jsonl'")
+  f=$(time_ms "${floor[@]}" "$work/floor")
+  d=$(time_ms "${floor[@]}" "$work/floor-dir" --sync-dir)
+  s=$(time_ms sh -c "${mnemo[*]} memory exec --dir '$work/empty' < /dev/null")
+  echo "$e $f $d $s" >> "$work/times"
+done
 
+column() { awk -v c="$1" '{ print $c }' "$work/times" | median; }
+ratio() { awk -v a="$1" -v b="$2" '{ printf "%.3f\n", $a / $b }' "$work/times" | median; }
 echo "commands: $(wc -l < "$work/workload.jsonl"), durable writes: $writes of ~$size bytes, runs: $runs (medians)"
-echo "mnemo memory exec:        ${exec_ms} ms"
-echo "bare floor (same writes): ${floor_ms} ms"
-echo "bare floor + fsync(dir):   ${floor_dir_ms} ms"
-echo "mnemo start-up, no input: ${startup_ms} ms"
-awk -v e="$exec_ms" -v f="$floor_ms" 'BEGIN { printf "ratio exec/floor:         %.2fx\n", e / f }'
-awk -v e="$exec_ms" -v f="$floor_dir_ms" 'BEGIN { printf "ratio exec/floor+dir:     %.2fx\n", e / f }'
+echo "mnemo memory exec:         $(column 1) ms"
+echo "bare floor (same writes):  $(column 2) ms"
+echo "bare floor + fsync(dir):   $(column 3) ms"
+echo "mnemo start-up, no input:  $(column 4) ms"
+echo "ratio exec/floor:          $(ratio 1 2)x"
+echo "ratio exec/floor+dir:      $(ratio 1 3)x"

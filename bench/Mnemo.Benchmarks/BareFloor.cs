@@ -29,8 +29,11 @@ public static unsafe class BareFloor
         }
     }
 
-    /// <summary>Runs the whole-process floor: <paramref name="count"/> durable writes of <paramref name="size"/> bytes.</summary>
-    public static void Run(int count, int size, string directory, bool syncDirectory)
+    /// <summary>
+    /// Runs the whole-process floor: <paramref name="count"/> writes of <paramref name="size"/> bytes, each flushed unless
+    /// <paramref name="sync"/> is off, and followed by a flush of the folder when <paramref name="syncDirectory"/> is on.
+    /// </summary>
+    public static void Run(int count, int size, string directory, bool sync, bool syncDirectory)
     {
         Directory.CreateDirectory(directory);
         var dirFd = OpenAt(AtFdCwd, directory, ORdOnly | ODirectory | OCloExec, 0);
@@ -38,7 +41,7 @@ public static unsafe class BareFloor
         Array.Fill(content, (byte)'x');
         for (var i = 0; i < count; i++)
         {
-            WriteRename(dirFd, $"note{i % 50}.md", content, fsync: true, fsyncDirectory: syncDirectory);
+            WriteRename(dirFd, $"note{i % 50}.md", content, fsync: sync, fsyncDirectory: syncDirectory);
         }
 
         _ = Close(dirFd);

@@ -437,10 +437,14 @@ public sealed class MemoryTool
             : string.Create(CultureInfo.InvariantCulture, $"{((double)size / divisor).ToString("F1", CultureInfo.InvariantCulture)}{suffix}");
     }
 
+    /// <summary>Formats lines [<paramref name="start"/>, <paramref name="stop"/>) of UTF-8 content as the reference does.</summary>
+    /// <remarks>
+    /// The body is built in one buffer of at most <see cref="MaxViewCharacters"/> characters: each line is decoded straight
+    /// into it behind its number. UTF-8 never decodes to more characters than it has bytes, so a line whose byte count
+    /// fits the space left needs no counting first; only a line near the limit is counted exactly.
+    /// </remarks>
     private static string FormatFile(string shownPath, ReadOnlySpan<byte> content, int lineCount, int start, int stop)
     {
-        var builder = new StringBuilder(MemoryMessages.FileHeader(shownPath)).Append('\n');
-        var bodyStart = builder.Length;
         var offset = 0;
         for (var i = 0; i < start && offset < content.Length; i++)
         {
@@ -448,39 +452,90 @@ public sealed class MemoryTool
             offset = next < 0 ? content.Length : offset + next + 1;
         }
 
-        for (var i = start; i < stop; i++)
+        var buffer = ArrayPool<char>.Shared.Rent(MaxViewCharacters);
+        try
         {
-            var rest = content[offset..];
-            var end = rest.IndexOf((byte)'\n');
-            var lineBytes = end < 0 ? rest : rest[..end];
-            offset += lineBytes.Length + 1;
-            var lineLength = 7 + Encoding.UTF8.GetCharCount(lineBytes) + (i > start ? 1 : 0);
-            if (builder.Length - bodyStart + lineLength > MaxViewCharacters)
+            var length = 0;
+            string? tail = null;
+            for (var i = start; i < stop; i++)
             {
-                if (i == start)
+                var rest = content[offset..];
+                var end = rest.IndexOf((byte)'\n');
+                var lineBytes = end < 0 ? rest : rest[..end];
+                offset += lineBytes.Length + 1;
+                var separator = i > start ? 1 : 0;
+                var room = MaxViewCharacters - length - separator - NumberWidth;
+                if (lineBytes.Length > room && Encoding.UTF8.GetCharCount(lineBytes) > room)
                 {
-                    AppendNumbered(builder, i, Encoding.UTF8.GetString(lineBytes));
-                    var cut = bodyStart + MaxViewCharacters;
-                    builder.Length = char.IsHighSurrogate(builder[cut - 1]) ? cut - 1 : cut;
-                    builder.Append('\n').Append(MemoryMessages.TruncatedLongLine(i + 1, lineCount));
-                }
-                else
-                {
-                    builder.Append('\n').Append(MemoryMessages.Truncated(start + 1, i, lineCount));
+                    if (i == start)
+                    {
+                        length = WriteNumber(buffer, 0, i);
+                        length = WriteCutLine(buffer, length, lineBytes);
+                        tail = "\n" + MemoryMessages.TruncatedLongLine(i + 1, lineCount);
+                    }
+                    else
+                    {
+                        tail = "\n" + MemoryMessages.Truncated(start + 1, i, lineCount);
+                    }
+
+                    break;
                 }
 
-                break;
+                if (separator != 0)
+                {
+                    buffer[length++] = '\n';
+                }
+
+                length = WriteNumber(buffer, length, i);
+                length += Encoding.UTF8.GetChars(lineBytes, buffer.AsSpan(length));
             }
 
-            if (i > start)
-            {
-                builder.Append('\n');
-            }
-
-            AppendNumbered(builder, i, lineBytes);
+            return string.Concat(MemoryMessages.FileHeader(shownPath), "\n", buffer.AsSpan(0, length), tail);
         }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(buffer);
+        }
+    }
 
-        return builder.ToString();
+    private const int NumberWidth = 7;
+
+    /// <summary>Writes a 1-based line number right-aligned in six places and a tab, as <c>f"{n:6d}\t"</c> does.</summary>
+    private static int WriteNumber(Span<char> buffer, int at, int index)
+    {
+        var number = buffer.Slice(at, NumberWidth - 1);
+        number.Fill(' ');
+        var value = index + 1;
+        var digits = value.ToString(CultureInfo.InvariantCulture);
+        digits.CopyTo(number[Math.Max(0, number.Length - digits.Length)..]);
+        buffer[at + NumberWidth - 1] = '\t';
+        return at + NumberWidth;
+    }
+
+    /// <summary>Writes as much of a line as fits the view, never ending on half of a surrogate pair.</summary>
+    private static int WriteCutLine(char[] buffer, int at, ReadOnlySpan<byte> line)
+    {
+        // A character takes at most four bytes, so this many bytes hold more than the characters that fit; the decoder
+        // may end the slice on a broken sequence, but that lies past the cut.
+        var room = MaxViewCharacters - at;
+        var slice = line[..Math.Min(line.Length, (room + 1) * 4)];
+        var decoded = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(slice.Length));
+        try
+        {
+            var count = Encoding.UTF8.GetChars(slice, decoded);
+            var take = Math.Min(count, room);
+            if (take == room && take < count && char.IsHighSurrogate(decoded[take - 1]))
+            {
+                take--;
+            }
+
+            decoded.AsSpan(0, take).CopyTo(buffer.AsSpan(at));
+            return at + take;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(decoded);
+        }
     }
 
     /// <summary>Turns CRLF and lone CR into LF; safe on UTF-8 bytes, where CR and LF never occur inside a longer sequence.</summary>
@@ -527,20 +582,6 @@ public sealed class MemoryTool
 
     private static void AppendNumbered(StringBuilder builder, int index, ReadOnlySpan<char> line) =>
         builder.Append(CultureInfo.InvariantCulture, $"{index + 1,6}").Append('\t').Append(line);
-
-    /// <summary>Appends a numbered line decoded straight from UTF-8, without a string per line.</summary>
-    private static void AppendNumbered(StringBuilder builder, int index, ReadOnlySpan<byte> line)
-    {
-        const int StackLimit = 1024;
-        char[]? rented = null;
-        var chars = line.Length <= StackLimit ? stackalloc char[StackLimit] : (rented = ArrayPool<char>.Shared.Rent(line.Length));
-        var count = Encoding.UTF8.GetChars(line, chars);
-        AppendNumbered(builder, index, chars[..count]);
-        if (rented is not null)
-        {
-            ArrayPool<char>.Shared.Return(rented);
-        }
-    }
 
     private static string Snippet(string text, int line)
     {

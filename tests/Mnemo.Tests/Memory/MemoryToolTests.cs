@@ -127,6 +127,17 @@ public sealed class MemoryToolTests : IDisposable
     }
 
     [Fact]
+    public async Task View_OfTwoByteCharacters_CountsCharactersNotBytesTowardTheLimit()
+    {
+        // Each line is 10 characters in 20 bytes and takes 7 + 10 characters, plus a newline between lines:
+        // 888 lines take 15,983 characters, and one more would pass 16,000.
+        File.WriteAllText(_temp.Combine("memories", "accents.md"), string.Concat(Enumerable.Repeat(new string('é', 10) + "\n", 2000)));
+        var result = await _tool.ExecuteAsync(new ViewMemoryCommand("/memories/accents.md"), Ct);
+        result.Content.ShouldEndWith(
+            "\n   888\t" + new string('é', 10) + "\n[Output truncated at 16,000 characters: showing lines 1-888 of 2001. Use view_range to view the rest.]");
+    }
+
+    [Fact]
     public async Task View_LongLineOfSurrogatePairs_IsNotCutInsideAPair()
     {
         File.WriteAllText(_temp.Combine("memories", "emoji.md"), string.Concat(Enumerable.Repeat("😀", 9000)));

@@ -28,6 +28,12 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     private const uint FileMode = 0x180; // 0600
     private const uint DirectoryMode = 0x1C0; // 0700
 
+    private const byte DirectoryType = 4; // DT_DIR
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly ulong TempNamePrefix = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+    private static int _tempCounter;
+
     private readonly bool _durable;
     private readonly int _rootFd;
     private readonly string _rootRealPath;
@@ -89,7 +95,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         ThrowIfDisposed();
         return ValueTask.FromResult(Retry(() =>
         {
-            using var resolved = Resolve(path, createParents: false);
+            using var resolved = Resolve(path, createParents: false, openFinal: true);
             if (resolved.Status == ResolveStatus.Raced)
             {
                 return Attempt<MemoryItem?>.Raced;
@@ -118,7 +124,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         ThrowIfDisposed();
         return ValueTask.FromResult(Retry(() =>
         {
-            using var resolved = Resolve(directory, createParents: false);
+            using var resolved = Resolve(directory, createParents: false, openFinal: true);
             if (resolved.Status == ResolveStatus.Raced)
             {
                 return Attempt<IReadOnlyList<MemoryEntry>?>.Raced;
@@ -129,9 +135,8 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
                 return new Attempt<IReadOnlyList<MemoryEntry>?>(null);
             }
 
-            var fd = resolved.Status == ResolveStatus.Root
-                ? OpenAt(_rootFd, ".", ORdOnly | ODirectory | OCloExec, 0)
-                : OpenAt(resolved.ParentFd, resolved.Name!, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+            // The root's own handle is shared and its read position must not move: the listing reads a fresh handle.
+            var fd = resolved.Status == ResolveStatus.Root ? OpenAt(_rootFd, ".", ORdOnly | ODirectory | OCloExec, 0) : resolved.FinalFd;
             if (fd < 0)
             {
                 return IsRace(LastError) ? Attempt<IReadOnlyList<MemoryEntry>?>.Raced : throw Failure("open a folder", LastError);
@@ -143,7 +148,10 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             }
             finally
             {
-                _ = Close(fd);
+                if (resolved.Status == ResolveStatus.Root)
+                {
+                    _ = Close(fd);
+                }
             }
         }));
     }
@@ -198,7 +206,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         return Retry(() =>
         {
-            using var resolved = Resolve(path, createParents: false);
+            using var resolved = Resolve(path, createParents: false, openFinal: true);
             if (resolved.Status == ResolveStatus.Raced)
             {
                 return Attempt<bool>.Raced;
@@ -352,7 +360,12 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     private static MemoryStoreException Failure(string action, int errno) =>
         new($"the file system refused to {action}: {Describe(errno)}", isTransient: errno == EIntr);
 
-    private static string TempName() => TempPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    /// <summary>
+    /// Makes a temp name unique to this process (a random 64-bit prefix drawn once) and to this call (a counter): no system
+    /// call per name, and creates use <c>O_EXCL</c>, so even a collision could only fail a write, never mix two.
+    /// </summary>
+    private static string TempName() =>
+        string.Create(CultureInfo.InvariantCulture, $"{TempPrefix}{TempNamePrefix:x16}{(uint)Interlocked.Increment(ref _tempCounter):x8}");
 
     private static bool IsTempName(string name) =>
         name.Length == TempPrefix.Length + 24 && name.StartsWith(TempPrefix, StringComparison.Ordinal);
@@ -391,7 +404,14 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     }
 
     /// <summary>Resolves a path one name at a time from the root handle, following links only while they stay inside.</summary>
-    private Resolution Resolve(MemoryPath path, bool createParents)
+    /// <remarks>
+    /// Each folder on the way is opened with <c>O_NOFOLLOW</c> before anything else is asked of it, so the handle the walk
+    /// goes on from is the folder itself and nothing can be swapped in behind a check. Only when an open fails is the
+    /// name inspected, to tell a link (followed while it stays inside) from a file or a missing name. With
+    /// <paramref name="openFinal"/> the last name is opened too (never following a link, never blocking) and its handle
+    /// kept in <see cref="Resolution.FinalFd"/>, so a read needs no second look-up.
+    /// </remarks>
+    private Resolution Resolve(MemoryPath path, bool createParents, bool openFinal = false)
     {
         var resolution = new Resolution(_rootFd);
         var pending = new Stack<string>(path.Segments.Reverse());
@@ -416,6 +436,38 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
                 }
 
                 var last = pending.Count == 0;
+                var openError = 0;
+                if (!last || openFinal)
+                {
+                    var flags = last ? ORdOnly | ONoFollow | ONonBlock | ONoCtty | OCloExec : ORdOnly | ODirectory | ONoFollow | OCloExec;
+                    var fd = OpenAt(resolution.TopFd, name, flags, 0);
+                    if (fd >= 0)
+                    {
+                        if (!last)
+                        {
+                            resolution.Push(fd, name);
+                            continue;
+                        }
+
+                        if (Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var opened) != 0)
+                        {
+                            var error = LastError;
+                            _ = Close(fd);
+                            throw Failure("inspect a file", error);
+                        }
+
+                        return resolution.FinishOpen(name, fd, opened);
+                    }
+
+                    // A missing name, a link, a file where a folder should be, or something that cannot be opened
+                    // (a socket): inspected below. Anything else is the file system's own failure.
+                    openError = LastError;
+                    if (openError is not (ENoEnt or ELoop or ENotDir or ENxio or EAcces))
+                    {
+                        throw Failure(last ? "open a file" : "open a folder", openError);
+                    }
+                }
+
                 if (Statx(resolution.TopFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
                 {
                     var error = LastError;
@@ -482,25 +534,18 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
                     return resolution.Finish(ResolveStatus.Found, name, stat);
                 }
 
+                // Not a link and yet the open failed: a file where a folder should be, a folder that may not be
+                // entered, or a folder that appeared after the open.
                 if (!stat.IsDirectory)
                 {
                     return resolution.Finish(ResolveStatus.ParentMissing);
                 }
 
-                var fd = OpenAt(resolution.TopFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
-                if (fd < 0)
-                {
-                    return IsRace(LastError) ? resolution.Finish(ResolveStatus.Raced) : throw Failure("open a folder", LastError);
-                }
-
-                if (!resolution.Push(fd, name, stat))
-                {
-                    return resolution.Finish(ResolveStatus.Raced);
-                }
+                return openError == EAcces ? throw Failure("open a folder", openError) : resolution.Finish(ResolveStatus.Raced);
             }
 
             // The names ran out inside a link or at a "..": the result is the folder the walk stands in.
-            return resolution.FinishAtTop();
+            return resolution.FinishAtTop(openFinal);
         }
         catch
         {
@@ -527,6 +572,11 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     /// <summary>Reads a resolved regular file; <see langword="null"/> when it changed between the resolution and the open.</summary>
     private static MemoryItem? ReadFile(Resolution resolved)
     {
+        if (resolved.FinalFd >= 0)
+        {
+            return MemoryItem.File(ReadAll(resolved.FinalFd, (long)resolved.Stat.Size), VersionOf(resolved.Stat));
+        }
+
         var fd = OpenAt(resolved.ParentFd, resolved.Name!, ORdOnly | ONoFollow | ONonBlock | ONoCtty | OCloExec, 0);
         if (fd < 0)
         {
@@ -558,36 +608,27 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         new(string.Create(CultureInfo.InvariantCulture,
             $"{stat.Identity.Device:x}.{stat.Ino:x}.{stat.Size:x}.{stat.MTimeSeconds:x}.{stat.MTimeNanoseconds:x}.{stat.CTimeSeconds:x}.{stat.CTimeNanoseconds:x}"));
 
+    /// <summary>Reads the <paramref name="size"/> bytes that the handle's <c>statx</c> measured, fewer if the file shrank.</summary>
+    /// <remarks>
+    /// Mnemo never changes a file in place (a write renames a new file over it), so the measured size is the size. A file
+    /// something else appends to in place is read as it was measured, which is what its version says; an edit made on
+    /// that snapshot fails its compare-and-swap, because the append changed the file's size and times.
+    /// </remarks>
     private static unsafe byte[] ReadAll(int fd, long size)
     {
-        var buffer = new byte[Math.Max(size, 0)];
+        if (size > Array.MaxLength)
+        {
+            throw new MemoryStoreException("the file is too large to read");
+        }
+
+        var buffer = GC.AllocateUninitializedArray<byte>((int)Math.Max(size, 0));
         var total = 0;
-        Span<byte> probe = stackalloc byte[512];
-        while (true)
+        while (total < buffer.Length)
         {
             nint read;
-            if (total < buffer.Length)
+            fixed (byte* pointer = &buffer[total])
             {
-                fixed (byte* pointer = &buffer[total])
-                {
-                    read = Read(fd, pointer, (nuint)(buffer.Length - total));
-                }
-            }
-            else
-            {
-                // The measured size is read: one small read confirms the end (the file may have grown since it was measured).
-                fixed (byte* pointer = probe)
-                {
-                    read = Read(fd, pointer, (nuint)probe.Length);
-                }
-
-                if (read > 0)
-                {
-                    Array.Resize(ref buffer, Math.Max(buffer.Length * 2, total + (int)read));
-                    probe[..(int)read].CopyTo(buffer.AsSpan(total));
-                    total += (int)read;
-                    continue;
-                }
+                read = Read(fd, pointer, (nuint)(buffer.Length - total));
             }
 
             if (read < 0)
@@ -602,11 +643,13 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
 
             if (read == 0)
             {
-                return total == buffer.Length ? buffer : buffer[..total];
+                return buffer[..total];
             }
 
             total += (int)read;
         }
+
+        return buffer;
     }
 
     /// <summary>Writes bytes to a new hidden temp file in a folder, flushed to the disk; returns its name.</summary>
@@ -670,9 +713,12 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     private List<MemoryEntry> ListDirectory(int dirFd, MemoryPath directory, int depth)
     {
         var entries = new List<MemoryEntry>();
-        foreach (var name in ReadNames(dirFd))
+        foreach (var (name, type) in ReadNames(dirFd))
         {
-            if (Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
+            // A folder's size is not shown, so a folder the listing names as such needs no look-up.
+            StatxBuffer stat = default;
+            var isDirectory = type == DirectoryType;
+            if (!isDirectory && Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out stat) != 0)
             {
                 continue; // removed while listing
             }
@@ -691,7 +737,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             {
                 entries.Add(new MemoryEntry(name, MemoryEntryKind.File, (long)stat.Size));
             }
-            else if (stat.IsDirectory)
+            else if (isDirectory || stat.IsDirectory)
             {
                 IReadOnlyList<MemoryEntry>? children = null;
                 if (depth > 1)
@@ -723,15 +769,24 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         try
         {
             var path = directory.Child(name);
-            var item = ReadAsync(path).Result;
-            if (item is null)
+            var stat = Retry(() =>
             {
-                return null;
+                using var resolved = Resolve(path, createParents: false);
+                return resolved.Status switch
+                {
+                    ResolveStatus.Raced => Attempt<StatxBuffer?>.Raced,
+                    ResolveStatus.Found => new Attempt<StatxBuffer?>(resolved.Stat),
+                    _ => new Attempt<StatxBuffer?>(null),
+                };
+            });
+            if (stat is { IsRegular: true } file)
+            {
+                return new MemoryEntry(name, MemoryEntryKind.File, (long)file.Size);
             }
 
-            if (item.Kind == MemoryEntryKind.File)
+            if (stat is not { IsDirectory: true })
             {
-                return new MemoryEntry(name, MemoryEntryKind.File, item.Content.Length);
+                return null;
             }
 
             var children = depth > 1 ? ListAsync(path, depth - 1).Result : null;
@@ -743,12 +798,14 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         }
     }
 
-    /// <summary>Reads a folder's names with <c>getdents64</c>, leaving out <c>.</c>, <c>..</c> and names that are not UTF-8.</summary>
-    private static unsafe List<string> ReadNames(int dirFd)
+    /// <summary>
+    /// Reads a folder's names and their types (<c>d_type</c>, 0 when the file system does not tell) with <c>getdents64</c>,
+    /// leaving out <c>.</c>, <c>..</c> and names that are not UTF-8.
+    /// </summary>
+    private static unsafe List<(string Name, byte Type)> ReadNames(int dirFd)
     {
-        var names = new List<string>();
+        var names = new List<(string Name, byte Type)>();
         var buffer = ArrayPool<byte>.Shared.Rent(32 * 1024);
-        var strict = new UTF8Encoding(false, true);
         try
         {
             while (true)
@@ -777,6 +834,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
                 for (var offset = 0; offset < count;)
                 {
                     var recordLength = BitConverter.ToUInt16(buffer, offset + 16);
+                    var type = buffer[offset + 18];
                     var nameBytes = buffer.AsSpan(offset + 19, recordLength - 19);
                     nameBytes = nameBytes[..nameBytes.IndexOf((byte)0)];
                     offset += recordLength;
@@ -787,7 +845,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
 
                     try
                     {
-                        names.Add(strict.GetString(nameBytes));
+                        names.Add((StrictUtf8.GetString(nameBytes), type));
                     }
                     catch (DecoderFallbackException)
                     {
@@ -813,7 +871,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
 
         try
         {
-            foreach (var child in ReadNames(fd))
+            foreach (var (child, _) in ReadNames(fd))
             {
                 if (UnlinkAt(fd, child, 0) != 0 && LastError is EIsDir or 1 /* EPERM: Linux's answer for a folder */)
                 {
@@ -840,7 +898,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
 
         static void Sweep(int dirFd, int level)
         {
-            foreach (var name in ReadNames(dirFd))
+            foreach (var (name, _) in ReadNames(dirFd))
             {
                 if (Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
                 {
@@ -894,7 +952,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     /// <summary>The folder handles from the root down to a path's parent, which the walk holds open.</summary>
     private sealed class Resolution(int rootFd) : IDisposable
     {
-        private readonly List<(int Fd, string Name, (ulong, ulong) Identity)> _chain = [];
+        private readonly List<(int Fd, string Name)> _chain = [];
 
         public ResolveStatus Status { get; private set; }
 
@@ -902,17 +960,16 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
 
         public StatxBuffer Stat { get; private set; }
 
+        /// <summary>Gets the open handle of what the path names, when the resolution was asked to open it; -1 otherwise.</summary>
+        public int FinalFd { get; private set; } = -1;
+
         public bool CreatedDirectory { get; set; }
 
         public int TopFd => _chain.Count == 0 ? rootFd : _chain[^1].Fd;
 
         public int ParentFd => TopFd;
 
-        public bool Push(int fd, string name, in StatxBuffer expected)
-        {
-            _chain.Add((fd, name, expected.Identity));
-            return Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var actual) == 0 && actual.Identity == expected.Identity;
-        }
+        public void Push(int fd, string name) => _chain.Add((fd, name));
 
         public bool Pop()
         {
@@ -933,7 +990,9 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             }
         }
 
-        public bool HasAncestor((ulong, ulong) identity) => _chain.Exists(link => link.Identity == identity);
+        /// <summary>Tells whether a folder with this identity is on the walked chain (the root excluded).</summary>
+        public bool HasAncestor((ulong, ulong) identity) =>
+            _chain.Exists(link => Statx(link.Fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) == 0 && stat.Identity == identity);
 
         public Resolution Finish(ResolveStatus status, string? name = null, StatxBuffer stat = default)
         {
@@ -941,18 +1000,35 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             return this;
         }
 
-        public Resolution FinishAtTop()
+        public Resolution FinishOpen(string name, int fd, in StatxBuffer stat)
+        {
+            FinalFd = fd;
+            return Finish(ResolveStatus.Found, name, stat);
+        }
+
+        /// <summary>Ends a walk whose names ran out in a folder: that folder, named from its parent, is the result.</summary>
+        public Resolution FinishAtTop(bool keepOpen)
         {
             if (_chain.Count == 0)
             {
                 return Finish(ResolveStatus.Root);
             }
 
-            var name = _chain[^1].Name;
-            Pop();
-            return Statx(TopFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) == 0 && stat.IsDirectory
-                ? Finish(ResolveStatus.Found, name, stat)
-                : Finish(ResolveStatus.Raced);
+            var (fd, name) = _chain[^1];
+            _chain.RemoveAt(_chain.Count - 1);
+            if (Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) != 0 || !stat.IsDirectory)
+            {
+                _ = Close(fd);
+                return Finish(ResolveStatus.Raced);
+            }
+
+            if (!keepOpen)
+            {
+                _ = Close(fd);
+                return Finish(ResolveStatus.Found, name, stat);
+            }
+
+            return FinishOpen(name, fd, stat);
         }
 
         public void SyncParent(bool durable)
@@ -975,7 +1051,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             if (CreatedDirectory)
             {
                 _ = FSync(rootFd);
-                foreach (var (fd, _, _) in _chain)
+                foreach (var (fd, _) in _chain)
                 {
                     _ = FSync(fd);
                 }
@@ -984,7 +1060,13 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
 
         public void Dispose()
         {
-            foreach (var (fd, _, _) in _chain)
+            if (FinalFd >= 0)
+            {
+                _ = Close(FinalFd);
+                FinalFd = -1;
+            }
+
+            foreach (var (fd, _) in _chain)
             {
                 _ = Close(fd);
             }

@@ -37,6 +37,8 @@ internal static unsafe partial class LinuxInterop
 
     public const int EIntr = 4;
     public const int ENoEnt = 2;
+    public const int ENxio = 6;
+    public const int EAcces = 13;
     public const int EExist = 17;
     public const int ENotDir = 20;
     public const int EIsDir = 21;

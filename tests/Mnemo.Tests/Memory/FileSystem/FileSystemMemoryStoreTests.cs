@@ -133,6 +133,33 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
     }
 
     [Fact]
+    public async Task Socket_IsNeitherReadNorListed()
+    {
+        Directory.CreateDirectory(Root);
+        using var store = new FileSystemMemoryStore(Root);
+        using var socket = new System.Net.Sockets.Socket(
+            System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(Root, "sock")));
+        var tool = new MemoryTool(store);
+        (await tool.ExecuteAsync(new ViewMemoryCommand("/memories/sock"), Ct)).Content
+            .ShouldBe("The path /memories/sock does not exist. Please provide a valid path.");
+        (await tool.ExecuteAsync(new ViewMemoryCommand("/memories"), Ct)).Content.ShouldNotContain("sock");
+        (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/sock", "x"), Ct)).IsError.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task FileWhereAFolderShouldBe_IsReportedMissing()
+    {
+        using var store = new FileSystemMemoryStore(Root);
+        var tool = new MemoryTool(store);
+        (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "one\n"), Ct)).IsError.ShouldBeFalse();
+        (await tool.ExecuteAsync(new ViewMemoryCommand("/memories/a.md/b.md"), Ct)).Content
+            .ShouldBe("The path /memories/a.md/b.md does not exist. Please provide a valid path.");
+        (await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/a.md/b.md", "x", "y"), Ct)).IsError.ShouldBeTrue();
+        File.ReadAllText(Path.Combine(Root, "a.md")).ShouldBe("one\n");
+    }
+
+    [Fact]
     public async Task Disposed_ThrowsObjectDisposed()
     {
         var store = new FileSystemMemoryStore(_temp.Combine("gone"));
