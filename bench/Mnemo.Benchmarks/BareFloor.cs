@@ -30,21 +30,35 @@ public static unsafe class BareFloor
     }
 
     /// <summary>
-    /// Runs the whole-process floor: <paramref name="count"/> writes of <paramref name="size"/> bytes, each flushed unless
-    /// <paramref name="sync"/> is off, and followed by a flush of the folder when <paramref name="syncDirectory"/> is on.
+    /// Runs the whole-process floor: one write of <paramref name="size"/> bytes for each path listed in
+    /// <paramref name="pathsFile"/> (relative paths, one a line, such as <c>topic3/note10.md</c>), under
+    /// <paramref name="directory"/>. Each write is flushed unless <paramref name="sync"/> is off, and followed by a flush
+    /// of its folder when <paramref name="syncDirectory"/> is on. Folders are made as they are first needed.
     /// </summary>
-    public static void Run(int count, int size, string directory, bool sync, bool syncDirectory)
+    public static void Run(string pathsFile, int size, string directory, bool sync, bool syncDirectory)
     {
         Directory.CreateDirectory(directory);
-        var dirFd = OpenAt(AtFdCwd, directory, ORdOnly | ODirectory | OCloExec, 0);
+        var root = OpenAt(AtFdCwd, directory, ORdOnly | ODirectory | OCloExec, 0);
+        var folders = new Dictionary<string, int>(StringComparer.Ordinal);
         var content = new byte[size];
         Array.Fill(content, (byte)'x');
-        for (var i = 0; i < count; i++)
+        foreach (var path in File.ReadLines(pathsFile))
         {
-            WriteRename(dirFd, $"note{i % 50}.md", content, fsync: sync, fsyncDirectory: syncDirectory);
+            var slash = path.LastIndexOf('/');
+            var folder = slash < 0 ? string.Empty : path[..slash];
+            if (!folders.TryGetValue(folder, out var folderFd))
+            {
+                _ = MkdirAt(root, folder, 0x1C0);
+                folderFd = folder.Length == 0 ? root : OpenAt(root, folder, ORdOnly | ODirectory | OCloExec, 0);
+                folders.Add(folder, folderFd);
+            }
+
+            WriteRename(folderFd, path[(slash + 1)..], content, sync, syncDirectory);
         }
 
-        _ = Close(dirFd);
+        foreach (var fd in folders.Values)
+        {
+            _ = Close(fd);
+        }
     }
-
 }

@@ -1,13 +1,12 @@
 using BenchmarkDotNet.Running;
 using Mnemo.Benchmarks;
 
-// `floor N SIZE DIR [--sync-dir | --no-sync]`: the bare floor for the whole-process comparison (N write+fsync+rename of
-// SIZE bytes; with --sync-dir also a flush of the folder after each rename, with --no-sync no flush at all); anything
-// else goes to BenchmarkDotNet.
-if (args is ["floor", var count, var size, var directory, ..])
+// `floor PATHS SIZE DIR [--sync-dir | --no-sync]`: the bare floor for the whole-process comparison, one
+// write+fsync+rename of SIZE bytes for each relative path listed in the file PATHS (with --sync-dir also a flush of the
+// folder after each rename, with --no-sync no flush at all); anything else goes to BenchmarkDotNet.
+if (args is ["floor", var paths, var size, var directory, ..])
 {
-    BareFloor.Run(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture),
-        int.Parse(size, System.Globalization.CultureInfo.InvariantCulture), directory,
+    BareFloor.Run(paths, int.Parse(size, System.Globalization.CultureInfo.InvariantCulture), directory,
         sync: args is not [.., "--no-sync"], syncDirectory: args is [.., "--sync-dir"]);
     return;
 }

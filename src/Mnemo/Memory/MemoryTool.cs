@@ -402,7 +402,17 @@ public sealed class MemoryTool
 
         static void AppendEntries(StringBuilder builder, string prefix, IReadOnlyList<MemoryEntry> entries)
         {
-            foreach (var entry in entries.Where(e => !e.Name.StartsWith('.')).OrderBy(e => e.Name, CodePointComparer.Instance))
+            var shown = new List<MemoryEntry>(entries.Count);
+            foreach (var entry in entries)
+            {
+                if (!entry.Name.StartsWith('.'))
+                {
+                    shown.Add(entry);
+                }
+            }
+
+            shown.Sort(static (x, y) => CodePointComparer.Instance.Compare(x.Name, y.Name));
+            foreach (var entry in shown)
             {
                 var path = prefix + "/" + entry.Name;
                 if (entry.Kind == MemoryEntryKind.Directory)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using static Mnemo.Memory.FileSystem.LinuxInterop;
 
@@ -31,7 +30,9 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     private const byte DirectoryType = 4; // DT_DIR
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-    private static readonly ulong TempNamePrefix = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+    // Unpredictability is not needed here, only a prefix two processes are unlikely to share (O_EXCL settles the rest), so
+    // the prefix comes from the runtime's seeded generator rather than from the cryptographic library, which is slow to load.
+    private static readonly ulong TempNamePrefix = (ulong)Random.Shared.NextInt64();
     private static int _tempCounter;
 
     private readonly bool _durable;
