@@ -31,7 +31,8 @@ dotnet build -c Release bench/Mnemo.Benchmarks -v q -nologo > /dev/null
 mnemo=("dotnet" "$work/cli/Mnemo.Cli.dll")
 floor=("dotnet" "bench/Mnemo.Benchmarks/bin/Release/net10.0/Mnemo.Benchmarks.dll" "floor" "$work/paths" "$size")
 
-time_ms() { local start end; start=$(date +%s%N); "$@" > /dev/null; end=$(date +%s%N); echo $(( (end - start) / 1000000 )); }
+# Each timed run starts from a clean disk: `sync` first (untimed), so that no run pays for the write-back of the one before.
+time_ms() { local start end; sync; start=$(date +%s%N); "$@" > /dev/null; end=$(date +%s%N); echo $(( (end - start) / 1000000 )); }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 : > "$work/times"
