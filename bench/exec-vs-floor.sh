@@ -8,6 +8,7 @@
 #   usage: bench/exec-vs-floor.sh [RUNS] [BASE]     (from the repository root; needs ../shared beside it)
 # BASE is where the memory folders are made (default: the system's temp folder). On a RAM disk (/dev/shm) the flushes
 # cost next to nothing, so the difference between mnemo and the floor is mnemo's own work, whatever the disk.
+# With TIMES_OUT=FILE set, the per-round times (mnemo, floor, floor + fsync(dir), start-up; ms) are kept in FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-9}
