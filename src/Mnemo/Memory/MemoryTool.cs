@@ -20,6 +20,7 @@ public sealed class MemoryTool
     private const int MaxLines = 999_999;
     private const int MaxViewCharacters = 16_000;
     private const int SnippetLines = 2;
+    private const int NumberWidth = 7; // "{n:6d}\t"
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -508,8 +509,6 @@ public sealed class MemoryTool
         }
     }
 
-    private const int NumberWidth = 7;
-
     /// <summary>Writes a 1-based line number right-aligned in six places and a tab, as <c>f"{n:6d}\t"</c> does.</summary>
     private static int WriteNumber(Span<char> buffer, int at, int index)
     {
@@ -590,8 +589,12 @@ public sealed class MemoryTool
         return offset;
     }
 
-    private static void AppendNumbered(StringBuilder builder, int index, ReadOnlySpan<char> line) =>
-        builder.Append(CultureInfo.InvariantCulture, $"{index + 1,6}").Append('\t').Append(line);
+    private static void AppendNumbered(StringBuilder builder, int index, ReadOnlySpan<char> line)
+    {
+        Span<char> number = stackalloc char[NumberWidth];
+        WriteNumber(number, 0, index);
+        builder.Append(number).Append(line);
+    }
 
     private static string Snippet(string text, int line)
     {

@@ -136,8 +136,13 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
                 return new Attempt<IReadOnlyList<MemoryEntry>?>(null);
             }
 
-            // The root's own handle is shared and its read position must not move: the listing reads a fresh handle.
-            var fd = resolved.Status == ResolveStatus.Root ? OpenAt(_rootFd, ".", ORdOnly | ODirectory | OCloExec, 0) : resolved.FinalFd;
+            // The resolution's own handle is listed when it has one. The root's handle is shared and its read position
+            // must not move, so the root is listed through a fresh handle; so is a folder the resolution found by looking
+            // rather than by opening (it could not open it, or the folder appeared after the open failed).
+            var ownsFd = resolved.FinalFd < 0;
+            var fd = !ownsFd ? resolved.FinalFd
+                : resolved.Status == ResolveStatus.Root ? OpenAt(_rootFd, ".", ORdOnly | ODirectory | OCloExec, 0)
+                : OpenAt(resolved.ParentFd, resolved.Name!, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
             if (fd < 0)
             {
                 return IsRace(LastError) ? Attempt<IReadOnlyList<MemoryEntry>?>.Raced : throw Failure("open a folder", LastError);
@@ -149,7 +154,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             }
             finally
             {
-                if (resolved.Status == ResolveStatus.Root)
+                if (ownsFd)
                 {
                     _ = Close(fd);
                 }
