@@ -191,60 +191,75 @@ public sealed class MemoryTool
             : MemoryToolResult.Error(MemoryMessages.AlreadyExists(path.Original));
     }
 
-    private ValueTask<MemoryToolResult> StrReplaceAsync(StrReplaceMemoryCommand command, CancellationToken cancellationToken) =>
-        EditAsync(command.Path, text =>
+    private ValueTask<MemoryToolResult> StrReplaceAsync(StrReplaceMemoryCommand command, CancellationToken cancellationToken)
+    {
+        // Matching UTF-8 bytes finds what matching the decoded text would: in valid UTF-8 a match of a whole encoded
+        // string can only start and end on character boundaries. A string no encoder can write never occurs in a file.
+        var oldBytes = TryEncodeStrict(command.OldStr);
+        var newBytes = Encoding.UTF8.GetBytes(command.NewStr ?? string.Empty);
+        return EditAsync(command.Path, content =>
         {
             if (command.OldStr.Length == 0)
             {
                 return Edit.Fail(MemoryMessages.EmptyOldStr);
             }
 
-            var index = text.IndexOf(command.OldStr, StringComparison.Ordinal);
+            var index = oldBytes is null ? -1 : content.IndexOf(oldBytes);
             if (index < 0)
             {
                 return Edit.Fail(MemoryMessages.NotFound(command.OldStr, command.Path));
             }
 
-            if (text.IndexOf(command.OldStr, index + command.OldStr.Length, StringComparison.Ordinal) >= 0)
+            if (content[(index + oldBytes!.Length)..].IndexOf(oldBytes) >= 0)
             {
-                return Edit.Fail(MemoryMessages.Multiple(command.OldStr, OccurrenceLines(text, command.OldStr)));
+                return Edit.Fail(MemoryMessages.Multiple(command.OldStr, OccurrenceLines(content, oldBytes)));
             }
 
-            var updated = string.Concat(text.AsSpan(0, index), command.NewStr, text.AsSpan(index + command.OldStr.Length));
-            var line = text.AsSpan(0, index).Count('\n');
-            return Edit.Write(updated, () => MemoryMessages.Edited + Snippet(updated, line));
+            var line = content[..index].Count((byte)'\n');
+            var updated = new EditBuffer(content.Length - oldBytes.Length + newBytes.Length);
+            updated.Append(content[..index]).Append(newBytes).Append(content[(index + oldBytes.Length)..]);
+            return Edit.Write(updated, result => MemoryMessages.Edited + Snippet(result, line));
         }, cancellationToken);
+    }
 
-    private ValueTask<MemoryToolResult> InsertAsync(InsertMemoryCommand command, CancellationToken cancellationToken) =>
-        EditAsync(command.Path, text =>
+    private ValueTask<MemoryToolResult> InsertAsync(InsertMemoryCommand command, CancellationToken cancellationToken)
+    {
+        var inserted = Encoding.UTF8.GetBytes(command.InsertText.TrimEnd('\n'));
+        return EditAsync(command.Path, content =>
         {
             // Lines as the reference counts them: split on newlines, less one empty last element after a final newline.
-            var count = text.Length == 0 ? 0 : text.AsSpan().Count('\n') + (text.EndsWith('\n') ? 0 : 1);
+            var endsWithNewline = content.Length > 0 && content[^1] == (byte)'\n';
+            var count = content.Length == 0 ? 0 : content.Count((byte)'\n') + (endsWithNewline ? 0 : 1);
             if (command.InsertLine < 0 || command.InsertLine > count)
             {
                 return Edit.Fail(MemoryMessages.InsertRange(command.InsertLine, count));
             }
 
-            var inserted = command.InsertText.TrimEnd('\n');
-            string updated;
+            var updated = new EditBuffer(content.Length + inserted.Length + 2);
             if (command.InsertLine == count)
             {
-                updated = text.Length == 0 ? inserted + "\n"
-                    : text.EndsWith('\n') ? string.Concat(text, inserted, "\n")
-                    : string.Concat(text, "\n", inserted, "\n");
+                updated.Append(content);
+                if (content.Length > 0 && !endsWithNewline)
+                {
+                    updated.Append("\n"u8);
+                }
+
+                updated.Append(inserted).Append("\n"u8);
             }
             else
             {
-                var at = LineStart(text, (int)command.InsertLine);
-                updated = string.Concat(text.AsSpan(0, at), inserted, "\n", text.AsSpan(at));
-                if (!updated.EndsWith('\n'))
+                // A line that exists starts before the end, so the text after the insertion is never empty.
+                var at = LineStart(content, (int)command.InsertLine);
+                updated.Append(content[..at]).Append(inserted).Append("\n"u8).Append(content[at..]);
+                if (!endsWithNewline)
                 {
-                    updated += "\n";
+                    updated.Append("\n"u8);
                 }
             }
 
-            return Edit.Write(updated, () => MemoryMessages.Inserted(command.Path));
+            return Edit.Write(updated, _ => MemoryMessages.Inserted(command.Path));
         }, cancellationToken);
+    }
 
     private async ValueTask<MemoryToolResult> DeleteAsync(DeleteMemoryCommand command, CancellationToken cancellationToken)
     {
@@ -290,7 +305,11 @@ public sealed class MemoryTool
     }
 
     /// <summary>Runs a read-modify-write edit, retrying while other writers change the file in between.</summary>
-    private async ValueTask<MemoryToolResult> EditAsync(string rawPath, Func<string, Edit> edit, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Edits work on the file's UTF-8 bytes and build the new file in a pooled buffer: an edit of a large file costs the
+    /// read and the write, not a decoded copy, an edited copy and an encoded copy of it.
+    /// </remarks>
+    private async ValueTask<MemoryToolResult> EditAsync(string rawPath, Editor edit, CancellationToken cancellationToken)
     {
         if (!TryParsePath(rawPath, out var path, out var failure))
         {
@@ -310,25 +329,35 @@ public sealed class MemoryTool
                 return MemoryToolResult.Error(MemoryMessages.NotAFile(path.Original));
             }
 
-            if (!TryDecode(item, out var text))
+            // Strict UTF-8 (a BOM is kept as it is), with CRLF and lone CR folded into LF as the reference's reading does.
+            var content = item.Content;
+            if (!Utf8.IsValid(content.Span))
             {
                 return MemoryToolResult.Error(MemoryMessages.NotUtf8(path.Original));
             }
 
-            var result = edit(text);
+            if (content.Span.Contains((byte)'\r'))
+            {
+                content = NormalizeNewlines(content.Span);
+            }
+
+            var result = edit(content.Span);
             if (result.Failure is not null)
             {
                 return MemoryToolResult.Error(result.Failure);
             }
 
-            if (!TryEncode(path, result.Text!, out var bytes, out failure))
+            using (var updated = result.Updated!)
             {
-                return failure;
-            }
+                if (updated.Length > _options.MaxFileBytes)
+                {
+                    return MemoryToolResult.Error(MemoryMessages.TooLarge(path.Original, updated.Length, _options.MaxFileBytes));
+                }
 
-            if (await Store.ReplaceFileAsync(path, bytes, item, cancellationToken).ConfigureAwait(false))
-            {
-                return MemoryToolResult.Ok(result.Success!());
+                if (await Store.ReplaceFileAsync(path, updated.Memory, item, cancellationToken).ConfigureAwait(false))
+                {
+                    return MemoryToolResult.Ok(result.Success!(updated.Memory.Span));
+                }
             }
 
             // Another writer got in between: back off a little, more with each retry, so a crowd of writers spreads out.
@@ -339,6 +368,19 @@ public sealed class MemoryTool
         }
 
         return MemoryToolResult.Error(MemoryMessages.Busy(path.Original));
+    }
+
+    /// <summary>Encodes text as UTF-8; <see langword="null"/> when it holds an unpaired surrogate, which no file can hold.</summary>
+    private static byte[]? TryEncodeStrict(string text)
+    {
+        try
+        {
+            return StrictUtf8.GetBytes(text);
+        }
+        catch (EncoderFallbackException)
+        {
+            return null;
+        }
     }
 
     private bool TryEncode(MemoryPath path, string text, out byte[] bytes, out MemoryToolResult failure)
@@ -372,27 +414,6 @@ public sealed class MemoryTool
             _ => MemoryMessages.BadPrefix(raw),
         });
         return false;
-    }
-
-    /// <summary>Decodes a file as strict UTF-8 (a BOM stays as U+FEFF) and folds CRLF and lone CR into LF.</summary>
-    private static bool TryDecode(MemoryItem item, out string text)
-    {
-        try
-        {
-            text = StrictUtf8.GetString(item.Content.Span);
-        }
-        catch (DecoderFallbackException)
-        {
-            text = string.Empty;
-            return false;
-        }
-
-        if (text.Contains('\r', StringComparison.Ordinal))
-        {
-            text = text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
-        }
-
-        return true;
     }
 
     private static string FormatListing(string shownPath, IReadOnlyList<MemoryEntry> entries)
@@ -515,8 +536,9 @@ public sealed class MemoryTool
         var number = buffer.Slice(at, NumberWidth - 1);
         number.Fill(' ');
         var value = index + 1;
-        var digits = value.ToString(CultureInfo.InvariantCulture);
-        digits.CopyTo(number[Math.Max(0, number.Length - digits.Length)..]);
+        Span<char> digits = stackalloc char[10];
+        _ = value.TryFormat(digits, out var written, provider: CultureInfo.InvariantCulture);
+        digits[..written].CopyTo(number[Math.Max(0, number.Length - written)..]);
         buffer[at + NumberWidth - 1] = '\t';
         return at + NumberWidth;
     }
@@ -571,64 +593,65 @@ public sealed class MemoryTool
         return result[..length];
     }
 
-    /// <summary>Returns the offset where 0-based line <paramref name="line"/> starts; the text's length when it has fewer lines.</summary>
-    private static int LineStart(string text, int line)
+    /// <summary>Returns the offset where 0-based line <paramref name="line"/> starts; the content's length when it has fewer lines.</summary>
+    private static int LineStart(ReadOnlySpan<byte> content, int line)
     {
         var offset = 0;
         for (var i = 0; i < line; i++)
         {
-            var next = text.IndexOf('\n', offset);
+            var next = content[offset..].IndexOf((byte)'\n');
             if (next < 0)
             {
-                return text.Length;
+                return content.Length;
             }
 
-            offset = next + 1;
+            offset += next + 1;
         }
 
         return offset;
     }
 
-    private static void AppendNumbered(StringBuilder builder, int index, ReadOnlySpan<char> line)
-    {
-        Span<char> number = stackalloc char[NumberWidth];
-        WriteNumber(number, 0, index);
-        builder.Append(number).Append(line);
-    }
-
-    private static string Snippet(string text, int line)
+    /// <summary>Shows the lines around an edited line, numbered, as the reference's success message does.</summary>
+    private static string Snippet(ReadOnlySpan<byte> content, int line)
     {
         var first = Math.Max(0, line - SnippetLines);
-        var offset = LineStart(text, first);
+        var offset = LineStart(content, first);
         var builder = new StringBuilder();
+        Span<char> number = stackalloc char[NumberWidth];
         for (var i = first; i <= line + SnippetLines; i++)
         {
-            var end = text.IndexOf('\n', offset);
+            var rest = content[offset..];
+            var end = rest.IndexOf((byte)'\n');
             if (i > first)
             {
                 builder.Append('\n');
             }
 
-            AppendNumbered(builder, i, text.AsSpan(offset, (end < 0 ? text.Length : end) - offset));
+            WriteNumber(number, 0, i);
+            builder.Append(number).Append(Encoding.UTF8.GetString(end < 0 ? rest : rest[..end]));
             if (end < 0)
             {
                 break;
             }
 
-            offset = end + 1;
+            offset += end + 1;
         }
 
         return builder.ToString();
     }
 
     /// <summary>Lists the line of every occurrence, overlapping ones included, as the reference does.</summary>
-    private static List<int> OccurrenceLines(string text, string value)
+    private static List<int> OccurrenceLines(ReadOnlySpan<byte> content, ReadOnlySpan<byte> value)
     {
         var lines = new List<int>();
-        for (var index = text.IndexOf(value, StringComparison.Ordinal); index >= 0;
-             index = index + 1 < text.Length ? text.IndexOf(value, index + 1, StringComparison.Ordinal) : -1)
+        var (line, counted) = (1, 0);
+        for (var index = content.IndexOf(value); index >= 0;)
         {
-            lines.Add(text.AsSpan(0, index).Count('\n') + 1);
+            line += content[counted..index].Count((byte)'\n');
+            counted = index;
+            lines.Add(line);
+            var next = index + 1 < content.Length ? content[(index + 1)..].IndexOf(value) : -1;
+            index = next < 0 ? -1 : index + 1 + next;
         }
 
         return lines;
@@ -640,11 +663,41 @@ public sealed class MemoryTool
 
     private static string OneLine(string text) => MemoryMessages.Display(text);
 
-    private readonly record struct Edit(string? Text, Func<string>? Success, string? Failure)
+    private delegate Edit Editor(ReadOnlySpan<byte> content);
+
+    private delegate string Describe(ReadOnlySpan<byte> updated);
+
+    private readonly record struct Edit(EditBuffer? Updated, Describe? Success, string? Failure)
     {
-        public static Edit Write(string text, Func<string> success) => new(text, success, null);
+        public static Edit Write(EditBuffer updated, Describe success) => new(updated, success, null);
 
         public static Edit Fail(string failure) => new(null, null, failure);
+    }
+
+    /// <summary>The new content of an edited file, in a buffer rented from the shared pool.</summary>
+    private sealed class EditBuffer(int capacity) : IDisposable
+    {
+        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(capacity);
+
+        public int Length { get; private set; }
+
+        public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
+        public EditBuffer Append(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_buffer.AsSpan(Length));
+            Length += bytes.Length;
+            return this;
+        }
+
+        public void Dispose()
+        {
+            if (_buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = null;
+            }
+        }
     }
 
     /// <summary>Orders names by Unicode code point, as Python sorts strings.</summary>

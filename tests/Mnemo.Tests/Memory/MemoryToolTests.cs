@@ -154,6 +154,53 @@ public sealed class MemoryToolTests : IDisposable
         File.ReadAllText(_temp.Combine("memories", "w.md")).ShouldBe("1\n2\n");
     }
 
+    [Fact]
+    public async Task StrReplace_InMultiByteText_EditsTheRightBytesAndShowsTheLinesAround()
+    {
+        File.WriteAllText(_temp.Combine("memories", "u.md"), "α\nβγ\n日本語\nδ\n😀x\nlast");
+        var result = await _tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/u.md", "日本", "にほん"), Ct);
+        result.ShouldBe(MemoryToolResult.Ok(
+            "The memory file has been edited. Here is the snippet showing the change (with line numbers):\n" +
+            "     1\tα\n     2\tβγ\n     3\tにほん語\n     4\tδ\n     5\t😀x"));
+        File.ReadAllText(_temp.Combine("memories", "u.md")).ShouldBe("α\nβγ\nにほん語\nδ\n😀x\nlast");
+    }
+
+    [Fact]
+    public async Task StrReplace_RepeatedMultiByteText_ListsEveryLineOverlapsIncluded()
+    {
+        File.WriteAllText(_temp.Combine("memories", "r.md"), "жжж\nx\nжж\n");
+        var result = await _tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/r.md", "жж", "y"), Ct);
+        result.ShouldBe(MemoryToolResult.Error(
+            "No replacement was performed. Multiple occurrences of old_str `жж` in lines: 1, 1, 3. Please ensure it is unique"));
+        File.ReadAllText(_temp.Combine("memories", "r.md")).ShouldBe("жжж\nx\nжж\n");
+    }
+
+    [Fact]
+    public async Task StrReplace_OldStrWithUnpairedSurrogate_IsNotFoundEvenBesideAPair()
+    {
+        // Half of a pair never matches the character the pair makes, and never the replacement character either.
+        File.WriteAllText(_temp.Combine("memories", "s.md"), "😀 \uFFFD\n");
+        var result = await _tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/s.md", "\uD83D", "x"), Ct);
+        result.IsError.ShouldBeTrue();
+        result.Content.ShouldStartWith("No replacement was performed, old_str `");
+        File.ReadAllText(_temp.Combine("memories", "s.md")).ShouldBe("😀 \uFFFD\n");
+    }
+
+    [Theory]
+    [InlineData("a\nb", 0, "x\na\nb\n")]
+    [InlineData("a\nb", 1, "a\nx\nb\n")]
+    [InlineData("a\nb", 2, "a\nb\nx\n")]
+    [InlineData("a\nb\n", 2, "a\nb\nx\n")]
+    [InlineData("", 0, "x\n")]
+    [InlineData("ü\r\nö", 1, "ü\nx\nö\n")]
+    public async Task Insert_AtEachPosition_WritesTheReferencesBytes(string before, int line, string after)
+    {
+        File.WriteAllText(_temp.Combine("memories", "i.md"), before);
+        var result = await _tool.ExecuteAsync(new InsertMemoryCommand("/memories/i.md", line, "x\n\n"), Ct);
+        result.ShouldBe(MemoryToolResult.Ok("The file /memories/i.md has been edited."));
+        File.ReadAllText(_temp.Combine("memories", "i.md")).ShouldBe(after);
+    }
+
     [Theory]
     [InlineData(0L, "0B")]
     [InlineData(1023L, "1023B")]

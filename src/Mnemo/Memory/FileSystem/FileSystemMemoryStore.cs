@@ -24,6 +24,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     private const string TempPrefix = ".tmp-mnemo-";
     private const int MaxLinks = 40;
     private const int MaxRaceRetries = 100;
+    private const int CompareChunkBytes = 16 * 1024;
     private const uint FileMode = 0x180; // 0600
     private const uint DirectoryMode = 0x1C0; // 0700
 
@@ -224,13 +225,13 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             }
 
             // The identity alone could repeat (a freed inode number reused within one timestamp tick), so the bytes are compared too.
-            var current = ReadFile(resolved);
-            if (current is null)
+            var unchanged = Unchanged(resolved, expected);
+            if (unchanged is null)
             {
                 return Attempt<bool>.Raced;
             }
 
-            if (current.Version != expected.Version || !current.Content.Span.SequenceEqual(expected.Content.Span))
+            if (!unchanged.Value)
             {
                 return new Attempt<bool>(false);
             }
@@ -610,6 +611,46 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// Tells whether a resolved file still has the version and the bytes of <paramref name="expected"/>, comparing as it
+    /// reads through a small pooled buffer; <see langword="null"/> when the file changed between the resolution and the open.
+    /// </summary>
+    private static bool? Unchanged(Resolution resolved, MemoryItem expected)
+    {
+        if (resolved.FinalFd < 0)
+        {
+            var current = ReadFile(resolved);
+            return current is null ? null : current.Version == expected.Version && current.Content.Span.SequenceEqual(expected.Content.Span);
+        }
+
+        var content = expected.Content.Span;
+        if ((long)resolved.Stat.Size != content.Length || VersionOf(resolved.Stat) != expected.Version)
+        {
+            return false;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(content.Length, CompareChunkBytes));
+        try
+        {
+            for (var compared = 0; compared < content.Length;)
+            {
+                var read = ReadSome(resolved.FinalFd, buffer.AsSpan(0, Math.Min(buffer.Length, content.Length - compared)));
+                if (read == 0 || !buffer.AsSpan(0, read).SequenceEqual(content.Slice(compared, read)))
+                {
+                    return false;
+                }
+
+                compared += read;
+            }
+
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private static MemoryVersion VersionOf(in StatxBuffer stat) =>
         new(string.Create(CultureInfo.InvariantCulture,
             $"{stat.Identity.Device:x}.{stat.Ino:x}.{stat.Size:x}.{stat.MTimeSeconds:x}.{stat.MTimeNanoseconds:x}.{stat.CTimeSeconds:x}.{stat.CTimeNanoseconds:x}"));
@@ -620,7 +661,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     /// something else appends to in place is read as it was measured, which is what its version says; an edit made on
     /// that snapshot fails its compare-and-swap, because the append changed the file's size and times.
     /// </remarks>
-    private static unsafe byte[] ReadAll(int fd, long size)
+    private static byte[] ReadAll(int fd, long size)
     {
         if (size > Array.MaxLength)
         {
@@ -628,34 +669,41 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         }
 
         var buffer = GC.AllocateUninitializedArray<byte>((int)Math.Max(size, 0));
-        var total = 0;
-        while (total < buffer.Length)
+        for (var total = 0; total < buffer.Length;)
         {
-            nint read;
-            fixed (byte* pointer = &buffer[total])
-            {
-                read = Read(fd, pointer, (nuint)(buffer.Length - total));
-            }
-
-            if (read < 0)
-            {
-                if (LastError == EIntr)
-                {
-                    continue;
-                }
-
-                throw Failure("read a file", LastError);
-            }
-
+            var read = ReadSome(fd, buffer.AsSpan(total));
             if (read == 0)
             {
                 return buffer[..total];
             }
 
-            total += (int)read;
+            total += read;
         }
 
         return buffer;
+    }
+
+    /// <summary>Reads what one <c>read</c> gives into <paramref name="buffer"/>, retrying on interruption; 0 at the end.</summary>
+    private static unsafe int ReadSome(int fd, Span<byte> buffer)
+    {
+        while (true)
+        {
+            nint read;
+            fixed (byte* pointer = buffer)
+            {
+                read = Read(fd, pointer, (nuint)buffer.Length);
+            }
+
+            if (read >= 0)
+            {
+                return (int)read;
+            }
+
+            if (LastError != EIntr)
+            {
+                throw Failure("read a file", LastError);
+            }
+        }
     }
 
     /// <summary>Writes bytes to a new hidden temp file in a folder, flushed to the disk; returns its name.</summary>

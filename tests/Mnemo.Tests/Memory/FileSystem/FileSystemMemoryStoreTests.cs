@@ -33,6 +33,26 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
             .Select(p => Path.GetRelativePath(Root, p)).Order(StringComparer.Ordinal).ShouldBe(["a", "a/b", "a/b/c.md"]);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100)]
+    [InlineData(40_000)]
+    [InlineData(39_999)]
+    public async Task Replace_ExpectingTheVersionButOtherBytes_IsRefused(int differingByte)
+    {
+        // The version is the file's identity, size and times; the bytes are compared too, whatever the file's size.
+        var content = new byte[40_000];
+        new Random(7).NextBytes(content);
+        await Store.CreateFileAsync(P("/memories/big.bin"), content, Ct);
+        var read = (await Store.ReadAsync(P("/memories/big.bin"), Ct))!;
+        var forged = read.Content.ToArray();
+        forged[Math.Min(differingByte, forged.Length - 1)] ^= 0xFF;
+
+        (await Store.ReplaceFileAsync(P("/memories/big.bin"), "lost"u8.ToArray(), MemoryItem.File(forged, read.Version), Ct)).ShouldBeFalse();
+        (await Store.ReplaceFileAsync(P("/memories/big.bin"), "kept"u8.ToArray(), MemoryItem.File(content, read.Version), Ct)).ShouldBeTrue();
+        File.ReadAllText(Path.Combine(Root, "big.bin")).ShouldBe("kept");
+    }
+
     [Fact]
     public void Open_RemovesStaleTempFilesAndHalfDeletedFolders_KeepsOtherHiddenNames()
     {
