@@ -1,0 +1,382 @@
+using System.Buffers;
+using System.Text.Json;
+using Mnemo.Tokens;
+
+namespace Mnemo.Context;
+
+/// <summary>
+/// Applies <c>context_management</c> edits to a request on the client's side, with the API's contract: the same
+/// configuration, the same strategies, the same <c>applied_edits</c> report.
+/// </summary>
+/// <remarks>
+/// <para>Editing is pure: the input request is never changed; the result is a new request that shares every message it
+/// did not edit. The same request and configuration always give the same output.</para>
+/// <para>Thread-safe: an editor holds only its counter and options.</para>
+/// </remarks>
+public sealed class ContextEditor
+{
+    private readonly ITokenCounter _counter;
+    private readonly string _placeholder;
+    private readonly ContextBlock _placeholderText;
+
+    /// <summary>Creates an editor.</summary>
+    /// <param name="counter">Counts tokens for triggers and reports; the local estimate when <see langword="null"/>.</param>
+    /// <param name="options">The placeholder text; defaults when <see langword="null"/>.</param>
+    public ContextEditor(ITokenCounter? counter = null, ContextEditorOptions? options = null)
+    {
+        _counter = counter ?? EstimatingTokenCounter.Instance;
+        _placeholder = (options ?? new ContextEditorOptions()).Placeholder;
+        ArgumentException.ThrowIfNullOrEmpty(_placeholder, nameof(ContextEditorOptions.Placeholder));
+        _placeholderText = ContextBlock.FromJson(Write(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "text"u8);
+            writer.WriteString("text"u8, _placeholder);
+            writer.WriteEndObject();
+        }));
+    }
+
+    /// <summary>Edits a request as its configuration says.</summary>
+    /// <exception cref="ContextFormatException">The configuration clears thinking and the request does not turn it on.</exception>
+    public async ValueTask<ContextEditResult> EditAsync(
+        ContextRequest request, ContextManagementConfig config, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(config);
+        config.ValidateFor(request);
+
+        var original = await _counter.CountAsync(request, cancellationToken).ConfigureAwait(false);
+        var (current, tokens) = (request, original);
+        List<AppliedContextEdit>? applied = null;
+        foreach (var edit in config.Edits)
+        {
+            var (edited, cleared) = edit switch
+            {
+                ClearThinkingEdit thinking => ClearThinking(current, thinking),
+                ClearToolUsesEdit tools => ClearToolUses(current, tools, tokens),
+                _ => (null, 0),
+            };
+
+            if (edited is null)
+            {
+                continue;
+            }
+
+            var after = await _counter.CountAsync(edited, cancellationToken).ConfigureAwait(false);
+            if (edit is ClearToolUsesEdit { ClearAtLeast: { } atLeast } && tokens - after < atLeast)
+            {
+                // A clearing that frees too little is not worth the prompt cache it breaks: nothing at all is cleared.
+                continue;
+            }
+
+            (applied ??= []).Add(edit is ClearThinkingEdit
+                ? new AppliedContextEdit(edit.Type, tokens - after, ClearedThinkingTurns: cleared)
+                : new AppliedContextEdit(edit.Type, tokens - after, ClearedToolUses: cleared));
+            (current, tokens) = (edited, after);
+        }
+
+        return new ContextEditResult(current, applied ?? (IReadOnlyList<AppliedContextEdit>)[], original, tokens);
+    }
+
+    /// <summary>Counts the tool uses of a conversation: assistant <c>tool_use</c> blocks answered in the next message.</summary>
+    public static int CountToolUses(IReadOnlyList<ContextMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var count = 0;
+        for (var i = 0; i + 1 < messages.Count; i++)
+        {
+            var message = messages[i];
+            if (!message.IsAssistant)
+            {
+                continue;
+            }
+
+            foreach (var block in message.Blocks)
+            {
+                if (block.Kind == ContextBlockKind.ToolUse && FindResult(messages[i + 1], block.ToolUseId) >= 0)
+                {
+                    count++;
+                }
+            }
+        }
+
+        return count;
+    }
+
+    private (ContextRequest? Edited, int Cleared) ClearToolUses(ContextRequest request, ClearToolUsesEdit edit, long tokens)
+    {
+        var messages = request.Messages;
+        var total = CountToolUses(messages);
+        var trigger = edit.EffectiveTrigger;
+        var reached = trigger.Kind == ContextTriggerKind.ToolUses ? total >= trigger.Value : tokens >= trigger.Value;
+        var clearable = total - edit.EffectiveKeep;
+        if (!reached || clearable <= 0)
+        {
+            return (null, 0);
+        }
+
+        List<(int, ContextMessage)>? replaced = null;
+        var (ordinal, cleared) = (0, 0);
+        for (var i = 0; i + 1 < messages.Count && ordinal < clearable; i++)
+        {
+            var message = messages[i];
+            if (!message.IsAssistant)
+            {
+                continue;
+            }
+
+            var answer = messages[i + 1];
+            ContextBlock[]? useBlocks = null;
+            ContextBlock[]? resultBlocks = null;
+            for (var b = 0; b < message.Blocks.Count && ordinal < clearable; b++)
+            {
+                var use = message.Blocks[b];
+                if (use.Kind != ContextBlockKind.ToolUse)
+                {
+                    continue;
+                }
+
+                var r = FindResult(answer, use.ToolUseId);
+                if (r < 0)
+                {
+                    continue;
+                }
+
+                ordinal++;
+                if (edit.Excludes(use.ToolName))
+                {
+                    continue;
+                }
+
+                var result = answer.Blocks[r];
+                var clearInput = edit.ClearsInputOf(use.ToolName) && !HasEmptyInput(use);
+                var clearResult = !IsPlaceholder(result);
+                if (!clearInput && !clearResult)
+                {
+                    continue;
+                }
+
+                if (clearInput)
+                {
+                    useBlocks ??= [.. message.Blocks];
+                    useBlocks[b] = WithEmptyInput(use);
+                }
+
+                if (clearResult)
+                {
+                    resultBlocks ??= [.. answer.Blocks];
+                    resultBlocks[r] = WithPlaceholder(result);
+                }
+
+                cleared++;
+            }
+
+            if (useBlocks is not null)
+            {
+                (replaced ??= []).Add((i, message.WithBlocks(useBlocks)));
+            }
+
+            if (resultBlocks is not null)
+            {
+                (replaced ??= []).Add((i + 1, answer.WithBlocks(resultBlocks)));
+                i++;
+            }
+        }
+
+        return replaced is null ? (null, 0) : (request.WithMessages(new MessageOverlay(messages, replaced)), cleared);
+    }
+
+    private static (ContextRequest? Edited, int Cleared) ClearThinking(ContextRequest request, ClearThinkingEdit edit)
+    {
+        var keep = edit.EffectiveKeepTurns;
+        if (keep == long.MaxValue)
+        {
+            return (null, 0);
+        }
+
+        // Walk back from the end: the turn count grows at each message that starts a turn, and the thinking turns are
+        // counted as they are met, so everything past the kept ones is known in one pass.
+        var messages = request.Messages;
+        List<(int, ContextMessage)>? replaced = null;
+        var (turn, lastThinkingTurn, thinkingTurns, lastClearedTurn, clearedTurns) = (0, -1, 0L, -1, 0);
+        for (var i = messages.Count - 1; i >= 0; i--)
+        {
+            var message = messages[i];
+            if (message.IsAssistant && HasThinking(message))
+            {
+                if (turn != lastThinkingTurn)
+                {
+                    (lastThinkingTurn, thinkingTurns) = (turn, thinkingTurns + 1);
+                }
+
+                if (thinkingTurns > keep && WithoutThinking(message) is { } stripped)
+                {
+                    (replaced ??= []).Add((i, stripped));
+                    if (turn != lastClearedTurn)
+                    {
+                        (lastClearedTurn, clearedTurns) = (turn, clearedTurns + 1);
+                    }
+                }
+            }
+
+            if (message.StartsTurn)
+            {
+                turn++;
+            }
+        }
+
+        if (replaced is null)
+        {
+            return (null, 0);
+        }
+
+        replaced.Reverse();
+        return (request.WithMessages(new MessageOverlay(messages, replaced)), clearedTurns);
+    }
+
+    private static bool HasThinking(ContextMessage message)
+    {
+        foreach (var block in message.Blocks)
+        {
+            if (block.Kind is ContextBlockKind.Thinking or ContextBlockKind.RedactedThinking)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The message without its thinking; <see langword="null"/> when nothing else would be left (the API rejects empty messages).</summary>
+    private static ContextMessage? WithoutThinking(ContextMessage message)
+    {
+        var kept = new List<ContextBlock>(message.Blocks.Count);
+        foreach (var block in message.Blocks)
+        {
+            if (block.Kind is not (ContextBlockKind.Thinking or ContextBlockKind.RedactedThinking))
+            {
+                kept.Add(block);
+            }
+        }
+
+        return kept.Count == 0 ? null : message.WithBlocks(kept);
+    }
+
+    private static int FindResult(ContextMessage answer, string? toolUseId)
+    {
+        if (answer.IsAssistant || toolUseId is null)
+        {
+            return -1;
+        }
+
+        var blocks = answer.Blocks;
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            if (blocks[i].Kind == ContextBlockKind.ToolResult && blocks[i].ToolUseId == toolUseId)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private bool IsPlaceholder(ContextBlock result)
+    {
+        if (!result.Json.TryGetProperty("content"u8, out var content))
+        {
+            return false;
+        }
+
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            return content.ValueEquals(_placeholder);
+        }
+
+        if (content.ValueKind != JsonValueKind.Array || content.GetArrayLength() != 1)
+        {
+            return false;
+        }
+
+        var only = content[0];
+        return only.ValueKind == JsonValueKind.Object &&
+            only.TryGetProperty("type"u8, out var type) && type.ValueEquals("text"u8) &&
+            only.TryGetProperty("text"u8, out var text) && text.ValueKind == JsonValueKind.String && text.ValueEquals(_placeholder);
+    }
+
+    private static bool HasEmptyInput(ContextBlock use)
+    {
+        if (!use.Json.TryGetProperty("input"u8, out var input) || input.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        var properties = input.EnumerateObject();
+        return !properties.MoveNext();
+    }
+
+    private ContextBlock WithPlaceholder(ContextBlock result) => ContextBlock.FromJson(Write(writer =>
+    {
+        writer.WriteStartObject();
+        var wrote = false;
+        foreach (var property in result.Json.EnumerateObject())
+        {
+            if (property.NameEquals("content"u8))
+            {
+                WritePlaceholderContent(writer);
+                wrote = true;
+            }
+            else
+            {
+                property.WriteTo(writer);
+            }
+        }
+
+        if (!wrote)
+        {
+            WritePlaceholderContent(writer);
+        }
+
+        writer.WriteEndObject();
+    }));
+
+    private void WritePlaceholderContent(Utf8JsonWriter writer)
+    {
+        writer.WritePropertyName("content"u8);
+        writer.WriteStartArray();
+        _placeholderText.Json.WriteTo(writer);
+        writer.WriteEndArray();
+    }
+
+    private static ContextBlock WithEmptyInput(ContextBlock use) => ContextBlock.FromJson(Write(writer =>
+    {
+        writer.WriteStartObject();
+        foreach (var property in use.Json.EnumerateObject())
+        {
+            if (property.NameEquals("input"u8))
+            {
+                writer.WritePropertyName("input"u8);
+                writer.WriteStartObject();
+                writer.WriteEndObject();
+            }
+            else
+            {
+                property.WriteTo(writer);
+            }
+        }
+
+        writer.WriteEndObject();
+    }));
+
+    private static JsonElement Write(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        return JsonElement.ParseValue(ref reader);
+    }
+}
