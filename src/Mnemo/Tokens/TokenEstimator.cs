@@ -6,10 +6,11 @@ namespace Mnemo.Tokens;
 /// word one token and split longer words every few letters, merge a space into the word after it, merge runs of
 /// punctuation in pairs, and spend about one token on each character of the scripts they saw less of.</para>
 /// <para>The rules, over UTF-8: a run of ASCII letters and digits costs one token per four characters (rounded up); a
-/// single space before such a run is free; any other run of spaces or tabs costs one; each line break costs one; a run
-/// of ASCII punctuation costs one per two characters (rounded up); a run of two-byte characters (Latin accents, Greek,
-/// Cyrillic, Hebrew, Arabic) one per two characters (rounded up); a three-byte character (CJK, Thai, most other
-/// scripts) one each; a four-byte character (emoji, rare CJK) two each. One pass, no allocation, deterministic.</para>
+/// single space before such a run, or before a run of two-byte letters, is free; any other run of spaces or tabs costs
+/// one; each line break costs one; a run of ASCII punctuation costs one per two characters (rounded up); a run of
+/// two-byte characters (Latin accents, Greek, Cyrillic, Hebrew, Arabic) one per two characters (rounded up); a
+/// three-byte character (CJK, Thai, most other scripts) one each; a four-byte character (emoji, rare CJK) two each. One
+/// pass, no allocation, deterministic.</para>
 /// </remarks>
 public static class TokenEstimator
 {
@@ -86,7 +87,7 @@ public static class TokenEstimator
                 continue;
             }
 
-            tokens += Close(run, length, nextIsWord: kind == Run.Word);
+            tokens += Close(run, length, nextIsWord: kind is Run.Word or Run.TwoByte);
             (run, length) = (kind, 1);
         }
 
@@ -144,7 +145,7 @@ public static class TokenEstimator
                 continue;
             }
 
-            tokens += Close(run, length, nextIsWord: kind == Run.Word);
+            tokens += Close(run, length, nextIsWord: kind is Run.Word or Run.TwoByte);
             (run, length) = (kind, 1);
         }
 
