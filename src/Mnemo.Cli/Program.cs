@@ -4,6 +4,7 @@ using Mnemo.Cli;
 var root = new RootCommand("Mnemo: memory and context management for agents built on Claude.")
 {
     MemoryCommands.Create(),
+    ContextCommands.Create(),
 };
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

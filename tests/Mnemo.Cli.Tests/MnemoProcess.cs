@@ -5,7 +5,7 @@ namespace Mnemo.Cli.Tests;
 /// <summary>Starts the real <c>mnemo</c> command, built beside these tests, as a child process.</summary>
 internal static class MnemoProcess
 {
-    private static readonly Lazy<string> CliPath = new(() =>
+    private static readonly Lazy<string> RepositoryRoot = new(() =>
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mnemo.slnx")))
@@ -13,10 +13,29 @@ internal static class MnemoProcess
             directory = directory.Parent;
         }
 
+        return directory?.FullName ?? throw new DirectoryNotFoundException("Mnemo.slnx not found above the test binaries.");
+    });
+
+    private static readonly Lazy<string> CliPath = new(() =>
+    {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(directory!.FullName, "src", "Mnemo.Cli", "bin", configuration, "net10.0", "Mnemo.Cli.dll");
+        var path = Path.Combine(RepositoryRoot.Value, "src", "Mnemo.Cli", "bin", configuration, "net10.0", "Mnemo.Cli.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException("Build src/Mnemo.Cli first.", path);
     });
+
+    /// <summary>A path inside the repository, from its root.</summary>
+    public static string InRepository(params string[] parts) => Path.Combine([RepositoryRoot.Value, .. parts]);
+
+    /// <summary>Runs mnemo to the end; returns its exit code, standard output and standard error.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(CancellationToken cancellationToken, params string[] arguments)
+    {
+        using var process = Start(arguments);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await output, await error);
+    }
 
     public static Process Start(params string[] arguments)
     {

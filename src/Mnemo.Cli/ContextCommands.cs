@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Mnemo.Context;
+
+namespace Mnemo.Cli;
+
+/// <summary>The <c>mnemo context</c> commands.</summary>
+internal static class ContextCommands
+{
+    public static Command Create()
+    {
+        var transcript = new Argument<FileInfo>("TRANSCRIPT.json")
+        {
+            Description = "A Messages API request body, or a list of messages.",
+        };
+        var config = new Option<FileInfo?>("--config")
+        {
+            Description = "The context_management configuration ({\"edits\": [...]}); else the request's own, else the API's default.",
+        };
+        var output = new Option<FileInfo?>("--out")
+        {
+            Description = "Where to write the edited request (without context_management, since its edits are done).",
+        };
+        var simulate = new Command("simulate", "Apply context editing to a request offline: what each strategy clears and the tokens before and after.")
+        {
+            transcript,
+            config,
+            output,
+        };
+        simulate.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var transcriptFile = parseResult.GetRequiredValue(transcript);
+            var configFile = parseResult.GetValue(config);
+            var outFile = parseResult.GetValue(output);
+            try
+            {
+                var request = ContextRequest.Parse(await Read(transcriptFile, cancellationToken).ConfigureAwait(false));
+                var settings = configFile is not null
+                    ? ContextManagementConfig.Parse(Encoding.UTF8.GetString(await Read(configFile, cancellationToken).ConfigureAwait(false)))
+                    : request.ContextManagement is { } own ? ContextManagementConfig.FromJson(own) : ContextManagementConfig.Default;
+                var result = await new ContextEditor().EditAsync(request, settings, cancellationToken).ConfigureAwait(false);
+                Console.Out.Write(Describe(result));
+                if (outFile is not null)
+                {
+                    await File.WriteAllTextAsync(outFile.FullName, result.Request.ToJsonString(withoutContextManagement: true), cancellationToken)
+                        .ConfigureAwait(false);
+                }
+
+                return 0;
+            }
+            catch (ContextFormatException exception)
+            {
+                var file = configFile is not null && exception.Message.StartsWith("context_management", StringComparison.Ordinal) ? configFile : transcriptFile;
+                await Console.Error.WriteLineAsync($"mnemo: {file.Name}: {exception.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        });
+
+        return new Command("context", "Preview context editing.") { simulate };
+    }
+
+    private static async Task<byte[]> Read(FileInfo file, CancellationToken cancellationToken) =>
+        file.Exists
+            ? await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false)
+            : throw new FileNotFoundException($"{file.Name}: no such file");
+
+    private static string Describe(ContextEditResult result)
+    {
+        var text = new StringBuilder();
+        var culture = CultureInfo.InvariantCulture;
+        if (result.AppliedEdits.Count == 0)
+        {
+            text.AppendLine("no edit applied: nothing reached its trigger or had anything to clear");
+        }
+
+        foreach (var edit in result.AppliedEdits)
+        {
+            text.AppendLine(edit.Type == ClearThinkingEdit.TypeName
+                ? string.Create(culture, $"{edit.Type}: cleared the thinking of {edit.ClearedThinkingTurns} turn(s), {edit.ClearedInputTokens:N0} tokens")
+                : string.Create(culture, $"{edit.Type}: cleared {edit.ClearedToolUses} tool use(s), {edit.ClearedInputTokens:N0} tokens"));
+        }
+
+        text.AppendLine(string.Create(culture,
+            $"input tokens (local estimate): {result.OriginalInputTokens:N0} before, {result.InputTokens:N0} after"));
+        return text.ToString();
+    }
+}
