@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Mnemo.Tokens;
 
 /// <summary>Estimates how many tokens a text takes, quickly and offline, from the shape of its characters.</summary>
@@ -26,133 +28,117 @@ public static class TokenEstimator
     /// <summary>Estimates the tokens of UTF-8 text. Invalid bytes count as one token each.</summary>
     public static long Estimate(ReadOnlySpan<byte> utf8)
     {
-        long tokens = 0;
-        var run = Run.None;
-        var length = 0;
+        var state = default(State);
         for (var i = 0; i < utf8.Length; i++)
         {
             var b = utf8[i];
-            Run kind;
             if (b < 0x80)
             {
-                if (IsWordByte(b))
-                {
-                    kind = Run.Word;
-                }
-                else if (b is (byte)' ' or (byte)'\t')
-                {
-                    kind = Run.Space;
-                }
-                else if (b is (byte)'\n' or (byte)'\r')
-                {
-                    tokens += Close(run, length, nextIsWord: false) + (b == (byte)'\n' ? 1 : 0);
-                    (run, length) = (Run.None, 0);
-                    continue;
-                }
-                else
-                {
-                    kind = Run.Punctuation;
-                }
+                state.Ascii(b);
             }
             else if (b >= 0xF0)
             {
-                tokens += Close(run, length, nextIsWord: false) + 2;
-                (run, length) = (Run.None, 0);
+                state.Single(2);
                 i += Math.Min(3, utf8.Length - 1 - i);
-                continue;
             }
             else if (b >= 0xE0)
             {
-                tokens += Close(run, length, nextIsWord: false) + 1;
-                (run, length) = (Run.None, 0);
+                state.Single(1);
                 i += Math.Min(2, utf8.Length - 1 - i);
-                continue;
             }
             else if (b >= 0xC0)
             {
-                kind = Run.TwoByte;
+                state.Add(Run.TwoByte);
                 i += Math.Min(1, utf8.Length - 1 - i);
             }
             else
             {
-                // A continuation byte out of place: invalid UTF-8.
-                tokens += Close(run, length, nextIsWord: false) + 1;
-                (run, length) = (Run.None, 0);
-                continue;
+                state.Single(1); // a continuation byte out of place: invalid UTF-8
             }
-
-            if (kind == run)
-            {
-                length++;
-                continue;
-            }
-
-            tokens += Close(run, length, nextIsWord: kind is Run.Word or Run.TwoByte);
-            (run, length) = (kind, 1);
         }
 
-        return tokens + Close(run, length, nextIsWord: false);
+        return state.Finish();
     }
 
     /// <summary>Estimates the tokens of a string, by the same rules as its UTF-8 encoding.</summary>
     public static long Estimate(ReadOnlySpan<char> text)
     {
-        long tokens = 0;
-        var run = Run.None;
-        var length = 0;
-        for (var i = 0; i < text.Length; i++)
+        var state = default(State);
+        foreach (var c in text)
         {
-            var c = text[i];
-            Run kind;
             if (c < 0x80)
             {
-                var b = (byte)c;
-                if (IsWordByte(b))
-                {
-                    kind = Run.Word;
-                }
-                else if (b is (byte)' ' or (byte)'\t')
-                {
-                    kind = Run.Space;
-                }
-                else if (b is (byte)'\n' or (byte)'\r')
-                {
-                    tokens += Close(run, length, nextIsWord: false) + (b == (byte)'\n' ? 1 : 0);
-                    (run, length) = (Run.None, 0);
-                    continue;
-                }
-                else
-                {
-                    kind = Run.Punctuation;
-                }
+                state.Ascii((byte)c);
             }
             else if (c < 0x800)
             {
-                kind = Run.TwoByte;
+                state.Add(Run.TwoByte);
             }
             else
             {
-                // A surrogate pair is a four-byte character: two tokens, one for each half; an unpaired half counts as
-                // the three bytes of the replacement character it would be encoded as.
-                tokens += Close(run, length, nextIsWord: false) + 1;
-                (run, length) = (Run.None, 0);
-                continue;
+                // Each half of a surrogate pair counts one, so the pair costs what its four UTF-8 bytes cost; an unpaired
+                // half costs what the three-byte replacement character it is encoded as costs.
+                state.Single(1);
             }
-
-            if (kind == run)
-            {
-                length++;
-                continue;
-            }
-
-            tokens += Close(run, length, nextIsWord: kind is Run.Word or Run.TwoByte);
-            (run, length) = (kind, 1);
         }
 
-        return tokens + Close(run, length, nextIsWord: false);
+        return state.Finish();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWordByte(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a' || (uint)(b - '0') <= 9 || b == '_';
+
+    /// <summary>The running count: the run being read and the tokens of the runs closed before it.</summary>
+    private struct State
+    {
+        private long _tokens;
+        private Run _run;
+        private int _length;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Ascii(byte b)
+        {
+            if (IsWordByte(b))
+            {
+                Add(Run.Word);
+            }
+            else if (b is (byte)' ' or (byte)'\t')
+            {
+                Add(Run.Space);
+            }
+            else if (b is (byte)'\n' or (byte)'\r')
+            {
+                Single(b == (byte)'\n' ? 1 : 0);
+            }
+            else
+            {
+                Add(Run.Punctuation);
+            }
+        }
+
+        /// <summary>Extends the current run or starts another.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Run kind)
+        {
+            if (kind == _run)
+            {
+                _length++;
+                return;
+            }
+
+            _tokens += Close(_run, _length, nextIsWord: kind is Run.Word or Run.TwoByte);
+            (_run, _length) = (kind, 1);
+        }
+
+        /// <summary>Closes the current run and adds a character that stands alone.</summary>
+        public void Single(int tokens)
+        {
+            _tokens += Close(_run, _length, nextIsWord: false) + tokens;
+            (_run, _length) = (Run.None, 0);
+        }
+
+        public readonly long Finish() => _tokens + Close(_run, _length, nextIsWord: false);
+    }
 
     private static long Close(Run run, int length, bool nextIsWord) => run switch
     {
