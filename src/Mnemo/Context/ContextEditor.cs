@@ -304,9 +304,15 @@ public sealed class ContextEditor
             only.TryGetProperty("text"u8, out var text) && text.ValueKind == JsonValueKind.String && text.ValueEquals(_placeholder);
     }
 
+    /// <summary>Whether a call has no input left to clear: none at all, or <c>{}</c> already.</summary>
     private static bool HasEmptyInput(ContextBlock use)
     {
-        if (!use.Json.TryGetProperty("input"u8, out var input) || input.ValueKind != JsonValueKind.Object)
+        if (!use.Json.TryGetProperty("input"u8, out var input))
+        {
+            return true;
+        }
+
+        if (input.ValueKind != JsonValueKind.Object)
         {
             return false;
         }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Mnemo.Context;
 
 /// <summary>A conversation or a configuration that is not what the Messages API accepts; the message names where.</summary>
@@ -21,18 +19,4 @@ public sealed class ContextFormatException : Exception
     public ContextFormatException()
     {
     }
-}
-
-internal static class JsonKinds
-{
-    public static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "a list",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Null => "null",
-        _ => "nothing",
-    };
 }

@@ -85,15 +85,7 @@ public abstract record MemoryCommand
         return false;
     }
 
-    private static string Describe(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Array => "a list",
-        JsonValueKind.Object => "an object",
-        _ => "null",
-    };
+    private static string Describe(JsonElement value) => JsonKinds.Describe(value.ValueKind);
 
     /// <summary>Reads parameters, remembering the first problem.</summary>
     private sealed class Reader(JsonElement input, string command)

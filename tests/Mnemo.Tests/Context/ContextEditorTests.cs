@@ -154,6 +154,23 @@ public sealed class ContextEditorTests
     }
 
     [Fact]
+    public async Task ClearToolUses_CallWithoutInput_IsClearedOnceAndThenLeftAlone()
+    {
+        // A call whose input was already cleared (or never sent) has nothing more to clear: editing again reports nothing.
+        const string Config = """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"tool_uses","value":1},"keep":{"type":"tool_uses","value":0},"clear_tool_inputs":true}]}""";
+        var request = Conversation(2);
+        request["messages"]![1]!["content"]![0]!.AsObject().Remove("input");
+        var first = await Edit(request, Config);
+        first.AppliedEdits.ShouldHaveSingleItem().ClearedToolUses.ShouldBe(2);
+        var edited = Messages(first);
+        edited[1]!["content"]![0]!.AsObject().ContainsKey("input").ShouldBeFalse();
+        edited[3]!["content"]![0]!["input"]!.ToJsonString().ShouldBe("{}");
+
+        var again = await new ContextEditor().EditAsync(ContextRequest.Parse(first.Request.ToJsonString()), ContextManagementConfig.Parse(Config), Ct);
+        again.AppliedEdits.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task ClearToolUses_UnansweredToolUse_IsNotCountedOrTouched()
     {
         var request = Conversation(2);
