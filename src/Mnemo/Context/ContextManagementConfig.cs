@@ -75,12 +75,14 @@ public sealed class ContextManagementConfig
         return new ContextManagementConfig(list);
     }
 
-    /// <summary>Checks the rule that depends on the request: clearing thinking needs thinking turned on.</summary>
-    /// <exception cref="ContextFormatException">The configuration clears thinking and the request has none.</exception>
+    /// <summary>Checks the rule that depends on the request: clearing thinking needs thinking turned on. A bare list of
+    /// messages passes: it has no thinking setting to check.</summary>
+    /// <exception cref="ContextFormatException">The configuration clears thinking and the request body does not turn it on.</exception>
     public void ValidateFor(ContextRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!request.ThinkingEnabled && Edits.Any(edit => edit is ClearThinkingEdit))
+        // A bare list of messages cannot say whether thinking is on; its sender vouches for it by asking to clear thinking.
+        if (!request.IsMessageList && !request.ThinkingEnabled && Edits.Any(edit => edit is ClearThinkingEdit))
         {
             throw new ContextFormatException("`clear_thinking_20251015` strategy requires `thinking` to be enabled");
         }

@@ -30,7 +30,8 @@ public sealed class ContextRequest
     /// <summary>Whether the input was a bare list of messages rather than a request body.</summary>
     public bool IsMessageList { get; }
 
-    /// <summary>Whether the request turns extended or adaptive thinking on.</summary>
+    /// <summary>Whether the request turns extended or adaptive thinking on; always <see langword="false"/> for a bare list of
+    /// messages, which has no place to say.</summary>
     public bool ThinkingEnabled { get; }
 
     /// <summary>The request's <c>context_management</c> object, if it has one.</summary>

@@ -98,6 +98,7 @@ public sealed class ContextManagementConfigTests
         config.ValidateFor(ContextRequest.Parse(
             """{"model":"m","thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":"hi"}]}"""));
         config.ValidateFor(ContextRequest.Parse("""{"model":"m","thinking":{"type":"adaptive"},"messages":[]}"""));
+        config.ValidateFor(ContextRequest.Parse("""[{"role":"user","content":"hi"}]"""));
     }
 
     [Fact]
