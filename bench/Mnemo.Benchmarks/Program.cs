@@ -11,4 +11,11 @@ if (args is ["floor", var paths, var size, var directory, ..])
     return;
 }
 
+// `accuracy FOLDER`: the estimator against the reference tokenizers on the token corpus (FOLDER is bench/tokens).
+if (args is ["accuracy", var folder])
+{
+    EstimatorAccuracy.Run(folder);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
