@@ -9,7 +9,8 @@ namespace Mnemo.Benchmarks;
 /// <summary>
 /// Plans and applies both strategies on conversations of 100, 1,000 and 10,000 messages (a user turn, then rounds of an
 /// assistant message with thinking and a tool use, answered by a tool result of about 700 characters). The baseline is
-/// counting the conversation's tokens with the estimator, which every edit must do at least once.
+/// counting the conversation's tokens with the estimator, which every edit must do at least once. Editing runs twice: with
+/// nearly everything to clear, and with only the 10 oldest tool uses to clear, whatever the size.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(warmupCount: 3, iterationCount: 10)]
@@ -19,6 +20,7 @@ public class ContextEditorBenchmarks
         """{"edits":[{"type":"clear_thinking_20251015","keep":{"type":"thinking_turns","value":1}},{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":1000},"keep":{"type":"tool_uses","value":3},"exclude_tools":["memory"]}]}""");
 
     private readonly ContextEditor _editor = new();
+    private ContextManagementConfig _clearTen = null!;
     private ContextRequest _request = null!;
     private byte[] _text = [];
 
@@ -79,6 +81,9 @@ public class ContextEditorBenchmarks
         _request = ContextRequest.Parse(json);
         _text = Encoding.UTF8.GetBytes(json);
         _ = EstimatingTokenCounter.Instance.Count(_request); // the blocks' estimates are worked out once, as in a running agent
+        _clearTen = ContextManagementConfig.Parse($$$"""
+            {"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":1000},"keep":{"type":"tool_uses","value":{{{ContextEditor.CountToolUses(_request.Messages) - 10}}}}}]}
+            """);
     }
 
     [Benchmark(Baseline = true, Description = "count tokens (estimator, blocks known)")]
@@ -86,6 +91,9 @@ public class ContextEditorBenchmarks
 
     [Benchmark(Description = "plan + apply both strategies")]
     public ContextEditResult Edit() => _editor.EditAsync(_request, Config).AsTask().GetAwaiter().GetResult();
+
+    [Benchmark(Description = "plan + apply, 10 tool uses to clear")]
+    public ContextEditResult EditTen() => _editor.EditAsync(_request, _clearTen).AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Description = "estimator over the request's JSON text")]
     public long EstimateText() => TokenEstimator.Estimate(_text);

@@ -15,6 +15,12 @@ namespace Mnemo.Context;
 /// </remarks>
 public sealed class ContextEditor
 {
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _threadBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _threadWriter;
+
     private readonly ITokenCounter _counter;
     private readonly string _placeholder;
     private readonly ContextBlock _placeholderText;
@@ -27,11 +33,11 @@ public sealed class ContextEditor
         _counter = counter ?? EstimatingTokenCounter.Instance;
         _placeholder = (options ?? new ContextEditorOptions()).Placeholder;
         ArgumentException.ThrowIfNullOrEmpty(_placeholder, nameof(ContextEditorOptions.Placeholder));
-        _placeholderText = ContextBlock.FromJson(Write(writer =>
+        _placeholderText = ContextBlock.FromJson(Write(_placeholder, static (writer, placeholder) =>
         {
             writer.WriteStartObject();
             writer.WriteString("type"u8, "text"u8);
-            writer.WriteString("text"u8, _placeholder);
+            writer.WriteString("text"u8, placeholder);
             writer.WriteEndObject();
         }));
     }
@@ -91,9 +97,11 @@ public sealed class ContextEditor
                 continue;
             }
 
-            foreach (var block in message.Blocks)
+            // Index loops here and below: a foreach over the interface would allocate an enumerator for every message.
+            var blocks = message.Blocks;
+            for (var b = 0; b < blocks.Count; b++)
             {
-                if (block.Kind == ContextBlockKind.ToolUse && FindResult(messages[i + 1], block.ToolUseId) >= 0)
+                if (blocks[b].Kind == ContextBlockKind.ToolUse && FindResult(messages[i + 1], blocks[b].ToolUseId) >= 0)
                 {
                     count++;
                 }
@@ -236,9 +244,10 @@ public sealed class ContextEditor
 
     private static bool HasThinking(ContextMessage message)
     {
-        foreach (var block in message.Blocks)
+        var blocks = message.Blocks;
+        for (var b = 0; b < blocks.Count; b++)
         {
-            if (block.Kind is ContextBlockKind.Thinking or ContextBlockKind.RedactedThinking)
+            if (blocks[b].Kind is ContextBlockKind.Thinking or ContextBlockKind.RedactedThinking)
             {
                 return true;
             }
@@ -321,15 +330,15 @@ public sealed class ContextEditor
         return !properties.MoveNext();
     }
 
-    private ContextBlock WithPlaceholder(ContextBlock result) => ContextBlock.FromJson(Write(writer =>
+    private ContextBlock WithPlaceholder(ContextBlock result) => ContextBlock.FromJson(Write((result, _placeholderText), static (writer, state) =>
     {
         writer.WriteStartObject();
         var wrote = false;
-        foreach (var property in result.Json.EnumerateObject())
+        foreach (var property in state.result.Json.EnumerateObject())
         {
             if (property.NameEquals("content"u8))
             {
-                WritePlaceholderContent(writer);
+                WritePlaceholderContent(writer, state._placeholderText);
                 wrote = true;
             }
             else
@@ -340,21 +349,21 @@ public sealed class ContextEditor
 
         if (!wrote)
         {
-            WritePlaceholderContent(writer);
+            WritePlaceholderContent(writer, state._placeholderText);
         }
 
         writer.WriteEndObject();
     }));
 
-    private void WritePlaceholderContent(Utf8JsonWriter writer)
+    private static void WritePlaceholderContent(Utf8JsonWriter writer, ContextBlock placeholder)
     {
         writer.WritePropertyName("content"u8);
         writer.WriteStartArray();
-        _placeholderText.Json.WriteTo(writer);
+        placeholder.Json.WriteTo(writer);
         writer.WriteEndArray();
     }
 
-    private static ContextBlock WithEmptyInput(ContextBlock use) => ContextBlock.FromJson(Write(writer =>
+    private static ContextBlock WithEmptyInput(ContextBlock use) => ContextBlock.FromJson(Write(use, static (writer, use) =>
     {
         writer.WriteStartObject();
         foreach (var property in use.Json.EnumerateObject())
@@ -374,14 +383,15 @@ public sealed class ContextEditor
         writer.WriteEndObject();
     }));
 
-    private static JsonElement Write(Action<Utf8JsonWriter> write)
+    /// <summary>Writes a block and reads it back as an element of its own, through a buffer and writer kept per thread.</summary>
+    private static JsonElement Write<TState>(TState state, Action<Utf8JsonWriter, TState> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
+        var buffer = _threadBuffer ??= new ArrayBufferWriter<byte>(1024);
+        var writer = _threadWriter ??= new Utf8JsonWriter(buffer);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        write(writer, state);
+        writer.Flush();
         var reader = new Utf8JsonReader(buffer.WrittenSpan);
         return JsonElement.ParseValue(ref reader);
     }

@@ -38,9 +38,10 @@ public sealed class ContextMessage
                 return false;
             }
 
-            foreach (var block in Blocks)
+            var blocks = Blocks;
+            for (var b = 0; b < blocks.Count; b++)
             {
-                if (block.Kind != ContextBlockKind.ToolResult)
+                if (blocks[b].Kind != ContextBlockKind.ToolResult)
                 {
                     return true;
                 }

@@ -16,6 +16,39 @@ internal sealed class MessageOverlay : IReadOnlyList<ContextMessage>
     /// <param name="replacements">The replaced positions, in ascending order, each once.</param>
     public MessageOverlay(IReadOnlyList<ContextMessage> baseList, List<(int Index, ContextMessage Message)> replacements)
     {
+        if (baseList is MessageOverlay under)
+        {
+            // An edit of an edit lays its replacements over the first's, on the same list underneath: lookups stay one
+            // search deep however many strategies ran, and the merge costs what the two replaced.
+            (_base, _indices, _replacements) = (under._base, new int[under._indices.Length + replacements.Count], new ContextMessage[under._indices.Length + replacements.Count]);
+            var (i, j, k) = (0, 0, 0);
+            while (i < under._indices.Length || j < replacements.Count)
+            {
+                var fromUnder = j == replacements.Count || (i < under._indices.Length && under._indices[i] < replacements[j].Index);
+                if (fromUnder)
+                {
+                    (_indices[k], _replacements[k]) = (under._indices[i], under._replacements[i]);
+                    i++;
+                }
+                else
+                {
+                    (_indices[k], _replacements[k]) = replacements[j];
+                    i += i < under._indices.Length && under._indices[i] == replacements[j].Index ? 1 : 0;
+                    j++;
+                }
+
+                k++;
+            }
+
+            if (k < _indices.Length)
+            {
+                Array.Resize(ref _indices, k);
+                Array.Resize(ref _replacements, k);
+            }
+
+            return;
+        }
+
         _base = baseList;
         _indices = new int[replacements.Count];
         _replacements = new ContextMessage[replacements.Count];
