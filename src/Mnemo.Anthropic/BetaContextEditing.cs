@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Anthropic.Models.Beta.Messages;
 using Mnemo.Context;
@@ -20,20 +21,21 @@ public static class BetaContextEditing
         return ContextRequest.FromJson(WriteBody(parameters.RawBodyData));
     }
 
+    /// <summary>
+    /// What each SDK message reads as. A message is immutable, so it is read once, and a conversation that grows by a
+    /// few messages a turn costs what it grew by; each block's token estimate is kept with it too.
+    /// </summary>
+    private static readonly ConditionalWeakTable<BetaMessageParam, ContextMessage> Read = [];
+
     /// <summary>Reads a list of the SDK's messages as a bare list of messages.</summary>
+    /// <exception cref="ContextFormatException">A message is not a message the API takes; the error says why.</exception>
     public static ContextRequest ToContextRequest(this IEnumerable<BetaMessageParam> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        return ContextRequest.FromJson(Write(writer =>
+        return ContextRequest.FromMessages(messages.Select(message =>
         {
-            writer.WriteStartArray();
-            foreach (var message in messages)
-            {
-                ArgumentNullException.ThrowIfNull(message, nameof(messages));
-                message.Json.WriteTo(writer);
-            }
-
-            writer.WriteEndArray();
+            ArgumentNullException.ThrowIfNull(message, nameof(messages));
+            return Read.GetValue(message, static message => ContextMessage.FromJson(message.Json));
         }));
     }
 

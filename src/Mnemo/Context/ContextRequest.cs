@@ -21,6 +21,8 @@ public sealed class ContextRequest
             (type.ValueEquals("enabled"u8) || type.ValueEquals("adaptive"u8));
     }
 
+    private static readonly JsonElement EmptyList = JsonDocument.Parse("[]"u8.ToArray()).RootElement;
+
     /// <summary>The request's JSON as it came; its <c>messages</c> are stale once edited.</summary>
     public JsonElement Json { get; }
 
@@ -90,6 +92,19 @@ public sealed class ContextRequest
         }
 
         return new ContextRequest(json, ReadMessages(messages), isMessageList: false);
+    }
+
+    /// <summary>Makes a bare list of messages from messages read before, such as ones kept between requests.</summary>
+    public static ContextRequest FromMessages(IEnumerable<ContextMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ContextMessage[] list = [.. messages];
+        if (Array.IndexOf(list, null) >= 0)
+        {
+            throw new ArgumentException("The list holds a null message.", nameof(messages));
+        }
+
+        return new ContextRequest(EmptyList, list, isMessageList: true);
     }
 
     /// <summary>Returns this request with other messages and every other field as it was.</summary>
