@@ -124,6 +124,7 @@ public sealed class ContextEditor
         }
 
         List<(int, ContextMessage)>? replaced = null;
+        List<(ContextBlock[] Blocks, int Index, bool Placeholder)> pending = [];
         var (ordinal, cleared) = (0, 0);
         for (var i = 0; i + 1 < messages.Count && ordinal < clearable; i++)
         {
@@ -164,16 +165,17 @@ public sealed class ContextEditor
                     continue;
                 }
 
+                // The new blocks are written once the plan is complete, all into one document.
                 if (clearInput)
                 {
                     useBlocks ??= [.. message.Blocks];
-                    useBlocks[b] = WithEmptyInput(use);
+                    pending.Add((useBlocks, b, Placeholder: false));
                 }
 
                 if (clearResult)
                 {
                     resultBlocks ??= [.. answer.Blocks];
-                    resultBlocks[r] = WithPlaceholder(result);
+                    pending.Add((resultBlocks, r, Placeholder: true));
                 }
 
                 cleared++;
@@ -191,7 +193,45 @@ public sealed class ContextEditor
             }
         }
 
-        return replaced is null ? (null, 0) : (request.WithMessages(new MessageOverlay(messages, replaced)), cleared);
+        if (replaced is null)
+        {
+            return (null, 0);
+        }
+
+        WriteCleared(pending);
+        return (request.WithMessages(new MessageOverlay(messages, replaced)), cleared);
+    }
+
+    /// <summary>
+    /// Writes the cleared blocks into the arrays of their messages: all of them into one JSON document, so that a
+    /// clearing of thousands of blocks makes one document, not thousands of small ones for the collector to move.
+    /// </summary>
+    private void WriteCleared(List<(ContextBlock[] Blocks, int Index, bool Placeholder)> pending)
+    {
+        var array = Write((pending, _placeholderText), static (writer, state) =>
+        {
+            writer.WriteStartArray();
+            foreach (var (blocks, index, placeholder) in state.pending)
+            {
+                if (placeholder)
+                {
+                    WriteWithPlaceholder(writer, blocks[index], state._placeholderText);
+                }
+                else
+                {
+                    WriteWithEmptyInput(writer, blocks[index]);
+                }
+            }
+
+            writer.WriteEndArray();
+        });
+
+        var k = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var (blocks, index, _) = pending[k++];
+            blocks[index] = ContextBlock.FromJson(element);
+        }
     }
 
     private static (ContextRequest? Edited, int Cleared) ClearThinking(ContextRequest request, ClearThinkingEdit edit)
@@ -330,15 +370,15 @@ public sealed class ContextEditor
         return !properties.MoveNext();
     }
 
-    private ContextBlock WithPlaceholder(ContextBlock result) => ContextBlock.FromJson(Write((result, _placeholderText), static (writer, state) =>
+    private static void WriteWithPlaceholder(Utf8JsonWriter writer, ContextBlock result, ContextBlock placeholder)
     {
         writer.WriteStartObject();
         var wrote = false;
-        foreach (var property in state.result.Json.EnumerateObject())
+        foreach (var property in result.Json.EnumerateObject())
         {
             if (property.NameEquals("content"u8))
             {
-                WritePlaceholderContent(writer, state._placeholderText);
+                WritePlaceholderContent(writer, placeholder);
                 wrote = true;
             }
             else
@@ -349,11 +389,11 @@ public sealed class ContextEditor
 
         if (!wrote)
         {
-            WritePlaceholderContent(writer, state._placeholderText);
+            WritePlaceholderContent(writer, placeholder);
         }
 
         writer.WriteEndObject();
-    }));
+    }
 
     private static void WritePlaceholderContent(Utf8JsonWriter writer, ContextBlock placeholder)
     {
@@ -363,7 +403,7 @@ public sealed class ContextEditor
         writer.WriteEndArray();
     }
 
-    private static ContextBlock WithEmptyInput(ContextBlock use) => ContextBlock.FromJson(Write(use, static (writer, use) =>
+    private static void WriteWithEmptyInput(Utf8JsonWriter writer, ContextBlock use)
     {
         writer.WriteStartObject();
         foreach (var property in use.Json.EnumerateObject())
@@ -381,7 +421,7 @@ public sealed class ContextEditor
         }
 
         writer.WriteEndObject();
-    }));
+    }
 
     /// <summary>Writes a block and reads it back as an element of its own, through a buffer and writer kept per thread.</summary>
     private static JsonElement Write<TState>(TState state, Action<Utf8JsonWriter, TState> write)
@@ -393,6 +433,13 @@ public sealed class ContextEditor
         write(writer, state);
         writer.Flush();
         var reader = new Utf8JsonReader(buffer.WrittenSpan);
-        return JsonElement.ParseValue(ref reader);
+        var element = JsonElement.ParseValue(ref reader);
+        if (buffer.Capacity > 1 << 20)
+        {
+            // A large clearing's buffer is not kept for the thread's life.
+            (_threadBuffer, _threadWriter) = (null, null);
+        }
+
+        return element;
     }
 }
