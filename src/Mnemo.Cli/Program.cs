@@ -5,6 +5,7 @@ var root = new RootCommand("Mnemo: memory and context management for agents buil
 {
     MemoryCommands.Create(),
     ContextCommands.Create(),
+    EmulateCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

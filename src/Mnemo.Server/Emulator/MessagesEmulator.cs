@@ -1,0 +1,423 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Mnemo.Context;
+using Mnemo.Tokens;
+
+namespace Mnemo.Server.Emulator;
+
+/// <summary>
+/// Represents a local stand-in for the Anthropic Messages API on 127.0.0.1: <c>POST /v1/messages</c> (plain and
+/// streamed) and <c>POST /v1/messages/count_tokens</c>, with the API's headers, validation and error shapes, context
+/// editing applied as the server applies it, usage with a prompt-cache model, and a scripted assistant.
+/// </summary>
+/// <remarks>
+/// <para>Point the official SDK at <see cref="BaseAddress"/> (<c>ClientOptions.BaseUrl</c>, or <c>ANTHROPIC_BASE_URL</c>)
+/// and it talks to the emulator as to the API. See docs/emulator.md.</para>
+/// <para>Thread-safe: it serves any number of conversations at once; the scripted turn of a request depends on the
+/// request alone.</para>
+/// </remarks>
+public sealed class MessagesEmulator : IAsyncDisposable
+{
+    private const int MaxBodyBytes = 32 * 1024 * 1024;
+
+    /// <summary>Writes text as the API does: quotes, apostrophes and non-ASCII letters as they are, not as \u escapes.</summary>
+    internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly WebApplication _app;
+    private readonly MessagesEmulatorOptions _options;
+    private readonly ScriptedAssistant _assistant;
+    private readonly PromptCache _cache;
+    private readonly ContextEditor _editor = new(EstimatingTokenCounter.Instance);
+    private readonly ConcurrentQueue<EmulatorExchange> _exchanges = new();
+
+    private MessagesEmulator(WebApplication app, MessagesEmulatorOptions options)
+    {
+        _app = app;
+        _options = options;
+        _assistant = new ScriptedAssistant(options.Script);
+        _cache = new PromptCache(options.TimeProvider, options.CacheMinimumTokens);
+    }
+
+    /// <summary>Gets the address to give the SDK as its base URL, such as <c>http://127.0.0.1:41234</c>.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Gets the most recent exchanges, oldest first (as many as <see cref="MessagesEmulatorOptions.RecordedExchanges"/>).</summary>
+    public IReadOnlyList<EmulatorExchange> Exchanges => [.. _exchanges];
+
+    /// <summary>Starts an emulator and returns once it accepts connections.</summary>
+    /// <exception cref="IOException">The port is taken.</exception>
+    public static async Task<MessagesEmulator> StartAsync(MessagesEmulatorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, options.Port);
+            kestrel.AddServerHeader = false;
+
+            // The body limit is the API's, checked while reading so the answer has the API's shape.
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+        var app = builder.Build();
+        var emulator = new MessagesEmulator(app, options);
+        app.Run(emulator.HandleAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        emulator.BaseAddress = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        return emulator;
+    }
+
+    /// <summary>Stops accepting requests and finishes those in flight.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var requestId = EmulatorIds.Random("req_01");
+        var response = context.Response;
+        response.Headers["request-id"] = requestId;
+        var path = context.Request.Path.Value ?? "/";
+        var exchange = new Exchange(requestId, _options.TimeProvider.GetUtcNow(), path);
+        try
+        {
+            if (path.StartsWith("/_emulator/", StringComparison.Ordinal))
+            {
+                await HandleControlAsync(context, path).ConfigureAwait(false);
+                return;
+            }
+
+            var countTokens = path switch
+            {
+                "/v1/messages" => false,
+                "/v1/messages/count_tokens" => true,
+                _ => throw new ApiErrorException(404, "not_found_error", "Not Found"),
+            };
+            if (!HttpMethods.IsPost(context.Request.Method))
+            {
+                throw new ApiErrorException(405, "invalid_request_error", $"Method Not Allowed: {path} takes POST");
+            }
+
+            var apiKey = Authenticate(context.Request);
+            var betas = Betas(context.Request);
+            var body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+            exchange.Request = body;
+            MessagesRequestValidator.Validate(body, countTokens, betas, _options.StrictRoleAlternation);
+            if (countTokens && body.TryGetProperty("max_tokens"u8, out _))
+            {
+                throw ApiErrorException.InvalidRequest("max_tokens: Extra inputs are not permitted");
+            }
+
+            var request = ContextRequest.FromJson(body);
+            ContextEditResult? edit = null;
+            if (request.ContextManagement is { ValueKind: not JsonValueKind.Null } management)
+            {
+                edit = await _editor.EditAsync(request, ContextManagementConfig.FromJson(management), context.RequestAborted).ConfigureAwait(false);
+                if (edit.AppliedEdits.Count > 0)
+                {
+                    exchange.EditedRequest = ToElement(writer => edit.Request.WriteTo(writer, withoutContextManagement: true));
+                }
+            }
+
+            if (countTokens)
+            {
+                var count = ToElement(writer =>
+                {
+                    if (edit is not null)
+                    {
+                        edit.WritePreview(writer);
+                        return;
+                    }
+
+                    writer.WriteStartObject();
+                    writer.WriteNumber("input_tokens"u8, EstimatingTokenCounter.Instance.Count(request));
+                    writer.WriteEndObject();
+                });
+                await WriteJsonAsync(response, 200, count, exchange).ConfigureAwait(false);
+                return;
+            }
+
+            await AnswerAsync(context, apiKey, body, request, edit, exchange).ConfigureAwait(false);
+        }
+        catch (ApiErrorException error)
+        {
+            await WriteErrorAsync(response, error.Status, error.Type, error.Message, exchange).ConfigureAwait(false);
+        }
+        catch (ContextFormatException error)
+        {
+            // The context_management configuration broke one of the API's rules; the message reads like the API's.
+            await WriteErrorAsync(response, 400, "invalid_request_error", error.Message, exchange).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is no one to answer.
+            exchange.Status = 499;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // A fault of the emulator's own: the client gets the API's generic error, the host's log gets the details.
+            exchange.Failure = exception.ToString();
+            await WriteErrorAsync(response, 500, "api_error", "Internal server error", exchange).ConfigureAwait(false);
+        }
+        finally
+        {
+            Record(exchange);
+        }
+    }
+
+    private async Task AnswerAsync(
+        HttpContext context, string apiKey, JsonElement body, ContextRequest request, ContextEditResult? edit, Exchange exchange)
+    {
+        var cancellationToken = context.RequestAborted;
+        var selection = _assistant.Select([.. body.GetProperty("messages"u8).EnumerateArray()]);
+        exchange.ScriptSource = selection.Source;
+        var turn = selection.Turn;
+        if (turn.DelayMilliseconds > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(turn.DelayMilliseconds), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+
+        var stream = body.TryGetProperty("stream"u8, out var streamValue) && streamValue.ValueKind == JsonValueKind.True;
+        if (turn.Error is { } scripted && !(stream && scripted.DuringStream))
+        {
+            throw new ApiErrorException(scripted.Status, scripted.Type, scripted.Message);
+        }
+
+        var model = _options.Script?.Model ?? body.GetProperty("model"u8).GetString()!;
+        var edited = edit?.Request ?? request;
+        var total = edit?.InputTokens ?? EstimatingTokenCounter.Instance.Count(request);
+        var usage = _cache.Apply(apiKey + "\n" + body.GetProperty("model"u8).GetString(), edited, total);
+        var stops = body.TryGetProperty("stop_sequences"u8, out var stopValues) && stopValues.ValueKind == JsonValueKind.Array
+            ? [.. stopValues.EnumerateArray().Select(stop => stop.GetString()!)]
+            : Array.Empty<string>();
+        var reply = EmulatedReply.Build(selection, request.ThinkingEnabled, body.GetProperty("max_tokens"u8).GetInt64(), stops);
+        var message = new MessageWriter(EmulatorIds.Derived("msg_01", selection.Seed), model, reply, usage, edit);
+        var whole = ToElement(message.WriteMessage);
+        if (!stream)
+        {
+            await WriteJsonAsync(context.Response, 200, whole, exchange).ConfigureAwait(false);
+            return;
+        }
+
+        exchange.Streamed = true;
+        exchange.Status = 200;
+        exchange.Response = whole;
+        await message.WriteStreamAsync(context.Response, turn.Error, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task HandleControlAsync(HttpContext context, string path)
+    {
+        if (path != "/_emulator/exchanges")
+        {
+            throw new ApiErrorException(404, "not_found_error", "Not Found");
+        }
+
+        if (HttpMethods.IsDelete(context.Request.Method))
+        {
+            _exchanges.Clear();
+            context.Response.StatusCode = 204;
+            return;
+        }
+
+        var list = Exchanges;
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        var json = ToElement(writer =>
+        {
+            writer.WriteStartArray();
+            foreach (var exchange in list)
+            {
+                exchange.WriteTo(writer);
+            }
+
+            writer.WriteEndArray();
+        });
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(json.GetRawText()), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private string Authenticate(HttpRequest request)
+    {
+        string? key = request.Headers["x-api-key"];
+        if (string.IsNullOrEmpty(key) && request.Headers.Authorization.ToString() is { } authorization &&
+            authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            key = authorization["Bearer ".Length..].Trim();
+        }
+
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new ApiErrorException(401, "authentication_error", "x-api-key header is required");
+        }
+
+        if (_options.ApiKey is { } expected && !string.Equals(key, expected, StringComparison.Ordinal))
+        {
+            throw new ApiErrorException(401, "authentication_error", "invalid x-api-key");
+        }
+
+        string? version = request.Headers["anthropic-version"];
+        if (string.IsNullOrEmpty(version))
+        {
+            throw ApiErrorException.InvalidRequest("anthropic-version: header is required");
+        }
+
+        if (version is not ("2023-06-01" or "2023-01-01"))
+        {
+            throw ApiErrorException.InvalidRequest($"anthropic-version: \"{version}\" is not a valid version; use 2023-06-01");
+        }
+
+        return key;
+    }
+
+    private static HashSet<string> Betas(HttpRequest request)
+    {
+        var betas = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var header in request.Headers["anthropic-beta"])
+        {
+            foreach (var beta in (header ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                betas.Add(beta);
+            }
+        }
+
+        return betas;
+    }
+
+    private static async Task<JsonElement> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            throw TooLarge();
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)length : 16 * 1024);
+        while (true)
+        {
+            var read = await request.Body.ReadAsync(buffer.GetMemory(64 * 1024), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > MaxBodyBytes)
+            {
+                throw TooLarge();
+            }
+        }
+
+        if (buffer.WrittenCount == 0)
+        {
+            throw ApiErrorException.InvalidRequest("The request body is empty; send a JSON object.");
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(buffer.WrittenSpan, new JsonReaderOptions { MaxDepth = 256 });
+            return JsonElement.ParseValue(ref reader);
+        }
+        catch (JsonException exception)
+        {
+            throw ApiErrorException.InvalidRequest(
+                $"The request body is not valid JSON: {exception.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].TrimEnd('.')} (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).");
+        }
+
+        static ApiErrorException TooLarge() => new(413, "request_too_large", "Request exceeds the maximum allowed number of bytes (32 MB).");
+    }
+
+    private static async Task WriteJsonAsync(HttpResponse response, int status, JsonElement body, Exchange exchange)
+    {
+        exchange.Status = status;
+        exchange.Response = body;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.GetRawText())).ConfigureAwait(false);
+    }
+
+    private static async Task WriteErrorAsync(HttpResponse response, int status, string type, string message, Exchange exchange)
+    {
+        if (response.HasStarted)
+        {
+            return;
+        }
+
+        // Like the API: client errors are not worth retrying; rate limits, overloads and server errors are.
+        response.Headers["x-should-retry"] = status is 408 or 409 or 429 or >= 500 ? "true" : "false";
+        await WriteJsonAsync(response, status, ToElement(writer => ApiErrors.Write(writer, type, message, exchange.RequestId)), exchange)
+            .ConfigureAwait(false);
+    }
+
+    private void Record(Exchange exchange)
+    {
+        var record = new EmulatorExchange(
+            exchange.RequestId, exchange.Time, exchange.Path, exchange.Status, exchange.Streamed, exchange.Request, exchange.EditedRequest,
+            exchange.Response, exchange.ScriptSource) { Failure = exchange.Failure };
+        if (_options.RecordedExchanges > 0)
+        {
+            _exchanges.Enqueue(record);
+            while (_exchanges.Count > _options.RecordedExchanges && _exchanges.TryDequeue(out _))
+            {
+            }
+        }
+
+        _options.OnExchange?.Invoke(record);
+    }
+
+    internal static JsonElement ToElement(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            write(writer);
+        }
+
+        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        return JsonElement.ParseValue(ref reader);
+    }
+
+    private sealed class Exchange(string requestId, DateTimeOffset time, string path)
+    {
+        public string RequestId { get; } = requestId;
+
+        public DateTimeOffset Time { get; } = time;
+
+        public string Path { get; } = path;
+
+        public int Status { get; set; }
+
+        public bool Streamed { get; set; }
+
+        public JsonElement? Request { get; set; }
+
+        public JsonElement? EditedRequest { get; set; }
+
+        public JsonElement? Response { get; set; }
+
+        public string? ScriptSource { get; set; }
+
+        public string? Failure { get; set; }
+    }
+}
