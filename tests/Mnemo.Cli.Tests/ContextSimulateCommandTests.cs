@@ -15,7 +15,7 @@ public sealed class ContextSimulateCommandTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public async Task Simulate_SampleWithItsOwnConfig_PrintsEachStrategyAndWritesTheEditedRequest()
+    public async Task Simulate_SampleWithItsOwnConfig_PrintsEachStrategyAndWritesTheAnsweredRequest()
     {
         var edited = _temp.Combine("edited.json");
         var (exitCode, output, error) = await MnemoProcess.RunAsync(Ct, "context", "simulate", Sample, "--out", edited);

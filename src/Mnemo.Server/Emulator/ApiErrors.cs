@@ -3,11 +3,14 @@ using System.Text.Json;
 namespace Mnemo.Server.Emulator;
 
 /// <summary>An error the emulator answers with, in the API's shape: an HTTP status, an error type and a message.</summary>
-internal sealed class ApiErrorException(int status, string type, string message) : Exception(message)
+internal sealed class ApiErrorException(int status, string type, string message, string? errorCode = null) : Exception(message)
 {
     public int Status { get; } = status;
 
     public string Type { get; } = type;
+
+    /// <summary>The <c>error.details.error_code</c> that tells a client what to do, such as <c>thread_not_found</c>.</summary>
+    public string? ErrorCode { get; } = errorCode;
 
     public static ApiErrorException InvalidRequest(string message) => new(400, "invalid_request_error", message);
 }
@@ -30,14 +33,21 @@ internal static class ApiErrors
         _ => status >= 500 ? "api_error" : "invalid_request_error",
     };
 
-    /// <summary>Writes <c>{"type":"error","error":{"type":...,"message":...},"request_id":...}</c>.</summary>
-    public static void Write(Utf8JsonWriter writer, string type, string message, string? requestId)
+    /// <summary>Writes <c>{"type":"error","error":{"type":...,"message":...,"details":...},"request_id":...}</c>.</summary>
+    public static void Write(Utf8JsonWriter writer, string type, string message, string? requestId, string? errorCode = null)
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, "error"u8);
         writer.WriteStartObject("error"u8);
         writer.WriteString("type"u8, type);
         writer.WriteString("message"u8, message);
+        if (errorCode is not null)
+        {
+            writer.WriteStartObject("details"u8);
+            writer.WriteString("error_code"u8, errorCode);
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
         if (requestId is not null)
         {

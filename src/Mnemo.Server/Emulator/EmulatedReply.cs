@@ -107,9 +107,9 @@ internal sealed class EmulatedReply
     {
         var turn = selection.Turn;
         var blocks = new List<ReplyBlock>();
+        var toolIndex = 0;
         if (turn.Content is { } content)
         {
-            var index = 0;
             foreach (var block in content.EnumerateArray())
             {
                 var type = block.GetProperty("type"u8).GetString();
@@ -119,9 +119,7 @@ internal sealed class EmulatedReply
                     "thinking" when block.TryGetProperty("thinking"u8, out var t) && t.ValueKind == JsonValueKind.String =>
                         thinkingEnabled ? new ThinkingReply(t.GetString()!, EmulatorIds.Signature(t.GetString()!)) : null,
                     "tool_use" when block.TryGetProperty("name"u8, out var name) && name.ValueKind == JsonValueKind.String => new ToolUseReply(
-                        block.TryGetProperty("id"u8, out var id) && id.ValueKind == JsonValueKind.String
-                            ? id.GetString()!
-                            : EmulatorIds.Derived("toolu_01", $"{selection.Seed}/{index}"),
+                        selection.ToolIds[toolIndex++],
                         name.GetString()!,
                         block.TryGetProperty("input"u8, out var input) ? input.GetRawText() : "{}"),
                     _ => new RawReply(block),
@@ -130,8 +128,6 @@ internal sealed class EmulatedReply
                 {
                     blocks.Add(reply);
                 }
-
-                index++;
             }
 
             return blocks;
@@ -150,7 +146,7 @@ internal sealed class EmulatedReply
         for (var i = 0; i < turn.ToolUses.Count; i++)
         {
             var use = turn.ToolUses[i];
-            blocks.Add(new ToolUseReply(use.Id ?? EmulatorIds.Derived("toolu_01", $"{selection.Seed}/{i}"), use.Name, use.Input.GetRawText()));
+            blocks.Add(new ToolUseReply(selection.ToolIds[i], use.Name, use.Input.GetRawText()));
         }
 
         return blocks;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -38,6 +39,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
     private readonly MessagesEmulatorOptions _options;
     private readonly ScriptedAssistant _assistant;
     private readonly PromptCache _cache;
+    private readonly MessageThreads _threads;
     private readonly ContextEditor _editor = new(EstimatingTokenCounter.Instance);
     private readonly ConcurrentQueue<EmulatorExchange> _exchanges = new();
 
@@ -47,6 +49,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
         _options = options;
         _assistant = new ScriptedAssistant(options.Script);
         _cache = new PromptCache(options.TimeProvider, options.CacheMinimumTokens);
+        _threads = new MessageThreads(options.TimeProvider);
     }
 
     /// <summary>Gets the address to give the SDK as its base URL, such as <c>http://127.0.0.1:41234</c>.</summary>
@@ -103,6 +106,9 @@ public sealed class MessagesEmulator : IAsyncDisposable
         response.Headers["request-id"] = requestId;
         var path = context.Request.Path.Value ?? "/";
         var exchange = new Exchange(requestId, _options.TimeProvider.GetUtcNow(), path);
+        string? continues = null;
+        var threaded = false;
+        var answered = false;
         try
         {
             if (path.StartsWith("/_emulator/", StringComparison.Ordinal))
@@ -124,8 +130,21 @@ public sealed class MessagesEmulator : IAsyncDisposable
 
             var apiKey = Authenticate(context.Request);
             var betas = Betas(context.Request);
+            exchange.Betas = [.. betas];
             var body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
             exchange.Request = body;
+            if (!countTokens && MessageThreads.Asks(body))
+            {
+                if (body.ValueKind != JsonValueKind.Object)
+                {
+                    throw ApiErrorException.InvalidRequest("Input should be a valid dictionary or object to extract fields from");
+                }
+
+                (body, continues) = _threads.Open(apiKey, body, betas);
+                threaded = true;
+                exchange.AnsweredRequest = continues is null ? null : body;
+            }
+
             MessagesRequestValidator.Validate(body, countTokens, betas, _options.StrictRoleAlternation);
             if (countTokens && body.TryGetProperty("max_tokens"u8, out _))
             {
@@ -139,7 +158,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
                 edit = await _editor.EditAsync(request, ContextManagementConfig.FromJson(management), context.RequestAborted).ConfigureAwait(false);
                 if (edit.AppliedEdits.Count > 0)
                 {
-                    exchange.EditedRequest = ToElement(writer => edit.Request.WriteTo(writer, withoutContextManagement: true));
+                    exchange.AnsweredRequest = ToElement(writer => edit.Request.WriteTo(writer, withoutContextManagement: true));
                 }
             }
 
@@ -161,11 +180,16 @@ public sealed class MessagesEmulator : IAsyncDisposable
                 return;
             }
 
-            await AnswerAsync(context, apiKey, body, request, edit, exchange).ConfigureAwait(false);
+            var message = await AnswerAsync(context, apiKey, body, request, edit, exchange).ConfigureAwait(false);
+            answered = true;
+            if (threaded)
+            {
+                _threads.Store(apiKey, body, continues, message);
+            }
         }
         catch (ApiErrorException error)
         {
-            await WriteErrorAsync(response, error.Status, error.Type, error.Message, exchange).ConfigureAwait(false);
+            await WriteErrorAsync(response, error.Status, error.Type, error.Message, exchange, error.ErrorCode).ConfigureAwait(false);
         }
         catch (ContextFormatException error)
         {
@@ -185,11 +209,16 @@ public sealed class MessagesEmulator : IAsyncDisposable
         }
         finally
         {
+            if (!answered)
+            {
+                _threads.Release(continues);
+            }
+
             Record(exchange);
         }
     }
 
-    private async Task AnswerAsync(
+    private async Task<JsonElement> AnswerAsync(
         HttpContext context, string apiKey, JsonElement body, ContextRequest request, ContextEditResult? edit, Exchange exchange)
     {
         var cancellationToken = context.RequestAborted;
@@ -220,13 +249,14 @@ public sealed class MessagesEmulator : IAsyncDisposable
         if (!stream)
         {
             await WriteJsonAsync(context.Response, 200, whole, exchange).ConfigureAwait(false);
-            return;
+            return whole;
         }
 
         exchange.Streamed = true;
         exchange.Status = 200;
         exchange.Response = whole;
         await message.WriteStreamAsync(context.Response, turn.Error, cancellationToken).ConfigureAwait(false);
+        return whole;
     }
 
     private async Task HandleControlAsync(HttpContext context, string path)
@@ -284,17 +314,18 @@ public sealed class MessagesEmulator : IAsyncDisposable
             throw ApiErrorException.InvalidRequest("anthropic-version: header is required");
         }
 
-        if (version is not ("2023-06-01" or "2023-01-01"))
+        // The SDK moves to newer versions (13.11.0 sends 2026-10-21); any dated version is taken, a malformed one is not.
+        if (!DateOnly.TryParseExact(version, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) || date.Year < 2023)
         {
-            throw ApiErrorException.InvalidRequest($"anthropic-version: \"{version}\" is not a valid version; use 2023-06-01");
+            throw ApiErrorException.InvalidRequest($"anthropic-version: \"{version}\" is not a valid version, such as 2023-06-01");
         }
 
         return key;
     }
 
-    private static HashSet<string> Betas(HttpRequest request)
+    private static List<string> Betas(HttpRequest request)
     {
-        var betas = new HashSet<string>(StringComparer.Ordinal);
+        var betas = new List<string>();
         foreach (var header in request.Headers["anthropic-beta"])
         {
             foreach (var beta in (header ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -357,7 +388,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
         await response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.GetRawText())).ConfigureAwait(false);
     }
 
-    private static async Task WriteErrorAsync(HttpResponse response, int status, string type, string message, Exchange exchange)
+    private static async Task WriteErrorAsync(HttpResponse response, int status, string type, string message, Exchange exchange, string? errorCode = null)
     {
         if (response.HasStarted)
         {
@@ -366,14 +397,14 @@ public sealed class MessagesEmulator : IAsyncDisposable
 
         // Like the API: client errors are not worth retrying; rate limits, overloads and server errors are.
         response.Headers["x-should-retry"] = status is 408 or 409 or 429 or >= 500 ? "true" : "false";
-        await WriteJsonAsync(response, status, ToElement(writer => ApiErrors.Write(writer, type, message, exchange.RequestId)), exchange)
+        await WriteJsonAsync(response, status, ToElement(writer => ApiErrors.Write(writer, type, message, exchange.RequestId, errorCode)), exchange)
             .ConfigureAwait(false);
     }
 
     private void Record(Exchange exchange)
     {
         var record = new EmulatorExchange(
-            exchange.RequestId, exchange.Time, exchange.Path, exchange.Status, exchange.Streamed, exchange.Request, exchange.EditedRequest,
+            exchange.RequestId, exchange.Time, exchange.Path, exchange.Status, exchange.Streamed, exchange.Betas, exchange.Request, exchange.AnsweredRequest,
             exchange.Response, exchange.ScriptSource) { Failure = exchange.Failure };
         if (_options.RecordedExchanges > 0)
         {
@@ -410,9 +441,11 @@ public sealed class MessagesEmulator : IAsyncDisposable
 
         public bool Streamed { get; set; }
 
+        public IReadOnlyList<string> Betas { get; set; } = [];
+
         public JsonElement? Request { get; set; }
 
-        public JsonElement? EditedRequest { get; set; }
+        public JsonElement? AnsweredRequest { get; set; }
 
         public JsonElement? Response { get; set; }
 

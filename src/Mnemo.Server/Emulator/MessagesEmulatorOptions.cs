@@ -58,8 +58,10 @@ public sealed class MessagesEmulatorOptions
 /// <param name="Path">The request's path.</param>
 /// <param name="Status">The HTTP status of the response.</param>
 /// <param name="Streamed">Whether the response was a stream of server-sent events.</param>
+/// <param name="Betas">The beta features the request named in <c>anthropic-beta</c>.</param>
 /// <param name="Request">The request body as received; <see langword="null"/> when it was not JSON.</param>
-/// <param name="EditedRequest">The request after context editing, when an edit was applied: what the assistant saw.</param>
+/// <param name="AnsweredRequest">The request the assistant answered, when it differs from the one received: a continued
+/// thread's conversation put back in front, context edits applied.</param>
 /// <param name="Response">The response body: the message (the whole message for a stream), the count, or the error.</param>
 /// <param name="ScriptSource">Which scripted turn answered, such as <c>conversation "review" turn 2</c>.</param>
 public sealed record EmulatorExchange(
@@ -68,8 +70,9 @@ public sealed record EmulatorExchange(
     string Path,
     int Status,
     bool Streamed,
+    IReadOnlyList<string> Betas,
     JsonElement? Request,
-    JsonElement? EditedRequest,
+    JsonElement? AnsweredRequest,
     JsonElement? Response,
     string? ScriptSource)
 {
@@ -86,8 +89,15 @@ public sealed record EmulatorExchange(
         writer.WriteString("path"u8, Path);
         writer.WriteNumber("status"u8, Status);
         writer.WriteBoolean("streamed"u8, Streamed);
+        writer.WriteStartArray("betas"u8);
+        foreach (var beta in Betas)
+        {
+            writer.WriteStringValue(beta);
+        }
+
+        writer.WriteEndArray();
         Write(writer, "request"u8, Request);
-        Write(writer, "edited_request"u8, EditedRequest);
+        Write(writer, "answered_request"u8, AnsweredRequest);
         Write(writer, "response"u8, Response);
         if (ScriptSource is null)
         {

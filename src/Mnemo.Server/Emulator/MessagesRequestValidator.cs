@@ -44,6 +44,7 @@ internal static class MessagesRequestValidator
         ValidateSystem(body, ref cacheBreakpoints);
         ValidateTools(body, betas, ref cacheBreakpoints);
         ValidateMessages(messages, thinking, strictAlternation, ref cacheBreakpoints);
+        cacheBreakpoints += HasCacheControl(body) ? 1 : 0;
         if (cacheBreakpoints > 4)
         {
             throw Invalid(Format($"A maximum of 4 blocks with cache_control may be provided. Found {cacheBreakpoints}."));

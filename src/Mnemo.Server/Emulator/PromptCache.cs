@@ -182,6 +182,13 @@ internal sealed class PromptCache(TimeProvider time, int minimumTokens)
             }
         }
 
+        // A top-level cache_control asks for a breakpoint at the end of the prompt, wherever that is on this turn.
+        if (!request.IsMessageList && units.Count > 0 && units[^1].Ttl is null && request.Json.TryGetProperty("cache_control"u8, out _) &&
+            Ttl(request.Json) is { } automatic)
+        {
+            units[^1] = units[^1] with { Ttl = automatic };
+        }
+
         return units;
     }
 

@@ -7,8 +7,9 @@ namespace Mnemo.Server.Emulator;
 /// <summary>The turn the script gives a request, and where it comes from.</summary>
 /// <param name="Turn">The scripted turn.</param>
 /// <param name="Source">Where it comes from, for logs: <c>conversation "x" turn 2</c> or <c>rule 1</c>.</param>
-/// <param name="Seed">What the turn's ids are derived from: the conversation and the place in it.</param>
-internal sealed record ScriptSelection(ScriptedTurn Turn, string Source, string Seed);
+/// <param name="Seed">What the message id is derived from: the conversation and the place in it.</param>
+/// <param name="ToolIds">The ids of the turn's tool calls, in order.</param>
+internal sealed record ScriptSelection(ScriptedTurn Turn, string Source, string Seed, IReadOnlyList<string> ToolIds);
 
 /// <summary>
 /// Chooses the scripted turn that answers a request, from the request alone: the same request always gets the same
@@ -16,8 +17,10 @@ internal sealed record ScriptSelection(ScriptedTurn Turn, string Source, string 
 /// </summary>
 /// <remarks>
 /// A rule answers when the last user message's text matches it. Otherwise the conversation whose match fits the first
-/// user message plays its next turn: the turn after those already in the request, counting the assistant messages that
-/// no rule answered (a rule answered one when the user message before it matches the rule).
+/// user message plays its next turn: the first of its turns not yet in the request. A turn is in the request when an
+/// assistant message holds its first tool call's id (ids are derived from the conversation and the turn, so they are
+/// recognised exactly) or, for a turn without tool calls, its text. Assistant messages the script did not write, such as
+/// a history a test builds by hand, are passed over.
 /// </remarks>
 internal sealed class ScriptedAssistant(AssistantScript? script)
 {
@@ -33,7 +36,6 @@ internal sealed class ScriptedAssistant(AssistantScript? script)
         var count = messages.Count > 0 && Role(messages[^1]) == "assistant" ? messages.Count - 1 : messages.Count;
         string? firstUser = null;
         string? lastUser = null;
-        var played = 0;
         for (var i = 0; i < count; i++)
         {
             if (Role(messages[i]) == "user")
@@ -41,20 +43,17 @@ internal sealed class ScriptedAssistant(AssistantScript? script)
                 lastUser = Text(messages[i]);
                 firstUser ??= lastUser;
             }
-            else if (lastUser is null || RuleFor(lastUser) is null)
-            {
-                played++;
-            }
-        }
-
-        var seedBase = Hash(messages.Count > 0 ? messages[0].GetRawText() : string.Empty);
-        if (lastUser is not null && RuleFor(lastUser) is { } rule)
-        {
-            var index = IndexOf(script.Rules, rule);
-            return new ScriptSelection(rule.Reply, Format($"rule {index}"), Format($"{seedBase}/rule{index}/{count}"));
         }
 
         firstUser ??= string.Empty;
+        var seedBase = Hash(firstUser);
+        if (lastUser is not null && RuleFor(lastUser) is { } rule)
+        {
+            var index = IndexOf(script.Rules, rule);
+            var seed = Format($"{seedBase}/rule{index}/{count}");
+            return new ScriptSelection(rule.Reply, Format($"rule {index}"), seed, ToolIds(rule.Reply, seed));
+        }
+
         var conversationIndex = -1;
         for (var c = 0; c < script.Conversations.Count; c++)
         {
@@ -72,15 +71,83 @@ internal sealed class ScriptedAssistant(AssistantScript? script)
         }
 
         var conversation = script.Conversations[conversationIndex];
+        var played = 0;
+        for (var i = 0; i < count && played < conversation.Turns.Count; i++)
+        {
+            if (Role(messages[i]) == "assistant" &&
+                IsTurn(messages[i], conversation.Turns[played], ToolIds(conversation.Turns[played], TurnSeed(seedBase, conversationIndex, played))))
+            {
+                played++;
+            }
+        }
+
         var name = conversation.Name is { } n ? $"\"{n}\"" : conversationIndex.ToString(CultureInfo.InvariantCulture);
         if (played >= conversation.Turns.Count)
         {
             throw ApiErrorException.InvalidRequest(Format(
-                $"mnemo emulator script: conversation {name} has {conversation.Turns.Count} turns and this request asks for turn {played + 1}; no rule matches the last user message ({Quote(lastUser ?? string.Empty)})"));
+                $"mnemo emulator script: conversation {name} has played all {conversation.Turns.Count} of its turns; no rule matches the last user message ({Quote(lastUser ?? string.Empty)})"));
         }
 
-        return new ScriptSelection(conversation.Turns[played], Format($"conversation {name} turn {played + 1}"), Format($"{seedBase}/{conversationIndex}/{played}"));
+        var turnSeed = TurnSeed(seedBase, conversationIndex, played);
+        var turn = conversation.Turns[played];
+        return new ScriptSelection(turn, Format($"conversation {name} turn {played + 1}"), turnSeed, ToolIds(turn, turnSeed));
     }
+
+    private static string TurnSeed(string seedBase, int conversation, int turn) => Format($"{seedBase}/{conversation}/{turn}");
+
+    /// <summary>The ids of a turn's tool calls: those the script gives, else derived from the turn's seed.</summary>
+    private static string[] ToolIds(ScriptedTurn turn, string seed)
+    {
+        if (turn.Content is { } content)
+        {
+            var ids = new List<string>();
+            foreach (var block in content.EnumerateArray())
+            {
+                if (block.GetProperty("type"u8).ValueEquals("tool_use"u8))
+                {
+                    ids.Add(block.TryGetProperty("id"u8, out var id) && id.ValueKind == JsonValueKind.String
+                        ? id.GetString()!
+                        : EmulatorIds.Derived("toolu_01", Format($"{seed}/{ids.Count}")));
+                }
+            }
+
+            return [.. ids];
+        }
+
+        var result = new string[turn.ToolUses.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = turn.ToolUses[i].Id ?? EmulatorIds.Derived("toolu_01", Format($"{seed}/{i}"));
+        }
+
+        return result;
+    }
+
+    /// <summary>Whether an assistant message is the scripted turn: it holds the turn's first tool call, or its text.</summary>
+    private static bool IsTurn(JsonElement message, ScriptedTurn turn, string[] toolIds)
+    {
+        if (!message.TryGetProperty("content"u8, out var content))
+        {
+            return false;
+        }
+
+        if (toolIds.Length > 0)
+        {
+            return content.ValueKind == JsonValueKind.Array && content.EnumerateArray().Any(block =>
+                block.ValueKind == JsonValueKind.Object && block.TryGetProperty("type"u8, out var type) && type.ValueEquals("tool_use"u8) &&
+                block.TryGetProperty("id"u8, out var id) && id.ValueEquals(toolIds[0]));
+        }
+
+        var expected = turn.Text ?? FirstText(turn.Content);
+        var text = Text(message);
+
+        // A reply cut short by max_tokens or a stop sequence is still the turn.
+        return !string.IsNullOrEmpty(expected) && text.Length > 0 && expected.StartsWith(text, StringComparison.Ordinal);
+    }
+
+    private static string? FirstText(JsonElement? content) =>
+        content?.EnumerateArray().Where(block => block.GetProperty("type"u8).ValueEquals("text"u8) && block.TryGetProperty("text"u8, out _))
+            .Select(block => block.GetProperty("text"u8).GetString()).FirstOrDefault();
 
     private ScriptRule? RuleFor(string userText)
     {

@@ -86,7 +86,7 @@ public sealed class BetaContextEditingTests
     }
 
     [Fact]
-    public async Task EditAsync_CreateParams_UsesItsOwnConfigAndSendsTheEditedRequestWithoutIt()
+    public async Task EditAsync_CreateParams_UsesItsOwnConfigAndSendsTheAnsweredRequestWithoutIt()
     {
         await using var api = await RecordingApi.StartAsync();
         using var client = api.Client();
