@@ -122,7 +122,7 @@ public sealed class MessagesEmulatorSdkTests
         streamed.Usage.OutputTokens.ShouldBe(whole.Usage.OutputTokens);
         streamed.Usage.InputTokens.ShouldBe(whole.Usage.InputTokens);
         events[0].ShouldBe("message_start");
-        events[1].ShouldBe("ping");
+        events[1].ShouldBe("content_block_start", "the SDK passes over pings");
         events[^2..].ShouldBe(["message_delta", "message_stop"]);
         events.Count(type => type == "content_block_start").ShouldBe(3);
         events.Count(type => type == "content_block_delta").ShouldBeGreaterThan(6, "text arrives in pieces");
