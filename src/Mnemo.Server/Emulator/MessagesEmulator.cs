@@ -156,7 +156,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
             if (request.ContextManagement is { ValueKind: not JsonValueKind.Null } management)
             {
                 edit = await _editor.EditAsync(request, ContextManagementConfig.FromJson(management), context.RequestAborted).ConfigureAwait(false);
-                if (edit.AppliedEdits.Count > 0)
+                if (edit.AppliedEdits.Count > 0 && (_options.RecordedExchanges > 0 || _options.OnExchange is not null))
                 {
                     exchange.AnsweredRequest = ToElement(writer => edit.Request.WriteTo(writer, withoutContextManagement: true));
                 }

@@ -35,6 +35,11 @@ internal sealed class PromptCache(TimeProvider time, int minimumTokens)
 
     public CacheUsage Apply(string scope, ContextRequest request, long totalTokens)
     {
+        if (!HasBreakpoint(request))
+        {
+            return new CacheUsage(totalTokens, 0, 0, 0);
+        }
+
         var units = Units(request);
         var breakpoints = new List<int>();
         for (var i = 0; i < units.Count; i++)
@@ -106,6 +111,40 @@ internal sealed class PromptCache(TimeProvider time, int minimumTokens)
         }
 
         return new CacheUsage(totalTokens - read - created5m - created1h, read, created5m, created1h);
+    }
+
+    /// <summary>Whether anything asks for caching; most requests do not, and then no block needs reading twice.</summary>
+    private static bool HasBreakpoint(ContextRequest request)
+    {
+        if (!request.IsMessageList)
+        {
+            if (MessagesRequestValidator.HasCacheControl(request.Json))
+            {
+                return true;
+            }
+
+            foreach (var name in new[] { "tools", "system" })
+            {
+                if (request.Json.TryGetProperty(name, out var section) && section.ValueKind == JsonValueKind.Array &&
+                    section.EnumerateArray().Any(MessagesRequestValidator.HasCacheControl))
+                {
+                    return true;
+                }
+            }
+        }
+
+        foreach (var message in request.Messages)
+        {
+            foreach (var block in message.Blocks)
+            {
+                if (MessagesRequestValidator.HasCacheControl(block.Json))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private void Sweep(DateTimeOffset now)
