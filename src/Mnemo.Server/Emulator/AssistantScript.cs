@@ -244,15 +244,7 @@ public sealed class AssistantScript
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
-    private static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Array => "a list",
-        JsonValueKind.Object => "an object",
-        _ => "null",
-    };
+    private static string Describe(JsonValueKind kind) => JsonKinds.Describe(kind);
 
     /// <summary>Walks the script's JSON, knowing where it is for error messages.</summary>
     private sealed class Reader(JsonElement json, string path)
