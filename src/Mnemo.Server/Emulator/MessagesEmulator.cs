@@ -344,7 +344,8 @@ public sealed class MessagesEmulator : IAsyncDisposable
             throw TooLarge();
         }
 
-        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)length : 16 * 1024);
+        // A declared length is a hint, not a promise: the first buffer is capped so a false one costs nothing.
+        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)Math.Min(length, 1024 * 1024) : 16 * 1024);
         while (true)
         {
             var read = await request.Body.ReadAsync(buffer.GetMemory(64 * 1024), cancellationToken).ConfigureAwait(false);
@@ -414,7 +415,15 @@ public sealed class MessagesEmulator : IAsyncDisposable
             }
         }
 
-        _options.OnExchange?.Invoke(record);
+        try
+        {
+            _options.OnExchange?.Invoke(record);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // A host's log callback failing must not turn an answered request into a broken connection.
+            System.Diagnostics.Trace.TraceWarning($"mnemo emulator: the OnExchange callback failed: {exception.Message}");
+        }
     }
 
     internal static JsonElement ToElement(Action<Utf8JsonWriter> write)

@@ -217,6 +217,15 @@ public sealed class MessagesEmulatorHttpTests
     }
 
     [Fact]
+    public async Task Post_LogCallbackThrows_TheClientStillGetsItsAnswer()
+    {
+        await using var emulator = await StartAsync("turns: [ok]", options => options.OnExchange = _ => throw new InvalidOperationException("log is full"));
+        var answer = await emulator.PostAsync("/v1/messages", Body(User("hi")));
+        answer.Status.ShouldBe(200);
+        answer.Body.GetProperty("content")[0].GetProperty("text").GetString().ShouldBe("ok");
+    }
+
+    [Fact]
     public async Task Post_WithoutScript_SaysSoInsteadOfAnswering()
     {
         await using var emulator = await StartAsync();
