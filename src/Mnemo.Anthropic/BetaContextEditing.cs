@@ -108,7 +108,7 @@ public static class BetaContextEditing
     }
 
     /// <summary>The edited list: the original instance wherever editing left the message as it was.</summary>
-    private static List<BetaMessageParam> Merge(IReadOnlyList<BetaMessageParam> originals, ContextRequest before, ContextRequest after)
+    internal static List<BetaMessageParam> Merge(IReadOnlyList<BetaMessageParam> originals, ContextRequest before, ContextRequest after)
     {
         var list = new List<BetaMessageParam>(after.Messages.Count);
         for (var i = 0; i < after.Messages.Count; i++)

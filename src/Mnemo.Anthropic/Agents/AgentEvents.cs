@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Mnemo.Context;
+
+namespace Mnemo.Anthropic.Agents;
+
+/// <summary>Represents something that happened in an <see cref="AgentSession"/>, in the order it happened.</summary>
+/// <param name="Request">The number of the request it belongs to, from 1 for the session's first.</param>
+public abstract record AgentEvent(int Request);
+
+/// <summary>Represents a request about to be sent.</summary>
+/// <param name="Request">The request's number.</param>
+/// <param name="Messages">How many messages the conversation holds.</param>
+/// <param name="ProjectedInputTokens">The request's input tokens as projected before editing.</param>
+/// <param name="TriggerRatio">How close the request is to the clearing trigger (1 or more: at it); <see langword="null"/> without one.</param>
+public sealed record AgentRequestEvent(int Request, int Messages, long ProjectedInputTokens, double? TriggerRatio) : AgentEvent(Request);
+
+/// <summary>Represents a piece of text as it streams in.</summary>
+/// <param name="Request">The request's number.</param>
+/// <param name="Text">The piece.</param>
+public sealed record AgentTextDeltaEvent(int Request, string Text) : AgentEvent(Request);
+
+/// <summary>Represents a response received.</summary>
+/// <param name="Request">The request's number.</param>
+/// <param name="StopReason">Why the model stopped, as the API says it (<c>end_turn</c>, <c>tool_use</c>, <c>max_tokens</c>...).</param>
+/// <param name="InputTokens">The input tokens the request was billed for, cache reads and writes included.</param>
+/// <param name="OutputTokens">The tokens written.</param>
+/// <param name="Text">The text the response holds, its blocks joined; empty when it holds none.</param>
+public sealed record AgentResponseEvent(int Request, string? StopReason, long InputTokens, long OutputTokens, string Text) : AgentEvent(Request);
+
+/// <summary>Represents a tool call the model made, before it runs.</summary>
+/// <param name="Request">The number of the request whose response made the call.</param>
+/// <param name="Id">The call's id.</param>
+/// <param name="Name">The tool's name.</param>
+/// <param name="Input">The call's input as the model wrote it.</param>
+public sealed record AgentToolCallEvent(int Request, string Id, string Name, JsonElement Input) : AgentEvent(Request);
+
+/// <summary>Represents a tool call's result, as the model will see it.</summary>
+/// <param name="Request">The number of the request whose response made the call.</param>
+/// <param name="Id">The call's id.</param>
+/// <param name="Name">The tool's name.</param>
+/// <param name="Content">The result's text.</param>
+/// <param name="IsError">Whether the result is an error.</param>
+/// <param name="Elapsed">How long the tool took.</param>
+/// <param name="Exception">
+/// The exception a tool threw that was not meant for the model (the model saw a generic message instead), for the host
+/// to log; <see langword="null"/> otherwise.
+/// </param>
+public sealed record AgentToolResultEvent(int Request, string Id, string Name, string Content, bool IsError, TimeSpan Elapsed, Exception? Exception = null)
+    : AgentEvent(Request);
+
+/// <summary>Represents the context editing applied to a request.</summary>
+/// <param name="Request">The request's number.</param>
+/// <param name="Side">Where the editing ran.</param>
+/// <param name="Edits">The reports, in the API's shape and order.</param>
+/// <param name="NewlyClearedToolUses">Tool uses cleared for the first time by this request (the reports also count those cleared before).</param>
+public sealed record AgentContextEditEvent(int Request, ContextEditingSide Side, IReadOnlyList<AppliedContextEdit> Edits, int NewlyClearedToolUses)
+    : AgentEvent(Request);
+
+/// <summary>Represents the warning the session added to a request because clearing is near.</summary>
+/// <param name="Request">The request's number.</param>
+/// <param name="ProjectedInputTokens">The request's input tokens as projected.</param>
+/// <param name="TriggerRatio">How close it is to the trigger.</param>
+public sealed record AgentContextWarningEvent(int Request, long ProjectedInputTokens, double TriggerRatio) : AgentEvent(Request);
+
+/// <summary>Represents the end of an approach to a clearing: whether the model saved to memory before it.</summary>
+/// <param name="Request">The number of the request that cleared.</param>
+/// <param name="Record">What happened between the warning and the clearing.</param>
+public sealed record AgentPreservationEvent(int Request, PreservationRecord Record) : AgentEvent(Request);
+
+/// <summary>Represents the end of a run.</summary>
+/// <param name="Request">The number of the last request sent.</param>
+/// <param name="Result">How the run ended.</param>
+public sealed record AgentRunEndEvent(int Request, AgentRunResult Result) : AgentEvent(Request);

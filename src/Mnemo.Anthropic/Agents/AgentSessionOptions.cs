@@ -1,0 +1,114 @@
+using System.Diagnostics.Metrics;
+using Anthropic.Helpers.Beta;
+using Mnemo.Context;
+using Mnemo.Memory;
+using Mnemo.Tokens;
+
+namespace Mnemo.Anthropic.Agents;
+
+/// <summary>Represents the options of an <see cref="AgentSession"/>.</summary>
+/// <remarks>The session validates them when it is built, before anything is sent, and copies what it needs.</remarks>
+public sealed class AgentSessionOptions
+{
+    /// <summary>Gets or sets the model to use, such as <c>claude-sonnet-4-5</c>.</summary>
+    /// <value>Required; no default.</value>
+    public string Model { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the most tokens one response may hold.</summary>
+    /// <value>4,096 by default.</value>
+    public int MaxTokens { get; set; } = 4096;
+
+    /// <summary>Gets or sets the system prompt: the agent's role and task.</summary>
+    /// <value>None by default.</value>
+    public string? SystemPrompt { get; set; }
+
+    /// <summary>Gets or sets the memory protocol added to the system prompt when the session has a memory tool.</summary>
+    /// <value>
+    /// <see cref="AgentSession.DefaultMemoryProtocol"/> by default: check memory first, record progress as you go, assume
+    /// the context may be reset at any time. <see langword="null"/> or empty leaves it out.
+    /// </value>
+    public string? MemoryProtocol { get; set; } = AgentSession.DefaultMemoryProtocol;
+
+    /// <summary>Gets or sets the memory tool the model's <c>memory</c> calls run through.</summary>
+    /// <value>None by default: the session then offers no memory tool.</value>
+    public MemoryTool? Memory { get; set; }
+
+    /// <summary>Gets the other tools the session runs when the model calls them, such as a file reader.</summary>
+    public IList<IBetaRunnableTool> Tools { get; } = [];
+
+    /// <summary>Gets or sets the context editing to apply: the API's <c>context_management</c> configuration.</summary>
+    /// <value>None by default: requests go out whole.</value>
+    /// <remarks>
+    /// Unless <see cref="ClearMemoryToolUses"/> is set, every <c>clear_tool_uses_20250919</c> edit gets <c>memory</c> added
+    /// to its <c>exclude_tools</c>, and memory calls are never cleared.
+    /// </remarks>
+    public ContextManagementConfig? ContextManagement { get; set; }
+
+    /// <summary>Gets or sets where context editing runs.</summary>
+    /// <value><see cref="ContextEditingSide.Server"/> by default.</value>
+    public ContextEditingSide ContextEditing { get; set; } = ContextEditingSide.Server;
+
+    /// <summary>Gets or sets a value indicating whether context editing may clear the memory tool's calls and results.</summary>
+    /// <value><see langword="false"/> by default: what the model read from or wrote to memory stays in its context.</value>
+    public bool ClearMemoryToolUses { get; set; }
+
+    /// <summary>Gets or sets the counter that projects each request's input tokens and, on the client side, triggers editing.</summary>
+    /// <value>
+    /// <see langword="null"/> by default, for a <see cref="UsageCalibratedTokenCounter"/>: exact for what was sent
+    /// (from each response's usage) and estimated only for what was added since.
+    /// </value>
+    public ITokenCounter? TokenCounter { get; set; }
+
+    /// <summary>Gets or sets the text that replaces a cleared tool result on the client side.</summary>
+    /// <value>The placeholder of <see cref="ContextEditorOptions"/> by default.</value>
+    public string? ClearedPlaceholder { get; set; }
+
+    /// <summary>Gets or sets the share of the trigger at which the model is warned that clearing is near.</summary>
+    /// <value>0.8 by default; between 0 (exclusive) and 1 (inclusive). <see langword="null"/> turns the warning off.</value>
+    public double? WarningRatio { get; set; } = 0.8;
+
+    /// <summary>Gets or sets the warning added to the conversation once per approach to a clearing.</summary>
+    /// <value><see cref="AgentSession.DefaultContextWarning"/> by default.</value>
+    public string ContextWarning { get; set; } = AgentSession.DefaultContextWarning;
+
+    /// <summary>Gets or sets the most requests one <see cref="AgentSession.RunAsync(string, CancellationToken)"/> sends.</summary>
+    /// <value>25 by default.</value>
+    public int MaxTurns { get; set; } = 25;
+
+    /// <summary>Gets or sets a value indicating whether responses are streamed, so text arrives as it is written.</summary>
+    /// <value><see langword="false"/> by default.</value>
+    public bool Streaming { get; set; }
+
+    /// <summary>Gets or sets the extended-thinking budget in tokens.</summary>
+    /// <value>None by default: thinking is off. At least 1,024 and under <see cref="MaxTokens"/>.</value>
+    public int? ThinkingBudgetTokens { get; set; }
+
+    /// <summary>Gets other beta features to send in <c>anthropic-beta</c>; the session adds those it needs itself.</summary>
+    public IList<string> Betas { get; } = [];
+
+    /// <summary>Gets or sets the callback that receives each event as it happens, such as a console that prints them.</summary>
+    /// <value>None by default.</value>
+    /// <remarks>It runs on the session's own flow; an exception it throws stops the run.</remarks>
+    public Action<AgentEvent>? OnEvent { get; set; }
+
+    /// <summary>Gets or sets the factory of the meter the session's metrics are reported on.</summary>
+    /// <value>None by default, for a process-wide meter named <see cref="AgentMetrics.MeterName"/>.</value>
+    public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>Gets or sets the clock that times tool calls.</summary>
+    /// <value><see cref="TimeProvider.System"/> by default.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}
+
+/// <summary>Specifies where context editing runs.</summary>
+public enum ContextEditingSide
+{
+    /// <summary>The API edits: the request carries <c>context_management</c> and the response reports <c>applied_edits</c>.</summary>
+    Server,
+
+    /// <summary>
+    /// Mnemo edits a copy of each request before it is sent, with the API's rules and reports, for providers and models
+    /// that do not edit themselves.
+    /// </summary>
+    Client,
+}

@@ -1,0 +1,79 @@
+namespace Mnemo.Anthropic.Agents;
+
+/// <summary>Represents one approach to a clearing: the warning, the memory writes that followed it, and the clearing that ended it.</summary>
+/// <param name="WarnedAtRequest">The request the warning was added to; <see langword="null"/> when the clearing came unwarned.</param>
+/// <param name="WarnedAtInputTokens">That request's projected input tokens.</param>
+/// <param name="MemoryWrites">
+/// The memory writes (create, str_replace, insert, delete, rename that succeeded) made after the warning and before the
+/// clearing; without a warning, those since the approach began.
+/// </param>
+/// <param name="FirstWriteRequest">The request whose response made the first of them.</param>
+/// <param name="TurnsToFirstWrite">How many requests it took, the warned one included: 1 when the model wrote in its reply to the warning.</param>
+/// <param name="TokensToFirstWrite">How far the context grew from the warning to the first write: that request's input and output tokens less the warned request's input.</param>
+/// <param name="ClearedAtRequest">The request that cleared.</param>
+/// <param name="ClearedToolUses">The tool uses it cleared for the first time.</param>
+/// <param name="ClearedInputTokens">The input tokens its clearing removed from that request.</param>
+public sealed record PreservationRecord(
+    int? WarnedAtRequest,
+    long? WarnedAtInputTokens,
+    int MemoryWrites,
+    int? FirstWriteRequest,
+    int? TurnsToFirstWrite,
+    long? TokensToFirstWrite,
+    int ClearedAtRequest,
+    int ClearedToolUses,
+    long ClearedInputTokens)
+{
+    /// <summary>Gets a value indicating whether the model was warned before the clearing.</summary>
+    public bool Warned => WarnedAtRequest is not null;
+
+    /// <summary>Gets a value indicating whether the model wrote to memory after the warning and before the clearing.</summary>
+    public bool Preserved => Warned && MemoryWrites > 0;
+}
+
+/// <summary>Follows the approaches to clearings: when one began, its warning, the memory writes after it.</summary>
+internal sealed class PreservationTracker
+{
+    private (int Request, long Tokens)? _warning;
+    private int _writes;
+    private (int Request, long Tokens)? _firstWrite;
+
+    /// <summary>Whether the current approach has had its warning.</summary>
+    public bool Warned => _warning is not null;
+
+    /// <summary>The warning was added to <paramref name="request"/>; writes are counted from here.</summary>
+    public void Warn(int request, long projectedTokens)
+    {
+        _warning = (request, projectedTokens);
+        _writes = 0;
+        _firstWrite = null;
+    }
+
+    /// <summary>A memory write, made by the response to <paramref name="request"/>, whose context then held <paramref name="contextTokens"/>.</summary>
+    public void MemoryWritten(int request, long contextTokens)
+    {
+        _writes++;
+        _firstWrite ??= (request, contextTokens);
+    }
+
+    /// <summary>Ends the approach at a clearing and begins the next one.</summary>
+    public PreservationRecord Cleared(int request, int clearedToolUses, long clearedInputTokens)
+    {
+        var warning = _warning;
+        var first = _firstWrite;
+        var record = new PreservationRecord(
+            warning?.Request,
+            warning?.Tokens,
+            _writes,
+            first?.Request,
+            warning is { } w && first is { } f ? f.Request - w.Request + 1 : null,
+            warning is { } w2 && first is { } f2 ? Math.Max(0, f2.Tokens - w2.Tokens) : null,
+            request,
+            clearedToolUses,
+            clearedInputTokens);
+        _warning = null;
+        _writes = 0;
+        _firstWrite = null;
+        return record;
+    }
+}
