@@ -60,7 +60,6 @@ public sealed class AgentSession
     private readonly List<ContextMessage> _context = [];
     private readonly ContextManagementConfig? _config;
     private readonly ClearToolUsesEdit? _clearToolUses;
-    private readonly ContextManagementConfig? _prediction;
     private readonly ITokenCounter _counter;
     private readonly UsageCalibratedTokenCounter? _calibrated;
     private readonly ContextEditor _editor;
@@ -89,8 +88,7 @@ public sealed class AgentSession
     private int _memoryWrites;
     private TimeSpan _memoryWriteTime;
     private TimeSpan _slowestMemoryWrite;
-    private long _lastClearingTokens;
-    private bool _warnedInApproach;
+    private Approach _approach;
     private bool _paused;
 
     /// <summary>Initializes a new instance of the <see cref="AgentSession"/> class.</summary>
@@ -124,10 +122,6 @@ public sealed class AgentSession
 
         _config = options.ContextManagement is { } config ? Normalize(config, options.ClearMemoryToolUses) : null;
         _clearToolUses = _config?.Edits.OfType<ClearToolUsesEdit>().FirstOrDefault();
-        if (_clearToolUses?.ClearAtLeast is not null)
-        {
-            _prediction = new ContextManagementConfig([Copy(_clearToolUses, _clearToolUses.ExcludeTools, clearAtLeast: false)]);
-        }
 
         _warns = options.WarningRatio is not null && _clearToolUses is not null && _tools.ContainsKey(MemoryToolName);
         if (options.TokenCounter is { } counter)
@@ -300,15 +294,20 @@ public sealed class AgentSession
         var number = ++_requests;
         var request = _preamble.WithMessages([.. _context]);
         var projected = await _counter.CountAsync(request, cancellationToken).ConfigureAwait(false);
-        var ratio = await TriggerRatioAsync(request, projected, cancellationToken).ConfigureAwait(false);
-        if (_warns && !_warnedInApproach && !_context[^1].IsAssistant && ratio >= _options.WarningRatio)
+        var ratio = TriggerRatio(request, projected);
+        if (ratio is not { } pressure || pressure < (_options.WarningRatio ?? 1))
+        {
+            // Below the warning level: whatever approach there was is over, and the next one will be warned of.
+            _approach = Approach.None;
+        }
+        else if (_warns && _approach == Approach.None && !_context[^1].IsAssistant)
         {
             AppendToLastUserMessage(_options.ContextWarning);
-            _warnedInApproach = true;
+            _approach = Approach.Warned;
             _warnings++;
             _tracker.Warn(number, projected);
             _instruments.Warnings.Add(1, _modelTag, _sideTag);
-            Raise(new AgentContextWarningEvent(number, projected, ratio.Value));
+            Raise(new AgentContextWarningEvent(number, projected, pressure));
             request = _preamble.WithMessages([.. _context]);
             projected = await _counter.CountAsync(request, cancellationToken).ConfigureAwait(false);
         }
@@ -507,6 +506,7 @@ public sealed class AgentSession
         }
 
         var newly = 0;
+        var clearedTokens = 0L;
         foreach (var edit in edits)
         {
             _clearedInputTokens += edit.ClearedInputTokens;
@@ -522,10 +522,7 @@ public sealed class AgentSession
             // those beyond the most seen so far are new.
             newly = Math.Max(0, edit.ClearedToolUses - _clearedToolUses);
             _clearedToolUses += newly;
-            if (newly > 0)
-            {
-                _lastClearingTokens = edit.ClearedInputTokens;
-            }
+            clearedTokens = edit.ClearedInputTokens;
         }
 
         Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly));
@@ -537,21 +534,35 @@ public sealed class AgentSession
         _clearings++;
         _instruments.Clearings.Add(1, _modelTag, _sideTag);
         _instruments.ClearedToolUses.Add(newly, _modelTag, _sideTag);
-        var record = _tracker.Cleared(number, newly, _lastClearingTokens);
+        if (_approach == Approach.Clearing)
+        {
+            // The whole conversation goes out each time and only grows, so once over the trigger every request clears
+            // what has aged out since: the approach ended at the first of these clearings.
+            return;
+        }
+
+        _approach = Approach.Clearing;
+        var record = _tracker.Cleared(number, newly, clearedTokens);
         _preservations.Add(record);
         _instruments.Preservations.Add(1, _modelTag, _sideTag, new("mnemo.context.warned", record.Warned), new("mnemo.context.preserved", record.Preserved));
         Raise(new AgentPreservationEvent(number, record));
-
-        // Without clear_at_least every later request clears what has just aged out: the model has had its warning, and
-        // one per request would be noise. With it, clearings come in batches, and each batch is approached anew.
-        _warnedInApproach = _clearToolUses?.ClearAtLeast is null;
     }
 
-    /// <summary>
-    /// How close a request is to a clearing: before the first, its tokens (or tool uses) over the trigger; after one,
-    /// with <c>clear_at_least</c>, what the next clearing would newly free over that minimum.
-    /// </summary>
-    private async ValueTask<double?> TriggerRatioAsync(ContextRequest request, long projected, CancellationToken cancellationToken)
+    /// <summary>Where the conversation stands on its way to a clearing.</summary>
+    private enum Approach
+    {
+        /// <summary>Below the warning level, or no warning given yet.</summary>
+        None,
+
+        /// <summary>Warned; the clearing has not come yet.</summary>
+        Warned,
+
+        /// <summary>Cleared: every request now clears what ages out.</summary>
+        Clearing,
+    }
+
+    /// <summary>How close a request is to the clearing trigger: its input tokens, or its tool uses, over the trigger's value.</summary>
+    private double? TriggerRatio(ContextRequest request, long projected)
     {
         if (_clearToolUses is null)
         {
@@ -559,13 +570,6 @@ public sealed class AgentSession
         }
 
         var trigger = _clearToolUses.EffectiveTrigger;
-        if (_clearings > 0 && _prediction is not null && _clearToolUses.ClearAtLeast is { } atLeast)
-        {
-            var predicted = await _editor.EditAsync(request, _prediction, cancellationToken).ConfigureAwait(false);
-            var freed = predicted.AppliedEdits.Count == 0 ? 0 : predicted.AppliedEdits[0].ClearedInputTokens;
-            return Math.Max(0, freed - _lastClearingTokens) / (double)atLeast;
-        }
-
         var value = trigger.Kind == ContextTriggerKind.ToolUses ? ContextEditor.CountToolUses(request.Messages) : projected;
         return value / (double)trigger.Value;
     }
@@ -831,15 +835,15 @@ public sealed class AgentSession
         }
 
         return new ContextManagementConfig([.. config.Edits.Select(edit => edit is ClearToolUsesEdit tools && !tools.Excludes(MemoryToolName)
-            ? Copy(tools, [.. tools.ExcludeTools ?? [], MemoryToolName], clearAtLeast: true)
+            ? Copy(tools, [.. tools.ExcludeTools ?? [], MemoryToolName])
             : edit)]);
     }
 
-    private static ClearToolUsesEdit Copy(ClearToolUsesEdit edit, IReadOnlyList<string>? excludeTools, bool clearAtLeast) => new()
+    private static ClearToolUsesEdit Copy(ClearToolUsesEdit edit, IReadOnlyList<string> excludeTools) => new()
     {
         Trigger = edit.Trigger,
         Keep = edit.Keep,
-        ClearAtLeast = clearAtLeast ? edit.ClearAtLeast : null,
+        ClearAtLeast = edit.ClearAtLeast,
         ExcludeTools = excludeTools,
         ClearToolInputs = edit.ClearToolInputs,
         ClearToolInputsFor = edit.ClearToolInputsFor,

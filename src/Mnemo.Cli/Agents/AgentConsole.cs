@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text.Json;
+using Mnemo.Anthropic.Agents;
+
+namespace Mnemo.Cli.Agents;
+
+/// <summary>Prints a session's events as they happen: what the assistant says, the tools it calls, and the context editing.</summary>
+internal sealed class AgentConsole
+{
+    private readonly TextWriter _out;
+    private readonly string _speaker;
+    private readonly bool _streaming;
+    private bool _midText;
+
+    public AgentConsole(TextWriter output, bool scripted, bool streaming)
+    {
+        _out = output;
+        _speaker = scripted ? "assistant (scripted)" : "claude";
+        _streaming = streaming;
+    }
+
+    public void Write(AgentEvent agentEvent)
+    {
+        var c = CultureInfo.InvariantCulture;
+        switch (agentEvent)
+        {
+            case AgentRequestEvent request:
+                _out.WriteLine(request.TriggerRatio is { } ratio
+                    ? string.Create(c, $"  [request {request.Request}: {request.ProjectedInputTokens:N0} input tokens, {ratio * 100:0}% of the clearing trigger]")
+                    : string.Create(c, $"  [request {request.Request}: {request.ProjectedInputTokens:N0} input tokens]"));
+                break;
+            case AgentTextDeltaEvent delta:
+                if (!_midText)
+                {
+                    _out.Write($"  {_speaker}: ");
+                    _midText = true;
+                }
+
+                _out.Write(delta.Text.Replace("\n", "\n    ", StringComparison.Ordinal));
+                break;
+            case AgentResponseEvent response:
+                if (_midText)
+                {
+                    _out.WriteLine();
+                    _midText = false;
+                }
+                else if (!_streaming && response.Text.Length > 0)
+                {
+                    _out.WriteLine($"  {_speaker}: {response.Text.Replace("\n", "\n    ", StringComparison.Ordinal)}");
+                }
+
+                break;
+            case AgentToolCallEvent call:
+                _out.WriteLine($"  -> {call.Name} {Describe(call)}");
+                break;
+            case AgentToolResultEvent result:
+                var first = result.Content.Split('\n')[0];
+                var lines = result.Content.Count(ch => ch == '\n');
+                _out.WriteLine(result.IsError
+                    ? $"     error: {first}"
+                    : lines > 0 ? string.Create(c, $"     {first} (+{lines} lines)") : $"     {first}");
+                break;
+            case AgentContextWarningEvent warning:
+                _out.WriteLine(string.Create(c,
+                    $"  !! clearing is near ({warning.TriggerRatio * 100:0}% of the trigger): the model is told to save what it needs to memory now"));
+                break;
+            case AgentContextEditEvent edit:
+                foreach (var applied in edit.Edits)
+                {
+                    var side = edit.Side == ContextEditingSide.Server ? "on the server" : "on the client";
+                    _out.WriteLine(applied.Type == Mnemo.Context.ClearThinkingEdit.TypeName
+                        ? string.Create(c, $"  -- context editing {side}: thinking of {applied.ClearedThinkingTurns} turn(s) cleared, {applied.ClearedInputTokens:N0} tokens not sent")
+                        : edit.NewlyClearedToolUses == 0
+                            ? string.Create(c, $"  -- context editing {side}: the same {applied.ClearedToolUses} old tool result(s) cleared, {applied.ClearedInputTokens:N0} tokens not sent")
+                            : string.Create(c,
+                                $"  -- context editing {side}: {applied.ClearedToolUses} old tool result(s) cleared ({edit.NewlyClearedToolUses} new), {applied.ClearedInputTokens:N0} tokens not sent; memory kept"));
+                }
+
+                break;
+            case AgentPreservationEvent preservation:
+                var record = preservation.Record;
+                _out.WriteLine(record switch
+                {
+                    { Preserved: true } => string.Create(c,
+                        $"  ok preserve-before-clear: the model wrote to memory {record.TurnsToFirstWrite} request(s) after the warning ({record.MemoryWrites} write(s)), before this clearing"),
+                    { Warned: true } => "  !! preserve-before-clear: warned, but nothing was written to memory before this clearing",
+                    _ => "  !! preserve-before-clear: this clearing came without a warning",
+                });
+                break;
+            case AgentRunEndEvent end when end.Result.Message is { } message:
+                _out.WriteLine($"  stopped: {message}");
+                break;
+        }
+    }
+
+    /// <summary>A tool call in a few words: the memory command and its path, or the file read.</summary>
+    private static string Describe(AgentToolCallEvent call)
+    {
+        var input = call.Input;
+        string? Text(string name) => input.ValueKind == JsonValueKind.Object && input.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+        return call.Name switch
+        {
+            "memory" => string.Join(' ', new[] { Text("command"), Text("path") ?? Text("old_path"), Text("new_path") is { } to ? "-> " + to : null }
+                .Where(part => part is not null)),
+            _ when Text("path") is { } path => path,
+            _ => input.GetRawText() is { Length: <= 80 } raw ? raw : input.GetRawText()[..77] + "...",
+        };
+    }
+}

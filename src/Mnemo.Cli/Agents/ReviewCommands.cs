@@ -1,0 +1,254 @@
+using System.CommandLine;
+using System.Globalization;
+using Anthropic.Exceptions;
+using Mnemo.Anthropic.Agents;
+using Mnemo.Anthropic.CodeReview;
+using Mnemo.Context;
+using Mnemo.Memory;
+using Mnemo.Memory.FileSystem;
+
+namespace Mnemo.Cli.Agents;
+
+/// <summary>The <c>mnemo review</c> and <c>mnemo demo</c> commands: the code-review assistant, with memory across runs.</summary>
+internal static class ReviewCommands
+{
+    /// <summary>The demo's clearing trigger against the emulator, in its token estimate: session 3 nears it after its third file and passes it at the fourth.</summary>
+    public const long OfflineDemoTrigger = 3200;
+
+    /// <summary>The demo's clearing trigger with Claude: a few files' worth above the prompt and tool definitions.</summary>
+    public const long LiveDemoTrigger = 6000;
+
+    private sealed record Shared(
+        Option<DirectoryInfo?> Memory,
+        Option<string?> Model,
+        Option<long?> Trigger,
+        Option<long> Keep,
+        Option<bool> ClientSide,
+        Option<bool> Stream,
+        Option<FileInfo?> Script,
+        Option<int> MaxTokens);
+
+    public static Command CreateReview()
+    {
+        var shared = SharedOptions();
+        var files = new Argument<FileInfo[]>("FILE") { Description = "The files to review.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("review", "Review files with the code-review assistant; what it learns is kept in the memory folder for the next review.")
+        {
+            files,
+        };
+        Add(command, shared);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var reviewFiles = new List<ReviewFile>();
+            foreach (var file in parseResult.GetRequiredValue(files))
+            {
+                try
+                {
+                    reviewFiles.Add(new ReviewFile(DisplayName(file), await File.ReadAllTextAsync(file.FullName, cancellationToken).ConfigureAwait(false)));
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    return await FailAsync($"{DisplayName(file)}: cannot read the file ({(exception is FileNotFoundException or DirectoryNotFoundException ? "no such file" : exception.Message)})")
+                        .ConfigureAwait(false);
+                }
+            }
+
+            if (reviewFiles.Select(file => file.Name).Distinct(StringComparer.Ordinal).Count() != reviewFiles.Count)
+            {
+                return await FailAsync("a file is named twice").ConfigureAwait(false);
+            }
+
+            var memoryFolder = parseResult.GetValue(shared.Memory)?.FullName ?? Path.GetFullPath(Path.Combine(".mnemo", "memories"));
+            return await RunAsync(parseResult, shared, memoryFolder, parseResult.GetValue(shared.Trigger) ?? ContextTrigger.Default.Value,
+                async (backend, configure, output) =>
+                {
+                    var assistant = new CodeReviewAssistant(backend.Client, configure);
+                    var result = await assistant.ReviewAsync(reviewFiles, cancellationToken).ConfigureAwait(false);
+                    output.WriteLine();
+                    output.WriteLine(result.Summary.Format());
+                    return result.Completed ? 0 : 2;
+                }, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    public static Command CreateDemo()
+    {
+        var shared = SharedOptions();
+        var command = new Command("demo",
+            "Run the code-review assistant's three sessions: learn a bug pattern, apply it in a new conversation, and a long review whose context is cleared after the model saved its progress.");
+        Add(command, shared);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var chosen = parseResult.GetValue(shared.Memory)?.FullName;
+            var memoryFolder = chosen ?? Path.Combine(Directory.CreateTempSubdirectory("mnemo-demo-").FullName, "memories");
+            var live = Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY") is { Length: > 0 } && parseResult.GetValue(shared.Script) is null;
+            var trigger = parseResult.GetValue(shared.Trigger) ?? (live ? LiveDemoTrigger : OfflineDemoTrigger);
+            return await RunAsync(parseResult, shared, memoryFolder, trigger, async (backend, configure, output) =>
+            {
+                var c = CultureInfo.InvariantCulture;
+                output.WriteLine(chosen is null
+                    ? $"Memory: a new folder, {memoryFolder}"
+                    : $"Memory: {memoryFolder}{(Directory.EnumerateFileSystemEntries(memoryFolder).Any() ? " (not empty: the sessions will find what is there)" : string.Empty)}");
+                var assistant = new CodeReviewAssistant(backend.Client, configure);
+                var sessions = new (string Title, string[] Files)[]
+                {
+                    ("Session 1: review a multi-threaded scraper, and store the bug pattern it shows", ["scraper.py"]),
+                    ("Session 2: a new conversation reviews async code with the same class of bug", ["async_fetcher.py"]),
+                    (string.Create(c, $"Session 3: a long review of four files; old tool results are cleared past {trigger:N0} input tokens"),
+                        ["accounts.py", "notifications.py", "inventory.py", "report.py"]),
+                };
+
+                AgentRunResult? last = null;
+                foreach (var (title, names) in sessions)
+                {
+                    output.WriteLine();
+                    output.WriteLine($"== {title}");
+                    last = await assistant.ReviewAsync([.. names.Select(name => new ReviewFile(name, Samples.Read(name)))], cancellationToken)
+                        .ConfigureAwait(false);
+                    if (!last.Completed)
+                    {
+                        return 2;
+                    }
+                }
+
+                output.WriteLine();
+                output.WriteLine("== What session 3 did");
+                output.WriteLine(last!.Summary.Format());
+                output.WriteLine();
+                output.WriteLine("== The memory after the three sessions");
+                await PrintMemoryAsync(memoryFolder, output, cancellationToken).ConfigureAwait(false);
+                return 0;
+            }, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Shared SharedOptions() => new(
+        new Option<DirectoryInfo?>("--memory") { Description = "The memory folder (/memories); created if missing. review: .mnemo/memories; demo: a new folder." },
+        new Option<string?>("--model") { Description = $"The model; default ANTHROPIC_MODEL, else {AssistantBackend.DefaultModel}." },
+        new Option<long?>("--trigger") { Description = "Clear old tool results past this many input tokens (review: 100,000; demo: low, to show it)." },
+        new Option<long>("--keep") { Description = "How many recent tool uses clearing keeps (review: 3; demo: 1).", DefaultValueFactory = _ => -1 },
+        new Option<bool>("--client-side") { Description = "Edit the context here before sending, instead of asking the API to." },
+        new Option<bool>("--stream") { Description = "Stream the assistant's text as it is written." },
+        new Option<FileInfo?>("--script") { Description = "Run against the emulator with this script even when ANTHROPIC_API_KEY is set." },
+        new Option<int>("--max-tokens") { Description = "The most tokens a response may hold.", DefaultValueFactory = _ => 8192 });
+
+    private static void Add(Command command, Shared shared)
+    {
+        command.Add(shared.Memory);
+        command.Add(shared.Model);
+        command.Add(shared.Trigger);
+        command.Add(shared.Keep);
+        command.Add(shared.ClientSide);
+        command.Add(shared.Stream);
+        command.Add(shared.Script);
+        command.Add(shared.MaxTokens);
+    }
+
+    /// <summary>Opens the memory and the backend, sets up the sessions' options, runs the work, and turns failures into one line.</summary>
+    private static async Task<int> RunAsync(
+        ParseResult parseResult, Shared shared, string memoryFolder, long trigger,
+        Func<AssistantBackend, Action<AgentSessionOptions>, TextWriter, Task<int>> work, CancellationToken cancellationToken)
+    {
+        var demo = parseResult.CommandResult.Command.Name == "demo";
+        var keep = parseResult.GetValue(shared.Keep) is >= 0 and var k ? k : demo ? 1 : 3;
+        if (trigger < 1)
+        {
+            return await FailAsync("--trigger must be a positive number of tokens").ConfigureAwait(false);
+        }
+
+        ContextManagementConfig config;
+        try
+        {
+            config = new ContextManagementConfig([new ClearToolUsesEdit { Trigger = new ContextTrigger(ContextTriggerKind.InputTokens, trigger), Keep = keep }]);
+        }
+        catch (ContextFormatException exception)
+        {
+            return await FailAsync(exception.Message).ConfigureAwait(false);
+        }
+
+        FileSystemMemoryStore store;
+        try
+        {
+            store = new FileSystemMemoryStore(memoryFolder);
+        }
+        catch (Exception exception) when (exception is MemoryException or PlatformNotSupportedException)
+        {
+            return await FailAsync($"cannot open the memory folder: {exception.Message}").ConfigureAwait(false);
+        }
+
+        using (store)
+        {
+            AssistantBackend backend;
+            try
+            {
+                backend = await AssistantBackend.StartAsync(parseResult.GetValue(shared.Model), parseResult.GetValue(shared.Script), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is CommandException or IOException)
+            {
+                return await FailAsync(exception.Message).ConfigureAwait(false);
+            }
+
+            await using (backend.ConfigureAwait(false))
+            {
+                var output = Console.Out;
+                var streaming = parseResult.GetValue(shared.Stream);
+                var console = new AgentConsole(output, backend.IsScripted, streaming);
+                output.WriteLine(backend.Banner());
+                var memory = new MemoryTool(store, new MemoryToolOptions
+                {
+                    UnexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: memory {command.Name} failed: {error.Message}"),
+                });
+                void Configure(AgentSessionOptions options)
+                {
+                    options.Model = backend.Model;
+                    options.MaxTokens = parseResult.GetValue(shared.MaxTokens);
+                    options.Memory = memory;
+                    options.ContextManagement = config;
+                    options.ContextEditing = parseResult.GetValue(shared.ClientSide) ? ContextEditingSide.Client : ContextEditingSide.Server;
+                    options.Streaming = streaming;
+                    options.MaxTurns = 40;
+                    options.OnEvent = console.Write;
+                }
+
+                try
+                {
+                    return await work(backend, Configure, output).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is AnthropicException or HttpRequestException)
+                {
+                    return await FailAsync(backend.Describe(exception)).ConfigureAwait(false);
+                }
+                catch (ArgumentException exception)
+                {
+                    return await FailAsync(exception.Message).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private static async Task PrintMemoryAsync(string folder, TextWriter output, CancellationToken cancellationToken)
+    {
+        var root = new DirectoryInfo(folder);
+        foreach (var file in root.EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(file => file.FullName, StringComparer.Ordinal))
+        {
+            var path = "/memories/" + Path.GetRelativePath(root.FullName, file.FullName).Replace('\\', '/');
+            output.WriteLine($"--- {path}");
+            output.WriteLine((await File.ReadAllTextAsync(file.FullName, cancellationToken).ConfigureAwait(false)).TrimEnd('\n'));
+        }
+    }
+
+    private static string DisplayName(FileInfo file)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, file.FullName);
+        return (relative.StartsWith("..", StringComparison.Ordinal) ? file.FullName : relative).Replace('\\', '/');
+    }
+
+    private static async Task<int> FailAsync(string message)
+    {
+        await Console.Error.WriteLineAsync($"mnemo: {message}").ConfigureAwait(false);
+        return 1;
+    }
+}
