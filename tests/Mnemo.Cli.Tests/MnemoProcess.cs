@@ -27,9 +27,14 @@ internal static class MnemoProcess
     public static string InRepository(params string[] parts) => Path.Combine([RepositoryRoot.Value, .. parts]);
 
     /// <summary>Runs mnemo to the end; returns its exit code, standard output and standard error.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(CancellationToken cancellationToken, params string[] arguments)
+    public static Task<(int ExitCode, string Output, string Error)> RunAsync(CancellationToken cancellationToken, params string[] arguments) =>
+        RunAsync(null, null, cancellationToken, arguments);
+
+    /// <summary>Runs mnemo to the end in a folder, with environment variables set; returns its exit code, standard output and standard error.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
+        IReadOnlyDictionary<string, string>? environment, string? workingDirectory, CancellationToken cancellationToken, params string[] arguments)
     {
-        using var process = Start(arguments);
+        using var process = Start(environment, workingDirectory, arguments);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
@@ -37,10 +42,17 @@ internal static class MnemoProcess
         return (process.ExitCode, await output, await error);
     }
 
-    public static Process Start(params string[] arguments)
+    public static Process Start(params string[] arguments) => Start(null, null, arguments);
+
+    /// <summary>
+    /// Starts mnemo. The Anthropic variables of the test's own environment are not passed on, so a run is offline unless
+    /// <paramref name="environment"/> sets them.
+    /// </summary>
+    public static Process Start(IReadOnlyDictionary<string, string>? environment, string? workingDirectory, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? string.Empty,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -53,6 +65,16 @@ internal static class MnemoProcess
         }
 
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var name in new[] { "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL" })
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return Process.Start(info)!;
     }
 }

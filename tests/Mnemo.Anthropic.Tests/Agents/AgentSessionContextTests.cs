@@ -278,6 +278,71 @@ public sealed class AgentSessionContextTests
         result.Summary.Preservations.Single().Preserved.ShouldBeTrue();
     }
 
+    [Theory]
+    [InlineData(ContextEditingSide.Server)]
+    [InlineData(ContextEditingSide.Client)]
+    public async Task ToolUsesTrigger_ClearsAtTheRequestThatHoldsThatManyToolUses(ContextEditingSide side)
+    {
+        await using var harness = await AgentHarness.StartAsync(LongReview);
+        await harness.Session(o =>
+        {
+            o.Tools.Add(AgentHarness.ReadFile());
+            o.ContextManagement = ContextManagementConfig.Parse(
+                """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"tool_uses","value":5},"keep":{"type":"tool_uses","value":1}}]}""");
+            o.ContextEditing = side;
+        }).RunAsync("Review all six files.", TestContext.Current.CancellationToken);
+
+        // Request n carries the results of n - 1 calls (one a request here, and the warning's save adds one).
+        var first = harness.Of<AgentContextEditEvent>().First();
+        var warning = harness.Of<AgentContextWarningEvent>().Single();
+        warning.TriggerRatio.ShouldBe(0.8);
+        warning.Request.ShouldBe(5);
+        first.Request.ShouldBe(6);
+        first.Edits[0].ClearedToolUses.ShouldBe(2); // of five: three memory calls are kept, and the last read
+        harness.Of<AgentRequestEvent>().Single(r => r.Request == 6).TriggerRatio.ShouldBe(1.0);
+    }
+
+    [Theory]
+    [InlineData(ContextEditingSide.Server)]
+    [InlineData(ContextEditingSide.Client)]
+    public async Task Thinking_KeptThroughTheToolLoop_AndOldThinkingCleared(ContextEditingSide side)
+    {
+        await using var harness = await AgentHarness.StartAsync("""
+            conversations:
+              - match: "think"
+                turns:
+                  - thinking: "First, what does memory hold?"
+                    tool_use: {name: memory, input: {command: view, path: /memories}}
+                  - thinking: "Nothing stored. Answering."
+                    text: "Nothing stored yet."
+                  - thinking: "A second question."
+                    text: "Still nothing."
+                  - thinking: "A third question."
+                    text: "Nothing, as before."
+            """);
+        var session = harness.Session(o =>
+        {
+            o.MaxTokens = 4096;
+            o.ThinkingBudgetTokens = 1024;
+            o.ContextManagement = ContextManagementConfig.Parse("""{"edits":[{"type":"clear_thinking_20251015","keep":{"type":"thinking_turns","value":1}}]}""");
+            o.ContextEditing = side;
+        });
+        var ct = TestContext.Current.CancellationToken;
+
+        (await session.RunAsync("Think about memory.", ct)).Text.ShouldBe("Nothing stored yet.");
+        (await session.RunAsync("And again?", ct)).Text.ShouldBe("Still nothing.");
+        (await session.RunAsync("Once more?", ct)).Text.ShouldBe("Nothing, as before.");
+
+        // The tool loop sent its thinking back untouched (the emulator checks signatures); the third turn's request
+        // dropped the first turn's thinking and kept the second's.
+        var edit = harness.Of<AgentContextEditEvent>().Single();
+        edit.Edits.Single().ShouldBe(edit.Edits.Single() with { Type = ClearThinkingEdit.TypeName, ClearedThinkingTurns = 1 });
+        edit.Request.ShouldBe(4);
+        JsonSerializer.Serialize(session.Messages).ShouldContain("First, what does memory hold?");
+        Seen(harness, side, 3).GetRawText().ShouldNotContain("First, what does memory hold?");
+        Seen(harness, side, 3).GetRawText().ShouldContain("A second question.");
+    }
+
     /// <summary>The request the assistant answered at an exchange: as sent (client side) or after the emulator's editing.</summary>
     private static JsonElement Seen(AgentHarness harness, ContextEditingSide side, int exchange)
     {

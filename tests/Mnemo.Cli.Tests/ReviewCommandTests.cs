@@ -1,0 +1,186 @@
+using System.Text.Json;
+using Mnemo.Tests;
+
+namespace Mnemo.Cli.Tests;
+
+/// <summary><c>mnemo demo</c> and <c>mnemo review</c> as a user runs them: real processes, real files, the emulator or an API at a URL.</summary>
+public sealed class ReviewCommandTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string Sample(string name) => MnemoProcess.InRepository("samples", "code-review", name);
+
+    [Fact]
+    public async Task Demo_Offline_RunsTheThreeSessionsWithMemoryAndClearing()
+    {
+        using var temp = new TempDirectory();
+        var memory = temp.Combine("memories");
+
+        var (exitCode, output, error) = await MnemoProcess.RunAsync(Ct, "demo", "--memory", memory);
+
+        error.ShouldBeEmpty();
+        exitCode.ShouldBe(0);
+        output.ShouldStartWith("No ANTHROPIC_API_KEY: running offline against Mnemo's API emulator. The assistant's words are scripted");
+        output.ShouldContain("the memory, the tool calls and the context editing are real");
+
+        // Session 1 checks memory, finds nothing, stores the pattern; session 2, a new conversation, reads it back.
+        var session1 = Between(output, "== Session 1", "== Session 2");
+        session1.ShouldContain("-> memory view /memories");
+        session1.ShouldContain("-> read_file scraper.py");
+        session1.ShouldContain("File created successfully at: /memories/patterns/lost-update-race.md");
+        var session2 = Between(output, "== Session 2", "== Session 3");
+        session2.ShouldContain("-> memory view /memories/patterns/lost-update-race.md");
+        session2.ShouldContain("Here's the content of /memories/patterns/lost-update-race.md with line numbers: (+7 lines)");
+
+        // Session 3: warned, saved, then cleared, in that order.
+        var session3 = Between(output, "== Session 3", "== What session 3 did");
+        var warned = session3.IndexOf("!! clearing is near", StringComparison.Ordinal);
+        var saved = session3.IndexOf("-> memory str_replace", warned, StringComparison.Ordinal);
+        var cleared = session3.IndexOf("-- context editing on the server:", StringComparison.Ordinal);
+        warned.ShouldBeGreaterThan(0);
+        saved.ShouldBeGreaterThan(warned);
+        cleared.ShouldBeGreaterThan(saved);
+        session3.ShouldContain("ok preserve-before-clear: the model wrote to memory 1 request(s) after the warning");
+        output.ShouldContain("1 of 1 clearing(s) had memory written after a warning");
+
+        // The memory tree is printed, and it is what is on disk.
+        var tree = output[output.IndexOf("== The memory after the three sessions", StringComparison.Ordinal)..];
+        tree.ShouldContain("--- /memories/patterns/lost-update-race.md");
+        tree.ShouldContain("--- /memories/patterns/sql-injection.md");
+        tree.ShouldContain("--- /memories/review-progress.md");
+        var pattern = await File.ReadAllTextAsync(Path.Combine(memory, "patterns", "lost-update-race.md"), Ct);
+        pattern.ShouldContain("Async form: an `await` between the read and the write is the gap");
+        var progress = await File.ReadAllTextAsync(Path.Combine(memory, "review-progress.md"), Ct);
+        progress.ShouldStartWith("# Review in progress (context notice received");
+        progress.ShouldNotContain("- [ ]");
+    }
+
+    [Fact]
+    public async Task Demo_ClientSide_EditsTheContextBeforeSending()
+    {
+        using var temp = new TempDirectory();
+
+        var (exitCode, output, _) = await MnemoProcess.RunAsync(Ct, "demo", "--memory", temp.Combine("memories"), "--client-side");
+
+        exitCode.ShouldBe(0);
+        output.ShouldContain("-- context editing on the client:");
+        output.ShouldNotContain("on the server");
+        output.ShouldContain("ok preserve-before-clear");
+    }
+
+    [Fact]
+    public async Task Demo_WithAnApiKey_TalksToTheApiAtItsUrlAsClaude()
+    {
+        using var temp = new TempDirectory();
+        using var api = MnemoProcess.Start("emulate", "--port", "0", "--quiet", "--api-key", "sk-test", "--script", Sample("assistant.yaml"));
+        try
+        {
+            var url = (await api.StandardOutput.ReadLineAsync(Ct))!.Split(' ')[4];
+            var environment = new Dictionary<string, string>
+            {
+                ["ANTHROPIC_API_KEY"] = "sk-test",
+                ["ANTHROPIC_BASE_URL"] = url,
+                ["ANTHROPIC_MODEL"] = "claude-opus-4-1",
+            };
+
+            var (exitCode, output, error) = await MnemoProcess.RunAsync(
+                environment, null, Ct, "demo", "--memory", temp.Combine("memories"), "--trigger", "3200", "--stream");
+
+            error.ShouldBeEmpty();
+            exitCode.ShouldBe(0);
+            output.ShouldStartWith("Running with Claude (claude-opus-4-1) through the Anthropic API.");
+            output.ShouldNotContain("scripted");
+            output.ShouldContain("  claude: Before reviewing, I'll check my memory");
+            output.ShouldContain("ok preserve-before-clear");
+
+            using var http = new HttpClient();
+            var exchanges = JsonDocument.Parse(await http.GetStringAsync(url + "/_emulator/exchanges", Ct)).RootElement;
+            var requests = exchanges.EnumerateArray().Select(e => e.GetProperty("request")).ToList();
+            requests.Count.ShouldBe(21);
+            requests.ShouldAllBe(r => r.GetProperty("model").GetString() == "claude-opus-4-1" && r.GetProperty("stream").GetBoolean());
+        }
+        finally
+        {
+            api.Kill(entireProcessTree: true);
+            await api.WaitForExitAsync(Ct);
+        }
+    }
+
+    [Fact]
+    public async Task Review_TwoRuns_TheSecondAppliesWhatTheFirstStored()
+    {
+        using var work = new TempDirectory();
+        File.Copy(Sample("scraper.py"), work.Combine("scraper.py"));
+        File.Copy(Sample("async_fetcher.py"), work.Combine("async_fetcher.py"));
+
+        var first = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "scraper.py");
+        first.ExitCode.ShouldBe(0);
+        first.Output.ShouldContain("Review of scraper.py");
+        File.Exists(work.Combine(".mnemo", "memories", "patterns", "lost-update-race.md")).ShouldBeTrue();
+
+        var second = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "async_fetcher.py");
+        second.ExitCode.ShouldBe(0);
+        second.Output.ShouldContain("Here's the content of /memories/patterns/lost-update-race.md with line numbers");
+        second.Output.ShouldContain("This is the lost-update pattern from my memory");
+        second.Output.ShouldContain("requests: 5;");
+    }
+
+    [Fact]
+    public async Task Review_AFileTheOfflineScriptDoesNotKnow_SaysSoInOneLine()
+    {
+        using var work = new TempDirectory();
+        await File.WriteAllTextAsync(work.Combine("billing.py"), "def charge(amount):\n    return amount\n", Ct);
+
+        var (exitCode, _, error) = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "billing.py");
+
+        exitCode.ShouldBe(1);
+        error.TrimEnd('\n').ShouldNotContain('\n');
+        error.ShouldStartWith("mnemo: the offline assistant has no script for this");
+        error.ShouldContain("set ANTHROPIC_API_KEY to review other files with Claude");
+    }
+
+    [Fact]
+    public async Task Review_MissingFile_SaysWhichBeforeAnythingRuns()
+    {
+        using var work = new TempDirectory();
+
+        var (exitCode, output, error) = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "nope.py");
+
+        exitCode.ShouldBe(1);
+        output.ShouldBeEmpty();
+        error.ShouldBe("mnemo: nope.py: cannot read the file (no such file)\n");
+        Directory.Exists(work.Combine(".mnemo")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Review_WrongApiKey_ReportsTheApisAnswerInOneLine()
+    {
+        using var work = new TempDirectory();
+        File.Copy(Sample("scraper.py"), work.Combine("scraper.py"));
+        using var api = MnemoProcess.Start("emulate", "--port", "0", "--quiet", "--api-key", "sk-right", "--script", Sample("assistant.yaml"));
+        try
+        {
+            var url = (await api.StandardOutput.ReadLineAsync(Ct))!.Split(' ')[4];
+            var environment = new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "sk-wrong", ["ANTHROPIC_BASE_URL"] = url };
+
+            var (exitCode, _, error) = await MnemoProcess.RunAsync(environment, work.Path, Ct, "review", "scraper.py");
+
+            exitCode.ShouldBe(1);
+            error.ShouldBe("mnemo: the API answered 401 (authentication): invalid x-api-key\n");
+        }
+        finally
+        {
+            api.Kill(entireProcessTree: true);
+            await api.WaitForExitAsync(Ct);
+        }
+    }
+
+    private static string Between(string text, string start, string end)
+    {
+        var from = text.IndexOf(start, StringComparison.Ordinal);
+        var to = text.IndexOf(end, from, StringComparison.Ordinal);
+        from.ShouldBeGreaterThanOrEqualTo(0, $"'{start}' is missing");
+        to.ShouldBeGreaterThan(from, $"'{end}' is missing");
+        return text[from..to];
+    }
+}
