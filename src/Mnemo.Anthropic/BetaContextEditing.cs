@@ -35,9 +35,14 @@ public static class BetaContextEditing
         return ContextRequest.FromMessages(messages.Select(message =>
         {
             ArgumentNullException.ThrowIfNull(message, nameof(messages));
-            return Read.GetValue(message, static message => ContextMessage.FromJson(message.Json));
+            return ReadMessage(message);
         }));
     }
+
+    /// <summary>A message of the SDK's as context editing reads it, read once per instance.</summary>
+    /// <exception cref="ContextFormatException">The message is not one the API takes.</exception>
+    internal static ContextMessage ReadMessage(BetaMessageParam message) =>
+        Read.GetValue(message, static message => ContextMessage.FromJson(message.Json));
 
     /// <summary>Returns a request's messages as the SDK's.</summary>
     public static List<BetaMessageParam> ToBetaMessageParams(this ContextRequest request)

@@ -225,6 +225,33 @@ public sealed class AgentSession
         }));
     }
 
+    /// <summary>Adds messages to the conversation as they are, such as a conversation saved earlier, to go on with it.</summary>
+    /// <param name="messages">The messages, in order.</param>
+    /// <exception cref="ArgumentException">A message is not one the API takes; the message says why. None is added then.</exception>
+    public void AddMessages(IEnumerable<BetaMessageParam> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var read = new List<(BetaMessageParam, ContextMessage)>();
+        foreach (var message in messages)
+        {
+            ArgumentNullException.ThrowIfNull(message, nameof(messages));
+            try
+            {
+                read.Add((message, BetaContextEditing.ReadMessage(message)));
+            }
+            catch (ContextFormatException exception)
+            {
+                throw new ArgumentException($"Message {read.Count}: {exception.Message}", nameof(messages), exception);
+            }
+        }
+
+        foreach (var (message, context) in read)
+        {
+            _messages.Add(message);
+            _context.Add(context);
+        }
+    }
+
     /// <summary>Adds a user message and runs the conversation until the model answers without calling a tool.</summary>
     /// <param name="userMessage">The message.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests; the conversation stays whole when it fires.</param>

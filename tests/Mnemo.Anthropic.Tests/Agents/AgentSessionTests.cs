@@ -121,6 +121,27 @@ public sealed class AgentSessionTests
     }
 
     [Fact]
+    public async Task AddMessages_ASavedConversation_GoesOnFromWhereItWas()
+    {
+        await using var harness = await AgentHarness.StartAsync(CheckMemoryScript);
+        var ct = TestContext.Current.CancellationToken;
+        var first = harness.Session();
+        first.AddUserMessage("What do you know?");
+        await first.RunTurnAsync(ct);
+        var saved = JsonSerializer.Serialize(first.Messages);
+
+        var resumed = harness.Session();
+        resumed.AddMessages(JsonSerializer.Deserialize<List<BetaMessageParam>>(saved)!);
+        var result = await resumed.RunAsync(ct);
+
+        result.Text.ShouldBe("I know nothing yet.");
+        resumed.Messages.Count.ShouldBe(4);
+        var bad = JsonSerializer.Deserialize<BetaMessageParam>("""{"role":"user","content":7}""")!;
+        Should.Throw<ArgumentException>(() => resumed.AddMessages([bad])).Message.ShouldStartWith("Message 0: ");
+        resumed.Messages.Count.ShouldBe(4);
+    }
+
+    [Fact]
     public async Task RunTurnAsync_WhileAnotherRuns_Throws()
     {
         await using var harness = await AgentHarness.StartAsync("""
