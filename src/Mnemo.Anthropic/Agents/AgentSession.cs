@@ -211,9 +211,11 @@ public sealed class AgentSession
 
     /// <summary>Adds a user message to the conversation, to be answered by the next request.</summary>
     /// <param name="text">The message.</param>
+    /// <exception cref="InvalidOperationException">A run is under way.</exception>
     public void AddUserMessage(string text)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        ThrowIfRunning();
         Append(Element(writer =>
         {
             writer.WriteStartObject();
@@ -228,9 +230,11 @@ public sealed class AgentSession
     /// <summary>Adds messages to the conversation as they are, such as a conversation saved earlier, to go on with it.</summary>
     /// <param name="messages">The messages, in order.</param>
     /// <exception cref="ArgumentException">A message is not one the API takes; the message says why. None is added then.</exception>
+    /// <exception cref="InvalidOperationException">A run is under way.</exception>
     public void AddMessages(IEnumerable<BetaMessageParam> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        ThrowIfRunning();
         var read = new List<(BetaMessageParam, ContextMessage)>();
         foreach (var message in messages)
         {
@@ -753,6 +757,14 @@ public sealed class AgentSession
     {
         _messages.Add(new BetaMessageParam(message));
         _context.Add(ContextMessage.FromJson(message));
+    }
+
+    private void ThrowIfRunning()
+    {
+        if (Volatile.Read(ref _running) == 1)
+        {
+            throw new InvalidOperationException("A run is under way; add messages when it has ended.");
+        }
     }
 
     private void Raise(AgentEvent agentEvent) => _options.OnEvent?.Invoke(agentEvent);

@@ -338,6 +338,30 @@ public sealed class AgentSessionTests
     }
 
     [Fact]
+    public async Task RunAsync_CancelledWhileWaitingForTheApi_LeavesTheConversationAsItWas()
+    {
+        await using var harness = await AgentHarness.StartAsync("""
+            conversations:
+              - match: "slow"
+                turns:
+                  - {text: "Late answer.", delay_ms: 5000}
+            """);
+        var session = harness.Session();
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        session.AddUserMessage("A slow question.");
+
+        var run = session.RunAsync(cancellation.Token);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Should.Throw<InvalidOperationException>(() => session.AddUserMessage("more")).Message.ShouldContain("A run is under way");
+        await cancellation.CancelAsync();
+        await Should.ThrowAsync<OperationCanceledException>(() => run);
+
+        session.Messages.Count.ShouldBe(1);
+        session.AddUserMessage("Still there?");
+        session.Messages.Count.ShouldBe(2);
+    }
+
+    [Fact]
     public void Constructor_BadOptions_ThrowsNamingTheOptionBeforeAnythingIsSent()
     {
         using var client = new global::Anthropic.AnthropicClient(new global::Anthropic.Core.ClientOptions { ApiKey = "k", BaseUrl = "http://127.0.0.1:9" });
