@@ -1,13 +1,8 @@
-using System.Net;
 using System.Text.Json;
 using Anthropic;
 using Anthropic.Core;
 using Anthropic.Models.Beta.Messages;
 using BenchmarkDotNet.Attributes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Mnemo.Anthropic.Agents;
 using Mnemo.Context;
 
@@ -24,10 +19,7 @@ namespace Mnemo.Benchmarks;
 [SimpleJob(warmupCount: 3, iterationCount: 20)]
 public class AgentSessionBenchmarks
 {
-    private const string Reply =
-        """{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Noted."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":2}}""";
-
-    private WebApplication _server = null!;
+    private BareMessagesEndpoint _server = null!;
     private AnthropicClient _client = null!;
     private List<BetaMessageParam> _history = [];
     private MessageCreateParams _parameters = null!;
@@ -39,28 +31,10 @@ public class AgentSessionBenchmarks
     [GlobalSetup]
     public async Task Setup()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        _server = builder.Build();
-        _server.Run(async context =>
-        {
-            using var sink = new MemoryStream();
-            await context.Request.Body.CopyToAsync(sink);
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(Reply);
-        });
-        await _server.StartAsync();
-        _client = new AnthropicClient(new ClientOptions { ApiKey = "k", BaseUrl = _server.Urls.First(), MaxRetries = 0 });
+        _server = await BareMessagesEndpoint.StartAsync();
+        _client = new AnthropicClient(new ClientOptions { ApiKey = "k", BaseUrl = _server.BaseAddress, MaxRetries = 0 });
 
-        var result = string.Concat(Enumerable.Repeat("    query = build_query(user_id, 42)  # session lookup\n", 12)).Replace("\n", "\\n", StringComparison.Ordinal);
-        var messages = new List<string> { """{"role":"user","content":"Read the modules."}""" };
-        for (var i = 0; messages.Count < Messages - 1; i++)
-        {
-            messages.Add($$$"""{"role":"assistant","content":[{"type":"tool_use","id":"toolu_{{{i}}}","name":"read_file","input":{"path":"src/m{{{i}}}.py"}}]}""");
-            messages.Add($$$"""{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_{{{i}}}","content":"{{{result}}}"},{"type":"text","text":"Read the next."}]}""");
-        }
-
+        var messages = BareMessagesEndpoint.ToolLoop(Messages - 1);
         _history = [.. messages.Select(json => new BetaMessageParam(JsonDocument.Parse(json).RootElement.Clone()))];
         _parameters = MessageCreateParams.FromRawUnchecked(
             new Dictionary<string, JsonElement>(),

@@ -1,10 +1,5 @@
-using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Mnemo.Server.Emulator;
 
 namespace Mnemo.Benchmarks;
@@ -19,11 +14,8 @@ namespace Mnemo.Benchmarks;
 [SimpleJob(warmupCount: 3, iterationCount: 10)]
 public class EmulatorBenchmarks
 {
-    private const string Reply =
-        """{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Noted."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":2}}""";
-
     private MessagesEmulator _emulator = null!;
-    private WebApplication _floor = null!;
+    private BareMessagesEndpoint _floor = null!;
     private HttpClient _http = null!;
     private byte[] _body = [];
     private Uri _emulated = null!;
@@ -40,30 +32,12 @@ public class EmulatorBenchmarks
             Script = AssistantScript.ParseYaml("rules: [{match: Read, reply: Noted.}]"),
             RecordedExchanges = 0,
         });
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        _floor = builder.Build();
-        _floor.Run(async context =>
-        {
-            using var sink = new MemoryStream();
-            await context.Request.Body.CopyToAsync(sink);
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(Reply);
-        });
-        await _floor.StartAsync();
-        _bare = new Uri(_floor.Urls.First() + "/v1/messages");
+        _floor = await BareMessagesEndpoint.StartAsync();
+        _bare = new Uri(_floor.BaseAddress + "/v1/messages");
         _emulated = new Uri(_emulator.BaseAddress, "/v1/messages");
         _http = new HttpClient();
 
-        var result = string.Concat(Enumerable.Repeat("    query = build_query(user_id, 42)  # session lookup\n", 12)).Replace("\n", "\\n", StringComparison.Ordinal);
-        var messages = new List<string> { """{"role":"user","content":"Read the modules."}""" };
-        for (var i = 0; messages.Count < Messages; i++)
-        {
-            messages.Add($$$"""{"role":"assistant","content":[{"type":"tool_use","id":"toolu_{{{i}}}","name":"read_file","input":{"path":"src/m{{{i}}}.py"}}]}""");
-            messages.Add($$$"""{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_{{{i}}}","content":"{{{result}}}"},{"type":"text","text":"Read the next."}]}""");
-        }
-
+        var messages = BareMessagesEndpoint.ToolLoop(Messages);
         _body = Encoding.UTF8.GetBytes($$$"""{"model":"claude-sonnet-4-5","max_tokens":1024,"context_management":{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"tool_uses","value":1},"keep":{"type":"tool_uses","value":3}}]},"messages":[{{{string.Join(',', messages)}}}]}""");
     }
 
