@@ -175,6 +175,21 @@ public sealed class ReviewCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("--trigger", "0", "mnemo: --trigger must be a positive number of tokens\n")]
+    [InlineData("--keep", "-1", "mnemo: --keep must be 0 or more\n")]
+    [InlineData("--max-tokens", "0", "mnemo: --max-tokens must be at least 1\n")]
+    public async Task Demo_BadOption_SaysWhichInOneLine(string option, string value, string message)
+    {
+        using var temp = new TempDirectory();
+
+        var (exitCode, output, error) = await MnemoProcess.RunAsync(Ct, "demo", "--memory", temp.Combine("memories"), option, value);
+
+        exitCode.ShouldBe(1);
+        output.ShouldBeEmpty();
+        error.ShouldBe(message);
+    }
+
     private static string Between(string text, string start, string end)
     {
         var from = text.IndexOf(start, StringComparison.Ordinal);

@@ -22,7 +22,7 @@ internal static class ReviewCommands
         Option<DirectoryInfo?> Memory,
         Option<string?> Model,
         Option<long?> Trigger,
-        Option<long> Keep,
+        Option<long?> Keep,
         Option<bool> ClientSide,
         Option<bool> Stream,
         Option<FileInfo?> Script,
@@ -128,7 +128,7 @@ internal static class ReviewCommands
         new Option<DirectoryInfo?>("--memory") { Description = "The memory folder (/memories); created if missing. review: .mnemo/memories; demo: a new folder." },
         new Option<string?>("--model") { Description = $"The model; default ANTHROPIC_MODEL, else {AssistantBackend.DefaultModel}." },
         new Option<long?>("--trigger") { Description = "Clear old tool results past this many input tokens (review: 100,000; demo: low, to show it)." },
-        new Option<long>("--keep") { Description = "How many recent tool uses clearing keeps (review: 3; demo: 1).", DefaultValueFactory = _ => -1 },
+        new Option<long?>("--keep") { Description = "How many recent tool uses clearing keeps (review: 3; demo: 1)." },
         new Option<bool>("--client-side") { Description = "Edit the context here before sending, instead of asking the API to." },
         new Option<bool>("--stream") { Description = "Stream the assistant's text as it is written." },
         new Option<FileInfo?>("--script") { Description = "Run against the emulator with this script even when ANTHROPIC_API_KEY is set." },
@@ -152,10 +152,20 @@ internal static class ReviewCommands
         Func<AssistantBackend, Action<AgentSessionOptions>, TextWriter, Task<int>> work, CancellationToken cancellationToken)
     {
         var demo = parseResult.CommandResult.Command.Name == "demo";
-        var keep = parseResult.GetValue(shared.Keep) is >= 0 and var k ? k : demo ? 1 : 3;
+        var keep = parseResult.GetValue(shared.Keep) ?? (demo ? 1 : 3);
         if (trigger < 1)
         {
             return await FailAsync("--trigger must be a positive number of tokens").ConfigureAwait(false);
+        }
+
+        if (keep < 0)
+        {
+            return await FailAsync("--keep must be 0 or more").ConfigureAwait(false);
+        }
+
+        if (parseResult.GetValue(shared.MaxTokens) < 1)
+        {
+            return await FailAsync("--max-tokens must be at least 1").ConfigureAwait(false);
         }
 
         ContextManagementConfig config;
