@@ -373,16 +373,17 @@ public sealed class AgentSession
         Edited(number, clientEdits ?? ServerEdits(response));
 
         var (assistant, toolUses, text) = Read(response);
+        var stopReason = response.StopReason?.Raw();
+        Raise(new AgentResponseEvent(number, stopReason, billed, output, text));
+
+        // From here the assistant's calls are in the conversation, and every one of them gets its result.
         if (assistant is not null)
         {
             Append(assistant.Value);
         }
 
-        var stopReason = response.StopReason?.Raw();
-
         // A paused turn goes back as it is, ending the next request, for the model to carry on.
         _paused = stopReason == "pause_turn" && assistant is not null && toolUses.Count == 0;
-        Raise(new AgentResponseEvent(number, stopReason, billed, output, text));
         var (cause, message) = StopOf(stopReason, toolUses.Count);
 
         if (toolUses.Count > 0)
@@ -445,12 +446,15 @@ public sealed class AgentSession
                 Raise(new AgentToolResultEvent(number, call.ID, call.Name, TextOf(content), isError, elapsed, exception));
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception exception)
         {
-            // Every call keeps its result, so the conversation can go on with another run.
+            // Cancelled, or an event handler threw: every call keeps its result, so the conversation can go on with another run.
+            var reason = exception is OperationCanceledException
+                ? "Error: the run was cancelled before this call ran."
+                : "Error: the run stopped before this call ran.";
             foreach (var call in calls.Skip(results.Count))
             {
-                results.Add((call.ID, JsonSerializer.SerializeToElement("Error: the run was cancelled before this call ran."), true));
+                results.Add((call.ID, JsonSerializer.SerializeToElement(reason), true));
             }
 
             Append(ToolResults(results));

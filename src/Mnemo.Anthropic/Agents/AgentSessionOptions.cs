@@ -88,7 +88,7 @@ public sealed class AgentSessionOptions
 
     /// <summary>Gets or sets the callback that receives each event as it happens, such as a console that prints them.</summary>
     /// <value>None by default.</value>
-    /// <remarks>It runs on the session's own flow; an exception it throws stops the run.</remarks>
+    /// <remarks>It runs on the session's own flow; an exception it throws stops the run, and the conversation stays whole.</remarks>
     public Action<AgentEvent>? OnEvent { get; set; }
 
     /// <summary>Gets or sets the factory of the meter the session's metrics are reported on.</summary>

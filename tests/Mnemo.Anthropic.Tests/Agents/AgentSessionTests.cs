@@ -362,6 +362,36 @@ public sealed class AgentSessionTests
     }
 
     [Fact]
+    public async Task RunAsync_EventHandlerThrows_StopsTheRunAndTheConversationCanGoOn()
+    {
+        await using var harness = await AgentHarness.StartAsync("""
+            turns:
+              - tool_use:
+                  - {name: memory, input: {command: create, path: /memories/a.md, file_text: "a\n"}}
+                  - {name: memory, input: {command: create, path: /memories/b.md, file_text: "b\n"}}
+              - Done.
+            """);
+        var fail = true;
+        var session = harness.Session(o => o.OnEvent = e =>
+        {
+            if (fail && e is AgentToolResultEvent)
+            {
+                throw new InvalidOperationException("the console broke");
+            }
+        });
+        var ct = TestContext.Current.CancellationToken;
+
+        (await Should.ThrowAsync<InvalidOperationException>(() => session.RunAsync("Go.", ct))).Message.ShouldBe("the console broke");
+
+        var results = JsonSerializer.SerializeToElement(session.Messages[^1]).GetProperty("content").EnumerateArray().ToList();
+        results.Count.ShouldBe(2);
+        results[0].TryGetProperty("is_error", out _).ShouldBeFalse();
+        results[1].GetProperty("content").GetString().ShouldBe("Error: the run stopped before this call ran.");
+        fail = false;
+        (await session.RunAsync(ct)).Text.ShouldBe("Done.");
+    }
+
+    [Fact]
     public void Constructor_BadOptions_ThrowsNamingTheOptionBeforeAnythingIsSent()
     {
         using var client = new global::Anthropic.AnthropicClient(new global::Anthropic.Core.ClientOptions { ApiKey = "k", BaseUrl = "http://127.0.0.1:9" });
