@@ -139,7 +139,8 @@ public static class BetaContextEditing
 
     private static JsonElement ToElement(ContextMessage message) => Write(message.WriteTo);
 
-    private static JsonElement Write(Action<Utf8JsonWriter> write)
+    /// <summary>The JSON a writer writes, as an element.</summary>
+    internal static JsonElement Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))

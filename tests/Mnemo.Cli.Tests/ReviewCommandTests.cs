@@ -153,6 +153,22 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
+    public async Task Review_AFolderOrABlankModel_SaysWhatIsWrongInOneLine()
+    {
+        using var work = new TempDirectory();
+        Directory.CreateDirectory(work.Combine("src"));
+        File.Copy(Sample("scraper.py"), work.Combine("scraper.py"));
+
+        var folder = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "src");
+        var model = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "scraper.py", "--model", " ");
+
+        folder.ExitCode.ShouldBe(1);
+        folder.Error.ShouldBe("mnemo: src: cannot read the file (it is a folder; name the files in it)\n");
+        model.ExitCode.ShouldBe(1);
+        model.Error.ShouldBe("mnemo: AgentSessionOptions.Model is required: name the model to use, such as claude-sonnet-4-5.\n");
+    }
+
+    [Fact]
     public async Task Review_WrongApiKey_ReportsTheApisAnswerInOneLine()
     {
         using var work = new TempDirectory();

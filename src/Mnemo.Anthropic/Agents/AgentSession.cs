@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -892,15 +891,5 @@ public sealed class AgentSession
         ClearToolInputsFor = edit.ClearToolInputsFor,
     };
 
-    private static JsonElement Element(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        var reader = new Utf8JsonReader(buffer.WrittenSpan);
-        return JsonElement.ParseValue(ref reader);
-    }
+    private static JsonElement Element(Action<Utf8JsonWriter> write) => BetaContextEditing.Write(write);
 }

@@ -48,8 +48,14 @@ internal static class ReviewCommands
                 }
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
-                    return await FailAsync($"{DisplayName(file)}: cannot read the file ({(exception is FileNotFoundException or DirectoryNotFoundException ? "no such file" : exception.Message)})")
-                        .ConfigureAwait(false);
+                    var reason = exception switch
+                    {
+                        _ when Directory.Exists(file.FullName) => "it is a folder; name the files in it",
+                        FileNotFoundException or DirectoryNotFoundException => "no such file",
+                        UnauthorizedAccessException => "permission denied",
+                        _ => exception.Message,
+                    };
+                    return await FailAsync($"{DisplayName(file)}: cannot read the file ({reason})").ConfigureAwait(false);
                 }
             }
 
@@ -233,7 +239,9 @@ internal static class ReviewCommands
                 }
                 catch (ArgumentException exception)
                 {
-                    return await FailAsync(exception.Message).ConfigureAwait(false);
+                    // A bad option, such as a blank --model: the message names it; the parameter name means nothing here.
+                    return await FailAsync(exception.Message.Replace($" (Parameter '{exception.ParamName}')", string.Empty, StringComparison.Ordinal))
+                        .ConfigureAwait(false);
                 }
             }
         }
