@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Mnemo.Memory;
+using Mnemo.Memory.FileSystem;
 using Mnemo.Tests;
 
 namespace Mnemo.Cli.Tests;
@@ -16,6 +18,8 @@ public sealed class MemoryExecCommandTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private static string Json(object command) => JsonSerializer.Serialize(command);
+
+    private static MemoryPath MemoryPathOf(string path) => MemoryPath.TryParse(path, out var parsed, out _) ? parsed : throw new ArgumentException(path);
 
     private static (string Content, bool IsError) Parse(string line)
     {
@@ -126,6 +130,22 @@ public sealed class MemoryExecCommandTests : IDisposable
             var own = lines.Where(l => l.StartsWith($"p{p}-", StringComparison.Ordinal)).ToList();
             own.ShouldBe(Enumerable.Range(0, Inserts).Reverse().Select(i => $"p{p}-i{i}").ToList());
         }
+
+        // The history holds every one of the 1,600 edits, each exactly the one before it with one line added at the top,
+        // named for the process that made it, and its last version is the file as it is.
+        using var store = new FileSystemMemoryStore(Root);
+        var versions = (await store.ReadHistoryAsync(Ct)).Where(c => c.Path == "/memories/log.md").ToList();
+        versions.Count.ShouldBe(Processes * Inserts);
+        versions.ShouldAllBe(c => c.Kind == MemoryChangeKind.Edit && c.Reason == "insert");
+        var previous = "bottom\n";
+        foreach (var version in versions)
+        {
+            var text = Encoding.UTF8.GetString(version.Files[0].Content!.Value.Span);
+            text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..].ShouldBe(previous, $"change {version.Sequence} is not one insert on the one before");
+            previous = text;
+        }
+
+        previous.ShouldBe(File.ReadAllText(Path.Combine(Root, "log.md")));
     }
 
     /// <summary>
@@ -135,10 +155,14 @@ public sealed class MemoryExecCommandTests : IDisposable
     [Fact]
     public async Task Exec_KilledMidStream_LeavesEveryFileWholeAndNoVisibleTempFiles()
     {
-        var body = string.Concat(Enumerable.Range(0, 2000).Select(i => $"body line {i:D4} with some padding to make it longer\n"));
-        Directory.CreateDirectory(Root);
-        File.WriteAllText(Path.Combine(Root, "grow.md"), body);
-        File.WriteAllText(Path.Combine(Root, "flip.md"), "marker 0\n" + body);
+        var body = string.Concat(Enumerable.Range(0, 1000).Select(i => $"body line {i:D4} with some padding to make it longer\n"));
+        var growPath = MemoryPathOf("/memories/grow.md");
+        using (var seed = new FileSystemMemoryStore(Root))
+        {
+            await new MemoryAdmin(seed).WriteAsync(growPath, Encoding.UTF8.GetBytes(body), cancellationToken: Ct);
+            await new MemoryAdmin(seed).WriteAsync(MemoryPathOf("/memories/flip.md"), Encoding.UTF8.GetBytes("marker 0\n" + body), cancellationToken: Ct);
+        }
+
         var random = new Random(20261121);
         var (totalInserts, totalMarker) = (0, 0);
         for (var round = 0; round < 25; round++)
@@ -181,13 +205,27 @@ public sealed class MemoryExecCommandTests : IDisposable
 
             Directory.EnumerateFileSystemEntries(Root).Select(Path.GetFileName).Where(n => !n!.StartsWith('.'))
                 .Order(StringComparer.Ordinal).ShouldBe(["flip.md", "grow.md"]);
+
+            // History and content agree: each file's latest recorded version is exactly what the file holds, so no version
+            // was recorded without its content, and no content was written without a version. Then grow.md starts over,
+            // through the store, so it stays under the store's size limit however many rounds run.
+            using var store = new FileSystemMemoryStore(Root);
+            var history = await store.ReadHistoryAsync(Ct);
+            foreach (var name in (string[])["grow.md", "flip.md"])
+            {
+                var latest = history.Last(c => c.Files.Any(f => f.Path == "/memories/" + name)).Files.Single(f => f.Path == "/memories/" + name);
+                latest.Hash.ShouldBe(MemoryHash.Sha256(File.ReadAllBytes(Path.Combine(Root, name))), $"round {round}: {name} and its history disagree");
+            }
+
+            history.Select(c => c.Sequence).ShouldBe(history.Select(c => c.Sequence).Order(), $"round {round}: history out of order");
+            await new MemoryAdmin(store).WriteAsync(growPath, Encoding.UTF8.GetBytes(body), cancellationToken: Ct);
         }
 
         totalInserts.ShouldBeGreaterThan(0, "the writers must have made progress before being killed");
         totalMarker.ShouldBeGreaterThan(0);
         using (new Mnemo.Memory.FileSystem.FileSystemMemoryStore(Root))
         {
-            Directory.EnumerateFileSystemEntries(Root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ShouldBe(["flip.md", "grow.md"]);
+            Directory.EnumerateFileSystemEntries(Root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ShouldBe([".mnemo", "flip.md", "grow.md"]);
         }
     }
 }

@@ -78,3 +78,55 @@ public sealed class MemoryStoreException : MemoryException
     /// <inheritdoc/>
     public override bool IsTransient => _isTransient;
 }
+
+/// <summary>The exception thrown when a write would pass one of a store's <see cref="MemoryQuotas"/>; nothing was written.</summary>
+public sealed class MemoryQuotaExceededException : MemoryException
+{
+    /// <summary>Initializes a new instance of the <see cref="MemoryQuotaExceededException"/> class.</summary>
+    /// <param name="kind">The limit passed.</param>
+    /// <param name="path">The path the write names.</param>
+    /// <param name="limit">The limit.</param>
+    /// <param name="actual">What the write would have made it.</param>
+    public MemoryQuotaExceededException(MemoryQuotaKind kind, MemoryPath path, long limit, long actual)
+        : base(MemoryMessages.QuotaExceeded(kind, path?.Original ?? string.Empty, limit, actual))
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        (Kind, Path, Limit, Actual) = (kind, path, limit, actual);
+    }
+
+    /// <summary>Gets the limit passed.</summary>
+    public MemoryQuotaKind Kind { get; }
+
+    /// <summary>Gets the path the write names.</summary>
+    public MemoryPath Path { get; }
+
+    /// <summary>Gets the limit.</summary>
+    public long Limit { get; }
+
+    /// <summary>Gets what the write would have made it.</summary>
+    public long Actual { get; }
+}
+
+/// <summary>The exception thrown when a host's write carries an expected content hash and the file no longer has it.</summary>
+public sealed class MemoryConflictException : MemoryException
+{
+    /// <summary>Initializes a new instance of the <see cref="MemoryConflictException"/> class.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="expectedHash">The hash the write expected; empty when it expected no file.</param>
+    /// <param name="actualHash">The file's hash now; <see langword="null"/> when there is no file.</param>
+    public MemoryConflictException(MemoryPath path, string expectedHash, string? actualHash)
+        : base(MemoryMessages.Conflict(path?.Original ?? string.Empty, expectedHash, actualHash))
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        (Path, ExpectedHash, ActualHash) = (path, expectedHash, actualHash);
+    }
+
+    /// <summary>Gets the file.</summary>
+    public MemoryPath Path { get; }
+
+    /// <summary>Gets the hash the write expected; empty when it expected no file.</summary>
+    public string ExpectedHash { get; }
+
+    /// <summary>Gets the file's hash now; <see langword="null"/> when there is no file.</summary>
+    public string? ActualHash { get; }
+}

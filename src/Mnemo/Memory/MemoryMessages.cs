@@ -54,6 +54,28 @@ internal static class MemoryMessages
         string.Create(CultureInfo.InvariantCulture,
             $"File {path} would be {bytes:N0} bytes, more than the limit of {limit:N0} bytes for a memory file; nothing was written");
 
+    public static string QuotaExceeded(MemoryQuotaKind kind, string path, long limit, long actual) => kind switch
+    {
+        MemoryQuotaKind.FileBytes =>
+            $"File {path} would be {MemoryQuotas.Format(actual)} bytes, more than this store's limit of {MemoryQuotas.Format(limit)} bytes per file; nothing was written. Split it into smaller files or summarise it.",
+        MemoryQuotaKind.FileLines =>
+            $"File {path} would have {MemoryQuotas.Format(actual)} lines, more than this store's limit of {MemoryQuotas.Format(limit)} lines per file; nothing was written. Split it into smaller files or summarise it.",
+        MemoryQuotaKind.Files =>
+            $"Writing {path} would make {MemoryQuotas.Format(actual)} files, more than this store's limit of {MemoryQuotas.Format(limit)} files; nothing was written. Delete files that are no longer needed, or merge small ones.",
+        MemoryQuotaKind.TotalBytes =>
+            $"Writing {path} would bring the memory store to {MemoryQuotas.Format(actual)} bytes, more than its limit of {MemoryQuotas.Format(limit)} bytes; nothing was written. Delete or summarise files that are no longer needed.",
+        _ =>
+            $"Path {path} would be {MemoryQuotas.Format(actual)} bytes long, more than this store's limit of {MemoryQuotas.Format(limit)} bytes; nothing was written. Use shorter names or fewer folders.",
+    };
+
+    public static string Conflict(string path, string expectedHash, string? actualHash) =>
+        (expectedHash.Length == 0, actualHash is null) switch
+        {
+            (true, _) => $"The file {path} already exists (sha256 {actualHash}); the write expected no file and wrote nothing",
+            (_, true) => $"The file {path} no longer exists; the write expected sha256 {expectedHash} and wrote nothing",
+            _ => $"The file {path} changed: the write expected sha256 {expectedHash} but found {actualHash}, and wrote nothing",
+        };
+
     public static string NotFound(string oldStr, string path) =>
         $"No replacement was performed, old_str `{oldStr}` did not appear verbatim in {path}.";
 

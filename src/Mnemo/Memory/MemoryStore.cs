@@ -28,32 +28,46 @@ public interface IMemoryStore
     /// <summary>Creates a file exclusively, with any missing parent folders.</summary>
     /// <param name="path">The file to create.</param>
     /// <param name="content">The file's bytes.</param>
+    /// <param name="context">Who writes and why, for the store's history; <see langword="null"/> when unknown.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns><see langword="true"/> when the file was created; <see langword="false"/> when anything already exists there.</returns>
     /// <exception cref="MemoryParentNotDirectoryException">A parent of <paramref name="path"/> is a file.</exception>
-    ValueTask<bool> CreateFileAsync(MemoryPath path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+    /// <exception cref="MemoryQuotaExceededException">The write would pass one of the store's quotas; nothing was written.</exception>
+    ValueTask<bool> CreateFileAsync(
+        MemoryPath path, ReadOnlyMemory<byte> content, MemoryWriteContext? context = null, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces a file's content if the file is unchanged since it was read (compare-and-swap).</summary>
     /// <param name="path">The file to write.</param>
     /// <param name="content">The new bytes.</param>
     /// <param name="expected">The file as it was read, whose <see cref="MemoryItem.Version"/> must still be current.</param>
+    /// <param name="context">Who writes and why, for the store's history; <see langword="null"/> when unknown.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns><see langword="true"/> when written; <see langword="false"/> when the file changed or went away since it was read.</returns>
-    ValueTask<bool> ReplaceFileAsync(MemoryPath path, ReadOnlyMemory<byte> content, MemoryItem expected, CancellationToken cancellationToken = default);
+    /// <exception cref="MemoryQuotaExceededException">The write would pass one of the store's quotas; nothing was written.</exception>
+    ValueTask<bool> ReplaceFileAsync(
+        MemoryPath path,
+        ReadOnlyMemory<byte> content,
+        MemoryItem expected,
+        MemoryWriteContext? context = null,
+        CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a file, or a folder with everything in it.</summary>
     /// <param name="path">The file or folder to delete.</param>
+    /// <param name="context">Who deletes and why, for the store's history; <see langword="null"/> when unknown.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>What happened.</returns>
-    ValueTask<MemoryDeleteOutcome> DeleteAsync(MemoryPath path, CancellationToken cancellationToken = default);
+    ValueTask<MemoryDeleteOutcome> DeleteAsync(MemoryPath path, MemoryWriteContext? context = null, CancellationToken cancellationToken = default);
 
     /// <summary>Moves a file or folder, creating the destination's missing parent folders; never overwrites.</summary>
     /// <param name="source">The file or folder to move.</param>
     /// <param name="destination">Where to move it.</param>
+    /// <param name="context">Who moves it and why, for the store's history; <see langword="null"/> when unknown.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>What happened; the checks run in the order of <see cref="MemoryRenameOutcome"/>'s members.</returns>
     /// <exception cref="MemoryParentNotDirectoryException">A parent of <paramref name="destination"/> is a file.</exception>
-    ValueTask<MemoryRenameOutcome> RenameAsync(MemoryPath source, MemoryPath destination, CancellationToken cancellationToken = default);
+    /// <exception cref="MemoryQuotaExceededException">A path the move makes would pass the store's path quota; nothing moved.</exception>
+    ValueTask<MemoryRenameOutcome> RenameAsync(
+        MemoryPath source, MemoryPath destination, MemoryWriteContext? context = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Represents what a path names in a store: a file with its content and version, or a folder.</summary>

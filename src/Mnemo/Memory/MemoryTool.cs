@@ -53,7 +53,9 @@ public sealed class MemoryTool
         }
         catch (JsonException exception)
         {
-            return ValueTask.FromResult(MemoryToolResult.Error(MemoryMessages.InvalidJson(OneLine(exception.Message))));
+            var result = MemoryToolResult.Error(MemoryMessages.InvalidJson(OneLine(exception.Message)));
+            Audit(null, _options.Actor, result, TimeSpan.Zero);
+            return ValueTask.FromResult(result);
         }
 
         return ExecuteAndDisposeAsync(document, cancellationToken);
@@ -63,28 +65,80 @@ public sealed class MemoryTool
     /// <param name="input">The command object.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The result to send back to the model.</returns>
-    public ValueTask<MemoryToolResult> ExecuteAsync(JsonElement input, CancellationToken cancellationToken = default) =>
-        MemoryCommand.TryParse(input, out var command, out var error)
-            ? ExecuteAsync(command, cancellationToken)
-            : ValueTask.FromResult(MemoryToolResult.Error(error));
+    public ValueTask<MemoryToolResult> ExecuteAsync(JsonElement input, CancellationToken cancellationToken = default)
+    {
+        if (MemoryCommand.TryParse(input, out var command, out var error))
+        {
+            return ExecuteAsync(command, cancellationToken);
+        }
 
-    /// <summary>Executes a parsed command.</summary>
+        var result = MemoryToolResult.Error(error);
+        Audit(null, _options.Actor, result, TimeSpan.Zero);
+        return ValueTask.FromResult(result);
+    }
+
+    /// <summary>Executes a parsed command as the actor the options name.</summary>
     /// <param name="command">The command.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The result to send back to the model.</returns>
-    public async ValueTask<MemoryToolResult> ExecuteAsync(MemoryCommand command, CancellationToken cancellationToken = default)
+    public ValueTask<MemoryToolResult> ExecuteAsync(MemoryCommand command, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(command, _options.Actor, cancellationToken);
+
+    /// <summary>Executes a parsed command on behalf of an actor, whom the store's history and the audit log name.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="actor">Who runs it: a session, a user, an API key's owner; <see langword="null"/> when unknown.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The result to send back to the model.</returns>
+    public async ValueTask<MemoryToolResult> ExecuteAsync(MemoryCommand command, string? actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        var started = _options.TimeProvider.GetTimestamp();
+        var result = await ExecuteCoreAsync(command, new MemoryWriteContext(actor, command.Name), cancellationToken).ConfigureAwait(false);
+        Audit(command, actor, result, _options.TimeProvider.GetElapsedTime(started));
+        return result;
+    }
+
+    private void Audit(MemoryCommand? command, string? actor, MemoryToolResult result, TimeSpan duration)
+    {
+        if (_options.AuditLog is not { } log)
+        {
+            return;
+        }
+
+        var (path, destination) = command switch
+        {
+            RenameMemoryCommand rename => (rename.OldPath, rename.NewPath),
+            ViewMemoryCommand view => (view.Path, null),
+            CreateMemoryCommand create => (create.Path, null),
+            StrReplaceMemoryCommand replace => (replace.Path, null),
+            InsertMemoryCommand insert => (insert.Path, null),
+            DeleteMemoryCommand delete => (delete.Path, (string?)null),
+            _ => (null, null),
+        };
+        var error = result.IsError ? OneLine(result.Content) : null;
+        try
+        {
+            log.Record(new MemoryAuditEntry(_options.TimeProvider.GetUtcNow(), actor, command?.Name ?? "invalid", path, destination, result.IsError, error, duration));
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or MemoryException)
+        {
+            // The command already happened; a full audit disk must not turn its result into a failure. The host hears of it.
+            _options.UnexpectedError?.Invoke(command ?? new ViewMemoryCommand(MemoryPath.Root), exception);
+        }
+    }
+
+    private async ValueTask<MemoryToolResult> ExecuteCoreAsync(MemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
+    {
         try
         {
             return command switch
             {
                 ViewMemoryCommand view => await ViewAsync(view, cancellationToken).ConfigureAwait(false),
-                CreateMemoryCommand create => await CreateAsync(create, cancellationToken).ConfigureAwait(false),
-                StrReplaceMemoryCommand replace => await StrReplaceAsync(replace, cancellationToken).ConfigureAwait(false),
-                InsertMemoryCommand insert => await InsertAsync(insert, cancellationToken).ConfigureAwait(false),
-                DeleteMemoryCommand delete => await DeleteAsync(delete, cancellationToken).ConfigureAwait(false),
-                RenameMemoryCommand rename => await RenameAsync(rename, cancellationToken).ConfigureAwait(false),
+                CreateMemoryCommand create => await CreateAsync(create, context, cancellationToken).ConfigureAwait(false),
+                StrReplaceMemoryCommand replace => await StrReplaceAsync(replace, context, cancellationToken).ConfigureAwait(false),
+                InsertMemoryCommand insert => await InsertAsync(insert, context, cancellationToken).ConfigureAwait(false),
+                DeleteMemoryCommand delete => await DeleteAsync(delete, context, cancellationToken).ConfigureAwait(false),
+                RenameMemoryCommand rename => await RenameAsync(rename, context, cancellationToken).ConfigureAwait(false),
                 _ => MemoryToolResult.Error(MemoryMessages.UnknownCommand(command.Name)),
             };
         }
@@ -99,6 +153,10 @@ public sealed class MemoryTool
         catch (MemoryParentNotDirectoryException exception)
         {
             return MemoryToolResult.Error(MemoryMessages.ParentIsFile(exception.Path.Original));
+        }
+        catch (MemoryQuotaExceededException exception)
+        {
+            return MemoryToolResult.Error(exception.Message);
         }
         catch (MemoryStoreException exception)
         {
@@ -169,7 +227,7 @@ public sealed class MemoryTool
         return MemoryToolResult.Ok(FormatFile(path.Original, content, lineCount, start, stop));
     }
 
-    private async ValueTask<MemoryToolResult> CreateAsync(CreateMemoryCommand command, CancellationToken cancellationToken)
+    private async ValueTask<MemoryToolResult> CreateAsync(CreateMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
     {
         if (!TryParsePath(command.Path, out var path, out var failure))
         {
@@ -186,12 +244,12 @@ public sealed class MemoryTool
             return failure;
         }
 
-        return await Store.CreateFileAsync(path, bytes, cancellationToken).ConfigureAwait(false)
+        return await Store.CreateFileAsync(path, bytes, context, cancellationToken).ConfigureAwait(false)
             ? MemoryToolResult.Ok(MemoryMessages.Created(path.Original))
             : MemoryToolResult.Error(MemoryMessages.AlreadyExists(path.Original));
     }
 
-    private ValueTask<MemoryToolResult> StrReplaceAsync(StrReplaceMemoryCommand command, CancellationToken cancellationToken)
+    private ValueTask<MemoryToolResult> StrReplaceAsync(StrReplaceMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
     {
         // Matching UTF-8 bytes finds what matching the decoded text would: in valid UTF-8 a match of a whole encoded
         // string can only start and end on character boundaries. A string no encoder can write never occurs in a file.
@@ -219,10 +277,10 @@ public sealed class MemoryTool
             var updated = new EditBuffer(content.Length - oldBytes.Length + newBytes.Length);
             updated.Append(content[..index]).Append(newBytes).Append(content[(index + oldBytes.Length)..]);
             return Edit.Write(updated, result => MemoryMessages.Edited + Snippet(result, line));
-        }, cancellationToken);
+        }, context, cancellationToken);
     }
 
-    private ValueTask<MemoryToolResult> InsertAsync(InsertMemoryCommand command, CancellationToken cancellationToken)
+    private ValueTask<MemoryToolResult> InsertAsync(InsertMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
     {
         var inserted = Encoding.UTF8.GetBytes(command.InsertText.TrimEnd('\n'));
         return EditAsync(command.Path, content =>
@@ -258,10 +316,10 @@ public sealed class MemoryTool
             }
 
             return Edit.Write(updated, _ => MemoryMessages.Inserted(command.Path));
-        }, cancellationToken);
+        }, context, cancellationToken);
     }
 
-    private async ValueTask<MemoryToolResult> DeleteAsync(DeleteMemoryCommand command, CancellationToken cancellationToken)
+    private async ValueTask<MemoryToolResult> DeleteAsync(DeleteMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
     {
         if (!TryParsePath(command.Path, out var path, out var failure))
         {
@@ -273,7 +331,7 @@ public sealed class MemoryTool
             return MemoryToolResult.Error(MemoryMessages.CannotDeleteRoot);
         }
 
-        return await Store.DeleteAsync(path, cancellationToken).ConfigureAwait(false) switch
+        return await Store.DeleteAsync(path, context, cancellationToken).ConfigureAwait(false) switch
         {
             MemoryDeleteOutcome.Deleted => MemoryToolResult.Ok(MemoryMessages.Deleted(path.Original)),
             MemoryDeleteOutcome.Root => MemoryToolResult.Error(MemoryMessages.CannotDeleteRoot),
@@ -281,7 +339,7 @@ public sealed class MemoryTool
         };
     }
 
-    private async ValueTask<MemoryToolResult> RenameAsync(RenameMemoryCommand command, CancellationToken cancellationToken)
+    private async ValueTask<MemoryToolResult> RenameAsync(RenameMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
     {
         if (!TryParsePath(command.OldPath, out var source, out var failure) || !TryParsePath(command.NewPath, out var destination, out failure))
         {
@@ -293,7 +351,7 @@ public sealed class MemoryTool
             return MemoryToolResult.Error(MemoryMessages.CannotRenameRoot);
         }
 
-        return await Store.RenameAsync(source, destination, cancellationToken).ConfigureAwait(false) switch
+        return await Store.RenameAsync(source, destination, context, cancellationToken).ConfigureAwait(false) switch
         {
             MemoryRenameOutcome.Renamed => MemoryToolResult.Ok(MemoryMessages.Renamed(source.Original, destination.Original)),
             MemoryRenameOutcome.Root => MemoryToolResult.Error(MemoryMessages.CannotRenameRoot),
@@ -309,7 +367,7 @@ public sealed class MemoryTool
     /// Edits work on the file's UTF-8 bytes and build the new file in a pooled buffer: an edit of a large file costs the
     /// read and the write, not a decoded copy, an edited copy and an encoded copy of it.
     /// </remarks>
-    private async ValueTask<MemoryToolResult> EditAsync(string rawPath, Editor edit, CancellationToken cancellationToken)
+    private async ValueTask<MemoryToolResult> EditAsync(string rawPath, Editor edit, MemoryWriteContext context, CancellationToken cancellationToken)
     {
         if (!TryParsePath(rawPath, out var path, out var failure))
         {
@@ -354,7 +412,7 @@ public sealed class MemoryTool
                     return MemoryToolResult.Error(MemoryMessages.TooLarge(path.Original, updated.Length, _options.MaxFileBytes));
                 }
 
-                if (await Store.ReplaceFileAsync(path, updated.Memory, item, cancellationToken).ConfigureAwait(false))
+                if (await Store.ReplaceFileAsync(path, updated.Memory, item, context, cancellationToken).ConfigureAwait(false))
                 {
                     return MemoryToolResult.Ok(result.Success!(updated.Memory.Span));
                 }

@@ -11,6 +11,18 @@ public sealed class MemoryToolOptions
     /// <value>1,000 by default. Each retry means another writer succeeded, so the limit is reached only under a storm of writes.</value>
     public int MaxConflictRetries { get; set; } = 1000;
 
+    /// <summary>Gets or sets who runs the commands, for the store's history and the audit log.</summary>
+    /// <value><see langword="null"/> by default. A host serving many callers passes each one's name to <see cref="MemoryTool.ExecuteAsync(MemoryCommand, string, CancellationToken)"/> instead.</value>
+    public string? Actor { get; set; }
+
+    /// <summary>Gets or sets the log told of every command: its caller, its outcome and how long it took.</summary>
+    /// <value><see langword="null"/> by default: no audit. <see cref="JsonLinesMemoryAuditLog"/> writes JSON lines with rotation.</value>
+    public IMemoryAuditLog? AuditLog { get; set; }
+
+    /// <summary>Gets or sets where the audit log's times come from.</summary>
+    /// <value><see cref="TimeProvider.System"/> by default.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Gets or sets a callback told of failures that the model sees only as a generic message.</summary>
     /// <value><see langword="null"/> by default. The exception may name host paths; log it, never show it to the model.</value>
     public Action<MemoryCommand, Exception>? UnexpectedError { get; set; }
@@ -19,6 +31,7 @@ public sealed class MemoryToolOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFileBytes, 1, nameof(MaxFileBytes));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConflictRetries, nameof(MaxConflictRetries));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         return this;
     }
 }

@@ -241,16 +241,22 @@ public sealed class MemoryToolTests : IDisposable
         public ValueTask<IReadOnlyList<MemoryEntry>?> ListAsync(MemoryPath directory, int depth, CancellationToken cancellationToken = default) =>
             Fail<IReadOnlyList<MemoryEntry>?>();
 
-        public ValueTask<bool> CreateFileAsync(MemoryPath path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        public ValueTask<bool> CreateFileAsync(
+            MemoryPath path, ReadOnlyMemory<byte> content, MemoryWriteContext? context = null, CancellationToken cancellationToken = default) =>
             Fail<bool>();
 
         public ValueTask<bool> ReplaceFileAsync(
-            MemoryPath path, ReadOnlyMemory<byte> content, MemoryItem expected, CancellationToken cancellationToken = default) => Fail<bool>();
+            MemoryPath path,
+            ReadOnlyMemory<byte> content,
+            MemoryItem expected,
+            MemoryWriteContext? context = null,
+            CancellationToken cancellationToken = default) => Fail<bool>();
 
-        public ValueTask<MemoryDeleteOutcome> DeleteAsync(MemoryPath path, CancellationToken cancellationToken = default) =>
-            Fail<MemoryDeleteOutcome>();
+        public ValueTask<MemoryDeleteOutcome> DeleteAsync(
+            MemoryPath path, MemoryWriteContext? context = null, CancellationToken cancellationToken = default) => Fail<MemoryDeleteOutcome>();
 
-        public ValueTask<MemoryRenameOutcome> RenameAsync(MemoryPath source, MemoryPath destination, CancellationToken cancellationToken = default) =>
+        public ValueTask<MemoryRenameOutcome> RenameAsync(
+            MemoryPath source, MemoryPath destination, MemoryWriteContext? context = null, CancellationToken cancellationToken = default) =>
             Fail<MemoryRenameOutcome>();
     }
 }

@@ -19,7 +19,7 @@ namespace Mnemo.Memory.FileSystem;
 /// and its bytes with what was read, so no intervening write goes unnoticed. The store is thread-safe.</para>
 /// <para>Linux only (x64 and arm64): the safety above rests on <c>openat</c>, <c>statx</c> and <c>renameat2</c>.</para>
 /// </remarks>
-public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
+public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisposable
 {
     private const string TempPrefix = ".tmp-mnemo-";
     private const int MaxLinks = 40;
@@ -38,6 +38,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
 
     private readonly bool _durable;
     private readonly int _rootFd;
+    private readonly int _metaFd;
     private readonly string _rootRealPath;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _disposed;
@@ -55,7 +56,13 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             throw new PlatformNotSupportedException("The file-system memory store runs on Linux (x64 or arm64) only.");
         }
 
-        _durable = (options ?? new FileSystemMemoryStoreOptions()).Durable;
+        options = (options ?? new FileSystemMemoryStoreOptions()).Validated();
+        _durable = options.Durable;
+        _history = options.History;
+        _quotas = options.Quotas;
+        _time = options.TimeProvider;
+        _readResolution = options.ReadTrackingResolution;
+        ExpireAfter = options.ExpireAfter;
         RootDirectory = Path.GetFullPath(rootDirectory);
         try
         {
@@ -72,14 +79,21 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             throw Failure("open the memory folder", LastError);
         }
 
+        _metaFd = -1;
         try
         {
             _rootRealPath = new FileInfo($"/proc/self/fd/{_rootFd}").LinkTarget ?? RootDirectory;
+            _metaFd = OpenMetaDirectory();
             RemoveStaleTempFiles();
         }
         catch
         {
             // A constructor that fails disposes what it opened.
+            if (_metaFd >= 0)
+            {
+                _ = Close(_metaFd);
+            }
+
             _ = Close(_rootFd);
             _writeGate.Dispose();
             throw;
@@ -95,27 +109,40 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         ArgumentNullException.ThrowIfNull(path);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
-        return ValueTask.FromResult(Retry(() =>
+        if (IsReserved(path))
         {
-            using var resolved = Resolve(path, createParents: false, openFinal: true);
-            if (resolved.Status == ResolveStatus.Raced)
-            {
-                return Attempt<MemoryItem?>.Raced;
-            }
+            return ValueTask.FromResult<MemoryItem?>(null);
+        }
 
-            if (resolved.Status == ResolveStatus.Root || (resolved.Status == ResolveStatus.Found && resolved.Stat.IsDirectory))
-            {
-                return new Attempt<MemoryItem?>(MemoryItem.Directory);
-            }
+        var item = ReadItem(path);
+        if (item is { Kind: MemoryEntryKind.File })
+        {
+            NoteRead(path);
+        }
 
-            if (resolved.Status != ResolveStatus.Found || !resolved.Stat.IsRegular)
-            {
-                return new Attempt<MemoryItem?>(null);
-            }
-
-            return ReadFile(resolved) is { } file ? new Attempt<MemoryItem?>(file) : Attempt<MemoryItem?>.Raced;
-        }));
+        return ValueTask.FromResult(item);
     }
+
+    private MemoryItem? ReadItem(MemoryPath path) => Retry(() =>
+    {
+        using var resolved = Resolve(path, createParents: false, openFinal: true);
+        if (resolved.Status == ResolveStatus.Raced)
+        {
+            return Attempt<MemoryItem?>.Raced;
+        }
+
+        if (resolved.Status == ResolveStatus.Root || (resolved.Status == ResolveStatus.Found && resolved.Stat.IsDirectory))
+        {
+            return new Attempt<MemoryItem?>(MemoryItem.Directory);
+        }
+
+        if (resolved.Status != ResolveStatus.Found || !resolved.Stat.IsRegular)
+        {
+            return new Attempt<MemoryItem?>(null);
+        }
+
+        return ReadFile(resolved) is { } file ? new Attempt<MemoryItem?>(file) : Attempt<MemoryItem?>.Raced;
+    });
 
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<MemoryEntry>?> ListAsync(MemoryPath directory, int depth, CancellationToken cancellationToken = default)
@@ -124,6 +151,11 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
+        if (IsReserved(directory))
+        {
+            return ValueTask.FromResult<IReadOnlyList<MemoryEntry>?>(null);
+        }
+
         return ValueTask.FromResult(Retry(() =>
         {
             using var resolved = Resolve(directory, createParents: false, openFinal: true);
@@ -164,7 +196,8 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask<bool> CreateFileAsync(MemoryPath path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> CreateFileAsync(
+        MemoryPath path, ReadOnlyMemory<byte> content, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (path.IsRoot)
@@ -172,7 +205,13 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             return false;
         }
 
+        ThrowIfReserved(path);
+        _quotas.CheckPath(path);
+        _quotas.CheckFile(path, content.Span, default);
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        PrepareLocked();
+        var usage = UsageLocked();
+        _quotas.CheckTotals(path, usage.Files + 1, 1, usage.Bytes + content.Length, content.Length);
         return Retry(() =>
         {
             using var resolved = Resolve(path, createParents: true);
@@ -187,21 +226,28 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             }
 
             var temp = WriteTemp(resolved.ParentFd, content.Span);
+            var change = BeginChange(MemoryChangeKind.Create, path, null, Versions(path, content), context, (resolved.ParentFd, temp));
             if (RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, RenameNoReplace) != 0)
             {
                 var error = LastError;
                 _ = UnlinkAt(resolved.ParentFd, temp, 0);
+                EndChange(change, applied: false);
                 return error == EExist ? new Attempt<bool>(false) : throw Failure("create a file", error);
             }
 
             resolved.SyncDirectories(_durable);
+            EndChange(change, applied: true, filesAdded: 1, bytesAdded: content.Length);
             return new Attempt<bool>(true);
         });
     }
 
     /// <inheritdoc/>
     public async ValueTask<bool> ReplaceFileAsync(
-        MemoryPath path, ReadOnlyMemory<byte> content, MemoryItem expected, CancellationToken cancellationToken = default)
+        MemoryPath path,
+        ReadOnlyMemory<byte> content,
+        MemoryItem expected,
+        MemoryWriteContext? context = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(expected);
@@ -210,7 +256,17 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             return false;
         }
 
+        ThrowIfReserved(path);
+        _quotas.CheckFile(path, content.Span, expected.Content.Span);
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        PrepareLocked();
+        var added = content.Length - expected.Content.Length;
+        if (added > 0)
+        {
+            var usage = UsageLocked();
+            _quotas.CheckTotals(path, usage.Files, 0, usage.Bytes + added, added);
+        }
+
         return Retry(() =>
         {
             using var resolved = Resolve(path, createParents: false, openFinal: true);
@@ -237,64 +293,101 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
             }
 
             var temp = WriteTemp(resolved.ParentFd, content.Span);
+            var change = BeginChange(MemoryChangeKind.Edit, path, null, Versions(path, content), context, (resolved.ParentFd, temp));
             if (RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, 0) != 0)
             {
                 var error = LastError;
                 _ = UnlinkAt(resolved.ParentFd, temp, 0);
+                EndChange(change, applied: false);
                 throw Failure("replace a file", error);
             }
 
             resolved.SyncParent(_durable);
+            EndChange(change, applied: true, bytesAdded: added);
             return new Attempt<bool>(true);
         });
     }
 
     /// <inheritdoc/>
-    public async ValueTask<MemoryDeleteOutcome> DeleteAsync(MemoryPath path, CancellationToken cancellationToken = default)
+    public async ValueTask<MemoryDeleteOutcome> DeleteAsync(
+        MemoryPath path, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ThrowIfReserved(path);
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
-        return Retry(() =>
+        PrepareLocked();
+        return DeleteLocked(path, context);
+    }
+
+    private MemoryDeleteOutcome DeleteLocked(MemoryPath path, MemoryWriteContext? context) => Retry(() =>
+    {
+        using var resolved = Resolve(path, createParents: false);
+        switch (resolved.Status)
         {
-            using var resolved = Resolve(path, createParents: false);
-            switch (resolved.Status)
-            {
-                case ResolveStatus.Raced:
-                    return Attempt<MemoryDeleteOutcome>.Raced;
-                case ResolveStatus.Root:
-                    return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.Root);
-                case ResolveStatus.Missing or ResolveStatus.ParentMissing:
-                    return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.NotFound);
-            }
+            case ResolveStatus.Raced:
+                return Attempt<MemoryDeleteOutcome>.Raced;
+            case ResolveStatus.Root:
+                return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.Root);
+            case ResolveStatus.Missing or ResolveStatus.ParentMissing:
+                return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.NotFound);
+        }
 
-            if (resolved.Stat.IsDirectory)
-            {
-                // Hide the folder first, in one atomic step, so a crash mid-way leaves no half-deleted folder in sight.
-                var hidden = TempName();
-                if (RenameAt2(resolved.ParentFd, resolved.Name!, resolved.ParentFd, hidden, RenameNoReplace) != 0)
-                {
-                    return IsRace(LastError) ? Attempt<MemoryDeleteOutcome>.Raced : throw Failure("delete a folder", LastError);
-                }
+        // The record holds every file's last content, so anything deleted can be brought back from it.
+        var files = CollectFiles(resolved.ParentFd, resolved.Name!, resolved.Stat, path, path);
+        if (files is null)
+        {
+            return Attempt<MemoryDeleteOutcome>.Raced;
+        }
 
-                resolved.SyncParent(_durable);
-                RemoveTree(resolved.ParentFd, hidden);
-            }
-            else if (UnlinkAt(resolved.ParentFd, resolved.Name!, 0) != 0)
+        var freed = files.Sum(file => file.Size);
+        if (resolved.Stat.IsDirectory)
+        {
+            // Hide the folder first, in one atomic step, so a crash mid-way leaves no half-deleted folder in sight.
+            var hidden = TempName();
+            var change = BeginChange(MemoryChangeKind.Delete, path, null, files, context);
+            if (RenameAt2(resolved.ParentFd, resolved.Name!, resolved.ParentFd, hidden, RenameNoReplace) != 0)
             {
-                return IsRace(LastError) ? Attempt<MemoryDeleteOutcome>.Raced : throw Failure("delete a file", LastError);
+                var error = LastError;
+                EndChange(change, applied: false);
+                return IsRace(error) ? Attempt<MemoryDeleteOutcome>.Raced : throw Failure("delete a folder", error);
             }
 
             resolved.SyncParent(_durable);
-            return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.Deleted);
-        });
-    }
+            EndChange(change, applied: true, filesAdded: -files.Count, bytesAdded: -freed);
+            RemoveTree(resolved.ParentFd, hidden);
+        }
+        else
+        {
+            var change = BeginChange(MemoryChangeKind.Delete, path, null, files, context);
+            if (UnlinkAt(resolved.ParentFd, resolved.Name!, 0) != 0)
+            {
+                var error = LastError;
+                EndChange(change, applied: false);
+                return IsRace(error) ? Attempt<MemoryDeleteOutcome>.Raced : throw Failure("delete a file", error);
+            }
+
+            resolved.SyncParent(_durable);
+            EndChange(change, applied: true, filesAdded: -files.Count, bytesAdded: -freed);
+        }
+
+        return new Attempt<MemoryDeleteOutcome>(MemoryDeleteOutcome.Deleted);
+    });
 
     /// <inheritdoc/>
-    public async ValueTask<MemoryRenameOutcome> RenameAsync(MemoryPath source, MemoryPath destination, CancellationToken cancellationToken = default)
+    public async ValueTask<MemoryRenameOutcome> RenameAsync(
+        MemoryPath source, MemoryPath destination, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
+        ThrowIfReserved(source);
+        ThrowIfReserved(destination);
+        if (!destination.IsRoot)
+        {
+            _quotas.CheckPath(destination);
+        }
+
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        PrepareLocked();
         return Retry(() =>
         {
             using var from = Resolve(source, createParents: false);
@@ -324,6 +417,20 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
                 return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationInsideSource);
             }
 
+            var files = CollectFiles(from.ParentFd, from.Name!, from.Stat, source, destination);
+            if (files is null)
+            {
+                return Attempt<MemoryRenameOutcome>.Raced;
+            }
+
+            foreach (var file in files)
+            {
+                if (MemoryPath.TryParse(file.Path, out var moved, out _))
+                {
+                    _quotas.CheckPath(moved);
+                }
+            }
+
             using var to = Resolve(destination, createParents: true);
             switch (to.Status)
             {
@@ -335,19 +442,23 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
                     return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationExists);
             }
 
+            var change = BeginChange(MemoryChangeKind.Rename, destination, source, files, context);
             if (RenameAt2(from.ParentFd, from.Name!, to.ParentFd, to.Name!, RenameNoReplace) != 0)
             {
-                return LastError switch
+                var error = LastError;
+                EndChange(change, applied: false);
+                return error switch
                 {
                     EExist or ENotEmpty => new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationExists),
                     EInval => new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationInsideSource),
-                    var error when IsRace(error) => Attempt<MemoryRenameOutcome>.Raced,
-                    var error => throw Failure("rename", error),
+                    _ when IsRace(error) => Attempt<MemoryRenameOutcome>.Raced,
+                    _ => throw Failure("rename", error),
                 };
             }
 
             to.SyncDirectories(_durable);
             from.SyncParent(_durable);
+            EndChange(change, applied: true);
             return new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.Renamed);
         });
     }
@@ -357,6 +468,7 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _ = Close(_metaFd);
             _ = Close(_rootFd);
             _writeGate.Dispose();
         }
@@ -440,6 +552,12 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
                     }
 
                     continue;
+                }
+
+                // The store's own records sit beside the memory files and are as far out of reach as anything outside the root.
+                if (name == MetaDirectoryName && resolution.AtRoot)
+                {
+                    throw new MemoryPathEscapeException(path);
                 }
 
                 var last = pending.Count == 0;
@@ -769,6 +887,11 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         var entries = new List<MemoryEntry>();
         foreach (var (name, type) in ReadNames(dirFd))
         {
+            if (name == MetaDirectoryName && IsRootFolder(dirFd))
+            {
+                continue;
+            }
+
             // A folder's size is not shown, so a folder the listing names as such needs no look-up.
             StatxBuffer stat = default;
             var isDirectory = type == DirectoryType;
@@ -1020,6 +1143,8 @@ public sealed class FileSystemMemoryStore : IMemoryStore, IDisposable
         public bool CreatedDirectory { get; set; }
 
         public int TopFd => _chain.Count == 0 ? rootFd : _chain[^1].Fd;
+
+        public bool AtRoot => _chain.Count == 0;
 
         public int ParentFd => TopFd;
 

@@ -102,6 +102,7 @@ public sealed class MemoryToolVectorTests
     }
 
     /// <summary>The tree under the root in the vector file's form: text up to 4 KiB (or base64), size above, links as links.</summary>
+    /// <remarks>The store's own <c>.mnemo</c> folder (history, read log) is not part of the memory and is left out.</remarks>
     internal static SortedDictionary<string, string> Snapshot(string root)
     {
         var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -111,6 +112,11 @@ public sealed class MemoryToolVectorTests
                  }))
         {
             var relative = Path.GetRelativePath(root, path);
+            if (relative == FileSystemMemoryStore.MetaDirectoryName || relative.StartsWith(FileSystemMemoryStore.MetaDirectoryName + "/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             var info = new FileInfo(path);
             var isDirectory = Directory.Exists(path);
             if (info.LinkTarget is not null)

@@ -192,7 +192,7 @@ public sealed class FileSystemMemoryStoreSafetyTests : IDisposable
             result.Content.ShouldNotContain("\0");
         }
 
-        Directory.EnumerateFileSystemEntries(_root).ShouldBeEmpty();
+        MemoryEntries(_root).ShouldBeEmpty();
     }
 
     [Theory]
@@ -206,7 +206,7 @@ public sealed class FileSystemMemoryStoreSafetyTests : IDisposable
         var result = await _tool.ExecuteAsync(new CreateMemoryCommand(path, "x"), TestContext.Current.CancellationToken);
         result.IsError.ShouldBeTrue();
         result.Content.ShouldContain("is not valid Unicode");
-        Directory.EnumerateFileSystemEntries(_root).ShouldBeEmpty();
+        MemoryEntries(_root).ShouldBeEmpty();
     }
 
     [Theory]
@@ -223,7 +223,7 @@ public sealed class FileSystemMemoryStoreSafetyTests : IDisposable
         result.IsError.ShouldBeTrue();
         result.Content.ShouldContain($"Invalid parameter `{parameter}`");
         result.Content.ShouldContain("unpaired surrogate");
-        Directory.EnumerateFileSystemEntries(_root).ShouldBeEmpty();
+        MemoryEntries(_root).ShouldBeEmpty();
     }
 
     [Fact]
@@ -248,7 +248,7 @@ public sealed class FileSystemMemoryStoreSafetyTests : IDisposable
 
         var multibyte = "/memories/" + new string('é', 128); // 256 bytes of UTF-8 in 128 characters
         (await Run(new { command = "create", path = multibyte, file_text = "x" })).Content.ShouldContain("is too long");
-        Directory.EnumerateFileSystemEntries(_root).Count().ShouldBe(1);
+        MemoryEntries(_root).Count().ShouldBe(1);
     }
 
     /// <summary>A thread swaps a folder for a link out of the root while commands run through it: nothing may leak or land outside.</summary>
@@ -299,4 +299,8 @@ public sealed class FileSystemMemoryStoreSafetyTests : IDisposable
         leaks.ShouldBeEmpty();
         OutsideSnapshot().ShouldBe(before);
     }
+
+    /// <summary>The root's entries less the store's own <c>.mnemo</c> folder, which is not memory.</summary>
+    private static IEnumerable<string> MemoryEntries(string root) =>
+        Directory.EnumerateFileSystemEntries(root).Where(path => Path.GetFileName(path) != FileSystemMemoryStore.MetaDirectoryName);
 }

@@ -23,14 +23,14 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
     [Fact]
     public async Task Create_SetsPrivateModes_AndLeavesNoTempFiles()
     {
-        await Store.CreateFileAsync(P("/memories/a/b/c.md"), "x"u8.ToArray(), Ct);
+        await Store.CreateFileAsync(P("/memories/a/b/c.md"), "x"u8.ToArray(), cancellationToken: Ct);
         var tool = new MemoryTool(Store);
         await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/a/b/c.md", "x", "y"), Ct);
         File.GetUnixFileMode(Path.Combine(Root, "a")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.GetUnixFileMode(Path.Combine(Root, "a", "b")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.GetUnixFileMode(Path.Combine(Root, "a", "b", "c.md")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Directory.EnumerateFileSystemEntries(Root, "*", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(Root, p)).Order(StringComparer.Ordinal).ShouldBe(["a", "a/b", "a/b/c.md"]);
+            .Select(p => Path.GetRelativePath(Root, p)).Where(p => !p.StartsWith(FileSystemMemoryStore.MetaDirectoryName, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ShouldBe(["a", "a/b", "a/b/c.md"]);
     }
 
     [Theory]
@@ -43,13 +43,13 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
         // The version is the file's identity, size and times; the bytes are compared too, whatever the file's size.
         var content = new byte[40_000];
         new Random(7).NextBytes(content);
-        await Store.CreateFileAsync(P("/memories/big.bin"), content, Ct);
+        await Store.CreateFileAsync(P("/memories/big.bin"), content, cancellationToken: Ct);
         var read = (await Store.ReadAsync(P("/memories/big.bin"), Ct))!;
         var forged = read.Content.ToArray();
         forged[Math.Min(differingByte, forged.Length - 1)] ^= 0xFF;
 
-        (await Store.ReplaceFileAsync(P("/memories/big.bin"), "lost"u8.ToArray(), MemoryItem.File(forged, read.Version), Ct)).ShouldBeFalse();
-        (await Store.ReplaceFileAsync(P("/memories/big.bin"), "kept"u8.ToArray(), MemoryItem.File(content, read.Version), Ct)).ShouldBeTrue();
+        (await Store.ReplaceFileAsync(P("/memories/big.bin"), "lost"u8.ToArray(), MemoryItem.File(forged, read.Version), cancellationToken: Ct)).ShouldBeFalse();
+        (await Store.ReplaceFileAsync(P("/memories/big.bin"), "kept"u8.ToArray(), MemoryItem.File(content, read.Version), cancellationToken: Ct)).ShouldBeTrue();
         File.ReadAllText(Path.Combine(Root, "big.bin")).ShouldBe("kept");
     }
 
@@ -62,14 +62,14 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
         File.WriteAllText(Path.Combine(Root, ".tmp-notes"), "the model's own hidden file");
         using var store = new FileSystemMemoryStore(Root);
         Directory.EnumerateFileSystemEntries(Root, "*", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(Root, p)).Order(StringComparer.Ordinal).ShouldBe([".tmp-notes", "d"]);
+            .Select(p => Path.GetRelativePath(Root, p)).Where(p => !p.StartsWith(FileSystemMemoryStore.MetaDirectoryName, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ShouldBe([".tmp-notes", "d"]);
     }
 
     [Fact]
     public async Task Read_FileReplacedByWriterWithSameInode_StillDetectsChange()
     {
         // Files are never rewritten in place by the store, but another program may do so: the bytes decide.
-        await Store.CreateFileAsync(P("/memories/a.md"), "aaaa"u8.ToArray(), Ct);
+        await Store.CreateFileAsync(P("/memories/a.md"), "aaaa"u8.ToArray(), cancellationToken: Ct);
         var read = (await Store.ReadAsync(P("/memories/a.md"), Ct))!;
         await using (var stream = new FileStream(Path.Combine(Root, "a.md"), FileMode.Open, FileAccess.Write))
         {
@@ -77,7 +77,7 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
         }
 
         File.SetLastWriteTimeUtc(Path.Combine(Root, "a.md"), File.GetLastWriteTimeUtc(Path.Combine(Root, "a.md")));
-        (await Store.ReplaceFileAsync(P("/memories/a.md"), "cccc"u8.ToArray(), read, Ct)).ShouldBeFalse();
+        (await Store.ReplaceFileAsync(P("/memories/a.md"), "cccc"u8.ToArray(), read, cancellationToken: Ct)).ShouldBeFalse();
         Encoding.UTF8.GetString((await Store.ReadAsync(P("/memories/a.md"), Ct))!.Content.Span).ShouldBe("bbbb");
     }
 
@@ -87,7 +87,8 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
         // Two large versions that differ everywhere: a torn read would mix them or cut one short.
         var a = string.Concat(Enumerable.Repeat("A marker line that fills the file\n", 3000));
         var b = string.Concat(Enumerable.Repeat("b other line, of another length entirely\n", 3000));
-        var tool = new MemoryTool(Store, new MemoryToolOptions { MaxFileBytes = 1 << 20 });
+        using var roomy = new FileSystemMemoryStore(Root, new FileSystemMemoryStoreOptions { Quotas = new MemoryQuotas { MaxFileBytes = 1 << 20 } });
+        var tool = new MemoryTool(roomy, new MemoryToolOptions { MaxFileBytes = 1 << 20 });
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/v.md", "state a\n" + a), Ct);
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(async () =>

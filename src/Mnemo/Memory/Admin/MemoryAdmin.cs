@@ -1,0 +1,711 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace Mnemo.Memory;
+
+/// <summary>Works on a store the way a host or a person does: compare-and-swap writes, history, restore, diff, statistics,
+/// export and import, clearing and seeding.</summary>
+/// <remarks>
+/// Built on the store interfaces only, so every backend gets the same behaviour. History operations need an
+/// <see cref="IVersionedMemoryStore"/> and throw <see cref="NotSupportedException"/> on a store without history.
+/// The class is thread-safe when its store is.
+/// </remarks>
+public sealed class MemoryAdmin
+{
+    /// <summary>The expected hash that means "there must be no file here yet".</summary>
+    public const string NoFile = "";
+
+    private const string ArchiveFormat = "mnemo-memory-archive";
+    private const int MaxConflictRetries = 100;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly TimeProvider _time;
+
+    /// <summary>Initializes a new instance of the <see cref="MemoryAdmin"/> class.</summary>
+    /// <param name="store">The store to work on.</param>
+    /// <param name="timeProvider">Where "now" comes from for statistics and exports; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    public MemoryAdmin(IMemoryStore store, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Store = store;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Gets the store.</summary>
+    public IMemoryStore Store { get; }
+
+    private IVersionedMemoryStore Versioned =>
+        Store as IVersionedMemoryStore ?? throw new NotSupportedException("This memory store keeps no history.");
+
+    /// <summary>Writes a file, optionally only if it still has the content a caller read (compare-and-swap).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="content">The new content.</param>
+    /// <param name="expectedHash">The SHA-256 the file must have now; <see cref="NoFile"/> when it must not exist; <see langword="null"/> to write whatever is there.</param>
+    /// <param name="context">Who writes and why; the reason defaults to <c>write</c>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>What the write did. A file that already holds <paramref name="content"/> is left alone and reported
+    /// <see cref="MemoryWriteOutcome.Unchanged"/> whatever the expected hash, so a retried write succeeds.</returns>
+    /// <exception cref="MemoryConflictException">The file does not have <paramref name="expectedHash"/>, nor the new content already.</exception>
+    /// <exception cref="MemoryQuotaExceededException">The write would pass one of the store's quotas.</exception>
+    public async ValueTask<MemoryWriteOutcome> WriteAsync(
+        MemoryPath path,
+        ReadOnlyMemory<byte> content,
+        string? expectedHash = null,
+        MemoryWriteContext? context = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        context = WithReason(context, "write");
+        for (var attempt = 0; attempt < MaxConflictRetries; attempt++)
+        {
+            var current = await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+            if (current is { Kind: MemoryEntryKind.Directory })
+            {
+                throw new MemoryException($"The path {path.Original} is a directory, not a file.");
+            }
+
+            if (current is not null && current.Content.Span.SequenceEqual(content.Span))
+            {
+                return MemoryWriteOutcome.Unchanged;
+            }
+
+            var actual = current is null ? null : MemoryHash.Sha256(current.Content.Span);
+            if (expectedHash is not null && expectedHash != (actual ?? NoFile))
+            {
+                throw new MemoryConflictException(path, expectedHash, actual);
+            }
+
+            if (current is null
+                ? await Store.CreateFileAsync(path, content, context, cancellationToken).ConfigureAwait(false)
+                : await Store.ReplaceFileAsync(path, content, current, context, cancellationToken).ConfigureAwait(false))
+            {
+                return current is null ? MemoryWriteOutcome.Created : MemoryWriteOutcome.Updated;
+            }
+        }
+
+        throw new MemoryStoreException($"the file {path.Original} kept changing while it was being written", isTransient: true);
+    }
+
+    /// <summary>Deletes a file, optionally only if it still has the content a caller read.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="expectedHash">The SHA-256 the file must have now; <see langword="null"/> to delete whatever is there.</param>
+    /// <param name="context">Who deletes and why; the reason defaults to <c>delete</c>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when deleted; <see langword="false"/> when there was already no file, which is what was asked.</returns>
+    /// <exception cref="MemoryConflictException">The file does not have <paramref name="expectedHash"/>.</exception>
+    public async ValueTask<bool> DeleteFileAsync(
+        MemoryPath path, string? expectedHash = null, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var current = await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        if (current is null)
+        {
+            return false;
+        }
+
+        if (expectedHash is not null)
+        {
+            var actual = current.Kind == MemoryEntryKind.File ? MemoryHash.Sha256(current.Content.Span) : null;
+            if (actual != expectedHash)
+            {
+                throw new MemoryConflictException(path, expectedHash, actual);
+            }
+        }
+
+        return await Store.DeleteAsync(path, WithReason(context, "delete"), cancellationToken).ConfigureAwait(false) == MemoryDeleteOutcome.Deleted;
+    }
+
+    /// <summary>Lists every file with its size, walking the whole store.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The files, ordered by path, and the folders that hold no file.</returns>
+    public async ValueTask<(IReadOnlyList<(MemoryPath Path, long Size)> Files, IReadOnlyList<MemoryPath> EmptyDirectories)> ListAllAsync(
+        CancellationToken cancellationToken = default)
+    {
+        var files = new List<(MemoryPath, long)>();
+        var empty = new List<MemoryPath>();
+        var entries = await Store.ListAsync(MemoryPath.RootPath, int.MaxValue, cancellationToken).ConfigureAwait(false) ?? [];
+        Walk(MemoryPath.RootPath, entries);
+        files.Sort((x, y) => string.CompareOrdinal(x.Item1.Normalized, y.Item1.Normalized));
+        empty.Sort((x, y) => string.CompareOrdinal(x.Normalized, y.Normalized));
+        return (files, empty);
+
+        void Walk(MemoryPath folder, IReadOnlyList<MemoryEntry> children)
+        {
+            foreach (var entry in children)
+            {
+                if (entry.Name.StartsWith(".tmp-", StringComparison.Ordinal))
+                {
+                    continue; // a write in flight
+                }
+
+                var path = folder.Child(entry.Name);
+                if (entry.Kind == MemoryEntryKind.File)
+                {
+                    files.Add((path, entry.Size));
+                }
+                else if (entry.Children is { Count: > 0 } grandchildren)
+                {
+                    Walk(path, grandchildren);
+                }
+                else
+                {
+                    empty.Add(path);
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads the changes that touched a file or folder, following renames back to the names it had before.</summary>
+    /// <param name="path">The file or folder; <see langword="null"/> or the root for the whole history.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The changes, oldest first.</returns>
+    public async ValueTask<IReadOnlyList<MemoryChange>> HistoryAsync(MemoryPath? path = null, CancellationToken cancellationToken = default)
+    {
+        var history = await Versioned.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
+        if (path is null || path.IsRoot)
+        {
+            return history;
+        }
+
+        // Walk back from the newest change, widening the names followed whenever a rename brought the file here.
+        var names = new HashSet<string>(StringComparer.Ordinal) { path.Normalized };
+        var touched = new List<MemoryChange>();
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            var change = history[i];
+            if (Touches(change, names))
+            {
+                touched.Add(change);
+                if (change.Kind == MemoryChangeKind.Rename && change.From is { } from && change.Path is { } to)
+                {
+                    foreach (var name in names.ToList())
+                    {
+                        if (Within(name, to))
+                        {
+                            names.Add(from + name[to.Length..]);
+                        }
+                    }
+                }
+            }
+        }
+
+        touched.Reverse();
+        return touched;
+    }
+
+    /// <summary>Finds the version of a file that a change recorded.</summary>
+    /// <param name="path">The file as the change named it, or as it is named now if a rename moved it since.</param>
+    /// <param name="sequence">The change's sequence number.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The version, or <see langword="null"/> when the change recorded no version of that file.</returns>
+    public async ValueTask<MemoryFileVersion?> GetVersionAsync(MemoryPath path, long sequence, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var history = await HistoryAsync(path, cancellationToken).ConfigureAwait(false);
+        var change = history.FirstOrDefault(change => change.Sequence == sequence);
+        return change is null ? null : VersionIn(change, path);
+    }
+
+    /// <summary>Brings a file back to a recorded version, recreating it if it was deleted; recorded as a change itself.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="sequence">The change whose version to bring back; <see langword="null"/> for the last version that had content
+    /// before the file's latest change (the one before an edit, or the deleted content).</param>
+    /// <param name="context">Who restores; the reason defaults to <c>restore</c>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The version restored and what the write did.</returns>
+    /// <exception cref="MemoryException">No such version, or its content was redacted.</exception>
+    public async ValueTask<(MemoryChange Change, MemoryWriteOutcome Outcome)> RestoreAsync(
+        MemoryPath path, long? sequence = null, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var history = await HistoryAsync(path, cancellationToken).ConfigureAwait(false);
+        var current = await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        var currentHash = current is { Kind: MemoryEntryKind.File } ? MemoryHash.Sha256(current.Content.Span) : null;
+        MemoryChange? chosen = null;
+        MemoryFileVersion? version = null;
+        for (var i = history.Count - 1; i >= 0 && chosen is null; i--)
+        {
+            var candidate = VersionIn(history[i], path);
+            var wanted = sequence is { } exact
+                ? history[i].Sequence == exact
+                : candidate is not null && (history[i].Kind == MemoryChangeKind.Delete || candidate.Hash != currentHash);
+            if (wanted)
+            {
+                (chosen, version) = (history[i], candidate);
+            }
+        }
+
+        if (chosen is null || version is null)
+        {
+            throw new MemoryException(sequence is { } missing
+                ? $"No change {missing} recorded a version of {path.Normalized}; run `history` to see its versions."
+                : $"No earlier version of {path.Normalized} is recorded.");
+        }
+
+        if (version.Content is not { } content)
+        {
+            throw new MemoryException($"Version {chosen.Sequence} of {path.Normalized} was redacted; its content is gone.");
+        }
+
+        var outcome = await WriteAsync(path, content, null, WithReason(context, "restore"), cancellationToken).ConfigureAwait(false);
+        return (chosen, outcome);
+    }
+
+    /// <summary>Lists the files that were deleted and not written again since, with the change that deleted each.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The deleted files, ordered by path.</returns>
+    public async ValueTask<IReadOnlyList<(MemoryFileVersion File, MemoryChange DeletedBy)>> DeletedFilesAsync(CancellationToken cancellationToken = default)
+    {
+        var history = await Versioned.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
+        var last = new Dictionary<string, (MemoryFileVersion, MemoryChange)>(StringComparer.Ordinal);
+        var deleted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var change in history)
+        {
+            if (change.Kind == MemoryChangeKind.Rename && change.From is { } from)
+            {
+                deleted.RemoveWhere(name => Within(name, from));
+            }
+
+            foreach (var file in change.Files)
+            {
+                last[file.Path] = (file, change);
+                if (change.Kind == MemoryChangeKind.Delete)
+                {
+                    deleted.Add(file.Path);
+                }
+                else
+                {
+                    deleted.Remove(file.Path);
+                }
+            }
+        }
+
+        var result = new List<(MemoryFileVersion, MemoryChange)>();
+        foreach (var name in deleted.Order(StringComparer.Ordinal))
+        {
+            if (MemoryPath.TryParse(name, out var path, out _) && await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false) is null)
+            {
+                result.Add(last[name]);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Makes a unified diff between two versions of a file, or a version and the file as it is now.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="fromSequence">The older version's change; <see langword="null"/> for the version before <paramref name="toSequence"/>.</param>
+    /// <param name="toSequence">The newer version's change; <see langword="null"/> for the file as it is now.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The diff; empty when the two are the same.</returns>
+    /// <exception cref="MemoryException">A version is missing or redacted.</exception>
+    public async ValueTask<string> DiffAsync(MemoryPath path, long? fromSequence = null, long? toSequence = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var history = await HistoryAsync(path, cancellationToken).ConfigureAwait(false);
+        var versions = history
+            .Select(change => (Change: change, File: VersionIn(change, path)))
+            .Where(pair => pair.File is not null && pair.Change.Kind != MemoryChangeKind.Delete)
+            .ToList();
+
+        string newText, newLabel;
+        int newIndex;
+        if (toSequence is { } to)
+        {
+            newIndex = versions.FindIndex(pair => pair.Change.Sequence == to);
+            if (newIndex < 0)
+            {
+                throw new MemoryException($"No change {to} recorded a version of {path.Normalized}.");
+            }
+
+            (newText, newLabel) = (Text(versions[newIndex].File!, versions[newIndex].Change), $"{path.Normalized} (version {to})");
+        }
+        else
+        {
+            var current = await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+            newText = current is { Kind: MemoryEntryKind.File } file ? Decode(file.Content) : string.Empty;
+            newLabel = current is null ? $"{path.Normalized} (deleted)" : $"{path.Normalized} (now)";
+            newIndex = versions.Count;
+            if (current is not null && newIndex > 0 && versions[^1].File!.Hash == MemoryHash.Sha256(current.Content.Span))
+            {
+                newIndex--; // the file as it is now is the last version; "the one before" is the one before that
+            }
+        }
+
+        string oldText, oldLabel;
+        if (fromSequence is { } from)
+        {
+            var index = versions.FindIndex(pair => pair.Change.Sequence == from);
+            if (index < 0)
+            {
+                throw new MemoryException($"No change {from} recorded a version of {path.Normalized}.");
+            }
+
+            (oldText, oldLabel) = (Text(versions[index].File!, versions[index].Change), $"{path.Normalized} (version {from})");
+        }
+        else if (newIndex > 0)
+        {
+            var previous = versions[newIndex - 1];
+            (oldText, oldLabel) = (Text(previous.File!, previous.Change), $"{path.Normalized} (version {previous.Change.Sequence})");
+        }
+        else
+        {
+            (oldText, oldLabel) = (string.Empty, "/dev/null");
+        }
+
+        return LineDiff.Unified(oldText, newText, oldLabel, newLabel);
+    }
+
+    /// <summary>Counts what the store holds and how it has grown, and finds its largest and stalest files.</summary>
+    /// <param name="top">How many of the largest and stalest files to name.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The statistics.</returns>
+    public async ValueTask<MemoryStoreStats> StatsAsync(int top = 5, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(top);
+        var now = _time.GetUtcNow();
+        IReadOnlyList<MemoryFileActivity> activity;
+        long growthDay = 0, growthWeek = 0, growthMonth = 0;
+        var changes = 0;
+        if (Store is IVersionedMemoryStore versioned)
+        {
+            activity = await versioned.ReadActivityAsync(cancellationToken).ConfigureAwait(false);
+            var history = await versioned.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
+            changes = history.Count;
+            var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var change in history)
+            {
+                var before = sizes.Values.Sum();
+                if (change.Kind == MemoryChangeKind.Rename && change.From is { } from)
+                {
+                    foreach (var name in sizes.Keys.Where(name => Within(name, from)).ToList())
+                    {
+                        sizes.Remove(name);
+                    }
+                }
+
+                foreach (var file in change.Files)
+                {
+                    if (change.Kind == MemoryChangeKind.Delete)
+                    {
+                        sizes.Remove(file.Path);
+                    }
+                    else
+                    {
+                        sizes[file.Path] = file.Size;
+                    }
+                }
+
+                var delta = sizes.Values.Sum() - before;
+                var age = now - change.Time;
+                growthDay += age <= TimeSpan.FromDays(1) ? delta : 0;
+                growthWeek += age <= TimeSpan.FromDays(7) ? delta : 0;
+                growthMonth += age <= TimeSpan.FromDays(30) ? delta : 0;
+            }
+        }
+        else
+        {
+            var (files, _) = await ListAllAsync(cancellationToken).ConfigureAwait(false);
+            activity = [.. files.Select(file => new MemoryFileActivity(file.Path, file.Size, DateTimeOffset.MinValue, null))];
+        }
+
+        return new MemoryStoreStats(
+            activity.Count,
+            activity.Sum(file => file.Size),
+            changes,
+            growthDay,
+            growthWeek,
+            growthMonth,
+            activity.Count == 0 ? null : activity.Max(file => file.LastAccess),
+            [.. activity.OrderByDescending(file => file.Size).ThenBy(file => file.Path.Normalized, StringComparer.Ordinal).Take(top)],
+            [.. activity.OrderBy(file => file.LastAccess).ThenBy(file => file.Path.Normalized, StringComparer.Ordinal).Take(top)]);
+    }
+
+    /// <summary>Deletes the files not read or written for longer than the store's time-to-live, or the one given.</summary>
+    /// <param name="maxIdle">How long a file may sit untouched; <see langword="null"/> for the store's <see cref="IVersionedMemoryStore.ExpireAfter"/>.</param>
+    /// <param name="context">Who sweeps.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The files deleted; each can be restored.</returns>
+    /// <exception cref="InvalidOperationException">Neither <paramref name="maxIdle"/> nor the store sets a time-to-live.</exception>
+    public ValueTask<IReadOnlyList<MemoryPath>> SweepAsync(TimeSpan? maxIdle = null, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        var versioned = Versioned;
+        var idle = maxIdle ?? versioned.ExpireAfter ?? throw new InvalidOperationException("No time-to-live is set: give one, or set the store's ExpireAfter.");
+        return versioned.SweepAsync(idle, WithReason(context, "expire"), cancellationToken);
+    }
+
+    /// <summary>Deletes everything under <c>/memories</c>; the deletes are recorded, so the files can be restored.</summary>
+    /// <param name="context">Who clears; the reason defaults to <c>clear</c>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>How many entries of the root were deleted.</returns>
+    public async ValueTask<int> ClearAsync(MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        var entries = await Store.ListAsync(MemoryPath.RootPath, 1, cancellationToken).ConfigureAwait(false) ?? [];
+        var deleted = 0;
+        foreach (var entry in entries.OrderBy(entry => entry.Name, StringComparer.Ordinal))
+        {
+            if (await Store.DeleteAsync(MemoryPath.RootPath.Child(entry.Name), WithReason(context, "clear"), cancellationToken).ConfigureAwait(false)
+                == MemoryDeleteOutcome.Deleted)
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Creates a template's starter files, leaving any file that already exists as it is.</summary>
+    /// <param name="template">The template.</param>
+    /// <param name="context">Who seeds; the reason defaults to <c>init</c>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The files created.</returns>
+    public async ValueTask<IReadOnlyList<MemoryPath>> InitAsync(
+        MemoryTemplate template, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var created = new List<MemoryPath>();
+        foreach (var (name, text) in template.Files)
+        {
+            var path = MemoryPath.FromSegments(name.Split('/'));
+            if (await Store.CreateFileAsync(path, Encoding.UTF8.GetBytes(text), WithReason(context, "init"), cancellationToken).ConfigureAwait(false))
+            {
+                created.Add(path);
+            }
+        }
+
+        return created;
+    }
+
+    /// <summary>Writes the whole store, history included, to one portable file of JSON lines.</summary>
+    /// <param name="destination">Where to write.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>How many files and changes were written.</returns>
+    /// <remarks>
+    /// Lines: a header <c>{"format":"mnemo-memory-archive","version":1,...}</c>, then <c>{"dir":path}</c> for each empty
+    /// folder, <c>{"file":{"path","sha256","size","text"|"base64"}}</c> for each file, and <c>{"change":{...}}</c> for each
+    /// change in the history's own form. Content that is not UTF-8 is kept as base64, so every byte round-trips.
+    /// </remarks>
+    public async ValueTask<(int Files, int Changes)> ExportAsync(Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var history = Store is IVersionedMemoryStore versioned
+            ? await versioned.ReadHistoryAsync(cancellationToken).ConfigureAwait(false)
+            : [];
+        var (files, empty) = await ListAllAsync(cancellationToken).ConfigureAwait(false);
+        var buffer = new ArrayBufferWriter<byte>();
+        await using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+        async ValueTask FlushLineAsync()
+        {
+            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            buffer.Write("\n"u8);
+            await destination.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            buffer.ResetWrittenCount();
+            writer.Reset();
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("format", ArchiveFormat);
+        writer.WriteNumber("version", 1);
+        writer.WriteString("exported", _time.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        writer.WriteNumber("files", files.Count);
+        writer.WriteNumber("changes", history.Count);
+        writer.WriteEndObject();
+        await FlushLineAsync().ConfigureAwait(false);
+
+        foreach (var directory in empty)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("dir", directory.Normalized);
+            writer.WriteEndObject();
+            await FlushLineAsync().ConfigureAwait(false);
+        }
+
+        var written = 0;
+        foreach (var (path, _) in files)
+        {
+            if (await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false) is not { Kind: MemoryEntryKind.File } item)
+            {
+                continue; // deleted while exporting
+            }
+
+            writer.WriteStartObject();
+            writer.WriteStartObject("file");
+            writer.WriteString("path", path.Normalized);
+            writer.WriteString("sha256", MemoryHash.Sha256(item.Content.Span));
+            writer.WriteNumber("size", item.Content.Length);
+            if (Utf8.IsValid(item.Content.Span))
+            {
+                writer.WriteString("text", item.Content.Span);
+            }
+            else
+            {
+                writer.WriteBase64String("base64", item.Content.Span);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            await FlushLineAsync().ConfigureAwait(false);
+            written++;
+        }
+
+        foreach (var change in history)
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("change");
+            MemoryChangeJson.Write(writer, change);
+            writer.WriteEndObject();
+            await FlushLineAsync().ConfigureAwait(false);
+        }
+
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return (written, history.Count);
+    }
+
+    /// <summary>Loads an archive made by <see cref="ExportAsync"/> into this store, which must be empty: no file, no history.</summary>
+    /// <param name="source">The archive.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>How many files and changes were loaded.</returns>
+    /// <exception cref="MemoryException">The archive is damaged, or the store is not empty.</exception>
+    public async ValueTask<(int Files, int Changes)> ImportAsync(Stream source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var files = new List<MemorySnapshotFile>();
+        var directories = new List<MemoryPath>();
+        var history = new List<MemoryChange>();
+        using var reader = new StreamReader(source, StrictUtf8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        var number = 0;
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            number++;
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                var root = document.RootElement;
+                if (number == 1)
+                {
+                    if (!root.TryGetProperty("format", out var format) || format.GetString() != ArchiveFormat ||
+                        root.GetProperty("version").GetInt32() != 1)
+                    {
+                        throw new MemoryException("This is not a Mnemo memory archive (version 1): its first line is not the archive's header.");
+                    }
+                }
+                else if (root.TryGetProperty("dir", out var dir))
+                {
+                    directories.Add(ParsePath(dir.GetString()));
+                }
+                else if (root.TryGetProperty("file", out var file))
+                {
+                    var content = file.TryGetProperty("text", out var text) ? Encoding.UTF8.GetBytes(text.GetString()!) : file.GetProperty("base64").GetBytesFromBase64();
+                    if (MemoryHash.Sha256(content) != file.GetProperty("sha256").GetString())
+                    {
+                        throw new MemoryException($"The archive's copy of {file.GetProperty("path").GetString()} does not match its sha256.");
+                    }
+
+                    files.Add(new MemorySnapshotFile(ParsePath(file.GetProperty("path").GetString()), content));
+                }
+                else if (root.TryGetProperty("change", out var change))
+                {
+                    history.Add(MemoryChangeJson.Read(change));
+                }
+                else
+                {
+                    throw new MemoryException("The line is not a folder, a file or a change.");
+                }
+            }
+            catch (Exception exception) when (exception is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or MemoryException)
+            {
+                throw new MemoryException($"The archive is damaged at line {number}: {exception.Message}", exception);
+            }
+        }
+
+        if (number == 0)
+        {
+            throw new MemoryException("The archive is empty.");
+        }
+
+        if (Store is IVersionedMemoryStore versioned)
+        {
+            await versioned.ImportAsync(new MemorySnapshot(files, directories, history), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (var file in files)
+            {
+                if (!await Store.CreateFileAsync(file.Path, file.Content, new MemoryWriteContext(null, "import"), cancellationToken).ConfigureAwait(false))
+                {
+                    throw new MemoryException($"The store is not empty: {file.Path.Normalized} already exists.");
+                }
+            }
+        }
+
+        return (files.Count, history.Count);
+    }
+
+    private static MemoryPath ParsePath(string? text) =>
+        MemoryPath.TryParse(text, out var path, out _) && !path.IsRoot ? path : throw new MemoryException($"{text} is not a memory path.");
+
+    private static MemoryWriteContext WithReason(MemoryWriteContext? context, string reason) =>
+        context is null ? new MemoryWriteContext(null, reason) : context.Reason is null ? context with { Reason = reason } : context;
+
+    private static bool Touches(MemoryChange change, HashSet<string> names) =>
+        names.Any(name => change.Path is { } path && (Within(name, path) || Within(path, name))) ||
+        names.Any(name => change.From is { } from && Within(name, from)) ||
+        change.Files.Any(file => names.Contains(file.Path));
+
+    /// <summary>Tells whether <paramref name="path"/> is <paramref name="folder"/> or lies under it.</summary>
+    private static bool Within(string path, string folder) =>
+        path.Length >= folder.Length && path.StartsWith(folder, StringComparison.Ordinal) && (path.Length == folder.Length || path[folder.Length] == '/');
+
+    /// <summary>The version of a file in a change: by its name, or, for a change of one file under an earlier name, that file.</summary>
+    private static MemoryFileVersion? VersionIn(MemoryChange change, MemoryPath path) =>
+        change.Files.FirstOrDefault(file => file.Path == path.Normalized)
+        ?? (change.Files is [var only] && only.Path == change.Path ? only : null);
+
+    private static string Text(MemoryFileVersion file, MemoryChange change) =>
+        file.Content is { } content ? Decode(content) : throw new MemoryException($"Version {change.Sequence} of {file.Path} was redacted; its content is gone.");
+
+    private static string Decode(ReadOnlyMemory<byte> content) => Encoding.UTF8.GetString(content.Span);
+}
+
+/// <summary>Says what a <see cref="MemoryAdmin.WriteAsync"/> did.</summary>
+public enum MemoryWriteOutcome
+{
+    /// <summary>The file was created.</summary>
+    Created,
+
+    /// <summary>The file's content was replaced.</summary>
+    Updated,
+
+    /// <summary>The file already held the content; nothing was written.</summary>
+    Unchanged,
+}
+
+/// <summary>Represents what a store holds and how it has grown.</summary>
+/// <param name="Files">How many files.</param>
+/// <param name="Bytes">How many bytes they hold together.</param>
+/// <param name="Changes">How many changes the history records.</param>
+/// <param name="GrowthLastDay">Bytes added (less bytes removed) over the last day.</param>
+/// <param name="GrowthLastWeek">The same over the last 7 days.</param>
+/// <param name="GrowthLastMonth">The same over the last 30 days.</param>
+/// <param name="LastAccess">When any file was last read or written.</param>
+/// <param name="Largest">The largest files, largest first.</param>
+/// <param name="Stalest">The files untouched for longest, stalest first.</param>
+public sealed record MemoryStoreStats(
+    int Files,
+    long Bytes,
+    int Changes,
+    long GrowthLastDay,
+    long GrowthLastWeek,
+    long GrowthLastMonth,
+    DateTimeOffset? LastAccess,
+    IReadOnlyList<MemoryFileActivity> Largest,
+    IReadOnlyList<MemoryFileActivity> Stalest);

@@ -1,0 +1,148 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Mnemo.Memory;
+
+/// <summary>Represents a log told of every memory command: who ran it, on what, and how it ended.</summary>
+/// <remarks>Implementations are thread-safe; <see cref="Record"/> is called on the command's own thread after it finished.</remarks>
+public interface IMemoryAuditLog
+{
+    /// <summary>Writes one entry down.</summary>
+    /// <param name="entry">The entry.</param>
+    void Record(MemoryAuditEntry entry);
+}
+
+/// <summary>Represents one command in the audit log.</summary>
+/// <param name="Time">When the command finished.</param>
+/// <param name="Actor">Who ran it; <see langword="null"/> when unknown.</param>
+/// <param name="Command">The command's name, or <c>invalid</c> when the input was not a command.</param>
+/// <param name="Path">The path it names (the source of a rename).</param>
+/// <param name="Destination">The destination of a rename.</param>
+/// <param name="IsError">Whether the model was told of an error.</param>
+/// <param name="Error">The error's first line, as the model read it.</param>
+/// <param name="Duration">How long the command took.</param>
+public sealed record MemoryAuditEntry(
+    DateTimeOffset Time, string? Actor, string Command, string? Path, string? Destination, bool IsError, string? Error, TimeSpan Duration);
+
+/// <summary>Represents an audit log in a file of JSON lines, one entry a line, rotated when it grows past a size.</summary>
+/// <remarks>
+/// <para>Each entry is appended with one <c>write</c> to a file opened for appending, so processes sharing the file never
+/// interleave parts of lines. When the file passes <see cref="MaxBytes"/> it becomes <c>NAME.1</c> (the older ones shift
+/// to <c>.2</c>, <c>.3</c>, and the oldest beyond <see cref="MaxFiles"/> goes), under a lock file so that two processes
+/// never rotate at once.</para>
+/// <para>Lines: <c>{"time","actor","command","path","destination","outcome":"ok"|"error","error","ms"}</c>.</para>
+/// </remarks>
+public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog
+{
+    private readonly Lock _gate = new();
+
+    /// <summary>Initializes a new instance of the <see cref="JsonLinesMemoryAuditLog"/> class.</summary>
+    /// <param name="path">The log file; its folder is created if missing.</param>
+    /// <param name="maxBytes">The size past which the file is rotated; 10 MiB by default.</param>
+    /// <param name="maxFiles">How many rotated files to keep besides the current one; 5 by default.</param>
+    public JsonLinesMemoryAuditLog(string path, long maxBytes = 10 * 1024 * 1024, int maxFiles = 5)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxFiles, 1);
+        FilePath = System.IO.Path.GetFullPath(path);
+        MaxBytes = maxBytes;
+        MaxFiles = maxFiles;
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(FilePath)!);
+    }
+
+    /// <summary>Gets the log file's full path.</summary>
+    public string FilePath { get; }
+
+    /// <summary>Gets the size past which the file is rotated.</summary>
+    public long MaxBytes { get; }
+
+    /// <summary>Gets how many rotated files are kept.</summary>
+    public int MaxFiles { get; }
+
+    /// <inheritdoc/>
+    public void Record(MemoryAuditEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var line = Format(entry);
+        long size;
+        lock (_gate)
+        {
+            using (var stream = new FileStream(FilePath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None))
+            {
+                stream.Write(line);
+                size = stream.Length;
+            }
+
+            if (size > MaxBytes)
+            {
+                Rotate();
+            }
+        }
+    }
+
+    /// <summary>Formats an entry as its JSON line, newline included.</summary>
+    /// <param name="entry">The entry.</param>
+    /// <returns>The UTF-8 bytes of the line.</returns>
+    public static byte[] Format(MemoryAuditEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("time", entry.Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            writer.WriteString("actor", entry.Actor);
+            writer.WriteString("command", entry.Command);
+            writer.WriteString("path", entry.Path);
+            if (entry.Destination is not null)
+            {
+                writer.WriteString("destination", entry.Destination);
+            }
+
+            writer.WriteString("outcome", entry.IsError ? "error" : "ok");
+            if (entry.Error is not null)
+            {
+                writer.WriteString("error", entry.Error);
+            }
+
+            writer.WriteNumber("ms", Math.Round(entry.Duration.TotalMilliseconds, 3));
+            writer.WriteEndObject();
+        }
+
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private void Rotate()
+    {
+        // The lock file makes rotation one process at a time; the size is checked again under it, as another may have just rotated.
+        FileStream rotation;
+        try
+        {
+            rotation = new FileStream(FilePath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return; // another process holds the lock and is rotating now
+        }
+
+        using var held = rotation;
+        if (new FileInfo(FilePath) is not { Exists: true } current || current.Length <= MaxBytes)
+        {
+            return;
+        }
+
+        File.Delete($"{FilePath}.{MaxFiles}");
+        for (var i = MaxFiles - 1; i >= 1; i--)
+        {
+            if (File.Exists($"{FilePath}.{i}"))
+            {
+                File.Move($"{FilePath}.{i}", $"{FilePath}.{i + 1}");
+            }
+        }
+
+        File.Move(FilePath, $"{FilePath}.1");
+    }
+}

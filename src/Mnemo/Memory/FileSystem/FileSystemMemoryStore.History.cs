@@ -1,0 +1,833 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using static Mnemo.Memory.FileSystem.LinuxInterop;
+
+namespace Mnemo.Memory.FileSystem;
+
+/// <summary>The store's history, quotas, read tracking and expiry, kept in the root's <c>.mnemo</c> folder.</summary>
+/// <remarks>
+/// <para><b>History.</b> <c>.mnemo/history.jsonl</c> holds one line per change with the content of every file it leaves
+/// (see <see cref="MemoryChangeJson"/>). Under the write lock a change is appended and flushed <i>before</i> the content
+/// changes, then settled with an <c>{"ok":n}</c> line after (or <c>{"abort":n}</c> when the change failed). A crash can
+/// leave at most the last change unsettled; the next writer, from this process or another, checks it against the files
+/// before doing anything else and settles it for what actually happened. So no version is ever listed whose content was
+/// not written, and no content is written without its version.</para>
+/// <para><b>Reads</b> take no lock; at most once per <see cref="FileSystemMemoryStoreOptions.ReadTrackingResolution"/> per
+/// file a read is appended to <c>.mnemo/reads.jsonl</c>, for expiry and statistics.</para>
+/// </remarks>
+public sealed partial class FileSystemMemoryStore
+{
+    /// <summary>The name of the folder in the root that holds the store's own records; no memory path can reach it.</summary>
+    public const string MetaDirectoryName = ".mnemo";
+
+    private const string LogName = "history.jsonl";
+    private const string ReadsName = "reads.jsonl";
+
+    private readonly bool _history;
+    private readonly MemoryQuotas _quotas;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _readResolution;
+    private readonly Dictionary<string, DateTimeOffset> _notedReads = new(StringComparer.Ordinal);
+
+    // Guarded by the write lock.
+    private bool _logKnown;
+    private (ulong Inode, ulong Size) _logKey;
+    private long _nextSequence = 1;
+    private bool _usageKnown;
+    private (long Files, long Bytes) _usage;
+
+    /// <inheritdoc/>
+    public TimeSpan? ExpireAfter { get; }
+
+    /// <summary>Gets the full path of the folder that holds the store's history and read log.</summary>
+    public string MetaDirectory => Path.Combine(RootDirectory, MetaDirectoryName);
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<MemoryChange>> ReadHistoryAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_history)
+        {
+            return [];
+        }
+
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        PrepareLocked();
+        var changes = new List<MemoryChange>();
+        var aborted = new HashSet<long>();
+        foreach (var line in ReadLogLines())
+        {
+            var (change, settle, sequence) = ParseLogLine(line);
+            if (change is not null)
+            {
+                changes.Add(change);
+            }
+            else if (settle == "abort")
+            {
+                aborted.Add(sequence);
+            }
+        }
+
+        return changes.FindAll(change => !aborted.Contains(change.Sequence));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> RedactAsync(string hash, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(hash);
+        if (!_history || !MemoryHash.IsSha256(hash))
+        {
+            return 0;
+        }
+
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        PrepareLocked();
+        var redacted = 0;
+        var rewritten = new ArrayBufferWriter<byte>();
+        foreach (var line in ReadLogLines())
+        {
+            var (change, _, _) = ParseLogLine(line);
+            if (change is not null && change.Files.Any(file => file.Hash == hash && file.Content is not null))
+            {
+                var files = change.Files.Select(file => file.Hash == hash && file.Content is not null ? file with { Content = null } : file).ToList();
+                redacted += change.Files.Count(file => file.Hash == hash && file.Content is not null);
+                rewritten.Write(MemoryChangeJson.ToLine(change with { Files = files }));
+            }
+            else
+            {
+                rewritten.Write(line.Span);
+                rewritten.Write("\n"u8);
+            }
+        }
+
+        if (redacted == 0)
+        {
+            return 0;
+        }
+
+        var record = new MemoryChange(_nextSequence, _time.GetUtcNow(), MemoryChangeKind.Redact, null, [])
+        {
+            Actor = context?.Actor,
+            Reason = context?.Reason ?? "redact",
+            RedactedHash = hash,
+        };
+        rewritten.Write(MemoryChangeJson.ToLine(record));
+        rewritten.Write(MemoryChangeJson.SettleLine("ok", record.Sequence));
+        ReplaceLog(rewritten.WrittenSpan);
+        _nextSequence++;
+        return redacted;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<MemoryFileActivity>> ReadActivityAsync(CancellationToken cancellationToken = default)
+    {
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        PrepareLocked();
+        return ActivityLocked();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<MemoryPath>> SweepAsync(
+        TimeSpan maxIdle, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxIdle, TimeSpan.Zero);
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        PrepareLocked();
+        var now = _time.GetUtcNow();
+        context = (context ?? new MemoryWriteContext()) with { Reason = context?.Reason ?? "expire" };
+        var swept = new List<MemoryPath>();
+        foreach (var file in ActivityLocked())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (now - file.LastAccess > maxIdle && DeleteLocked(file.Path, context) == MemoryDeleteOutcome.Deleted)
+            {
+                swept.Add(file.Path);
+            }
+        }
+
+        return swept;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask ImportAsync(MemorySnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        for (var i = 1; i < snapshot.History.Count; i++)
+        {
+            if (snapshot.History[i].Sequence <= snapshot.History[i - 1].Sequence)
+            {
+                throw new MemoryStoreException("the history to import is out of order: sequence numbers must rise");
+            }
+        }
+
+        using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
+        PrepareLocked();
+        _usageKnown = false;
+        if (UsageLocked().Files > 0 || (_history && _nextSequence > 1))
+        {
+            throw new MemoryStoreException("the store is not empty: an import needs a store with no files and no history");
+        }
+
+        foreach (var directory in snapshot.Directories)
+        {
+            ThrowIfReserved(directory);
+            using var resolved = Resolve(directory.Child("_"), createParents: true);
+            resolved.SyncDirectories(_durable);
+        }
+
+        foreach (var file in snapshot.Files)
+        {
+            ThrowIfReserved(file.Path);
+            Retry(() =>
+            {
+                using var resolved = Resolve(file.Path, createParents: true);
+                if (resolved.Status == ResolveStatus.Raced)
+                {
+                    return Attempt<bool>.Raced;
+                }
+
+                if (resolved.Status != ResolveStatus.Missing)
+                {
+                    throw resolved.Status == ResolveStatus.ParentMissing
+                        ? new MemoryParentNotDirectoryException(file.Path)
+                        : new MemoryStoreException($"the import names {file.Path.Normalized} twice");
+                }
+
+                var temp = WriteTemp(resolved.ParentFd, file.Content.Span);
+                if (RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, RenameNoReplace) != 0)
+                {
+                    var error = LastError;
+                    _ = UnlinkAt(resolved.ParentFd, temp, 0);
+                    throw Failure("create a file", error);
+                }
+
+                resolved.SyncDirectories(_durable);
+                return new Attempt<bool>(true);
+            });
+        }
+
+        if (_history && snapshot.History.Count > 0)
+        {
+            var log = new ArrayBufferWriter<byte>();
+            foreach (var change in snapshot.History)
+            {
+                log.Write(MemoryChangeJson.ToLine(change));
+            }
+
+            log.Write(MemoryChangeJson.SettleLine("ok", snapshot.History[^1].Sequence));
+            ReplaceLog(log.WrittenSpan);
+            _nextSequence = snapshot.History[^1].Sequence + 1;
+        }
+
+        _usageKnown = false;
+    }
+
+    private static bool IsReserved(MemoryPath path) => path.Segments.Count > 0 && path.Segments[0] == MetaDirectoryName;
+
+    private static void ThrowIfReserved(MemoryPath path)
+    {
+        if (IsReserved(path))
+        {
+            throw new MemoryPathEscapeException(path);
+        }
+    }
+
+    private bool IsRootFolder(int dirFd) =>
+        Statx(dirFd, string.Empty, AtEmptyPath, StatxBasicStats, out var folder) == 0 &&
+        Statx(_rootFd, string.Empty, AtEmptyPath, StatxBasicStats, out var root) == 0 &&
+        folder.Identity == root.Identity;
+
+    private int OpenMetaDirectory()
+    {
+        var created = MkdirAt(_rootFd, MetaDirectoryName, DirectoryMode) == 0;
+        if (!created && LastError != EExist)
+        {
+            throw Failure("create the store's .mnemo folder", LastError);
+        }
+
+        var fd = OpenAt(_rootFd, MetaDirectoryName, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        if (fd < 0)
+        {
+            throw Failure("open the store's .mnemo folder", LastError);
+        }
+
+        if (created && _durable)
+        {
+            _ = FSync(_rootFd);
+        }
+
+        return fd;
+    }
+
+    private IReadOnlyList<MemoryFileVersion> Versions(MemoryPath path, ReadOnlyMemory<byte> content) =>
+        _history ? [new MemoryFileVersion(path.Normalized, MemoryHash.Sha256(content.Span), content.Length, content)] : [];
+
+    /// <summary>Settles what a crashed writer left and notices other processes' writes; the first thing under the write lock.</summary>
+    private void PrepareLocked()
+    {
+        if (!_history)
+        {
+            return;
+        }
+
+        var key = Statx(_metaFd, LogName, AtSymlinkNoFollow, StatxBasicStats, out var stat) == 0 ? (stat.Ino, stat.Size) : (0UL, 0UL);
+        if (_logKnown && key == _logKey)
+        {
+            return;
+        }
+
+        _usageKnown = false;
+        var fd = OpenAt(_metaFd, LogName, ORdWr | ONoFollow | OCloExec, 0);
+        if (fd < 0)
+        {
+            if (LastError != ENoEnt)
+            {
+                throw Failure("open the history", LastError);
+            }
+
+            (_nextSequence, _logKey, _logKnown) = (1, (0, 0), true);
+            return;
+        }
+
+        try
+        {
+            var size = SizeOf(fd);
+            if (size > 0 && ReadAt(fd, size - 1, 1)[0] != (byte)'\n')
+            {
+                // A line cut short by a power cut: its change was never started, since a change waits for its line to be on disk.
+                size = LastNewline(fd, size) + 1;
+                if (FTruncate(fd, size) != 0 || (_durable && FSync(fd) != 0))
+                {
+                    throw Failure("repair the history", LastError);
+                }
+            }
+
+            _nextSequence = 1;
+            if (size > 0)
+            {
+                var start = LastNewline(fd, size - 1) + 1;
+                var (change, _, sequence) = ParseLogLine(ReadAt(fd, start, size - 1 - start));
+                if (change is not null)
+                {
+                    var settle = MemoryChangeJson.SettleLine(Applied(change) ? "ok" : "abort", sequence);
+                    WriteAll(fd, settle);
+                    if (_durable && FSync(fd) != 0)
+                    {
+                        throw Failure("settle the history", LastError);
+                    }
+                }
+
+                _nextSequence = sequence + 1;
+            }
+
+            _logKey = KeyOf(fd);
+            _logKnown = true;
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>Tells whether an unsettled change took effect, from what the files show now.</summary>
+    private bool Applied(MemoryChange change)
+    {
+        MemoryItem? Read(string? path) =>
+            MemoryPath.TryParse(path, out var parsed, out _) ? ReadItem(parsed) : null;
+
+        return change.Kind switch
+        {
+            MemoryChangeKind.Create or MemoryChangeKind.Edit => Read(change.Path) is { Kind: MemoryEntryKind.File } file &&
+                change.Files.Count == 1 && MemoryHash.Sha256(file.Content.Span) == change.Files[0].Hash,
+            MemoryChangeKind.Delete => Read(change.Path) is null,
+            MemoryChangeKind.Rename => Read(change.From) is null && Read(change.Path) is not null,
+            _ => true,
+        };
+    }
+
+    /// <summary>Appends a change and flushes it, before the content changes; nothing when the store keeps no history.</summary>
+    private PendingChange BeginChange(
+        MemoryChangeKind kind, MemoryPath path, MemoryPath? from, IReadOnlyList<MemoryFileVersion> files, MemoryWriteContext? context,
+        (int DirFd, string Name)? discardOnFailure = null)
+    {
+        if (!_history)
+        {
+            return new PendingChange(0, -1);
+        }
+
+        var fd = -1;
+        try
+        {
+            var change = new MemoryChange(_nextSequence, _time.GetUtcNow(), kind, path.Normalized, files)
+            {
+                From = from?.Normalized,
+                Actor = context?.Actor,
+                Reason = context?.Reason,
+            };
+            var line = MemoryChangeJson.ToLine(change);
+            var existed = _logKey != (0, 0);
+            fd = OpenAt(_metaFd, LogName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, FileMode);
+            if (fd < 0)
+            {
+                throw Failure("open the history", LastError);
+            }
+
+            WriteAll(fd, line);
+            if (_durable && (FSync(fd) != 0 || (!existed && FSync(_metaFd) != 0)))
+            {
+                throw Failure("flush the history", LastError);
+            }
+
+            return new PendingChange(_nextSequence++, fd);
+        }
+        catch
+        {
+            if (fd >= 0)
+            {
+                _ = Close(fd);
+            }
+
+            // The line may be in the log, partly or whole: let the next writer look before trusting what it knows.
+            _logKnown = false;
+            if (discardOnFailure is var (dirFd, name))
+            {
+                _ = UnlinkAt(dirFd, name, 0);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Settles a change once its content step is done or has failed; never throws, as the step already happened.</summary>
+    private void EndChange(PendingChange change, bool applied, long filesAdded = 0, long bytesAdded = 0)
+    {
+        if (change.LogFd >= 0)
+        {
+            var settle = MemoryChangeJson.SettleLine(applied ? "ok" : "abort", change.Sequence);
+            try
+            {
+                WriteAll(change.LogFd, settle);
+                _logKey = KeyOf(change.LogFd);
+            }
+            catch (MemoryStoreException)
+            {
+                _logKnown = false;
+            }
+            finally
+            {
+                _ = Close(change.LogFd);
+            }
+        }
+
+        if (applied && _usageKnown)
+        {
+            _usage = (_usage.Files + filesAdded, _usage.Bytes + bytesAdded);
+        }
+    }
+
+    /// <summary>The store's file count and bytes, counted once and then kept up to date while no other process writes.</summary>
+    private (long Files, long Bytes) UsageLocked()
+    {
+        if (_usageKnown && _history)
+        {
+            return _usage;
+        }
+
+        long files = 0, bytes = 0;
+        WalkFiles((_, stat) =>
+        {
+            files++;
+            bytes += (long)stat.Size;
+        });
+        _usage = (files, bytes);
+        _usageKnown = _history;
+        return _usage;
+    }
+
+    /// <summary>Reads every file a delete or a rename moves, at the paths the change leaves them; <see langword="null"/> on a race.</summary>
+    private List<MemoryFileVersion>? CollectFiles(int parentFd, string name, in StatxBuffer stat, MemoryPath source, MemoryPath target)
+    {
+        var files = new List<MemoryFileVersion>();
+        if (!_history)
+        {
+            return files;
+        }
+
+        if (stat.IsRegular)
+        {
+            var content = ReadAt(parentFd, name);
+            if (content is null)
+            {
+                return null;
+            }
+
+            files.Add(new MemoryFileVersion(target.Normalized, MemoryHash.Sha256(content), content.Length, content));
+            return files;
+        }
+
+        if (!stat.IsDirectory)
+        {
+            return files;
+        }
+
+        var fd = OpenAt(parentFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        if (fd < 0)
+        {
+            return IsRace(LastError) ? null : throw Failure("open a folder", LastError);
+        }
+
+        try
+        {
+            Collect(fd, target, 0);
+            return files;
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+
+        void Collect(int dirFd, MemoryPath path, int level)
+        {
+            foreach (var (child, _) in ReadNames(dirFd))
+            {
+                if (IsTempName(child) || Statx(dirFd, child, AtSymlinkNoFollow, StatxBasicStats, out var entry) != 0)
+                {
+                    continue;
+                }
+
+                if (entry.IsRegular && ReadAt(dirFd, child) is { } content)
+                {
+                    var file = path.Child(child);
+                    files.Add(new MemoryFileVersion(file.Normalized, MemoryHash.Sha256(content), content.Length, content));
+                }
+                else if (entry.IsDirectory && level < 64)
+                {
+                    var childFd = OpenAt(dirFd, child, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                    if (childFd >= 0)
+                    {
+                        try
+                        {
+                            Collect(childFd, path.Child(child), level + 1);
+                        }
+                        finally
+                        {
+                            _ = Close(childFd);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Visits every regular file under the root (links are not followed, the store's own folder is skipped).</summary>
+    private void WalkFiles(Action<MemoryPath, StatxBuffer> visit)
+    {
+        Walk(_rootFd, MemoryPath.RootPath, 0);
+
+        void Walk(int dirFd, MemoryPath path, int level)
+        {
+            foreach (var (name, _) in ReadNames(dirFd))
+            {
+                if (IsTempName(name) || (level == 0 && name == MetaDirectoryName) ||
+                    Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
+                {
+                    continue;
+                }
+
+                if (stat.IsRegular)
+                {
+                    visit(path.Child(name), stat);
+                }
+                else if (stat.IsDirectory && level < 64)
+                {
+                    var fd = OpenAt(dirFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                    if (fd >= 0)
+                    {
+                        try
+                        {
+                            Walk(fd, path.Child(name), level + 1);
+                        }
+                        finally
+                        {
+                            _ = Close(fd);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private List<MemoryFileActivity> ActivityLocked()
+    {
+        var writes = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        if (_history)
+        {
+            var aborted = new HashSet<long>();
+            var changes = new List<MemoryChange>();
+            foreach (var line in ReadLogLines())
+            {
+                var (change, settle, sequence) = ParseLogLine(line);
+                if (change is not null)
+                {
+                    changes.Add(change);
+                }
+                else if (settle == "abort")
+                {
+                    aborted.Add(sequence);
+                }
+            }
+
+            foreach (var change in changes)
+            {
+                if (change.Kind is MemoryChangeKind.Create or MemoryChangeKind.Edit or MemoryChangeKind.Rename && !aborted.Contains(change.Sequence))
+                {
+                    foreach (var file in change.Files)
+                    {
+                        writes[file.Path] = change.Time;
+                    }
+                }
+            }
+        }
+
+        var reads = ReadNotedReads();
+        var activity = new List<MemoryFileActivity>();
+        WalkFiles((path, stat) =>
+        {
+            var key = path.Normalized;
+            var written = writes.TryGetValue(key, out var time)
+                ? time
+                : DateTimeOffset.FromUnixTimeSeconds(stat.MTimeSeconds).AddTicks(stat.MTimeNanoseconds / 100);
+            activity.Add(new MemoryFileActivity(path, (long)stat.Size, written, reads.TryGetValue(key, out var read) ? read : null));
+        });
+        return activity;
+    }
+
+    /// <summary>Writes a read down, at most once per resolution per file; a read never fails for this.</summary>
+    private void NoteRead(MemoryPath path)
+    {
+        var now = _time.GetUtcNow();
+        var key = path.Normalized;
+        lock (_notedReads)
+        {
+            if (_notedReads.TryGetValue(key, out var last) && now - last < _readResolution && now >= last)
+            {
+                return;
+            }
+
+            _notedReads[key] = now;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("path", key);
+            writer.WriteString("time", now.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteEndObject();
+        }
+
+        buffer.Write("\n"u8);
+        var fd = OpenAt(_metaFd, ReadsName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, FileMode);
+        if (fd >= 0)
+        {
+            try
+            {
+                WriteAll(fd, buffer.WrittenSpan);
+            }
+            catch (MemoryStoreException)
+            {
+                // Read tracking is a hint for expiry; losing one line costs nothing a user would notice.
+            }
+            finally
+            {
+                _ = Close(fd);
+            }
+        }
+    }
+
+    private Dictionary<string, DateTimeOffset> ReadNotedReads()
+    {
+        var reads = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var fd = OpenAt(_metaFd, ReadsName, ORdOnly | ONoFollow | OCloExec, 0);
+        if (fd < 0)
+        {
+            return reads;
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = ReadAll(fd, SizeOf(fd));
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+
+        foreach (var line in SplitLines(bytes))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                var path = document.RootElement.GetProperty("path").GetString()!;
+                var time = document.RootElement.GetProperty("time").GetDateTimeOffset();
+                if (!reads.TryGetValue(path, out var known) || time > known)
+                {
+                    reads[path] = time;
+                }
+            }
+            catch (Exception exception) when (exception is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+            {
+                // A damaged hint line is skipped; the history still says when each file was written.
+            }
+        }
+
+        return reads;
+    }
+
+    private List<ReadOnlyMemory<byte>> ReadLogLines()
+    {
+        var fd = OpenAt(_metaFd, LogName, ORdOnly | ONoFollow | OCloExec, 0);
+        if (fd < 0)
+        {
+            return LastError == ENoEnt ? [] : throw Failure("open the history", LastError);
+        }
+
+        try
+        {
+            return SplitLines(ReadAll(fd, SizeOf(fd)));
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private static List<ReadOnlyMemory<byte>> SplitLines(byte[] bytes)
+    {
+        var lines = new List<ReadOnlyMemory<byte>>();
+        var memory = bytes.AsMemory();
+        while (memory.Length > 0)
+        {
+            var end = memory.Span.IndexOf((byte)'\n');
+            if (end < 0)
+            {
+                break; // a line still being written, or cut short; the next writer repairs it
+            }
+
+            if (end > 0)
+            {
+                lines.Add(memory[..end]);
+            }
+
+            memory = memory[(end + 1)..];
+        }
+
+        return lines;
+    }
+
+    private static (MemoryChange? Change, string? Settle, long Sequence) ParseLogLine(ReadOnlyMemory<byte> line)
+    {
+        try
+        {
+            return MemoryChangeJson.Parse(line.Span);
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new MemoryStoreException($"the history has a damaged line: {exception.Message}", innerException: exception);
+        }
+    }
+
+    /// <summary>Puts a new history in place in one step (a temp file flushed and renamed over the old).</summary>
+    private void ReplaceLog(ReadOnlySpan<byte> content)
+    {
+        var temp = WriteTemp(_metaFd, content);
+        if (RenameAt2(_metaFd, temp, _metaFd, LogName, 0) != 0)
+        {
+            var error = LastError;
+            _ = UnlinkAt(_metaFd, temp, 0);
+            throw Failure("replace the history", error);
+        }
+
+        if (_durable)
+        {
+            _ = FSync(_metaFd);
+        }
+
+        _logKey = Statx(_metaFd, LogName, AtSymlinkNoFollow, StatxBasicStats, out var stat) == 0 ? (stat.Ino, stat.Size) : (0, 0);
+        _logKnown = true;
+    }
+
+    private static long SizeOf(int fd) =>
+        Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) == 0 ? (long)stat.Size : throw Failure("inspect the history", LastError);
+
+    private static (ulong Inode, ulong Size) KeyOf(int fd) =>
+        Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) == 0 ? (stat.Ino, stat.Size) : throw Failure("inspect the history", LastError);
+
+    /// <summary>Reads a regular file by name without following a link; <see langword="null"/> when it went away.</summary>
+    private static byte[]? ReadAt(int dirFd, string name)
+    {
+        var fd = OpenAt(dirFd, name, ORdOnly | ONoFollow | ONonBlock | OCloExec, 0);
+        if (fd < 0)
+        {
+            return IsRace(LastError) ? null : throw Failure("open a file", LastError);
+        }
+
+        try
+        {
+            return ReadAll(fd, SizeOf(fd));
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private static unsafe byte[] ReadAt(int fd, long offset, long count)
+    {
+        var buffer = new byte[count];
+        for (var total = 0; total < buffer.Length;)
+        {
+            nint read;
+            fixed (byte* pointer = &buffer[total])
+            {
+                read = PRead(fd, pointer, (nuint)(buffer.Length - total), offset + total);
+            }
+
+            if (read < 0 && LastError == EIntr)
+            {
+                continue;
+            }
+
+            if (read <= 0)
+            {
+                throw Failure("read the history", read < 0 ? LastError : 5 /* EIO: the file shrank under the lock */);
+            }
+
+            total += (int)read;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Finds the last newline before <paramref name="end"/>, reading backwards in chunks; -1 when there is none.</summary>
+    private static long LastNewline(int fd, long end)
+    {
+        const int Chunk = 64 * 1024;
+        for (var stop = end; stop > 0;)
+        {
+            var start = Math.Max(0, stop - Chunk);
+            var index = ReadAt(fd, start, stop - start).AsSpan().LastIndexOf((byte)'\n');
+            if (index >= 0)
+            {
+                return start + index;
+            }
+
+            stop = start;
+        }
+
+        return -1;
+    }
+
+    private readonly record struct PendingChange(long Sequence, int LogFd);
+}
