@@ -277,7 +277,8 @@ public sealed partial class FileSystemMemoryStore
         }
 
         _usageKnown = false;
-        var fd = OpenAt(_metaFd, LogName, ORdWr | ONoFollow | OCloExec, 0);
+        // Appending: the settle line below must land at the end, whatever the reads before it did.
+        var fd = OpenAt(_metaFd, LogName, ORdWr | OAppend | ONoFollow | OCloExec, 0);
         if (fd < 0)
         {
             if (LastError != ENoEnt)

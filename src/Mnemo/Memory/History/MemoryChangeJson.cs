@@ -96,10 +96,17 @@ internal static class MemoryChangeJson
         var files = new List<MemoryFileVersion>();
         foreach (var file in root.GetProperty("files").EnumerateArray())
         {
-            ReadOnlyMemory<byte>? content =
-                file.TryGetProperty("text", out var text) ? Encoding.UTF8.GetBytes(text.GetString()!)
-                : file.TryGetProperty("base64", out var base64) ? base64.GetBytesFromBase64()
-                : null;
+            // A null array would become an empty memory, not a missing one, so the redacted case is spelled out.
+            ReadOnlyMemory<byte>? content = null;
+            if (file.TryGetProperty("text", out var text))
+            {
+                content = Encoding.UTF8.GetBytes(text.GetString()!);
+            }
+            else if (file.TryGetProperty("base64", out var base64))
+            {
+                content = base64.GetBytesFromBase64();
+            }
+
             var hash = file.GetProperty("sha256").GetString()!;
             if (!MemoryHash.IsSha256(hash))
             {

@@ -1,0 +1,241 @@
+using System.Text;
+using Mnemo.Memory;
+using Mnemo.Memory.FileSystem;
+
+namespace Mnemo.Tests.Memory.History;
+
+/// <summary>The file-system store's history: what it records, what it keeps out of the model's reach, and crash recovery.</summary>
+public sealed class MemoryHistoryTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly ManualTimeProvider _clock = new();
+    private readonly FileSystemMemoryStore _store;
+    private readonly MemoryTool _tool;
+    private readonly MemoryAdmin _admin;
+
+    public MemoryHistoryTests()
+    {
+        _store = Open();
+        _tool = new MemoryTool(_store, new MemoryToolOptions { Actor = "session-7" });
+        _admin = new MemoryAdmin(_store, _clock);
+    }
+
+    private string Root => _temp.Combine("memories");
+
+    private string Log => Path.Combine(Root, ".mnemo", "history.jsonl");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        _temp.Dispose();
+    }
+
+    private FileSystemMemoryStore Open() => new(Root, new FileSystemMemoryStoreOptions { TimeProvider = _clock });
+
+    private static MemoryPath P(string path) => MemoryPath.TryParse(path, out var parsed, out _) ? parsed : throw new ArgumentException(path);
+
+    private static string Text(MemoryFileVersion version) => Encoding.UTF8.GetString(version.Content!.Value.Span);
+
+    private async Task<MemoryToolResult> Run(MemoryCommand command)
+    {
+        var result = await _tool.ExecuteAsync(command, Ct);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        return result;
+    }
+
+    [Fact]
+    public async Task EveryCommand_IsRecordedWithTimeActorOperationPathAndHash()
+    {
+        await Run(new CreateMemoryCommand("/memories/notes/a.md", "one\n"));
+        await Run(new StrReplaceMemoryCommand("/memories/notes/a.md", "one", "two"));
+        await Run(new InsertMemoryCommand("/memories/notes/a.md", 1, "three"));
+        await Run(new RenameMemoryCommand("/memories/notes", "/memories/kept"));
+        await Run(new DeleteMemoryCommand("/memories/kept/a.md"));
+        await Run(new ViewMemoryCommand("/memories"));
+
+        var history = await _store.ReadHistoryAsync(Ct);
+        history.Select(c => (c.Sequence, c.Kind, c.Path, c.Reason, c.Actor)).ShouldBe(
+        [
+            (1, MemoryChangeKind.Create, "/memories/notes/a.md", "create", "session-7"),
+            (2, MemoryChangeKind.Edit, "/memories/notes/a.md", "str_replace", "session-7"),
+            (3, MemoryChangeKind.Edit, "/memories/notes/a.md", "insert", "session-7"),
+            (4, MemoryChangeKind.Rename, "/memories/kept", "rename", "session-7"),
+            (5, MemoryChangeKind.Delete, "/memories/kept/a.md", "delete", "session-7"),
+        ]);
+        history.Select(c => c.Time).ShouldBe(Enumerable.Range(0, 5).Select(i => new DateTimeOffset(2026, 11, 1, 9, i, 0, TimeSpan.Zero)));
+        history[3].From.ShouldBe("/memories/notes");
+        history.Select(c => Text(c.Files.Single())).ShouldBe(["one\n", "two\n", "two\nthree\n", "two\nthree\n", "two\nthree\n"]);
+        foreach (var change in history)
+        {
+            change.Files.Single().Hash.ShouldBe(MemoryHash.Sha256(change.Files.Single().Content!.Value.Span));
+        }
+        history[4].Files.Single().Path.ShouldBe("/memories/kept/a.md");
+    }
+
+    [Fact]
+    public async Task History_IsOutOfTheModelsReach()
+    {
+        await Run(new CreateMemoryCommand("/memories/a.md", "secret plan\n"));
+        var before = File.ReadAllBytes(Log);
+
+        (await Run(new ViewMemoryCommand("/memories"))).Content.ShouldNotContain(".mnemo");
+        (await Run(new ViewMemoryCommand("/memories/.mnemo"))).Content.ShouldBe("The path /memories/.mnemo does not exist. Please provide a valid path.");
+        (await Run(new ViewMemoryCommand("/memories/.mnemo/history.jsonl"))).IsError.ShouldBeTrue();
+        (await Run(new StrReplaceMemoryCommand("/memories/.mnemo/history.jsonl", "secret", "x"))).IsError.ShouldBeTrue();
+        (await Run(new InsertMemoryCommand("/memories/.mnemo/history.jsonl", 0, "x"))).IsError.ShouldBeTrue();
+        (await Run(new CreateMemoryCommand("/memories/.mnemo/new.md", "x"))).Content.ShouldBe("Path /memories/.mnemo/new.md would escape /memories directory");
+        (await Run(new DeleteMemoryCommand("/memories/.mnemo"))).IsError.ShouldBeTrue();
+        (await Run(new RenameMemoryCommand("/memories/.mnemo", "/memories/h"))).IsError.ShouldBeTrue();
+        (await Run(new RenameMemoryCommand("/memories/a.md", "/memories/.mnemo/a.md"))).IsError.ShouldBeTrue();
+        (await Run(new ViewMemoryCommand("/memories/x/../.mnemo/history.jsonl"))).IsError.ShouldBeTrue();
+
+        // A link that leads into the store's folder is as much an escape as one that leads out of the root.
+        File.CreateSymbolicLink(Path.Combine(Root, "h"), ".mnemo");
+        (await Run(new ViewMemoryCommand("/memories/h/history.jsonl"))).Content.ShouldBe("Path /memories/h/history.jsonl would escape /memories directory");
+        (await Run(new DeleteMemoryCommand("/memories/h/history.jsonl"))).IsError.ShouldBeTrue();
+
+        File.ReadAllBytes(Log).AsSpan(0, before.Length).SequenceEqual(before).ShouldBeTrue("the model's commands must leave the history as it was");
+        (await _store.ReadHistoryAsync(Ct)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Restore_BringsBackAnyVersion_AndADeletedFolder()
+    {
+        await Run(new CreateMemoryCommand("/memories/p/a.md", "v1\n"));
+        await Run(new StrReplaceMemoryCommand("/memories/p/a.md", "v1", "v2"));
+        await Run(new CreateMemoryCommand("/memories/p/b.md", "b\n"));
+        await Run(new DeleteMemoryCommand("/memories/p"));
+        File.Exists(Path.Combine(Root, "p", "a.md")).ShouldBeFalse();
+
+        var deleted = await _admin.DeletedFilesAsync(Ct);
+        deleted.Select(d => d.File.Path).ShouldBe(["/memories/p/a.md", "/memories/p/b.md"]);
+
+        var (change, outcome) = await _admin.RestoreAsync(P("/memories/p/a.md"), null, new MemoryWriteContext("admin"), Ct);
+        (change.Kind, outcome).ShouldBe((MemoryChangeKind.Delete, MemoryWriteOutcome.Created));
+        File.ReadAllText(Path.Combine(Root, "p", "a.md")).ShouldBe("v2\n");
+
+        await _admin.RestoreAsync(P("/memories/p/a.md"), 1, cancellationToken: Ct);
+        File.ReadAllText(Path.Combine(Root, "p", "a.md")).ShouldBe("v1\n");
+        var last = (await _store.ReadHistoryAsync(Ct))[^1];
+        (last.Kind, last.Reason).ShouldBe((MemoryChangeKind.Edit, "restore"));
+
+        await _admin.RestoreAsync(P("/memories/p/b.md"), cancellationToken: Ct);
+        File.ReadAllText(Path.Combine(Root, "p", "b.md")).ShouldBe("b\n");
+        (await _admin.DeletedFilesAsync(Ct)).ShouldBeEmpty();
+
+        var missing = await Should.ThrowAsync<MemoryException>(async () => await _admin.RestoreAsync(P("/memories/p/a.md"), 99, cancellationToken: Ct));
+        missing.Message.ShouldBe("No change 99 recorded a version of /memories/p/a.md; run `history` to see its versions.");
+    }
+
+    [Fact]
+    public async Task History_FollowsAFileThroughRenames()
+    {
+        await Run(new CreateMemoryCommand("/memories/draft.md", "d1\n"));
+        await Run(new StrReplaceMemoryCommand("/memories/draft.md", "d1", "d2"));
+        await Run(new RenameMemoryCommand("/memories/draft.md", "/memories/final.md"));
+        await Run(new CreateMemoryCommand("/memories/other.md", "o\n"));
+
+        var history = await _admin.HistoryAsync(P("/memories/final.md"), Ct);
+        history.Select(c => c.Sequence).ShouldBe([1, 2, 3]);
+        var diff = await _admin.DiffAsync(P("/memories/final.md"), 1, 2, Ct);
+        diff.ShouldBe("--- /memories/final.md (version 1)\n+++ /memories/final.md (version 2)\n@@ -1 +1 @@\n-d1\n+d2\n");
+        await _admin.RestoreAsync(P("/memories/final.md"), 1, cancellationToken: Ct);
+        File.ReadAllText(Path.Combine(Root, "final.md")).ShouldBe("d1\n");
+    }
+
+    [Fact]
+    public async Task Redact_RemovesTheContentEverywhere_AndKeepsTheRecord()
+    {
+        await Run(new CreateMemoryCommand("/memories/keys.md", "token=sk-ant-SECRET\n"));
+        await Run(new StrReplaceMemoryCommand("/memories/keys.md", "token=sk-ant-SECRET", "token=(removed)"));
+        var hash = (await _store.ReadHistoryAsync(Ct))[0].Files[0].Hash;
+
+        (await _store.RedactAsync(hash, new MemoryWriteContext("admin"), Ct)).ShouldBe(1);
+
+        File.ReadAllText(Log).ShouldNotContain("SECRET");
+        var history = await _store.ReadHistoryAsync(Ct);
+        history.Count.ShouldBe(3);
+        (history[0].Files[0].Hash, history[0].Files[0].Content).ShouldBe((hash, (ReadOnlyMemory<byte>?)null));
+        (history[2].Kind, history[2].RedactedHash, history[2].Actor).ShouldBe((MemoryChangeKind.Redact, hash, "admin"));
+        var error = await Should.ThrowAsync<MemoryException>(async () => await _admin.RestoreAsync(P("/memories/keys.md"), 1, cancellationToken: Ct));
+        error.Message.ShouldBe("Version 1 of /memories/keys.md was redacted; its content is gone.");
+
+        // The store keeps working after the history was rewritten, from this process and a fresh one.
+        await Run(new InsertMemoryCommand("/memories/keys.md", 0, "more"));
+        using var other = Open();
+        (await other.ReadHistoryAsync(Ct)).Select(c => c.Sequence).ShouldBe([1, 2, 3, 4]);
+        (await _store.RedactAsync(hash, cancellationToken: Ct)).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Crash_BeforeTheContentWasWritten_LeavesNoVersion()
+    {
+        await Run(new CreateMemoryCommand("/memories/a.md", "a\n"));
+        _store.Dispose();
+
+        // What a writer killed between flushing its record and renaming its file leaves: a record with no settle line.
+        var ghost = """{"seq":2,"time":"2026-11-01T09:01:00.0000000Z","op":"edit","path":"/memories/a.md","files":[{"path":"/memories/a.md","sha256":"HASH","size":6,"text":"ghost\n"}]}""";
+        File.AppendAllText(Log, ghost.Replace("HASH", MemoryHash.Sha256("ghost\n"u8), StringComparison.Ordinal) + "\n");
+
+        using var store = Open();
+        var history = await store.ReadHistoryAsync(Ct);
+        history.Select(c => c.Sequence).ShouldBe([1]);
+        File.ReadAllText(Log).ShouldEndWith("{\"abort\":2}\n");
+        (await new MemoryTool(store).ExecuteAsync(new InsertMemoryCommand("/memories/a.md", 1, "b"), Ct)).IsError.ShouldBeFalse();
+        (await store.ReadHistoryAsync(Ct)).Select(c => c.Sequence).ShouldBe([1, 3]);
+    }
+
+    [Fact]
+    public async Task Crash_AfterTheContentWasWritten_KeepsTheVersion()
+    {
+        await Run(new CreateMemoryCommand("/memories/a.md", "a\n"));
+        _store.Dispose();
+
+        // Killed after the rename but before the settle line: the file holds the new content, so the version stands.
+        var line = """{"seq":2,"time":"2026-11-01T09:01:00.0000000Z","op":"edit","path":"/memories/a.md","files":[{"path":"/memories/a.md","sha256":"HASH","size":4,"text":"new\n"}]}""";
+        File.AppendAllText(Log, line.Replace("HASH", MemoryHash.Sha256("new\n"u8), StringComparison.Ordinal) + "\n");
+        File.WriteAllText(Path.Combine(Root, "a.md"), "new\n");
+        // And a torn line after it, as a power cut mid-append leaves.
+        File.AppendAllText(Log, "{\"seq\":3,\"time\":\"2026-11-01T09:0");
+
+        using var store = Open();
+        var history = await store.ReadHistoryAsync(Ct);
+        history.Select(c => (c.Sequence, Text(c.Files[0]))).ShouldBe([(1, "a\n"), (2, "new\n")]);
+        File.ReadAllText(Log).ShouldEndWith("{\"ok\":2}\n");
+    }
+
+    [Fact]
+    public async Task ConcurrentWriters_InOneProcessAndThroughTwoStores_RecordEveryEditInOrder()
+    {
+        await Run(new CreateMemoryCommand("/memories/log.md", "bottom\n"));
+        using var second = Open();
+        var tools = new[] { _tool, new MemoryTool(second) };
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                (await tools[w % 2].ExecuteAsync(new InsertMemoryCommand("/memories/log.md", 0, $"w{w}-{i}"), Ct)).IsError.ShouldBeFalse();
+            }
+        }, Ct)));
+
+        var versions = (await _store.ReadHistoryAsync(Ct)).Select(c => Text(c.Files[0])).ToList();
+        versions.Count.ShouldBe(1 + (8 * 40));
+        for (var i = 1; i < versions.Count; i++)
+        {
+            versions[i][(versions[i].IndexOf('\n', StringComparison.Ordinal) + 1)..].ShouldBe(versions[i - 1]);
+        }
+
+        versions[^1].ShouldBe(File.ReadAllText(Path.Combine(Root, "log.md")));
+    }
+
+    [Fact]
+    public async Task History_CanBeTurnedOff()
+    {
+        using var plain = new FileSystemMemoryStore(_temp.Combine("plain"), new FileSystemMemoryStoreOptions { History = false });
+        (await new MemoryTool(plain).ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "a"), Ct)).IsError.ShouldBeFalse();
+        (await plain.ReadHistoryAsync(Ct)).ShouldBeEmpty();
+        File.Exists(_temp.Combine("plain", ".mnemo", "history.jsonl")).ShouldBeFalse();
+    }
+}
