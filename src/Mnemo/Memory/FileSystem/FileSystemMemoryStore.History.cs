@@ -523,7 +523,21 @@ public sealed partial class FileSystemMemoryStore
     /// <summary>Visits every regular file under the root (links are not followed, the store's own folder is skipped).</summary>
     private void WalkFiles(Action<MemoryPath, StatxBuffer> visit)
     {
-        Walk(_rootFd, MemoryPath.RootPath, 0);
+        // A fresh handle: reading a folder moves its handle's position, and the root's own handle is shared.
+        var rootFd = OpenAt(_rootFd, ".", ORdOnly | ODirectory | OCloExec, 0);
+        if (rootFd < 0)
+        {
+            throw Failure("open the memory folder", LastError);
+        }
+
+        try
+        {
+            Walk(rootFd, MemoryPath.RootPath, 0);
+        }
+        finally
+        {
+            _ = Close(rootFd);
+        }
 
         void Walk(int dirFd, MemoryPath path, int level)
         {
