@@ -18,10 +18,20 @@ internal static class MemoryCommands
         {
             Description = "Skip flushing each write to disk: writes stay atomic, but the last ones may be lost on a power cut.",
         };
+        var actor = new Option<string?>("--actor")
+        {
+            Description = "Who the store's history and audit log name for these commands; the user's login name by default.",
+        };
+        var noAudit = new Option<bool>("--no-audit")
+        {
+            Description = "Do not append each command, its caller and outcome to .mnemo/audit.jsonl in the memory folder.",
+        };
         var exec = new Command("exec", "Run memory-tool commands: one JSON object a line on stdin, one result a line on stdout.")
         {
             directory,
             noSync,
+            actor,
+            noAudit,
         };
         exec.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -41,6 +51,8 @@ internal static class MemoryCommands
             {
                 var tool = new MemoryTool(store, new MemoryToolOptions
                 {
+                    Actor = parseResult.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName,
+                    AuditLog = parseResult.GetValue(noAudit) ? null : new JsonLinesMemoryAuditLog(Path.Combine(store.MetaDirectory, "audit.jsonl")),
                     UnexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: {command.Name} failed: {error}"),
                 });
                 await using var input = new SynchronousStream(Console.OpenStandardInput());
@@ -50,6 +62,12 @@ internal static class MemoryCommands
             }
         });
 
-        return new Command("memory", "Work with a memory folder.") { exec };
+        var memory = new Command("memory", "Work with a memory folder: run commands, look at it and its history, put things right.") { exec };
+        foreach (var verb in MemoryAdminCommands.Create(directory))
+        {
+            memory.Subcommands.Add(verb);
+        }
+
+        return memory;
     }
 }

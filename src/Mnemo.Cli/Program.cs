@@ -11,4 +11,17 @@ var root = new RootCommand("Mnemo: memory and context management for agents buil
     ReviewCommands.CreateDemo(),
 };
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // Bad usage gets its own exit code, 2, so scripts can tell it from a command that ran and failed (1).
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"mnemo: {error.Message}").ConfigureAwait(false);
+    }
+
+    await Console.Error.WriteLineAsync("Run with --help to see the usage.").ConfigureAwait(false);
+    return 2;
+}
+
+return await parsed.InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,377 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Mnemo.Memory;
+using Mnemo.Memory.FileSystem;
+
+namespace Mnemo.Cli;
+
+/// <summary>The <c>mnemo memory</c> verbs for people: look at a store, its history, and put things right.</summary>
+/// <remarks>Exit codes: 0 done; 1 the verb could not do its job (nothing there, a conflict, a damaged archive); 2 bad usage.</remarks>
+internal static class MemoryAdminCommands
+{
+    public const int Failed = 1;
+    public const int Usage = 2;
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static IEnumerable<Command> Create(Option<DirectoryInfo> directory)
+    {
+        var json = new Option<bool>("--json") { Description = "Write JSON for scripts instead of a table." };
+        var actor = new Option<string?>("--actor") { Description = "Who the history names for this change; the user's login name by default." };
+        var path = new Argument<string>("PATH") { Description = "A memory path, such as /memories/notes.md (the /memories prefix may be left out)." };
+        var optionalPath = new Argument<string?>("PATH") { Description = "A memory path; the whole store when left out.", Arity = ArgumentArity.ZeroOrOne };
+        var version = new Option<long?>("--version") { Description = "The change number (from `history`) whose version to use." };
+
+        var ls = new Command("ls", "List the files under a folder with their sizes and when each was last written and read.") { directory, optionalPath, json };
+        ls.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            var under = ParsePath(result.GetValue(optionalPath));
+            if (await admin.Store.ReadAsync(under, ct).ConfigureAwait(false) is null)
+            {
+                throw new MemoryException($"{under.Normalized} does not exist.");
+            }
+
+            var activity = await ((IVersionedMemoryStore)admin.Store).ReadActivityAsync(ct).ConfigureAwait(false);
+            var files = activity.Where(file => under.IsSameOrAncestorOf(file.Path)).OrderBy(file => file.Path.Normalized, StringComparer.Ordinal).ToList();
+            if (result.GetValue(json))
+            {
+                WriteJson(files.Select(file => new { path = file.Path.Normalized, size = file.Size, written = file.LastWrite, read = file.LastRead }));
+            }
+            else
+            {
+                Table(["SIZE", "WRITTEN", "READ", "PATH"], files.Select(file => new[] { Size(file.Size), Time(file.LastWrite), Time(file.LastRead), file.Path.Normalized }), rightAligned: 0);
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count} files, {Size(files.Sum(file => file.Size))}"));
+            }
+
+            return 0;
+        }));
+
+        var cat = new Command("cat", "Print a file, or one of its recorded versions.") { directory, path, version };
+        cat.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            var file = ParsePath(result.GetValue(path));
+            ReadOnlyMemory<byte> content;
+            if (result.GetValue(version) is { } sequence)
+            {
+                var found = await admin.GetVersionAsync(file, sequence, ct).ConfigureAwait(false)
+                    ?? throw new MemoryException($"No change {sequence} recorded a version of {file.Normalized}; run `mnemo memory history {file.Normalized}` to see its versions.");
+                content = found.Content ?? throw new MemoryException($"Version {sequence} of {file.Normalized} was redacted; its content is gone.");
+            }
+            else
+            {
+                var item = await admin.Store.ReadAsync(file, ct).ConfigureAwait(false);
+                content = item switch
+                {
+                    null => throw new MemoryException($"{file.Normalized} does not exist; `mnemo memory history --deleted` lists deleted files."),
+                    { Kind: MemoryEntryKind.Directory } => throw new MemoryException($"{file.Normalized} is a folder; use `mnemo memory ls {file.Normalized}`."),
+                    _ => item.Content,
+                };
+            }
+
+            using var stdout = Console.OpenStandardOutput();
+            await stdout.WriteAsync(content, ct).ConfigureAwait(false);
+            return 0;
+        }));
+
+        var deleted = new Option<bool>("--deleted") { Description = "List the files deleted and not written since, with the change to restore each from." };
+        var history = new Command("history", "Show the changes to a file (following renames) or to the whole store.") { directory, optionalPath, deleted, json };
+        history.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            if (result.GetValue(deleted))
+            {
+                var gone = await admin.DeletedFilesAsync(ct).ConfigureAwait(false);
+                if (result.GetValue(json))
+                {
+                    WriteJson(gone.Select(d => new { path = d.File.Path, change = d.DeletedBy.Sequence, time = d.DeletedBy.Time, actor = d.DeletedBy.Actor, reason = d.DeletedBy.Reason, size = d.File.Size }));
+                }
+                else
+                {
+                    Table(["CHANGE", "DELETED", "BY", "WHY", "SIZE", "PATH"],
+                        gone.Select(d => new[] { Number(d.DeletedBy.Sequence), Time(d.DeletedBy.Time), d.DeletedBy.Actor ?? "-", d.DeletedBy.Reason ?? "-", Size(d.File.Size), d.File.Path }),
+                        rightAligned: 0);
+                }
+
+                return 0;
+            }
+
+            var changes = await admin.HistoryAsync(ParsePath(result.GetValue(optionalPath)), ct).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                WriteJson(changes.Select(c => new
+                {
+                    change = c.Sequence, time = c.Time, op = c.Kind.ToString().ToLowerInvariant(), path = c.Path, from = c.From, actor = c.Actor, reason = c.Reason,
+                    files = c.Files.Select(f => new { path = f.Path, sha256 = f.Hash, size = f.Size, redacted = f.Content is null }),
+                    redacted = c.RedactedHash,
+                }));
+            }
+            else
+            {
+                Table(["CHANGE", "TIME", "OP", "BY", "WHY", "SIZE", "SHA256", "PATH"], changes.Select(c => new[]
+                {
+                    Number(c.Sequence), Time(c.Time), c.Kind.ToString().ToLowerInvariant(), c.Actor ?? "-", c.Reason ?? "-",
+                    c.Files.Count == 0 ? "-" : Size(c.Files.Sum(f => f.Size)),
+                    c.Files.Count == 1 ? c.Files[0].Hash[..12] + (c.Files[0].Content is null ? " (redacted)" : string.Empty) : c.RedactedHash is { } h ? h[..12] : "-",
+                    c.From is { } from ? $"{from} -> {c.Path}" : c.Path ?? "-",
+                }), rightAligned: 0);
+            }
+
+            return 0;
+        }));
+
+        var restore = new Command("restore", "Bring a file back to a recorded version, or recover it after a delete; the restore is recorded too.")
+        {
+            directory, path, version, actor,
+        };
+        restore.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            var file = ParsePath(result.GetValue(path));
+            var (change, outcome) = await admin.RestoreAsync(file, result.GetValue(version), Context(result, actor), ct).ConfigureAwait(false);
+            Console.Out.WriteLine(outcome == MemoryWriteOutcome.Unchanged
+                ? $"{file.Normalized} already holds the version of change {change.Sequence}; nothing written."
+                : $"{(outcome == MemoryWriteOutcome.Created ? "Recovered" : "Restored")} {file.Normalized} to the version of change {change.Sequence} ({Time(change.Time)}).");
+            return 0;
+        }));
+
+        var from = new Option<long?>("--from") { Description = "The older version's change number; the version before --to by default." };
+        var to = new Option<long?>("--to") { Description = "The newer version's change number; the file as it is now by default." };
+        var diff = new Command("diff", "Show what changed in a file between two versions, as a unified diff.") { directory, path, from, to };
+        diff.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            Console.Out.Write(await admin.DiffAsync(ParsePath(result.GetValue(path)), result.GetValue(from), result.GetValue(to), ct).ConfigureAwait(false));
+            return 0;
+        }));
+
+        var file = new Argument<string>("FILE") { Description = "The archive file, or - for standard output or input." };
+        var export = new Command("export", "Write the whole store, history included, to one portable archive (JSON lines).") { directory, file };
+        export.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            var target = result.GetValue(file)!;
+            await using var stream = target == "-" ? Console.OpenStandardOutput() : new FileStream(target, FileMode.CreateNew, FileAccess.Write);
+            var (files, changes) = await admin.ExportAsync(stream, ct).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"Exported {files} files and {changes} changes.").ConfigureAwait(false);
+            return 0;
+        }));
+
+        var import = new Command("import", "Load an archive made by `export` into an empty store (no files, no history), history included.") { directory, file };
+        import.SetAction((result, ct) => Run(result, directory, mustExist: false, async admin =>
+        {
+            var source = result.GetValue(file)!;
+            await using var stream = source == "-" ? Console.OpenStandardInput() : new FileStream(source, FileMode.Open, FileAccess.Read);
+            var (files, changes) = await admin.ImportAsync(stream, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"Imported {files} files and {changes} changes.");
+            return 0;
+        }));
+
+        var top = new Option<int>("--top") { Description = "How many of the largest and stalest files to name.", DefaultValueFactory = _ => 5 };
+        var stats = new Command("stats", "Count files and bytes, show growth, and name the largest and stalest files.") { directory, top, json };
+        stats.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            var count = result.GetValue(top);
+            if (count < 0)
+            {
+                throw new UsageException("--top must be 0 or more.");
+            }
+
+            var s = await admin.StatsAsync(count, ct).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                WriteJson(new
+                {
+                    files = s.Files, bytes = s.Bytes, changes = s.Changes,
+                    growth = new { day = s.GrowthLastDay, week = s.GrowthLastWeek, month = s.GrowthLastMonth },
+                    last_access = s.LastAccess,
+                    largest = s.Largest.Select(f => new { path = f.Path.Normalized, size = f.Size }),
+                    stalest = s.Stalest.Select(f => new { path = f.Path.Normalized, last_access = f.LastAccess }),
+                });
+                return 0;
+            }
+
+            Table(["", ""],
+            [
+                ["files", Number(s.Files)],
+                ["bytes", $"{Number(s.Bytes)} ({Size(s.Bytes)})"],
+                ["changes", Number(s.Changes)],
+                ["growth, last day", Signed(s.GrowthLastDay)],
+                ["growth, last 7 days", Signed(s.GrowthLastWeek)],
+                ["growth, last 30 days", Signed(s.GrowthLastMonth)],
+                ["last access", Time(s.LastAccess)],
+            ], header: false);
+            Console.Out.WriteLine();
+            Console.Out.WriteLine("Largest files");
+            Table(["SIZE", "PATH"], s.Largest.Select(f => new[] { Size(f.Size), f.Path.Normalized }), rightAligned: 0);
+            Console.Out.WriteLine();
+            Console.Out.WriteLine("Stalest files");
+            Table(["LAST ACCESS", "PATH"], s.Stalest.Select(f => new[] { Time(f.LastAccess), f.Path.Normalized }));
+            return 0;
+        }));
+
+        var olderThan = new Option<string?>("--older-than") { Description = "Delete files not read or written for this long: 30d, 12h, 90m or a time span like 7.00:00:00." };
+        var sweep = new Command("sweep", "Delete the files nobody read or wrote for a while; each delete is recorded and can be restored.") { directory, olderThan, actor };
+        sweep.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            var idle = ParseDuration(result.GetValue(olderThan) ?? throw new UsageException("sweep needs --older-than, such as --older-than 30d."));
+            var swept = await admin.SweepAsync(idle, Context(result, actor), ct).ConfigureAwait(false);
+            foreach (var gone in swept)
+            {
+                Console.Out.WriteLine($"expired {gone.Normalized}");
+            }
+
+            Console.Out.WriteLine($"{swept.Count} files expired; `mnemo memory history --deleted` lists them for restoring.");
+            return 0;
+        }));
+
+        var yes = new Option<bool>("--yes") { Description = "Confirm: delete every memory file (each delete is recorded and can be restored)." };
+        var clear = new Command("clear", "Delete everything under /memories; the deletes are recorded, so files can be restored.") { directory, yes, actor };
+        clear.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            if (!result.GetValue(yes))
+            {
+                throw new UsageException("clear deletes every memory file; run it again with --yes to confirm.");
+            }
+
+            var count = await admin.ClearAsync(Context(result, actor), ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"Deleted {count} entries under /memories; `mnemo memory history --deleted` lists them for restoring.");
+            return 0;
+        }));
+
+        var template = new Option<string>("--template")
+        {
+            Description = $"The layout to seed: {string.Join(", ", MemoryTemplate.BuiltIn.Select(t => t.Name))}.",
+            DefaultValueFactory = _ => MemoryTemplate.Development.Name,
+        };
+        var init = new Command("init", "Create a memory folder, seeded with a template's layout and starter files; existing files are kept.") { directory, template, actor };
+        init.SetAction((result, ct) => Run(result, directory, mustExist: false, async admin =>
+        {
+            var name = result.GetValue(template)!;
+            var chosen = MemoryTemplate.Find(name)
+                ?? throw new UsageException($"no template named {name}; the templates are: {string.Join(", ", MemoryTemplate.BuiltIn.Select(t => t.Name))}.");
+            var created = await admin.InitAsync(chosen, Context(result, actor), ct).ConfigureAwait(false);
+            foreach (var made in created)
+            {
+                Console.Out.WriteLine($"created {made.Normalized}");
+            }
+
+            Console.Out.WriteLine($"{created.Count} of {chosen.Files.Count} starter files created from the {chosen.Name} template.");
+            return 0;
+        }));
+
+        var redact = new Command("redact", "Remove a version's content from history everywhere it occurs (a leaked secret, say), keeping the record.")
+        {
+            directory, path, version, actor,
+        };
+        redact.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        {
+            var target = ParsePath(result.GetValue(path));
+            var sequence = result.GetValue(version) ?? throw new UsageException("redact needs --version, the change number from `history`.");
+            var found = await admin.GetVersionAsync(target, sequence, ct).ConfigureAwait(false)
+                ?? throw new MemoryException($"No change {sequence} recorded a version of {target.Normalized}.");
+            var count = await ((IVersionedMemoryStore)admin.Store).RedactAsync(found.Hash, Context(result, actor), ct).ConfigureAwait(false);
+            Console.Out.WriteLine(count == 0
+                ? $"Version {sequence} of {target.Normalized} was already redacted."
+                : $"Redacted sha256 {found.Hash[..12]} from {count} versions; the records remain.");
+            return 0;
+        }));
+
+        return [ls, cat, history, restore, diff, export, import, stats, sweep, clear, init, redact];
+    }
+
+    private static async Task<int> Run(ParseResult result, Option<DirectoryInfo> directory, bool mustExist, Func<MemoryAdmin, Task<int>> action)
+    {
+        var folder = result.GetRequiredValue(directory);
+        try
+        {
+            if (mustExist && !folder.Exists)
+            {
+                throw new MemoryException($"there is no memory folder at {folder.FullName}; `mnemo memory init --dir {folder.FullName}` makes one.");
+            }
+
+            using var store = new FileSystemMemoryStore(folder.FullName);
+            return await action(new MemoryAdmin(store)).ConfigureAwait(false);
+        }
+        catch (UsageException exception)
+        {
+            await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
+            return Usage;
+        }
+        catch (Exception exception) when (exception is MemoryException or IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"mnemo: {OneLine(exception.Message)}").ConfigureAwait(false);
+            return Failed;
+        }
+    }
+
+    private static MemoryWriteContext Context(ParseResult result, Option<string?> actor) =>
+        new(result.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName);
+
+    /// <summary>Parses a memory path, allowing the <c>/memories</c> prefix to be left out.</summary>
+    private static MemoryPath ParsePath(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return MemoryPath.RootPath;
+        }
+
+        var full = text.StartsWith(MemoryPath.Root, StringComparison.Ordinal) ? text : MemoryPath.Root + "/" + text.TrimStart('/');
+        return MemoryPath.TryParse(full, out var path, out _) ? path : throw new UsageException($"{text} is not a memory path.");
+    }
+
+    private static TimeSpan ParseDuration(string text)
+    {
+        var unit = text.Length > 1 ? text[^1] : ' ';
+        if (unit is 'd' or 'h' or 'm' or 's' && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0)
+        {
+            return unit switch { 'd' => TimeSpan.FromDays(amount), 'h' => TimeSpan.FromHours(amount), 'm' => TimeSpan.FromMinutes(amount), _ => TimeSpan.FromSeconds(amount) };
+        }
+
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero
+            ? span
+            : throw new UsageException($"--older-than {text} is not a duration; use 30d, 12h, 90m, 45s or a time span like 7.00:00:00.");
+    }
+
+    private static void Table(string[] headers, IEnumerable<string[]> rows, int rightAligned = -1, bool header = true)
+    {
+        var all = rows.ToList();
+        var widths = headers.Select((h, i) => all.Select(row => row[i].Length).Append(header ? h.Length : 0).Max()).ToArray();
+        var output = new StringBuilder();
+        void Line(string[] cells)
+        {
+            for (var i = 0; i < cells.Length; i++)
+            {
+                var last = i == cells.Length - 1;
+                output.Append(i == rightAligned ? cells[i].PadLeft(widths[i]) : last ? cells[i] : cells[i].PadRight(widths[i]));
+                output.Append(last ? "\n" : "  ");
+            }
+        }
+
+        if (header)
+        {
+            Line(headers);
+        }
+
+        all.ForEach(Line);
+        Console.Out.Write(output.ToString());
+    }
+
+    private static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
+
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Signed(long value) => (value > 0 ? "+" : string.Empty) + Number(value) + " bytes";
+
+    private static string Size(long bytes) => bytes switch
+    {
+        < 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MiB"),
+    };
+
+    private static string Time(DateTimeOffset? time) =>
+        time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z" : "-";
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+
+    /// <summary>The exception for a verb given arguments it cannot use; exit code 2.</summary>
+    private sealed class UsageException(string message) : Exception(message);
+}

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Mnemo.Tests;
+
+namespace Mnemo.Cli.Tests;
+
+/// <summary>The <c>mnemo memory</c> verbs for people, run as real processes: what they print and the exit codes scripts rely on.</summary>
+public sealed class MemoryAdminCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    private string Root => _temp.Combine("memories");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _temp.Dispose();
+
+    private Task<(int ExitCode, string Output, string Error)> Memory(params string[] arguments) =>
+        MnemoProcess.RunAsync(Ct, ["memory", .. arguments]);
+
+    private async Task Exec(string actor, params object[] commands)
+    {
+        using var process = MnemoProcess.Start("memory", "exec", "--dir", Root, "--actor", actor);
+        foreach (var command in commands)
+        {
+            await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(command));
+        }
+
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        output.ShouldNotContain("\"is_error\": true");
+    }
+
+    [Fact]
+    public async Task AgentMistake_IsSeenInHistory_DiffedAndUndone()
+    {
+        var init = await Memory("init", "--dir", Root, "--template", "development", "--actor", "ana");
+        init.ExitCode.ShouldBe(0, init.Error);
+        init.Output.ShouldContain("6 of 6 starter files created from the development template.");
+
+        await Exec("agent-1",
+            new { command = "str_replace", path = "/memories/project-knowledge/overview.md", old_str = "- Known pitfalls:", new_str = "- Known pitfalls: flaky test in auth" },
+            new { command = "delete", path = "/memories/client-context" });
+
+        var history = await Memory("history", "--dir", Root);
+        history.ExitCode.ShouldBe(0);
+        var rows = history.Output.TrimEnd('\n').Split('\n');
+        rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries).ShouldBe(["CHANGE", "TIME", "OP", "BY", "WHY", "SIZE", "SHA256", "PATH"]);
+        rows.Length.ShouldBe(9);
+        rows[8].ShouldContain("delete  agent-1  delete");
+        rows[8].ShouldEndWith("/memories/client-context");
+
+        var deleted = await Memory("history", "--dir", Root, "--deleted", "--json");
+        using (var json = JsonDocument.Parse(deleted.Output))
+        {
+            json.RootElement.EnumerateArray().Select(e => (e.GetProperty("path").GetString(), e.GetProperty("change").GetInt64(), e.GetProperty("actor").GetString()))
+                .ShouldBe([("/memories/client-context/preferences.md", 8L, "agent-1")]);
+        }
+
+        var restored = await Memory("restore", "--dir", Root, "client-context/preferences.md", "--actor", "ana");
+        restored.ExitCode.ShouldBe(0, restored.Error);
+        restored.Output.ShouldStartWith("Recovered /memories/client-context/preferences.md to the version of change 8");
+        File.ReadAllText(Path.Combine(Root, "client-context", "preferences.md")).ShouldStartWith("# The user and their preferences");
+
+        var diff = await Memory("diff", "--dir", Root, "/memories/project-knowledge/overview.md");
+        diff.Output.ShouldContain("-- Known pitfalls:\n+- Known pitfalls: flaky test in auth\n");
+        (await Memory("restore", "--dir", Root, "project-knowledge/overview.md", "--version", "6")).ExitCode.ShouldBe(0);
+        File.ReadAllText(Path.Combine(Root, "project-knowledge", "overview.md")).ShouldNotContain("flaky");
+
+        var cat = await Memory("cat", "--dir", Root, "project-knowledge/overview.md", "--version", "7");
+        cat.Output.ShouldContain("flaky test in auth");
+
+        var audit = File.ReadAllLines(Path.Combine(Root, ".mnemo", "audit.jsonl"));
+        audit.Length.ShouldBe(2);
+        audit[1].ShouldContain("\"actor\":\"agent-1\",\"command\":\"delete\"");
+    }
+
+    [Fact]
+    public async Task ExportImport_MovesTheStoreAndItsHistory_ToANewFolder()
+    {
+        await Memory("init", "--dir", Root);
+        await Exec("agent", new { command = "create", path = "/memories/notes.md", file_text = "remember this\n" });
+        var archive = _temp.Combine("store.jsonl");
+
+        var export = await Memory("export", "--dir", Root, archive);
+        export.ExitCode.ShouldBe(0, export.Error);
+        export.Error.ShouldBe("Exported 7 files and 7 changes.\n");
+        var copy = _temp.Combine("copy");
+        var import = await Memory("import", "--dir", copy, archive);
+        import.ExitCode.ShouldBe(0, import.Error);
+
+        (await Memory("history", "--dir", copy, "--json")).Output.ShouldBe((await Memory("history", "--dir", Root, "--json")).Output);
+        File.ReadAllText(Path.Combine(copy, "notes.md")).ShouldBe("remember this\n");
+
+        var again = await Memory("import", "--dir", copy, archive);
+        (again.ExitCode, again.Error).ShouldBe((1, "mnemo: the store is not empty: an import needs a store with no files and no history\n"));
+        (await Memory("export", "--dir", Root, archive)).ExitCode.ShouldBe(1, "export must not overwrite an existing file");
+    }
+
+    [Fact]
+    public async Task StatsAndLs_ReportWhatTheStoreHolds()
+    {
+        await Memory("init", "--dir", Root);
+        var stats = await Memory("stats", "--dir", Root, "--json", "--top", "2");
+        stats.ExitCode.ShouldBe(0, stats.Error);
+        using var json = JsonDocument.Parse(stats.Output);
+        json.RootElement.GetProperty("files").GetInt32().ShouldBe(6);
+        json.RootElement.GetProperty("largest").GetArrayLength().ShouldBe(2);
+        json.RootElement.GetProperty("largest")[0].GetProperty("path").GetString().ShouldBe("/memories/protocol-compliance/memory-protocol.md");
+
+        var table = await Memory("stats", "--dir", Root);
+        table.Output.ShouldContain("files                 6\n");
+        table.Output.ShouldContain("Largest files\n");
+
+        var ls = await Memory("ls", "--dir", Root, "session-context");
+        ls.Output.TrimEnd('\n').Split('\n').ShouldSatisfyAllConditions(
+            lines => lines.Length.ShouldBe(4),
+            lines => lines[^1].ShouldBe("2 files, 319 B"));
+    }
+
+    [Fact]
+    public async Task ExitCodes_TellFailuresFromBadUsage()
+    {
+        (await Memory("ls", "--dir", Root)).ShouldSatisfyAllConditions(
+            r => r.ExitCode.ShouldBe(1),
+            r => r.Error.ShouldStartWith("mnemo: there is no memory folder at "));
+        await Memory("init", "--dir", Root);
+
+        (await Memory("cat", "--dir", Root, "missing.md")).ShouldBe((1, string.Empty, "mnemo: /memories/missing.md does not exist; `mnemo memory history --deleted` lists deleted files.\n"));
+        (await Memory("restore", "--dir", Root, "missing.md", "--version", "99")).ExitCode.ShouldBe(1);
+        (await Memory("clear", "--dir", Root)).ShouldBe((2, string.Empty, "mnemo: clear deletes every memory file; run it again with --yes to confirm.\n"));
+        (await Memory("sweep", "--dir", Root)).ExitCode.ShouldBe(2);
+        (await Memory("sweep", "--dir", Root, "--older-than", "soon")).ExitCode.ShouldBe(2);
+        (await Memory("init", "--dir", Root, "--template", "nope")).ExitCode.ShouldBe(2);
+        (await Memory("stats", "--dir", Root, "--top", "many")).ExitCode.ShouldBe(2);
+        (await Memory("history")).ExitCode.ShouldBe(2);
+
+        (await Memory("sweep", "--dir", Root, "--older-than", "30d")).Output.ShouldBe("0 files expired; `mnemo memory history --deleted` lists them for restoring.\n");
+        var clear = await Memory("clear", "--dir", Root, "--yes");
+        (clear.ExitCode, clear.Output).ShouldBe((0, "Deleted 5 entries under /memories; `mnemo memory history --deleted` lists them for restoring.\n"));
+    }
+}
