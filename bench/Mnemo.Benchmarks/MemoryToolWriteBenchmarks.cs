@@ -32,7 +32,8 @@ public class MemoryToolWriteBenchmarks
     public void Setup()
     {
         _directory = Directory.CreateTempSubdirectory("mnemo-bench-").FullName;
-        _store = new FileSystemMemoryStore(_directory, new FileSystemMemoryStoreOptions { Durable = Durable });
+        // History and quotas have their own benchmark (HistoryOverheadBenchmarks); this one measures the write path beneath them.
+        _store = new FileSystemMemoryStore(_directory, new FileSystemMemoryStoreOptions { Durable = Durable, History = false, Quotas = MemoryQuotas.Unlimited });
         _tool = new MemoryTool(_store, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 });
         _dirFd = OpenAt(AtFdCwd, _directory, ORdOnly | ODirectory | OCloExec, 0);
         var line = "- the service retries 3 times before giving up\n";
