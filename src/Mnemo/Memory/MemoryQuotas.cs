@@ -40,6 +40,9 @@ public sealed class MemoryQuotas
         MaxPathBytes = MemoryPath.MaxPathBytes,
     };
 
+    /// <summary>Gets a value indicating whether the store's totals are limited, so a write must know them.</summary>
+    internal bool LimitsTotals => MaxFiles != long.MaxValue || MaxTotalBytes != long.MaxValue;
+
     /// <summary>Checks the limits eagerly, naming the property at fault.</summary>
     /// <returns>These quotas.</returns>
     public MemoryQuotas Validated()

@@ -29,6 +29,7 @@ public sealed partial class FileSystemMemoryStore
     private readonly TimeProvider _time;
     private readonly TimeSpan _readResolution;
     private readonly Dictionary<string, DateTimeOffset> _notedReads = new(StringComparer.Ordinal);
+    private readonly ArrayBufferWriter<byte> _lineBuffer = new(4096);
 
     // Guarded by the write lock.
     private bool _logKnown;
@@ -365,7 +366,10 @@ public sealed partial class FileSystemMemoryStore
                 Actor = context?.Actor,
                 Reason = context?.Reason,
             };
-            var line = MemoryChangeJson.ToLine(change);
+            // One buffer for every line this store writes, reused under the write lock: a version of a large file costs
+            // its copy into the log, not a fresh buffer each time.
+            _lineBuffer.ResetWrittenCount();
+            MemoryChangeJson.WriteLine(_lineBuffer, change);
             var existed = _logKey != (0, 0);
             fd = OpenAt(_metaFd, LogName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, FileMode);
             if (fd < 0)
@@ -373,7 +377,7 @@ public sealed partial class FileSystemMemoryStore
                 throw Failure("open the history", LastError);
             }
 
-            WriteAll(fd, line);
+            WriteAll(fd, _lineBuffer.WrittenSpan);
             if (_durable && (FSync(fd) != 0 || (!existed && FSync(_metaFd) != 0)))
             {
                 throw Failure("flush the history", LastError);

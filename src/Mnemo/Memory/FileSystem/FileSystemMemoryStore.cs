@@ -210,8 +210,12 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
         _quotas.CheckFile(path, content.Span, default);
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         PrepareLocked();
-        var usage = UsageLocked();
-        _quotas.CheckTotals(path, usage.Files + 1, 1, usage.Bytes + content.Length, content.Length);
+        if (_quotas.LimitsTotals)
+        {
+            var usage = UsageLocked();
+            _quotas.CheckTotals(path, usage.Files + 1, 1, usage.Bytes + content.Length, content.Length);
+        }
+
         return Retry(() =>
         {
             using var resolved = Resolve(path, createParents: true);
@@ -261,7 +265,7 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         PrepareLocked();
         var added = content.Length - expected.Content.Length;
-        if (added > 0)
+        if (added > 0 && _quotas.LimitsTotals)
         {
             var usage = UsageLocked();
             _quotas.CheckTotals(path, usage.Files, 0, usage.Bytes + added, added);

@@ -17,14 +17,20 @@ internal static class MemoryChangeJson
 
     public static byte[] ToLine(MemoryChange change)
     {
-        var buffer = new ArrayBufferWriter<byte>(256 + change.Files.Sum(file => (int)Math.Min(file.Size * 2, int.MaxValue / 4)));
+        var buffer = new ArrayBufferWriter<byte>(256 + change.Files.Sum(file => (int)Math.Min(file.Size + (file.Size / 8), int.MaxValue / 4)));
+        WriteLine(buffer, change);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes a change's line, newline included, into a buffer the caller may reuse.</summary>
+    public static void WriteLine(IBufferWriter<byte> buffer, MemoryChange change)
+    {
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             Write(writer, change);
         }
 
         buffer.Write("\n"u8);
-        return buffer.WrittenSpan.ToArray();
     }
 
     public static byte[] SettleLine(string kind, long sequence) => Encoding.UTF8.GetBytes($"{{\"{kind}\":{sequence}}}\n");
