@@ -22,6 +22,9 @@ public sealed class MemoryPath : IEquatable<MemoryPath>
 
     private static readonly string[] NoSegments = [];
 
+    // Built on first use and kept: the path is immutable, and the store's read tracking and history ask for it on every call.
+    private string? _normalized;
+
     private MemoryPath(string original, string[] segments)
     {
         Original = original;
@@ -41,7 +44,7 @@ public sealed class MemoryPath : IEquatable<MemoryPath>
     public string? Name => IsRoot ? null : Segments[^1];
 
     /// <summary>Gets the normalised path, such as <c>/memories/notes/a.md</c>.</summary>
-    public string Normalized => IsRoot ? Root : Root + "/" + string.Join('/', Segments);
+    public string Normalized => _normalized ??= IsRoot ? Root : Root + "/" + string.Join('/', Segments);
 
     /// <summary>Gets the root path.</summary>
     public static MemoryPath RootPath { get; } = new(Root, NoSegments);

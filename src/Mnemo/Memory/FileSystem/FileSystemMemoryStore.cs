@@ -891,7 +891,8 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
         var entries = new List<MemoryEntry>();
         foreach (var (name, type) in ReadNames(dirFd))
         {
-            if (name == MetaDirectoryName && IsRootFolder(dirFd))
+            // The root's own listing skips the store's folder by name; a folder that is the root by a link is checked by identity.
+            if (name == MetaDirectoryName && (directory.IsRoot || IsRootFolder(dirFd)))
             {
                 continue;
             }
