@@ -49,10 +49,11 @@ internal static class MemoryCommands
 
             using (store)
             {
+                using var audit = parseResult.GetValue(noAudit) ? null : new JsonLinesMemoryAuditLog(Path.Combine(store.MetaDirectory, "audit.jsonl"));
                 var tool = new MemoryTool(store, new MemoryToolOptions
                 {
                     Actor = parseResult.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName,
-                    AuditLog = parseResult.GetValue(noAudit) ? null : new JsonLinesMemoryAuditLog(Path.Combine(store.MetaDirectory, "audit.jsonl")),
+                    AuditLog = audit,
                     UnexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: {command.Name} failed: {error}"),
                 });
                 await using var input = new SynchronousStream(Console.OpenStandardInput());

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Memory;
 
@@ -27,22 +28,33 @@ public sealed record MemoryAuditEntry(
 
 /// <summary>Represents an audit log in a file of JSON lines, one entry a line, rotated when it grows past a size.</summary>
 /// <remarks>
-/// <para>Each entry is appended with one <c>write</c> to a file opened for appending, so processes sharing the file never
-/// interleave parts of lines. When the file passes <see cref="MaxBytes"/> it becomes <c>NAME.1</c> (the older ones shift
+/// <para>Each entry is appended with one <c>write</c> to a file opened with <c>O_APPEND</c>, so processes sharing the file
+/// never overwrite or interleave each other's lines (a <see cref="FileStream"/> in append mode writes at its own idea of the
+/// end, and would). Linux only, like the folder store. When the file passes <see cref="MaxBytes"/> it becomes <c>NAME.1</c> (the older ones shift
 /// to <c>.2</c>, <c>.3</c>, and the oldest beyond <see cref="MaxFiles"/> goes), under a lock file so that two processes
 /// never rotate at once.</para>
 /// <para>Lines: <c>{"time","actor","command","path","destination","outcome":"ok"|"error","error","ms"}</c>.</para>
 /// </remarks>
-public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog
+public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
 {
+    private const long ReopenAfterMilliseconds = 1000;
+
     private readonly Lock _gate = new();
+    private int _fd = -1;
+    private long _openedAt;
 
     /// <summary>Initializes a new instance of the <see cref="JsonLinesMemoryAuditLog"/> class.</summary>
     /// <param name="path">The log file; its folder is created if missing.</param>
     /// <param name="maxBytes">The size past which the file is rotated; 10 MiB by default.</param>
     /// <param name="maxFiles">How many rotated files to keep besides the current one; 5 by default.</param>
+    /// <exception cref="PlatformNotSupportedException">The operating system is not Linux on x64 or arm64.</exception>
     public JsonLinesMemoryAuditLog(string path, long maxBytes = 10 * 1024 * 1024, int maxFiles = 5)
     {
+        if (!LinuxInterop.IsSupported)
+        {
+            throw new PlatformNotSupportedException("The JSON-lines audit log runs on Linux (x64 or arm64) only.");
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFiles, 1);
@@ -66,19 +78,74 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog
     {
         ArgumentNullException.ThrowIfNull(entry);
         var line = Format(entry);
-        long size;
         lock (_gate)
         {
-            using (var stream = new FileStream(FilePath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None))
+            // The file stays open between entries. Another process may rotate it meanwhile, so it is opened again at
+            // least once a second: until then this process's lines land in the file just rotated, kept, not lost.
+            var now = Environment.TickCount64;
+            if (_fd < 0 || now - _openedAt > ReopenAfterMilliseconds)
             {
-                stream.Write(line);
-                size = stream.Length;
+                Close();
+                _fd = LinuxInterop.OpenAt(LinuxInterop.AtFdCwd, FilePath, LinuxInterop.OWrOnly | LinuxInterop.OAppend | LinuxInterop.OCreat | LinuxInterop.OCloExec, 0x180);
+                if (_fd < 0)
+                {
+                    throw new IOException($"The audit log cannot be opened: {LinuxInterop.Describe(LinuxInterop.LastError)}");
+                }
+
+                _openedAt = now;
             }
 
-            if (size > MaxBytes)
+            // One write per line on a file opened for appending: the kernel puts each at the end, whole, whoever else writes.
+            if (!AppendLine(_fd, line))
             {
+                var error = LinuxInterop.LastError;
+                Close();
+                throw new IOException($"The audit log cannot be written: {LinuxInterop.Describe(error)}");
+            }
+
+            if (LinuxInterop.Statx(_fd, string.Empty, LinuxInterop.AtEmptyPath, LinuxInterop.StatxBasicStats, out var stat) == 0 && (long)stat.Size > MaxBytes)
+            {
+                Close();
                 Rotate();
             }
+        }
+    }
+
+    /// <summary>Closes the log file; the next entry opens it again.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            Close();
+        }
+    }
+
+    private static unsafe bool AppendLine(int fd, byte[] line)
+    {
+        fixed (byte* start = line)
+        {
+            while (true)
+            {
+                var written = LinuxInterop.Write(fd, start, (nuint)line.Length);
+                if (written == line.Length)
+                {
+                    return true;
+                }
+
+                if (written >= 0 || LinuxInterop.LastError != LinuxInterop.EIntr)
+                {
+                    return false; // a short write: a full disk
+                }
+            }
+        }
+    }
+
+    private void Close()
+    {
+        if (_fd >= 0)
+        {
+            _ = LinuxInterop.Close(_fd);
+            _fd = -1;
         }
     }
 

@@ -34,6 +34,8 @@ public sealed partial class FileSystemMemoryStore
     // Guarded by the write lock.
     private bool _logKnown;
     private (ulong Inode, ulong Size) _logKey;
+    private int _logFd = -1;
+    private ulong _logFdInode;
     private long _nextSequence = 1;
     private bool _usageKnown;
     private (long Files, long Bytes) _usage;
@@ -357,7 +359,7 @@ public sealed partial class FileSystemMemoryStore
             return new PendingChange(0, -1);
         }
 
-        var fd = -1;
+        int fd;
         try
         {
             var change = new MemoryChange(_nextSequence, _time.GetUtcNow(), kind, path.Normalized, files)
@@ -370,15 +372,9 @@ public sealed partial class FileSystemMemoryStore
             // its copy into the log, not a fresh buffer each time.
             _lineBuffer.ResetWrittenCount();
             MemoryChangeJson.WriteLine(_lineBuffer, change);
-            var existed = _logKey != (0, 0);
-            fd = OpenAt(_metaFd, LogName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, FileMode);
-            if (fd < 0)
-            {
-                throw Failure("open the history", LastError);
-            }
-
+            fd = LogForAppend();
             WriteAll(fd, _lineBuffer.WrittenSpan);
-            if (_durable && (FSync(fd) != 0 || (!existed && FSync(_metaFd) != 0)))
+            if (_durable && FSync(fd) != 0)
             {
                 throw Failure("flush the history", LastError);
             }
@@ -387,10 +383,7 @@ public sealed partial class FileSystemMemoryStore
         }
         catch
         {
-            if (fd >= 0)
-            {
-                _ = Close(fd);
-            }
+            CloseLog();
 
             // The line may be in the log, partly or whole: let the next writer look before trusting what it knows.
             _logKnown = false;
@@ -416,17 +409,51 @@ public sealed partial class FileSystemMemoryStore
             }
             catch (MemoryStoreException)
             {
+                CloseLog();
                 _logKnown = false;
-            }
-            finally
-            {
-                _ = Close(change.LogFd);
             }
         }
 
         if (applied && _usageKnown)
         {
             _usage = (_usage.Files + filesAdded, _usage.Bytes + bytesAdded);
+        }
+    }
+
+    /// <summary>The history opened for appending, kept open between writes while the log at its name is the same file.</summary>
+    /// <remarks>Runs after <see cref="PrepareLocked"/>, whose look at the name is in <see cref="_logKey"/>; a redaction or an
+    /// import elsewhere replaces the file, which that look notices, and the handle is opened again.</remarks>
+    private int LogForAppend()
+    {
+        if (_logFd >= 0 && _logKey != (0, 0) && _logKey.Inode == _logFdInode)
+        {
+            return _logFd;
+        }
+
+        CloseLog();
+        var created = _logKey == (0, 0);
+        var fd = OpenAt(_metaFd, LogName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, FileMode);
+        if (fd < 0)
+        {
+            throw Failure("open the history", LastError);
+        }
+
+        if (created && _durable && FSync(_metaFd) != 0)
+        {
+            _ = Close(fd);
+            throw Failure("flush the history", LastError);
+        }
+
+        (_logFd, _logFdInode) = (fd, KeyOf(fd).Inode);
+        return fd;
+    }
+
+    private void CloseLog()
+    {
+        if (_logFd >= 0)
+        {
+            _ = Close(_logFd);
+            _logFd = -1;
         }
     }
 

@@ -472,6 +472,7 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            CloseLog();
             _ = Close(_metaFd);
             _ = Close(_rootFd);
             _writeGate.Dispose();

@@ -19,7 +19,7 @@ public sealed class JsonLinesMemoryAuditLogTests : IDisposable
     public async Task EveryCommand_IsLoggedWithItsCallerAndOutcome()
     {
         using var store = new FileSystemMemoryStore(_temp.Combine("memories"));
-        var audit = new JsonLinesMemoryAuditLog(_temp.Combine("audit", "memory.jsonl"));
+        using var audit = new JsonLinesMemoryAuditLog(_temp.Combine("audit", "memory.jsonl"));
         var tool = new MemoryTool(store, new MemoryToolOptions { Actor = "session-1", AuditLog = audit, TimeProvider = new ManualTimeProvider() });
 
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "a"), Ct);
@@ -43,7 +43,7 @@ public sealed class JsonLinesMemoryAuditLogTests : IDisposable
     [Fact]
     public void Rotation_KeepsTheNewestFiles_AndLosesNoLineInThem()
     {
-        var audit = new JsonLinesMemoryAuditLog(_temp.Combine("audit.jsonl"), maxBytes: 1000, maxFiles: 3);
+        using var audit = new JsonLinesMemoryAuditLog(_temp.Combine("audit.jsonl"), maxBytes: 1000, maxFiles: 3);
         var entry = new MemoryAuditEntry(DateTimeOffset.UnixEpoch, "a", "view", "/memories/x", null, false, null, TimeSpan.FromMilliseconds(1));
         var size = JsonLinesMemoryAuditLog.Format(entry).Length;
         var total = (4000 / size) + 1;
@@ -60,5 +60,24 @@ public sealed class JsonLinesMemoryAuditLogTests : IDisposable
         files.Skip(1).ShouldAllBe(path => new FileInfo(path).Length <= 1000 + size);
         var kept = files.Reverse().SelectMany(Lines).Select(l => int.Parse(l.GetProperty("path").GetString()!["/memories/".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         kept.ShouldBe(Enumerable.Range(total - kept.Count, kept.Count).ToList(), "the kept lines must be the newest, in order, with none missing");
+    }
+
+    [Fact]
+    public void TwoWritersOnOneFile_RotatingAsTheyGo_LoseNoLine()
+    {
+        // Two logs on one file stand for two processes: each rotates when it sees the file too large, the other keeps its
+        // handle for up to a second. Every line must still be whole, and in one of the files.
+        using var first = new JsonLinesMemoryAuditLog(_temp.Combine("audit.jsonl"), maxBytes: 2000, maxFiles: 100);
+        using var second = new JsonLinesMemoryAuditLog(_temp.Combine("audit.jsonl"), maxBytes: 2000, maxFiles: 100);
+        var entry = new MemoryAuditEntry(DateTimeOffset.UnixEpoch, "a", "view", "/memories/x", null, false, null, TimeSpan.Zero);
+        for (var i = 0; i < 300; i++)
+        {
+            (i % 2 == 0 ? first : second).Record(entry with { Path = $"/memories/{i}" });
+        }
+
+        var paths = Directory.EnumerateFiles(_temp.Path, "audit.jsonl*").Where(p => !p.EndsWith(".lock", StringComparison.Ordinal)).ToList();
+        paths.Count.ShouldBeGreaterThan(5);
+        paths.SelectMany(Lines).Select(l => l.GetProperty("path").GetString()).Order(StringComparer.Ordinal)
+            .ShouldBe(Enumerable.Range(0, 300).Select(i => $"/memories/{i}").Order(StringComparer.Ordinal));
     }
 }
