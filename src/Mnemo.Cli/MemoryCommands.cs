@@ -22,6 +22,10 @@ internal static class MemoryCommands
         {
             Description = "Who the store's history and audit log name for these commands; the user's login name by default.",
         };
+        var noHistory = new Option<bool>("--no-history")
+        {
+            Description = "Keep no history of these commands' changes (nothing to restore them from); the folder's existing history stays.",
+        };
         var noAudit = new Option<bool>("--no-audit")
         {
             Description = "Do not append each command, its caller and outcome to .mnemo/audit.jsonl in the memory folder.",
@@ -31,6 +35,7 @@ internal static class MemoryCommands
             directory,
             noSync,
             actor,
+            noHistory,
             noAudit,
         };
         exec.SetAction(async (parseResult, cancellationToken) =>
@@ -39,7 +44,7 @@ internal static class MemoryCommands
             FileSystemMemoryStore store;
             try
             {
-                store = new FileSystemMemoryStore(folder.FullName, new FileSystemMemoryStoreOptions { Durable = !parseResult.GetValue(noSync) });
+                store = new FileSystemMemoryStore(folder.FullName, new FileSystemMemoryStoreOptions { Durable = !parseResult.GetValue(noSync), History = !parseResult.GetValue(noHistory) });
             }
             catch (Exception exception) when (exception is MemoryException or PlatformNotSupportedException)
             {

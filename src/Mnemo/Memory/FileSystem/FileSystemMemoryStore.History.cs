@@ -39,6 +39,7 @@ public sealed partial class FileSystemMemoryStore
     private long _nextSequence = 1;
     private bool _usageKnown;
     private (long Files, long Bytes) _usage;
+    private long _usageCountedAt;
 
     /// <inheritdoc/>
     public TimeSpan? ExpireAfter { get; }
@@ -458,9 +459,14 @@ public sealed partial class FileSystemMemoryStore
     }
 
     /// <summary>The store's file count and bytes, counted once and then kept up to date while no other process writes.</summary>
+    /// <remarks>
+    /// With history, another process's write shows as a change of the log, and the count starts over. Without it there is
+    /// nothing to see, so the count is taken again when it is a second old: totals may then miss the last second of other
+    /// processes' writes.
+    /// </remarks>
     private (long Files, long Bytes) UsageLocked()
     {
-        if (_usageKnown && _history)
+        if (_usageKnown && (_history || Environment.TickCount64 - _usageCountedAt < 1000))
         {
             return _usage;
         }
@@ -472,7 +478,7 @@ public sealed partial class FileSystemMemoryStore
             bytes += (long)stat.Size;
         });
         _usage = (files, bytes);
-        _usageKnown = _history;
+        (_usageKnown, _usageCountedAt) = (true, Environment.TickCount64);
         return _usage;
     }
 
