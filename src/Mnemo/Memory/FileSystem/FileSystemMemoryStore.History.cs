@@ -140,6 +140,7 @@ public sealed partial class FileSystemMemoryStore
         var now = _time.GetUtcNow();
         context = (context ?? new MemoryWriteContext()) with { Reason = context?.Reason ?? "expire" };
         var swept = new List<MemoryPath>();
+        var kept = new List<MemoryFileActivity>();
         foreach (var file in ActivityLocked())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -147,8 +148,13 @@ public sealed partial class FileSystemMemoryStore
             {
                 swept.Add(file.Path);
             }
+            else
+            {
+                kept.Add(file);
+            }
         }
 
+        CompactReadsLocked(kept);
         return swept;
     }
 
@@ -694,6 +700,31 @@ public sealed partial class FileSystemMemoryStore
             {
                 _ = Close(fd);
             }
+        }
+    }
+
+    /// <summary>Rewrites the read log with one line per file still here, so it does not grow without end.</summary>
+    /// <remarks>A read written down by another process while this runs may be lost; it is a hint, and costs at most an early expiry.</remarks>
+    private void CompactReadsLocked(List<MemoryFileActivity> files)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        foreach (var file in files.Where(file => file.LastRead is not null))
+        {
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("path", file.Path.Normalized);
+                writer.WriteString("time", file.LastRead!.Value.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                writer.WriteEndObject();
+            }
+
+            buffer.Write("\n"u8);
+        }
+
+        var temp = WriteTemp(_metaFd, buffer.WrittenSpan);
+        if (RenameAt2(_metaFd, temp, _metaFd, ReadsName, 0) != 0)
+        {
+            _ = UnlinkAt(_metaFd, temp, 0);
         }
     }
 

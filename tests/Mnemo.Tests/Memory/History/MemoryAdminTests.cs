@@ -90,6 +90,9 @@ public sealed class MemoryAdminTests : IDisposable
         _clock.Advance(TimeSpan.FromDays(2));
         (await _admin.SweepAsync(cancellationToken: Ct)).Select(p => p.Normalized).Order(StringComparer.Ordinal)
             .ShouldBe(["/memories/idle.md", "/memories/read.md"]);
+
+        // The sweep also compacts the read log to one line per file still here.
+        File.ReadAllLines(_temp.Combine("memories", ".mnemo", "reads.jsonl")).ShouldHaveSingleItem().ShouldContain("/memories/fresh.md");
     }
 
     [Fact]
