@@ -578,7 +578,7 @@ public sealed class MemoryAdmin
         var history = new List<MemoryChange>();
         using var reader = new StreamReader(source, StrictUtf8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
         var number = 0;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        while (await ReadLineAsync(reader, number + 1, cancellationToken).ConfigureAwait(false) is { } line)
         {
             number++;
             if (line.Length == 0)
@@ -648,6 +648,18 @@ public sealed class MemoryAdmin
         }
 
         return (files.Count, history.Count);
+    }
+
+    private static async ValueTask<string?> ReadLineAsync(StreamReader reader, int number, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DecoderFallbackException exception)
+        {
+            throw new MemoryException($"The archive is damaged at line {number}: it is not UTF-8 text.", exception);
+        }
     }
 
     private static MemoryPath ParsePath(string? text) =>

@@ -57,6 +57,12 @@ public sealed partial class FileSystemMemoryStore
 
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         PrepareLocked();
+        return SettledChangesLocked();
+    }
+
+    /// <summary>The log's changes that took effect: every change but those a later line aborts.</summary>
+    private List<MemoryChange> SettledChangesLocked()
+    {
         var changes = new List<MemoryChange>();
         var aborted = new HashSet<long>();
         foreach (var line in ReadLogLines())
@@ -620,24 +626,9 @@ public sealed partial class FileSystemMemoryStore
         var writes = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         if (_history)
         {
-            var aborted = new HashSet<long>();
-            var changes = new List<MemoryChange>();
-            foreach (var line in ReadLogLines())
+            foreach (var change in SettledChangesLocked())
             {
-                var (change, settle, sequence) = ParseLogLine(line);
-                if (change is not null)
-                {
-                    changes.Add(change);
-                }
-                else if (settle == "abort")
-                {
-                    aborted.Add(sequence);
-                }
-            }
-
-            foreach (var change in changes)
-            {
-                if (change.Kind is MemoryChangeKind.Create or MemoryChangeKind.Edit or MemoryChangeKind.Rename && !aborted.Contains(change.Sequence))
+                if (change.Kind is MemoryChangeKind.Create or MemoryChangeKind.Edit or MemoryChangeKind.Rename)
                 {
                     foreach (var file in change.Files)
                     {

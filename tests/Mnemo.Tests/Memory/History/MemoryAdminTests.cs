@@ -173,6 +173,8 @@ public sealed class MemoryAdminTests : IDisposable
         bad.Message.ShouldStartWith("The archive is damaged at line 2:");
         var notAnArchive = await Should.ThrowAsync<MemoryException>(async () => await new MemoryAdmin(target).ImportAsync(new MemoryStream(B("{\"hello\":1}\n")), Ct));
         notAnArchive.Message.ShouldContain("not a Mnemo memory archive");
+        var binary = await Should.ThrowAsync<MemoryException>(async () => await new MemoryAdmin(target).ImportAsync(new MemoryStream([0xff, 0xfe, 0x00, 0x0a]), Ct));
+        binary.Message.ShouldBe("The archive is damaged at line 1: it is not UTF-8 text.");
         Directory.EnumerateFileSystemEntries(_temp.Combine("target")).Select(Path.GetFileName).ShouldBe([".mnemo"]);
     }
 
