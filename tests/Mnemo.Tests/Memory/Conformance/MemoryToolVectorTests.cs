@@ -137,7 +137,11 @@ public sealed class MemoryToolVectorTests
         return tree;
     }
 
-    private static SortedDictionary<string, string> Expected(JsonObject reference)
+    /// <summary>Finds a recorded case by name.</summary>
+    public static JsonObject Case(string name) => Cases.Value.Single(c => c!["name"]!.GetValue<string>() == name)!.AsObject();
+
+    /// <summary>The final tree a case recorded, in the form <see cref="Snapshot"/> gives.</summary>
+    public static SortedDictionary<string, string> Expected(JsonObject reference)
     {
         var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in reference)
@@ -152,7 +156,8 @@ public sealed class MemoryToolVectorTests
         return tree;
     }
 
-    private static string Describe(byte[] bytes)
+    /// <summary>A file's bytes as the trees show them: its text, or base64 when it is not UTF-8.</summary>
+    public static string Describe(byte[] bytes)
     {
         try
         {

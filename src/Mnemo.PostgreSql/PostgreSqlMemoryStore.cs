@@ -1,0 +1,452 @@
+using System.Globalization;
+using Mnemo.Memory;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Mnemo.PostgreSql;
+
+/// <summary>Represents a memory store in a PostgreSQL database, shared by every process and machine that opens the same store.</summary>
+/// <remarks>
+/// <para><b>Layout.</b> One row per file and per folder of each store, keyed by the store's name and the path below
+/// <c>/memories</c> (byte-ordered, so a folder's descendants are one index range). Every file row carries a version from
+/// one database sequence; a compare-and-swap write updates the row only if its version is still the one read.</para>
+/// <para><b>Concurrency.</b> Each write is one transaction that first takes a transaction-scoped advisory lock on its
+/// store, so writers to one store go one at a time across all processes and machines, as on the folder store; reads take
+/// no lock. Nothing a transaction does is seen until it commits, and a crash before the commit leaves nothing behind.</para>
+/// <para><b>Failures.</b> A transient failure before the commit (a dropped connection, a deadlock) is retried up to
+/// <see cref="PostgreSqlMemoryStoreOptions.MaxRetries"/> times. A failure during the commit is not: the write may have
+/// been applied. Errors name the SQLSTATE, never a host or a connection string.</para>
+/// <para><b>Schema.</b> The store creates its schema and tables on first use and applies any newer migrations, one
+/// process at a time (under an advisory lock), recording each in <c>migrations</c>.</para>
+/// <para>The store is thread-safe; dispose it to close its connections.</para>
+/// </remarks>
+public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDisposable
+{
+    private const int FileKind = 0;
+    private const int DirectoryKind = 1;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgreSqlMemoryStoreOptions _options;
+    private readonly string _entries;
+    private readonly string _versions;
+    private readonly long _lockKey;
+    private readonly SemaphoreSlim _migrateGate = new(1, 1);
+    private volatile bool _migrated;
+
+    /// <summary>Initializes a new instance of the <see cref="PostgreSqlMemoryStore"/> class.</summary>
+    /// <param name="options">The options; <see cref="PostgreSqlMemoryStoreOptions.ConnectionString"/> is required.</param>
+    public PostgreSqlMemoryStore(PostgreSqlMemoryStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Validated();
+        _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        _entries = $"{options.Schema}.entries";
+        _versions = $"{options.Schema}.versions";
+        _lockKey = StableHash(options.Schema + "\0" + options.Store);
+    }
+
+    /// <summary>Gets the store's name.</summary>
+    public string Name => _options.Store;
+
+    /// <inheritdoc/>
+    public async ValueTask<MemoryItem?> ReadAsync(MemoryPath path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.IsRoot)
+        {
+            return MemoryItem.Directory;
+        }
+
+        return await RunAsync("read", async (connection, _) =>
+        {
+            await using var command = Command(connection, $"select kind, content, version from {_entries} where store = $1 and path = $2", Key(path));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return reader.GetInt16(0) == DirectoryKind
+                ? MemoryItem.Directory
+                : MemoryItem.File(reader.GetFieldValue<byte[]>(1), Version(reader.GetInt64(2)));
+        }, write: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<MemoryEntry>?> ListAsync(MemoryPath directory, int depth, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
+        var key = Key(directory);
+        return await RunAsync<IReadOnlyList<MemoryEntry>?>("list", async (connection, _) =>
+        {
+            if (!directory.IsRoot && await KindAsync(connection, key, cancellationToken).ConfigureAwait(false) != DirectoryKind)
+            {
+                return null;
+            }
+
+            var rows = new List<(string[] Segments, short Kind, long Size)>();
+            await using (var command = Command(connection, $"select path, kind, size from {_entries} where store = $1 and {Descendants("$2")}", key))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var relative = directory.IsRoot ? reader.GetString(0) : reader.GetString(0)[(key.Length + 1)..];
+                    var segments = relative.Split('/');
+                    if (segments.Length <= depth)
+                    {
+                        rows.Add((segments, reader.GetInt16(1), reader.GetInt64(2)));
+                    }
+                }
+            }
+
+            return Tree(rows, [], depth);
+        }, write: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> CreateFileAsync(
+        MemoryPath path, ReadOnlyMemory<byte> content, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.IsRoot)
+        {
+            return false;
+        }
+
+        var bytes = content.ToArray();
+        return await RunAsync("create a file", async (connection, transaction) =>
+        {
+            if (!await EnsureParentsAsync(connection, path, cancellationToken).ConfigureAwait(false))
+            {
+                throw new MemoryParentNotDirectoryException(path);
+            }
+
+            await using var command = Command(connection,
+                $"insert into {_entries} (store, path, kind, content, size, version) values ($1, $2, {FileKind}, $3, $4, nextval('{_versions}')) on conflict do nothing",
+                Key(path), bytes, (long)bytes.Length);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }, write: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> ReplaceFileAsync(
+        MemoryPath path,
+        ReadOnlyMemory<byte> content,
+        MemoryItem expected,
+        MemoryWriteContext? context = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(expected);
+        if (expected.Kind != MemoryEntryKind.File || !long.TryParse(expected.Version.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        {
+            return false;
+        }
+
+        var bytes = content.ToArray();
+        return await RunAsync("replace a file", async (connection, _) =>
+        {
+            await using var command = Command(connection,
+                $"update {_entries} set content = $3, size = $4, version = nextval('{_versions}') where store = $1 and path = $2 and kind = {FileKind} and version = $5",
+                Key(path), bytes, (long)bytes.Length, version);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }, write: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<MemoryDeleteOutcome> DeleteAsync(MemoryPath path, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.IsRoot)
+        {
+            return MemoryDeleteOutcome.Root;
+        }
+
+        var key = Key(path);
+        return await RunAsync("delete", async (connection, _) =>
+        {
+            await using var command = Command(connection, $"delete from {_entries} where store = $1 and (path = $2 or {Descendants("$2")})", key);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0 ? MemoryDeleteOutcome.Deleted : MemoryDeleteOutcome.NotFound;
+        }, write: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<MemoryRenameOutcome> RenameAsync(
+        MemoryPath source, MemoryPath destination, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (source.IsRoot || destination.IsRoot)
+        {
+            return MemoryRenameOutcome.Root;
+        }
+
+        var (from, to) = (Key(source), Key(destination));
+        return await RunAsync("rename", async (connection, _) =>
+        {
+            if (await KindAsync(connection, to, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return MemoryRenameOutcome.DestinationExists;
+            }
+
+            var kind = await KindAsync(connection, from, cancellationToken).ConfigureAwait(false);
+            if (kind is null)
+            {
+                return MemoryRenameOutcome.SourceNotFound;
+            }
+
+            if (kind == DirectoryKind && source.IsSameOrAncestorOf(destination))
+            {
+                return MemoryRenameOutcome.DestinationInsideSource;
+            }
+
+            if (!await EnsureParentsAsync(connection, destination, cancellationToken).ConfigureAwait(false))
+            {
+                throw new MemoryParentNotDirectoryException(destination);
+            }
+
+            await using var command = Command(connection,
+                $"update {_entries} set path = $3 || substr(path, char_length($2) + 1) where store = $1 and (path = $2 or {Descendants("$2")})",
+                from, to);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return MemoryRenameOutcome.Renamed;
+        }, write: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the store's connections.</summary>
+    public void Dispose()
+    {
+        _dataSource.Dispose();
+        _migrateGate.Dispose();
+    }
+
+    /// <summary>Closes the store's connections.</summary>
+    /// <returns>A task that completes when they are closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        _migrateGate.Dispose();
+    }
+
+    /// <summary>The SQL condition for the rows strictly below a folder, as one range of the byte-ordered key.</summary>
+    /// <remarks>'0' is the character after '/', so every key that starts with "folder/" sorts in ["folder/", "folder0").</remarks>
+    private static string Descendants(string parameter) =>
+        $"({parameter} = '' or (path >= {parameter} || '/' and path < {parameter} || '0'))";
+
+    private static string Key(MemoryPath path) => string.Join('/', path.Segments);
+
+    private static MemoryVersion Version(long version) => new(version.ToString(CultureInfo.InvariantCulture));
+
+    private static long StableHash(string text)
+    {
+        // FNV-1a over UTF-16: the same store maps to the same advisory lock in every process.
+        var hash = 14695981039346656037UL;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return unchecked((long)hash);
+    }
+
+    private static List<MemoryEntry> Tree(List<(string[] Segments, short Kind, long Size)> rows, string[] prefix, int depth)
+    {
+        var level = prefix.Length;
+        var entries = new List<MemoryEntry>();
+        foreach (var row in rows)
+        {
+            if (row.Segments.Length != level + 1 || !row.Segments.AsSpan(0, level).SequenceEqual(prefix))
+            {
+                continue;
+            }
+
+            var name = row.Segments[level];
+            if (row.Kind == FileKind)
+            {
+                entries.Add(new MemoryEntry(name, MemoryEntryKind.File, row.Size));
+            }
+            else
+            {
+                var children = depth > 1 ? Tree(rows, row.Segments, depth - 1) : null;
+                entries.Add(new MemoryEntry(name, MemoryEntryKind.Directory, 0, children));
+            }
+        }
+
+        return entries;
+    }
+
+    private NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = _options.Store, NpgsqlDbType = NpgsqlDbType.Text });
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter is byte[] bytes
+                ? new NpgsqlParameter { Value = bytes, NpgsqlDbType = NpgsqlDbType.Bytea }
+                : new NpgsqlParameter { Value = parameter });
+        }
+
+        return command;
+    }
+
+    private async Task<short?> KindAsync(NpgsqlConnection connection, string key, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, $"select kind from {_entries} where store = $1 and path = $2", key);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is short kind ? kind : null;
+    }
+
+    /// <summary>Makes the missing folders above a path; <see langword="false"/> when one of them is a file.</summary>
+    private async Task<bool> EnsureParentsAsync(NpgsqlConnection connection, MemoryPath path, CancellationToken cancellationToken)
+    {
+        var ancestors = Enumerable.Range(1, path.Segments.Count - 1).Select(n => string.Join('/', path.Segments.Take(n))).ToArray();
+        if (ancestors.Length == 0)
+        {
+            return true;
+        }
+
+        await using (var check = Command(connection, $"select 1 from {_entries} where store = $1 and path = any($2) and kind = {FileKind}", (object)ancestors))
+        {
+            if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return false;
+            }
+        }
+
+        await using var insert = Command(connection,
+            $"insert into {_entries} (store, path, kind, size, version) select $1, unnest($2::text[]), {DirectoryKind}, 0, 0 on conflict do nothing",
+            (object)ancestors);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Runs one operation in its own transaction (writes under the store's lock), retrying transient failures before the commit.</summary>
+    private async Task<T> RunAsync<T>(string action, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> operation, bool write, CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        for (var attempt = 0; ; attempt++)
+        {
+            NpgsqlTransaction? transaction = null;
+            T result;
+            await using var connection = await OpenAsync(action, attempt, cancellationToken).ConfigureAwait(false);
+            if (connection is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                if (write)
+                {
+                    await using var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock($1)", connection) { Parameters = { new() { Value = _lockKey } } };
+                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                result = await operation(connection, transaction).ConfigureAwait(false);
+            }
+            catch (NpgsqlException exception) when (IsTransient(exception) && attempt < _options.MaxRetries && !cancellationToken.IsCancellationRequested)
+            {
+                await DisposeQuietlyAsync(transaction).ConfigureAwait(false);
+                await PauseAsync(attempt, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (NpgsqlException exception)
+            {
+                await DisposeQuietlyAsync(transaction).ConfigureAwait(false);
+                throw Failure(action, exception);
+            }
+            catch
+            {
+                await DisposeQuietlyAsync(transaction).ConfigureAwait(false);
+                throw;
+            }
+
+            try
+            {
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException exception)
+            {
+                // The commit may have reached the server: trying again could apply the write twice, so the caller hears of it.
+                throw Failure(action, exception);
+            }
+            finally
+            {
+                await transaction.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return result;
+        }
+    }
+
+    private async Task<NpgsqlConnection?> OpenAsync(string action, int attempt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException exception) when (IsTransient(exception) && attempt < _options.MaxRetries && !cancellationToken.IsCancellationRequested)
+        {
+            await PauseAsync(attempt, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (NpgsqlException exception)
+        {
+            throw Failure(action, exception);
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(NpgsqlTransaction? transaction)
+    {
+        if (transaction is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+            // The connection is already broken; the server rolls the transaction back when it notices.
+        }
+    }
+
+    private static Task PauseAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds((50 << Math.Min(attempt, 6)) + Random.Shared.Next(0, 50)), cancellationToken);
+
+    private static bool IsTransient(NpgsqlException exception) =>
+        exception.IsTransient || exception is PostgresException { SqlState: "40001" or "40P01" };
+
+    private static MemoryStoreException Failure(string action, NpgsqlException exception) => exception is PostgresException postgres
+        ? new MemoryStoreException($"the database refused to {action} (SQLSTATE {postgres.SqlState})", IsTransient(exception), exception)
+        : new MemoryStoreException($"the database could not be reached to {action}", isTransient: true, exception);
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        if (_migrated)
+        {
+            return;
+        }
+
+        await _migrateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_migrated)
+            {
+                await PostgreSqlMigrations.ApplyAsync(_dataSource, _options.Schema, cancellationToken).ConfigureAwait(false);
+                _migrated = true;
+            }
+        }
+        catch (NpgsqlException exception)
+        {
+            throw Failure("set up its tables", exception);
+        }
+        finally
+        {
+            _migrateGate.Release();
+        }
+    }
+}

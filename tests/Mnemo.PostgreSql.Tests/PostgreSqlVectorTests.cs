@@ -1,0 +1,108 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnemo.Memory;
+using Mnemo.Tests.Memory.Conformance;
+
+namespace Mnemo.PostgreSql.Tests;
+
+/// <summary>Every case recorded from Anthropic's reference, run through the PostgreSQL store: the same strings as on a folder.</summary>
+/// <remarks>A database has no symbolic links, so the cases that plant one are the folder store's alone.</remarks>
+public sealed class PostgreSqlVectorTests(PostgresServer server)
+{
+    public static TheoryData<string> CaseNames()
+    {
+        var names = new TheoryData<string>();
+        foreach (var name in MemoryToolVectorTests.CaseNames().Select(row => row.Data))
+        {
+            if (!MemoryToolVectorTests.Case(name)["setup"]!.AsArray().Any(entry => entry!["symlink"] is not null))
+            {
+                names.Add(name);
+            }
+        }
+
+        return names;
+    }
+
+    [Fact]
+    public void Cases_LeaveOutOnlyThoseWithLinks() => CaseNames().Count.ShouldBeGreaterThanOrEqualTo(55);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task Case_RunThroughPostgreSqlStore_MatchesReference(string name)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var testCase = MemoryToolVectorTests.Case(name);
+        await using var store = new PostgreSqlMemoryStore(new PostgreSqlMemoryStoreOptions
+        {
+            ConnectionString = server.ConnectionString,
+            Store = "vectors-" + Guid.NewGuid().ToString("N"),
+        });
+        foreach (var entry in testCase["setup"]!.AsArray())
+        {
+            await PlantAsync(store, entry!.AsObject(), ct);
+        }
+
+        var tool = new MemoryTool(store);
+        var index = 0;
+        foreach (var step in testCase["steps"]!.AsArray())
+        {
+            using var input = JsonDocument.Parse(step!["input"]!.ToJsonString());
+            var result = await tool.ExecuteAsync(input.RootElement, ct);
+            var because = $"step {index++} of {name}: {step["input"]!.ToJsonString()}";
+            result.Content.ShouldBe(step["output"]!.GetValue<string>(), because);
+            result.IsError.ShouldBe(step["is_error"]!.GetValue<bool>(), because);
+        }
+
+        if (testCase["final_checked"]!.GetValue<bool>())
+        {
+            (await SnapshotAsync(store, ct)).ShouldBe(MemoryToolVectorTests.Expected(testCase["final_reference"]!.AsObject()), $"final tree of {name}");
+        }
+    }
+
+    private static MemoryPath P(string relative) =>
+        MemoryPath.TryParse(MemoryPath.Root + "/" + relative, out var path, out _) ? path : throw new ArgumentException(relative);
+
+    private static async Task PlantAsync(PostgreSqlMemoryStore store, JsonObject entry, CancellationToken ct)
+    {
+        if (entry["file"] is { } file)
+        {
+            var bytes = entry["text"] is { } text ? Encoding.UTF8.GetBytes(text.GetValue<string>())
+                : entry["b64"] is { } b64 ? Convert.FromBase64String(b64.GetValue<string>())
+                : Encoding.UTF8.GetBytes(new string(entry["fill"]!.GetValue<string>()[0], entry["size"]!.GetValue<int>()));
+            (await store.CreateFileAsync(P(file.GetValue<string>()), bytes, cancellationToken: ct)).ShouldBeTrue();
+        }
+        else
+        {
+            // A folder is made by a file inside it, which then goes: the folder stays, as on disk.
+            var placeholder = P(entry["dir"]!.GetValue<string>() + "/.placeholder");
+            await store.CreateFileAsync(placeholder, Array.Empty<byte>(), cancellationToken: ct);
+            await store.DeleteAsync(placeholder, cancellationToken: ct);
+        }
+    }
+
+    private static async Task<SortedDictionary<string, string>> SnapshotAsync(PostgreSqlMemoryStore store, CancellationToken ct)
+    {
+        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        await WalkAsync(MemoryPath.RootPath, string.Empty, (await store.ListAsync(MemoryPath.RootPath, int.MaxValue, ct))!);
+        return tree;
+
+        async Task WalkAsync(MemoryPath folder, string prefix, IReadOnlyList<MemoryEntry> entries)
+        {
+            foreach (var entry in entries)
+            {
+                var path = folder.Child(entry.Name);
+                if (entry.Kind == MemoryEntryKind.Directory)
+                {
+                    tree[prefix + entry.Name + "/"] = "dir";
+                    await WalkAsync(path, prefix + entry.Name + "/", entry.Children ?? []);
+                }
+                else
+                {
+                    var bytes = (await store.ReadAsync(path, ct))!.Content.ToArray();
+                    tree[prefix + entry.Name] = bytes.Length > 4096 ? $"size:{bytes.Length}" : MemoryToolVectorTests.Describe(bytes);
+                }
+            }
+        }
+    }
+}
