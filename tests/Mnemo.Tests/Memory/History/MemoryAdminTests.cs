@@ -36,32 +36,6 @@ public sealed class MemoryAdminTests : IDisposable
     private string Read(string name) => File.ReadAllText(_temp.Combine("memories", name));
 
     [Fact]
-    public async Task Write_WithTheExpectedHash_Succeeds_AndWithAStaleOne_ConflictsAndWritesNothing()
-    {
-        (await _admin.WriteAsync(P("/memories/a.md"), B("v1"), MemoryAdmin.NoFile, cancellationToken: Ct)).ShouldBe(MemoryWriteOutcome.Created);
-        var v1 = MemoryHash.Sha256(B("v1"));
-        (await _admin.WriteAsync(P("/memories/a.md"), B("v2"), v1, cancellationToken: Ct)).ShouldBe(MemoryWriteOutcome.Updated);
-
-        var stale = await Should.ThrowAsync<MemoryConflictException>(async () => await _admin.WriteAsync(P("/memories/a.md"), B("v3"), v1, cancellationToken: Ct));
-        stale.Message.ShouldBe($"The file /memories/a.md changed: the write expected sha256 {v1} but found {MemoryHash.Sha256(B("v2"))}, and wrote nothing");
-        Read("a.md").ShouldBe("v2");
-
-        var exists = await Should.ThrowAsync<MemoryConflictException>(async () => await _admin.WriteAsync(P("/memories/a.md"), B("v3"), MemoryAdmin.NoFile, cancellationToken: Ct));
-        exists.ActualHash.ShouldBe(MemoryHash.Sha256(B("v2")));
-        var gone = await Should.ThrowAsync<MemoryConflictException>(async () => await _admin.WriteAsync(P("/memories/b.md"), B("x"), v1, cancellationToken: Ct));
-        gone.Message.ShouldBe($"The file /memories/b.md no longer exists; the write expected sha256 {v1} and wrote nothing");
-
-        // A retried write whose first attempt landed: the file already holds what was asked, so it succeeds and records nothing.
-        var before = (await _store.ReadHistoryAsync(Ct)).Count;
-        (await _admin.WriteAsync(P("/memories/a.md"), B("v2"), v1, cancellationToken: Ct)).ShouldBe(MemoryWriteOutcome.Unchanged);
-        (await _store.ReadHistoryAsync(Ct)).Count.ShouldBe(before);
-
-        await Should.ThrowAsync<MemoryConflictException>(async () => await _admin.DeleteFileAsync(P("/memories/a.md"), v1, cancellationToken: Ct));
-        (await _admin.DeleteFileAsync(P("/memories/a.md"), MemoryHash.Sha256(B("v2")), cancellationToken: Ct)).ShouldBeTrue();
-        (await _admin.DeleteFileAsync(P("/memories/a.md"), MemoryHash.Sha256(B("v2")), cancellationToken: Ct)).ShouldBeFalse();
-    }
-
-    [Fact]
     public async Task Sweep_DeletesFilesIdleLongerThanTheTimeToLive_AndTheyCanBeRestored()
     {
         await _admin.WriteAsync(P("/memories/read.md"), B("kept because read"), cancellationToken: Ct);
@@ -101,25 +75,6 @@ public sealed class MemoryAdminTests : IDisposable
         using var store = Open("plain");
         var error = await Should.ThrowAsync<InvalidOperationException>(async () => await new MemoryAdmin(store).SweepAsync(cancellationToken: Ct));
         error.Message.ShouldBe("No time-to-live is set: give one, or set the store's ExpireAfter.");
-    }
-
-    [Fact]
-    public async Task Stats_CountFilesAndGrowth_AndNameTheLargestAndStalest()
-    {
-        await _admin.WriteAsync(P("/memories/old.md"), B(new string('o', 100)), cancellationToken: Ct);
-        _clock.Advance(TimeSpan.FromDays(10));
-        await _admin.WriteAsync(P("/memories/big.md"), B(new string('b', 300)), cancellationToken: Ct);
-        await _admin.WriteAsync(P("/memories/d/small.md"), B("s"), cancellationToken: Ct);
-        _clock.Advance(TimeSpan.FromDays(2));
-        await _admin.WriteAsync(P("/memories/d/small.md"), B("ss"), cancellationToken: Ct);
-
-        var stats = await _admin.StatsAsync(2, Ct);
-
-        (stats.Files, stats.Bytes, stats.Changes).ShouldBe((3, 402L, 4));
-        (stats.GrowthLastDay, stats.GrowthLastWeek, stats.GrowthLastMonth).ShouldBe((1L, 302L, 402L));
-        stats.Largest.Select(f => f.Path.Normalized).ShouldBe(["/memories/big.md", "/memories/old.md"]);
-        stats.Stalest.Select(f => f.Path.Normalized).ShouldBe(["/memories/old.md", "/memories/big.md"]);
-        stats.LastAccess.ShouldBe(_clock.GetUtcNow());
     }
 
     [Fact]
@@ -176,18 +131,6 @@ public sealed class MemoryAdminTests : IDisposable
         var binary = await Should.ThrowAsync<MemoryException>(async () => await new MemoryAdmin(target).ImportAsync(new MemoryStream([0xff, 0xfe, 0x00, 0x0a]), Ct));
         binary.Message.ShouldBe("The archive is damaged at line 1: it is not UTF-8 text.");
         Directory.EnumerateFileSystemEntries(_temp.Combine("target")).Select(Path.GetFileName).ShouldBe([".mnemo"]);
-    }
-
-    [Fact]
-    public async Task Clear_DeletesEverything_Recoverably()
-    {
-        await _admin.WriteAsync(P("/memories/a.md"), B("a"), cancellationToken: Ct);
-        await _admin.WriteAsync(P("/memories/d/b.md"), B("b"), cancellationToken: Ct);
-
-        (await _admin.ClearAsync(cancellationToken: Ct)).ShouldBe(2);
-
-        (await _admin.ListAllAsync(Ct)).Files.ShouldBeEmpty();
-        (await _admin.DeletedFilesAsync(Ct)).Select(d => (d.File.Path, d.DeletedBy.Reason)).ShouldBe([("/memories/a.md", "clear"), ("/memories/d/b.md", "clear")]);
     }
 
     [Fact]

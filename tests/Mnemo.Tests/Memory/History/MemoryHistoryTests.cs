@@ -46,35 +46,6 @@ public sealed class MemoryHistoryTests : IDisposable
     }
 
     [Fact]
-    public async Task EveryCommand_IsRecordedWithTimeActorOperationPathAndHash()
-    {
-        await Run(new CreateMemoryCommand("/memories/notes/a.md", "one\n"));
-        await Run(new StrReplaceMemoryCommand("/memories/notes/a.md", "one", "two"));
-        await Run(new InsertMemoryCommand("/memories/notes/a.md", 1, "three"));
-        await Run(new RenameMemoryCommand("/memories/notes", "/memories/kept"));
-        await Run(new DeleteMemoryCommand("/memories/kept/a.md"));
-        await Run(new ViewMemoryCommand("/memories"));
-
-        var history = await _store.ReadHistoryAsync(Ct);
-        history.Select(c => (c.Sequence, c.Kind, c.Path, c.Reason, c.Actor)).ShouldBe(
-        [
-            (1, MemoryChangeKind.Create, "/memories/notes/a.md", "create", "session-7"),
-            (2, MemoryChangeKind.Edit, "/memories/notes/a.md", "str_replace", "session-7"),
-            (3, MemoryChangeKind.Edit, "/memories/notes/a.md", "insert", "session-7"),
-            (4, MemoryChangeKind.Rename, "/memories/kept", "rename", "session-7"),
-            (5, MemoryChangeKind.Delete, "/memories/kept/a.md", "delete", "session-7"),
-        ]);
-        history.Select(c => c.Time).ShouldBe(Enumerable.Range(0, 5).Select(i => new DateTimeOffset(2026, 11, 1, 9, i, 0, TimeSpan.Zero)));
-        history[3].From.ShouldBe("/memories/notes");
-        history.Select(c => Text(c.Files.Single())).ShouldBe(["one\n", "two\n", "two\nthree\n", "two\nthree\n", "two\nthree\n"]);
-        foreach (var change in history)
-        {
-            change.Files.Single().Hash.ShouldBe(MemoryHash.Sha256(change.Files.Single().Content!.Value.Span));
-        }
-        history[4].Files.Single().Path.ShouldBe("/memories/kept/a.md");
-    }
-
-    [Fact]
     public async Task History_IsOutOfTheModelsReach()
     {
         await Run(new CreateMemoryCommand("/memories/a.md", "secret plan\n"));
@@ -98,51 +69,6 @@ public sealed class MemoryHistoryTests : IDisposable
 
         File.ReadAllBytes(Log).AsSpan(0, before.Length).SequenceEqual(before).ShouldBeTrue("the model's commands must leave the history as it was");
         (await _store.ReadHistoryAsync(Ct)).Count.ShouldBe(1);
-    }
-
-    [Fact]
-    public async Task Restore_BringsBackAnyVersion_AndADeletedFolder()
-    {
-        await Run(new CreateMemoryCommand("/memories/p/a.md", "v1\n"));
-        await Run(new StrReplaceMemoryCommand("/memories/p/a.md", "v1", "v2"));
-        await Run(new CreateMemoryCommand("/memories/p/b.md", "b\n"));
-        await Run(new DeleteMemoryCommand("/memories/p"));
-        File.Exists(Path.Combine(Root, "p", "a.md")).ShouldBeFalse();
-
-        var deleted = await _admin.DeletedFilesAsync(Ct);
-        deleted.Select(d => d.File.Path).ShouldBe(["/memories/p/a.md", "/memories/p/b.md"]);
-
-        var (change, outcome) = await _admin.RestoreAsync(P("/memories/p/a.md"), null, new MemoryWriteContext("admin"), Ct);
-        (change.Kind, outcome).ShouldBe((MemoryChangeKind.Delete, MemoryWriteOutcome.Created));
-        File.ReadAllText(Path.Combine(Root, "p", "a.md")).ShouldBe("v2\n");
-
-        await _admin.RestoreAsync(P("/memories/p/a.md"), 1, cancellationToken: Ct);
-        File.ReadAllText(Path.Combine(Root, "p", "a.md")).ShouldBe("v1\n");
-        var last = (await _store.ReadHistoryAsync(Ct))[^1];
-        (last.Kind, last.Reason).ShouldBe((MemoryChangeKind.Edit, "restore"));
-
-        await _admin.RestoreAsync(P("/memories/p/b.md"), cancellationToken: Ct);
-        File.ReadAllText(Path.Combine(Root, "p", "b.md")).ShouldBe("b\n");
-        (await _admin.DeletedFilesAsync(Ct)).ShouldBeEmpty();
-
-        var missing = await Should.ThrowAsync<MemoryException>(async () => await _admin.RestoreAsync(P("/memories/p/a.md"), 99, cancellationToken: Ct));
-        missing.Message.ShouldBe("No change 99 recorded a version of /memories/p/a.md; run `history` to see its versions.");
-    }
-
-    [Fact]
-    public async Task History_FollowsAFileThroughRenames()
-    {
-        await Run(new CreateMemoryCommand("/memories/draft.md", "d1\n"));
-        await Run(new StrReplaceMemoryCommand("/memories/draft.md", "d1", "d2"));
-        await Run(new RenameMemoryCommand("/memories/draft.md", "/memories/final.md"));
-        await Run(new CreateMemoryCommand("/memories/other.md", "o\n"));
-
-        var history = await _admin.HistoryAsync(P("/memories/final.md"), Ct);
-        history.Select(c => c.Sequence).ShouldBe([1, 2, 3]);
-        var diff = await _admin.DiffAsync(P("/memories/final.md"), 1, 2, Ct);
-        diff.ShouldBe("--- /memories/final.md (version 1)\n+++ /memories/final.md (version 2)\n@@ -1 +1 @@\n-d1\n+d2\n");
-        await _admin.RestoreAsync(P("/memories/final.md"), 1, cancellationToken: Ct);
-        File.ReadAllText(Path.Combine(Root, "final.md")).ShouldBe("d1\n");
     }
 
     [Fact]
@@ -204,30 +130,6 @@ public sealed class MemoryHistoryTests : IDisposable
         var history = await store.ReadHistoryAsync(Ct);
         history.Select(c => (c.Sequence, Text(c.Files[0]))).ShouldBe([(1, "a\n"), (2, "new\n")]);
         File.ReadAllText(Log).ShouldEndWith("{\"ok\":2}\n");
-    }
-
-    [Fact]
-    public async Task ConcurrentWriters_InOneProcessAndThroughTwoStores_RecordEveryEditInOrder()
-    {
-        await Run(new CreateMemoryCommand("/memories/log.md", "bottom\n"));
-        using var second = Open();
-        var tools = new[] { _tool, new MemoryTool(second) };
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
-        {
-            for (var i = 0; i < 40; i++)
-            {
-                (await tools[w % 2].ExecuteAsync(new InsertMemoryCommand("/memories/log.md", 0, $"w{w}-{i}"), Ct)).IsError.ShouldBeFalse();
-            }
-        }, Ct)));
-
-        var versions = (await _store.ReadHistoryAsync(Ct)).Select(c => Text(c.Files[0])).ToList();
-        versions.Count.ShouldBe(1 + (8 * 40));
-        for (var i = 1; i < versions.Count; i++)
-        {
-            versions[i][(versions[i].IndexOf('\n', StringComparison.Ordinal) + 1)..].ShouldBe(versions[i - 1]);
-        }
-
-        versions[^1].ShouldBe(File.ReadAllText(Path.Combine(Root, "log.md")));
     }
 
     [Fact]

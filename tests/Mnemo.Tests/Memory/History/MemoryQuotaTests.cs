@@ -47,28 +47,6 @@ public sealed class MemoryQuotaTests : IDisposable
     }
 
     [Fact]
-    public async Task Edits_ThatGrowAFilePastTheLimit_AreRefused_ButShrinkingOneAlwaysWorks()
-    {
-        var (store, tool) = Open(new MemoryQuotas { MaxFileBytes = 100, MaxFileLines = 5 });
-        using (store)
-        {
-            await tool.ExecuteAsync(new CreateMemoryCommand("/memories/a.md", new string('a', 90) + "\n"), Ct);
-            var grow = await tool.ExecuteAsync(new InsertMemoryCommand("/memories/a.md", 1, new string('b', 20)), Ct);
-            grow.Content.ShouldStartWith("File /memories/a.md would be 112 bytes, more than this store's limit of 100 bytes per file; nothing was written.");
-            File.ReadAllText(_temp.Combine("memories", "a.md")).ShouldBe(new string('a', 90) + "\n");
-
-            (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/lines.md", "1\n2\n3\n4\n5\n"), Ct)).IsError.ShouldBeFalse();
-            var lines = await tool.ExecuteAsync(new InsertMemoryCommand("/memories/lines.md", 5, "6"), Ct);
-            lines.Content.ShouldBe("File /memories/lines.md would have 6 lines, more than this store's limit of 5 lines per file; nothing was written. Split it into smaller files or summarise it.");
-
-            // A file already over a limit (the limit was lowered, or someone wrote it by hand) may still shrink.
-            File.WriteAllText(_temp.Combine("memories", "huge.md"), "start " + new string('h', 300) + " end\n");
-            (await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/huge.md", "start hhhh", "start "), Ct)).Content.ShouldStartWith("The memory file has been edited.");
-            (await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/huge.md", " end", " the end"), Ct)).IsError.ShouldBeTrue();
-        }
-    }
-
-    [Fact]
     public async Task StoreTotals_CapFilesAndBytes_AcrossProcessesToo()
     {
         var (store, tool) = Open(new MemoryQuotas { MaxFiles = 2, MaxTotalBytes = 30 });
@@ -90,19 +68,6 @@ public sealed class MemoryQuotaTests : IDisposable
             (await tool.ExecuteAsync(new DeleteMemoryCommand("/memories/b.md"), Ct)).IsError.ShouldBeFalse();
             (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/c.md", "x"), Ct)).IsError.ShouldBeFalse();
             Files().ShouldBe(["a.md", "c.md"]);
-        }
-    }
-
-    [Fact]
-    public async Task Rename_ToAPathPastTheLimit_IsRefused()
-    {
-        var (store, tool) = Open(new MemoryQuotas { MaxPathBytes = 30 });
-        using (store)
-        {
-            await tool.ExecuteAsync(new CreateMemoryCommand("/memories/d/a.md", "x"), Ct);
-            var result = await tool.ExecuteAsync(new RenameMemoryCommand("/memories/d", "/memories/a-much-longer-name"), Ct);
-            result.Content.ShouldBe("Path /memories/a-much-longer-name/a.md would be 33 bytes long, more than this store's limit of 30 bytes; nothing was written. Use shorter names or fewer folders.");
-            Files().ShouldBe(["d/a.md"]);
         }
     }
 
