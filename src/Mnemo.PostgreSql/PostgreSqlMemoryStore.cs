@@ -20,7 +20,7 @@ namespace Mnemo.PostgreSql;
 /// process at a time (under an advisory lock), recording each in <c>migrations</c>.</para>
 /// <para>The store is thread-safe; dispose it to close its connections.</para>
 /// </remarks>
-public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDisposable
+public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyncDisposable, IDisposable
 {
     private const int FileKind = 0;
     private const int DirectoryKind = 1;
@@ -29,6 +29,8 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
     private readonly PostgreSqlMemoryStoreOptions _options;
     private readonly string _entries;
     private readonly string _versions;
+    private readonly string _changes;
+    private readonly string _reads;
     private readonly long _lockKey;
     private readonly SemaphoreSlim _migrateGate = new(1, 1);
     private volatile bool _migrated;
@@ -42,6 +44,9 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
         _entries = $"{options.Schema}.entries";
         _versions = $"{options.Schema}.versions";
+        _time = options.TimeProvider;
+        _changes = $"{options.Schema}.changes";
+        _reads = $"{options.Schema}.reads";
         _lockKey = StableHash(options.Schema + "\0" + options.Store);
     }
 
@@ -57,7 +62,7 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
             return MemoryItem.Directory;
         }
 
-        return await RunAsync("read", async (connection, _) =>
+        var item = await RunAsync("read", async (connection, _) =>
         {
             await using var command = Command(connection, $"select kind, content, version from {_entries} where store = $1 and path = $2", Key(path));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -70,6 +75,12 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
                 ? MemoryItem.Directory
                 : MemoryItem.File(reader.GetFieldValue<byte[]>(1), Version(reader.GetInt64(2)));
         }, write: false, cancellationToken).ConfigureAwait(false);
+        if (item is { Kind: MemoryEntryKind.File })
+        {
+            await NoteReadAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+
+        return item;
     }
 
     /// <inheritdoc/>
@@ -114,18 +125,28 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
             return false;
         }
 
+        _options.Quotas.CheckPath(path);
+        _options.Quotas.CheckFile(path, content.Span, default);
         var bytes = content.ToArray();
-        return await RunAsync("create a file", async (connection, transaction) =>
+        return await RunAsync("create a file", async (connection, _) =>
         {
+            if (await KindAsync(connection, Key(path), cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return false;
+            }
+
+            await CheckTotalsAsync(connection, path, 1, bytes.Length, cancellationToken).ConfigureAwait(false);
             if (!await EnsureParentsAsync(connection, path, cancellationToken).ConfigureAwait(false))
             {
                 throw new MemoryParentNotDirectoryException(path);
             }
 
             await using var command = Command(connection,
-                $"insert into {_entries} (store, path, kind, content, size, version) values ($1, $2, {FileKind}, $3, $4, nextval('{_versions}')) on conflict do nothing",
-                Key(path), bytes, (long)bytes.Length);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+                $"insert into {_entries} (store, path, kind, content, size, version, written) values ($1, $2, {FileKind}, $3, $4, nextval('{_versions}'), $5)",
+                Key(path), bytes, (long)bytes.Length, _time.GetUtcNow());
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await RecordAsync(connection, MemoryChangeKind.Create, path, null, Versions(path, bytes), context, cancellationToken).ConfigureAwait(false);
+            return true;
         }, write: true, cancellationToken).ConfigureAwait(false);
     }
 
@@ -144,13 +165,26 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
             return false;
         }
 
+        _options.Quotas.CheckFile(path, content.Span, expected.Content.Span);
         var bytes = content.ToArray();
+        var added = bytes.Length - expected.Content.Length;
         return await RunAsync("replace a file", async (connection, _) =>
         {
+            if (added > 0)
+            {
+                await CheckTotalsAsync(connection, path, 0, added, cancellationToken).ConfigureAwait(false);
+            }
+
             await using var command = Command(connection,
-                $"update {_entries} set content = $3, size = $4, version = nextval('{_versions}') where store = $1 and path = $2 and kind = {FileKind} and version = $5",
-                Key(path), bytes, (long)bytes.Length, version);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+                $"update {_entries} set content = $3, size = $4, version = nextval('{_versions}'), written = $6 where store = $1 and path = $2 and kind = {FileKind} and version = $5",
+                Key(path), bytes, (long)bytes.Length, version, _time.GetUtcNow());
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+            {
+                return false;
+            }
+
+            await RecordAsync(connection, MemoryChangeKind.Edit, path, null, Versions(path, bytes), context, cancellationToken).ConfigureAwait(false);
+            return true;
         }, write: true, cancellationToken).ConfigureAwait(false);
     }
 
@@ -163,12 +197,22 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
             return MemoryDeleteOutcome.Root;
         }
 
+        return await RunAsync("delete", (connection, _) => DeleteLockedAsync(connection, path, context, cancellationToken), write: true, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private async Task<MemoryDeleteOutcome> DeleteLockedAsync(NpgsqlConnection connection, MemoryPath path, MemoryWriteContext? context, CancellationToken cancellationToken)
+    {
         var key = Key(path);
-        return await RunAsync("delete", async (connection, _) =>
+        var files = await FilesUnderAsync(connection, path, path, cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"delete from {_entries} where store = $1 and (path = $2 or {Descendants("$2")})", key);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
         {
-            await using var command = Command(connection, $"delete from {_entries} where store = $1 and (path = $2 or {Descendants("$2")})", key);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0 ? MemoryDeleteOutcome.Deleted : MemoryDeleteOutcome.NotFound;
-        }, write: true, cancellationToken).ConfigureAwait(false);
+            return MemoryDeleteOutcome.NotFound;
+        }
+
+        await RecordAsync(connection, MemoryChangeKind.Delete, path, null, files, context, cancellationToken).ConfigureAwait(false);
+        return MemoryDeleteOutcome.Deleted;
     }
 
     /// <inheritdoc/>
@@ -180,6 +224,11 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
         if (source.IsRoot || destination.IsRoot)
         {
             return MemoryRenameOutcome.Root;
+        }
+
+        if (!destination.IsRoot)
+        {
+            _options.Quotas.CheckPath(destination);
         }
 
         var (from, to) = (Key(source), Key(destination));
@@ -201,15 +250,22 @@ public sealed class PostgreSqlMemoryStore : IMemoryStore, IAsyncDisposable, IDis
                 return MemoryRenameOutcome.DestinationInsideSource;
             }
 
+            var files = await FilesUnderAsync(connection, source, destination, cancellationToken).ConfigureAwait(false);
+            foreach (var file in files)
+            {
+                _options.Quotas.CheckPath(P(file.Path));
+            }
+
             if (!await EnsureParentsAsync(connection, destination, cancellationToken).ConfigureAwait(false))
             {
                 throw new MemoryParentNotDirectoryException(destination);
             }
 
             await using var command = Command(connection,
-                $"update {_entries} set path = $3 || substr(path, char_length($2) + 1) where store = $1 and (path = $2 or {Descendants("$2")})",
-                from, to);
+                $"update {_entries} set path = $3 || substr(path, char_length($2) + 1), written = case when kind = {FileKind} then $4 else written end where store = $1 and (path = $2 or {Descendants("$2")})",
+                from, to, _time.GetUtcNow());
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await RecordAsync(connection, MemoryChangeKind.Rename, destination, source, files, context, cancellationToken).ConfigureAwait(false);
             return MemoryRenameOutcome.Renamed;
         }, write: true, cancellationToken).ConfigureAwait(false);
     }

@@ -23,6 +23,21 @@ internal static class PostgreSqlMigrations
             primary key (store, path));
         create sequence {schema}.versions;
         """,
+
+        // 2: history (one row per change, in the JSON form every store shares), reads for expiry, and when each file was written.
+        """
+        create table {schema}.changes (
+            store text not null,
+            seq bigint not null,
+            record text not null,
+            primary key (store, seq));
+        create table {schema}.reads (
+            store text not null,
+            path text collate "C" not null,
+            time timestamptz not null,
+            primary key (store, path));
+        alter table {schema}.entries add column written timestamptz;
+        """,
     ];
 
     /// <summary>Gets the schema version this code expects.</summary>

@@ -37,6 +37,7 @@ public sealed class PostgreSqlVectorTests(PostgresServer server)
         {
             ConnectionString = server.ConnectionString,
             Store = "vectors-" + Guid.NewGuid().ToString("N"),
+            Quotas = MemoryQuotas.Unlimited, // the cases plant files of up to 1 MiB, as the reference's own tests do
         });
         foreach (var entry in testCase["setup"]!.AsArray())
         {
