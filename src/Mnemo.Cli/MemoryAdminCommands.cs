@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Mnemo.Memory;
-using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Cli;
 
@@ -16,7 +15,7 @@ internal static class MemoryAdminCommands
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static IEnumerable<Command> Create(Option<DirectoryInfo> directory)
+    public static IEnumerable<Command> Create(StoreSelection place)
     {
         var json = new Option<bool>("--json") { Description = "Write JSON for scripts instead of a table." };
         var actor = new Option<string?>("--actor") { Description = "Who the history names for this change; the user's login name by default." };
@@ -24,8 +23,8 @@ internal static class MemoryAdminCommands
         var optionalPath = new Argument<string?>("PATH") { Description = "A memory path; the whole store when left out.", Arity = ArgumentArity.ZeroOrOne };
         var version = new Option<long?>("--version") { Description = "The change number (from `history`) whose version to use." };
 
-        var ls = new Command("ls", "List the files under a folder with their sizes and when each was last written and read.") { directory, optionalPath, json };
-        ls.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        var ls = new Command("ls", "List the files under a folder with their sizes and when each was last written and read.") { optionalPath, json };
+        ls.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var under = ParsePath(result.GetValue(optionalPath));
             if (await admin.Store.ReadAsync(under, ct).ConfigureAwait(false) is null)
@@ -48,8 +47,8 @@ internal static class MemoryAdminCommands
             return 0;
         }));
 
-        var cat = new Command("cat", "Print a file, or one of its recorded versions.") { directory, path, version };
-        cat.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        var cat = new Command("cat", "Print a file, or one of its recorded versions.") { path, version };
+        cat.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var file = ParsePath(result.GetValue(path));
             ReadOnlyMemory<byte> content;
@@ -76,8 +75,8 @@ internal static class MemoryAdminCommands
         }));
 
         var deleted = new Option<bool>("--deleted") { Description = "List the files deleted and not written since, with the change to restore each from." };
-        var history = new Command("history", "Show the changes to a file (following renames) or to the whole store.") { directory, optionalPath, deleted, json };
-        history.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        var history = new Command("history", "Show the changes to a file (following renames) or to the whole store.") { optionalPath, deleted, json };
+        history.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             if (result.GetValue(deleted))
             {
@@ -122,9 +121,9 @@ internal static class MemoryAdminCommands
 
         var restore = new Command("restore", "Bring a file back to a recorded version, or recover it after a delete; the restore is recorded too.")
         {
-            directory, path, version, actor,
+            path, version, actor,
         };
-        restore.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        restore.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var file = ParsePath(result.GetValue(path));
             var (change, outcome) = await admin.RestoreAsync(file, result.GetValue(version), Context(result, actor), ct).ConfigureAwait(false);
@@ -136,16 +135,16 @@ internal static class MemoryAdminCommands
 
         var from = new Option<long?>("--from") { Description = "The older version's change number; the version before --to by default." };
         var to = new Option<long?>("--to") { Description = "The newer version's change number; the file as it is now by default." };
-        var diff = new Command("diff", "Show what changed in a file between two versions, as a unified diff.") { directory, path, from, to };
-        diff.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        var diff = new Command("diff", "Show what changed in a file between two versions, as a unified diff.") { path, from, to };
+        diff.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             Console.Out.Write(await admin.DiffAsync(ParsePath(result.GetValue(path)), result.GetValue(from), result.GetValue(to), ct).ConfigureAwait(false));
             return 0;
         }));
 
         var file = new Argument<string>("FILE") { Description = "The archive file, or - for standard output or input." };
-        var export = new Command("export", "Write the whole store, history included, to one portable archive (JSON lines).") { directory, file };
-        export.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        var export = new Command("export", "Write the whole store, history included, to one portable archive (JSON lines).") { file };
+        export.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var target = result.GetValue(file)!;
             await using var stream = target == "-" ? Console.OpenStandardOutput() : new FileStream(target, FileMode.CreateNew, FileAccess.Write);
@@ -154,8 +153,8 @@ internal static class MemoryAdminCommands
             return 0;
         }));
 
-        var import = new Command("import", "Load an archive made by `export` into an empty store (no files, no history), history included.") { directory, file };
-        import.SetAction((result, ct) => Run(result, directory, mustExist: false, async admin =>
+        var import = new Command("import", "Load an archive made by `export` into an empty store (no files, no history), history included.") { file };
+        import.SetAction((result, ct) => Run(result, place, mustExist: false, async admin =>
         {
             var source = result.GetValue(file)!;
             await using var stream = source == "-" ? Console.OpenStandardInput() : new FileStream(source, FileMode.Open, FileAccess.Read);
@@ -165,8 +164,8 @@ internal static class MemoryAdminCommands
         }));
 
         var top = new Option<int>("--top") { Description = "How many of the largest and stalest files to name.", DefaultValueFactory = _ => 5 };
-        var stats = new Command("stats", "Count files and bytes, show growth, and name the largest and stalest files.") { directory, top, json };
-        stats.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        var stats = new Command("stats", "Count files and bytes, show growth, and name the largest and stalest files.") { top, json };
+        stats.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var count = result.GetValue(top);
             if (count < 0)
@@ -208,8 +207,8 @@ internal static class MemoryAdminCommands
         }));
 
         var olderThan = new Option<string?>("--older-than") { Description = "Delete files not read or written for this long: 30d, 12h, 90m or a time span like 7.00:00:00." };
-        var sweep = new Command("sweep", "Delete the files nobody read or wrote for a while; each delete is recorded and can be restored.") { directory, olderThan, actor };
-        sweep.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        var sweep = new Command("sweep", "Delete the files nobody read or wrote for a while; each delete is recorded and can be restored.") { olderThan, actor };
+        sweep.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var idle = ParseDuration(result.GetValue(olderThan) ?? throw new UsageException("sweep needs --older-than, such as --older-than 30d."));
             var swept = await admin.SweepAsync(idle, Context(result, actor), ct).ConfigureAwait(false);
@@ -223,8 +222,8 @@ internal static class MemoryAdminCommands
         }));
 
         var yes = new Option<bool>("--yes") { Description = "Confirm: delete every memory file (each delete is recorded and can be restored)." };
-        var clear = new Command("clear", "Delete everything under /memories; the deletes are recorded, so files can be restored.") { directory, yes, actor };
-        clear.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        var clear = new Command("clear", "Delete everything under /memories; the deletes are recorded, so files can be restored.") { yes, actor };
+        clear.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             if (!result.GetValue(yes))
             {
@@ -241,8 +240,8 @@ internal static class MemoryAdminCommands
             Description = $"The layout to seed: {string.Join(", ", MemoryTemplate.BuiltIn.Select(t => t.Name))}.",
             DefaultValueFactory = _ => MemoryTemplate.Development.Name,
         };
-        var init = new Command("init", "Create a memory folder, seeded with a template's layout and starter files; existing files are kept.") { directory, template, actor };
-        init.SetAction((result, ct) => Run(result, directory, mustExist: false, async admin =>
+        var init = new Command("init", "Create a memory folder, seeded with a template's layout and starter files; existing files are kept.") { template, actor };
+        init.SetAction((result, ct) => Run(result, place, mustExist: false, async admin =>
         {
             var name = result.GetValue(template)!;
             var chosen = MemoryTemplate.Find(name)
@@ -259,9 +258,9 @@ internal static class MemoryAdminCommands
 
         var redact = new Command("redact", "Remove a version's content from history everywhere it occurs (a leaked secret, say), keeping the record.")
         {
-            directory, path, version, actor,
+            path, version, actor,
         };
-        redact.SetAction((result, ct) => Run(result, directory, mustExist: true, async admin =>
+        redact.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var target = ParsePath(result.GetValue(path));
             var sequence = result.GetValue(version) ?? throw new UsageException("redact needs --version, the change number from `history`.");
@@ -274,21 +273,27 @@ internal static class MemoryAdminCommands
             return 0;
         }));
 
-        return [ls, cat, history, restore, diff, export, import, stats, sweep, clear, init, redact];
+        Command[] verbs = [ls, cat, history, restore, diff, export, import, stats, sweep, clear, init, redact];
+        foreach (var verb in verbs)
+        {
+            foreach (var option in place.All)
+            {
+                verb.Options.Add(option);
+            }
+        }
+
+        return verbs;
     }
 
-    private static async Task<int> Run(ParseResult result, Option<DirectoryInfo> directory, bool mustExist, Func<MemoryAdmin, Task<int>> action)
+    private static async Task<int> Run(ParseResult result, StoreSelection place, bool mustExist, Func<MemoryAdmin, Task<int>> action)
     {
-        var folder = result.GetRequiredValue(directory);
         try
         {
-            if (mustExist && !folder.Exists)
+            var store = place.Open(result, mustExist);
+            using ((IDisposable)store)
             {
-                throw new MemoryException($"there is no memory folder at {folder.FullName}; `mnemo memory init --dir {folder.FullName}` makes one.");
+                return await action(new MemoryAdmin(store)).ConfigureAwait(false);
             }
-
-            using var store = new FileSystemMemoryStore(folder.FullName);
-            return await action(new MemoryAdmin(store)).ConfigureAwait(false);
         }
         catch (UsageException exception)
         {
@@ -371,7 +376,4 @@ internal static class MemoryAdminCommands
         time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z" : "-";
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
-
-    /// <summary>The exception for a verb given arguments it cannot use; exit code 2.</summary>
-    private sealed class UsageException(string message) : Exception(message);
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Mnemo.Memory;
-using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Cli;
 
@@ -9,11 +8,7 @@ internal static class MemoryCommands
 {
     public static Command Create()
     {
-        var directory = new Option<DirectoryInfo>("--dir")
-        {
-            Description = "The folder that /memories maps to; created if missing.",
-            Required = true,
-        };
+        var place = new StoreSelection();
         var noSync = new Option<bool>("--no-sync")
         {
             Description = "Skip flushing each write to disk: writes stay atomic, but the last ones may be lost on a power cut.",
@@ -28,33 +23,47 @@ internal static class MemoryCommands
         };
         var noAudit = new Option<bool>("--no-audit")
         {
-            Description = "Do not append each command, its caller and outcome to .mnemo/audit.jsonl in the memory folder.",
+            Description = "Do not append each command, its caller and outcome to the audit log (.mnemo/audit.jsonl in a memory folder).",
+        };
+        var auditFile = new Option<FileInfo?>("--audit")
+        {
+            Description = "Where to append the audit log; a memory folder's .mnemo/audit.jsonl by default, none for --postgres.",
         };
         var exec = new Command("exec", "Run memory-tool commands: one JSON object a line on stdin, one result a line on stdout.")
         {
-            directory,
             noSync,
             actor,
             noHistory,
             noAudit,
+            auditFile,
         };
+        foreach (var option in place.All)
+        {
+            exec.Options.Add(option);
+        }
+
         exec.SetAction(async (parseResult, cancellationToken) =>
         {
-            var folder = parseResult.GetRequiredValue(directory);
-            FileSystemMemoryStore store;
+            IVersionedMemoryStore store;
             try
             {
-                store = new FileSystemMemoryStore(folder.FullName, new FileSystemMemoryStoreOptions { Durable = !parseResult.GetValue(noSync), History = !parseResult.GetValue(noHistory) });
+                store = place.Open(parseResult, mustExist: false, durable: !parseResult.GetValue(noSync), history: !parseResult.GetValue(noHistory));
+            }
+            catch (UsageException exception)
+            {
+                await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
+                return MemoryAdminCommands.Usage;
             }
             catch (Exception exception) when (exception is MemoryException or PlatformNotSupportedException)
             {
-                await Console.Error.WriteLineAsync($"mnemo: cannot open the memory folder: {exception.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"mnemo: cannot open the memory store: {exception.Message}").ConfigureAwait(false);
                 return 1;
             }
 
-            using (store)
+            using ((IDisposable)store)
             {
-                using var audit = parseResult.GetValue(noAudit) ? null : new JsonLinesMemoryAuditLog(Path.Combine(store.MetaDirectory, "audit.jsonl"));
+                var auditPath = parseResult.GetValue(noAudit) ? null : parseResult.GetValue(auditFile)?.FullName ?? StoreSelection.DefaultAuditPath(store);
+                using var audit = auditPath is null ? null : new JsonLinesMemoryAuditLog(auditPath);
                 var tool = new MemoryTool(store, new MemoryToolOptions
                 {
                     Actor = parseResult.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName,
@@ -69,7 +78,7 @@ internal static class MemoryCommands
         });
 
         var memory = new Command("memory", "Work with a memory folder: run commands, look at it and its history, put things right.") { exec };
-        foreach (var verb in MemoryAdminCommands.Create(directory))
+        foreach (var verb in MemoryAdminCommands.Create(place))
         {
             memory.Subcommands.Add(verb);
         }

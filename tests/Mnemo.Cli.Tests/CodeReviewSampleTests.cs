@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
+using Mnemo.Tests;
+
 namespace Mnemo.Cli.Tests;
 
 /// <summary>The demo's sample files carry the bugs the review finds: each one run shows its bug happen.</summary>

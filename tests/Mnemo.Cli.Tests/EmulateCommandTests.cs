@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 
+using Mnemo.Tests;
+
 namespace Mnemo.Cli.Tests;
 
 public sealed class EmulateCommandTests

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Mnemo.Cli.Tests;
+namespace Mnemo.Tests;
 
-/// <summary>Starts the real <c>mnemo</c> command, built beside these tests, as a child process.</summary>
-internal static class MnemoProcess
+/// <summary>Starts the real <c>mnemo</c> command as a child process; a test project that uses it references src/Mnemo.Cli so it is built.</summary>
+public static class MnemoProcess
 {
     private static readonly Lazy<string> RepositoryRoot = new(() =>
     {
