@@ -7,6 +7,7 @@ var root = new RootCommand("Mnemo: memory and context management for agents buil
     MemoryCommands.Create(),
     ContextCommands.Create(),
     EmulateCommand.Create(),
+    ServeCommands.Create(),
     ReviewCommands.CreateReview(),
     ReviewCommands.CreateDemo(),
 };

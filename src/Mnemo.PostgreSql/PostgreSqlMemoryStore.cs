@@ -270,6 +270,51 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         }, write: true, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Lists the stores that hold anything in a database.</summary>
+    /// <param name="connectionString">The database.</param>
+    /// <param name="schema">Mnemo's schema in it.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The stores' names, ordered; none when Mnemo's tables are not there yet.</returns>
+    public static async Task<IReadOnlyList<string>> ListStoresAsync(string connectionString, string schema = "mnemo", CancellationToken cancellationToken = default)
+    {
+        await using var source = NpgsqlDataSource.Create(connectionString);
+        await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var exists = new NpgsqlCommand("select to_regclass($1) is not null", connection) { Parameters = { new() { Value = $"{schema}.entries" } } };
+        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+        {
+            return [];
+        }
+
+        var names = new List<string>();
+        await using var command = new NpgsqlCommand($"select distinct store from {schema}.entries order by store", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    /// <summary>Tells whether the database answers now.</summary>
+    /// <param name="connectionString">The database.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when a connection opens and answers a query.</returns>
+    public static async Task<bool> PingAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var source = NpgsqlDataSource.Create(connectionString);
+            await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("select 1", connection);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int;
+        }
+        catch (NpgsqlException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Closes the store's connections.</summary>
     public void Dispose()
     {

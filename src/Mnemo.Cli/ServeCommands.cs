@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Net;
+using Mnemo.Memory;
+using Mnemo.Memory.FileSystem;
+using Mnemo.PostgreSql;
+using Mnemo.Server.Memory;
+
+namespace Mnemo.Cli;
+
+/// <summary>The <c>mnemo serve</c> command: the HTTP memory server, and <c>mnemo serve keys</c> for its API keys.</summary>
+internal static class ServeCommands
+{
+    public static Command Create()
+    {
+        var backend = new Option<string>("--backend") { Description = "Where stores live: fs (a folder per store) or postgres.", DefaultValueFactory = _ => "fs" };
+        backend.AcceptOnlyFromAmong("fs", "postgres");
+        var root = new Option<DirectoryInfo?>("--dir") { Description = "With --backend fs: the folder that holds one folder per store." };
+        var postgres = new Option<string?>("--postgres") { Description = "With --backend postgres: an Npgsql connection string (leave the password to PGPASSWORD)." };
+        var keys = new Option<FileInfo?>("--keys") { Description = "The API keys file; DIR/.keys.json by default with --backend fs." };
+        var port = new Option<int>("--port") { Description = "The port to listen on; 0 for any free one.", DefaultValueFactory = _ => 8420 };
+        var address = new Option<string>("--address") { Description = "The address to listen on; keep loopback unless a TLS proxy is in front.", DefaultValueFactory = _ => "127.0.0.1" };
+        var rate = new Option<int>("--rate") { Description = "Requests a second allowed to each key, on average.", DefaultValueFactory = _ => 200 };
+        var jsonLogs = new Option<bool>("--json-logs") { Description = "Log each request as one JSON line on standard output." };
+
+        var serve = new Command("serve", "Serve memory stores over HTTP to agents on many machines, each API key scoped to its stores.")
+        {
+            backend, root, postgres, keys, port, address, rate, jsonLogs,
+        };
+        serve.SetAction(async (result, cancellationToken) =>
+        {
+            try
+            {
+                var options = Backend(result.GetValue(backend)!, result.GetValue(root), result.GetValue(postgres));
+                options.Keys = new MemoryApiKeys(KeysPath(result.GetValue(keys), result.GetValue(root), result.GetValue(backend)!));
+                options.Port = result.GetValue(port);
+                options.Address = IPAddress.TryParse(result.GetValue(address), out var ip) ? ip : throw new UsageException($"--address {result.GetValue(address)} is not an IP address.");
+                options.RequestsPerSecond = Math.Max(1, result.GetValue(rate));
+                options.Burst = options.RequestsPerSecond * 2;
+                options.JsonLogs = result.GetValue(jsonLogs);
+                await using var server = await MemoryServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"mnemo: serving memory at {server.BaseAddress} ({options.Keys.List().Count} keys in {options.Keys.FilePath}); Ctrl+C stops.").ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return 0;
+            }
+            catch (UsageException exception)
+            {
+                await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
+                return MemoryAdminCommands.Usage;
+            }
+            catch (IOException exception)
+            {
+                await Console.Error.WriteLineAsync($"mnemo: cannot listen: {exception.Message}").ConfigureAwait(false);
+                return MemoryAdminCommands.Failed;
+            }
+        });
+
+        serve.Subcommands.Add(Keys(root, keys, backend));
+        return serve;
+    }
+
+    private static MemoryServerOptions Backend(string backend, DirectoryInfo? root, string? postgres)
+    {
+        if (backend == "fs")
+        {
+            var folder = root?.FullName ?? throw new UsageException("--backend fs needs --dir, the folder that holds the stores.");
+            Directory.CreateDirectory(folder);
+            return new MemoryServerOptions
+            {
+                OpenStore = name => new FileSystemMemoryStore(Path.Combine(folder, name)),
+                ListStores = _ => Task.FromResult<IReadOnlyList<string>>([.. Directory.EnumerateDirectories(folder).Select(Path.GetFileName).OfType<string>()]),
+                ReadinessCheck = _ => Task.FromResult(Directory.Exists(folder)),
+            };
+        }
+
+        var connection = postgres ?? throw new UsageException("--backend postgres needs --postgres, the connection string.");
+        return new MemoryServerOptions
+        {
+            OpenStore = name => new PostgreSqlMemoryStore(new PostgreSqlMemoryStoreOptions { ConnectionString = connection, Store = name }),
+            ListStores = ct => PostgreSqlMemoryStore.ListStoresAsync(connection, cancellationToken: ct),
+            ReadinessCheck = ct => PostgreSqlMemoryStore.PingAsync(connection, ct),
+        };
+    }
+
+    private static string KeysPath(FileInfo? keys, DirectoryInfo? root, string backend) =>
+        keys?.FullName ?? (backend == "fs" && root is not null ? Path.Combine(root.FullName, ".keys.json") : throw new UsageException("give the keys file with --keys FILE."));
+
+    private static Command Keys(Option<DirectoryInfo?> root, Option<FileInfo?> keysFile, Option<string> backend)
+    {
+        var stores = new Option<string[]>("--store") { Description = "A store the key may use; repeat for more, * for all.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var admin = new Option<bool>("--admin") { Description = "Let the key list stores, read history and export its stores." };
+        var name = new Option<string?>("--name") { Description = "Whose key it is; the history names this as the actor." };
+        var add = new Command("add", "Make a key and print it once; only its hash is kept.") { stores, admin, name, root, keysFile, backend };
+        add.SetAction(result => Run(() =>
+        {
+            var keys = new MemoryApiKeys(KeysPath(result.GetValue(keysFile), result.GetValue(root), result.GetValue(backend)!));
+            var (key, secret) = keys.Create(result.GetValue(stores)!, result.GetValue(admin), result.GetValue(name));
+            Console.Out.WriteLine(secret);
+            Console.Error.WriteLine($"mnemo: key {key.Id} for {string.Join(", ", key.Stores)}{(key.Admin ? " (admin)" : string.Empty)}; it is not shown again.");
+        }));
+
+        var list = new Command("list", "List the keys: id, stores, admin, created (never the keys themselves).") { root, keysFile, backend };
+        list.SetAction(result => Run(() =>
+        {
+            var keys = new MemoryApiKeys(KeysPath(result.GetValue(keysFile), result.GetValue(root), result.GetValue(backend)!));
+            foreach (var key in keys.List())
+            {
+                Console.Out.WriteLine($"{key.Id}  {(key.Admin ? "admin" : "-    ")}  {key.Created.UtcDateTime:yyyy-MM-dd HH:mm}Z  {string.Join(",", key.Stores)}  {key.Name}".TrimEnd());
+            }
+        }));
+
+        var id = new Argument<string>("ID") { Description = "The key's id, as `list` shows it." };
+        var revoke = new Command("revoke", "Remove a key; requests with it fail from then on.") { id, root, keysFile, backend };
+        revoke.SetAction(result => Run(() =>
+        {
+            var keys = new MemoryApiKeys(KeysPath(result.GetValue(keysFile), result.GetValue(root), result.GetValue(backend)!));
+            if (!keys.Revoke(result.GetValue(id)!))
+            {
+                throw new MemoryException($"there is no key {result.GetValue(id)}.");
+            }
+
+            Console.Out.WriteLine($"Revoked {result.GetValue(id)}.");
+        }));
+
+        return new Command("keys", "Manage the server's API keys.") { add, list, revoke };
+    }
+
+    private static int Run(Action action)
+    {
+        try
+        {
+            action();
+            return 0;
+        }
+        catch (Exception exception) when (exception is UsageException or ArgumentException)
+        {
+            Console.Error.WriteLine($"mnemo: {exception.Message.Split(" (Parameter", 2)[0]}");
+            return MemoryAdminCommands.Usage;
+        }
+        catch (Exception exception) when (exception is MemoryException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"mnemo: {exception.Message}");
+            return MemoryAdminCommands.Failed;
+        }
+    }
+}

@@ -1,0 +1,425 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Mnemo.Memory;
+
+namespace Mnemo.Server.Memory;
+
+/// <summary>Represents the memory server: <c>memory_20250818</c> commands over HTTP for many agents on many machines.</summary>
+/// <remarks>
+/// <para><c>POST /v1/stores/{store}/memory</c> takes one command object and answers <c>{"content","is_error"}</c> with
+/// exactly the strings of <see cref="MemoryTool"/>. <c>GET /v1/stores</c>, <c>GET /v1/stores/{store}/history</c> and
+/// <c>GET /v1/stores/{store}/export</c> are for admin keys. <c>/health</c> says the process runs; <c>/ready</c> says the
+/// backend answers.</para>
+/// <para><b>Tenancy.</b> Every request but the two probes carries an API key (<c>Authorization: Bearer</c> or
+/// <c>x-api-key</c>) scoped to named stores. A store the key may not use answers 404, as one that does not exist would,
+/// so a key cannot even learn another tenant's store names.</para>
+/// <para><b>Limits.</b> Bodies over <see cref="MemoryServerOptions.MaxBodyBytes"/> get 413, a key past its rate gets 429
+/// with <c>Retry-After</c>, anything malformed gets 400 with one line; the store's own quotas still apply to each command.</para>
+/// </remarks>
+public sealed class MemoryServer : IAsyncDisposable
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly WebApplication _app;
+    private readonly MemoryServerOptions _options;
+    private readonly ConcurrentDictionary<string, Lazy<(IVersionedMemoryStore Store, MemoryTool Tool)>> _stores = new(StringComparer.Ordinal);
+    private readonly PartitionedRateLimiter<string> _limiter;
+    private readonly Meter _meter;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly ILogger _log;
+
+    private MemoryServer(WebApplication app, MemoryServerOptions options)
+    {
+        _app = app;
+        _options = options;
+        _limiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = options.Burst,
+            TokensPerPeriod = options.RequestsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+        _meter = options.MeterFactory?.Create("Mnemo.Server") ?? new Meter("Mnemo.Server");
+        _requests = _meter.CreateCounter<long>("mnemo.server.requests", description: "Requests answered, by route and status.");
+        _duration = _meter.CreateHistogram<double>("mnemo.server.request.duration", "ms", "Time to answer a request.");
+        _log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mnemo.Server");
+    }
+
+    /// <summary>Gets the address the server listens on, such as <c>http://127.0.0.1:8420</c>.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Tells whether a store name is valid: 1 to 63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns><see langword="true"/> when valid; such a name is safe as a folder name and a database key alike.</returns>
+    public static bool IsValidStoreName(string? name) =>
+        name is { Length: > 0 and <= 63 } && (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0])) &&
+        name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>Starts a server and returns once it accepts connections.</summary>
+    /// <param name="options">The options; <see cref="MemoryServerOptions.OpenStore"/> and <see cref="MemoryServerOptions.Keys"/> are required.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The running server.</returns>
+    /// <exception cref="IOException">The port is taken.</exception>
+    public static async Task<MemoryServer> StartAsync(MemoryServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validated();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (options.JsonLogs)
+        {
+            builder.Logging.AddJsonConsole(console => console.IncludeScopes = false);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.Listen(options.Address, options.Port);
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+        });
+        var app = builder.Build();
+        var server = new MemoryServer(app, options);
+        app.Run(server.HandleAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server.BaseAddress = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        return server;
+    }
+
+    /// <summary>Stops accepting requests, finishes those in flight and closes the stores.</summary>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        foreach (var entry in _stores.Values.Where(entry => entry.IsValueCreated))
+        {
+            switch (entry.Value.Store)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
+
+        _limiter.Dispose();
+        _meter.Dispose();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var route = "other";
+        string? store = null;
+        string? keyId = null;
+        try
+        {
+            var segments = (context.Request.Path.Value ?? "/").Trim('/').Split('/');
+            (route, store) = segments switch
+            {
+                ["health"] => ("health", null),
+                ["ready"] => ("ready", null),
+                ["v1", "stores"] => ("stores", null),
+                ["v1", "stores", var name, "memory"] => ("memory", name),
+                ["v1", "stores", var name, "history"] => ("history", name),
+                ["v1", "stores", var name, "export"] => ("export", name),
+                _ => throw new RequestException(404, "not_found_error", "There is no such endpoint."),
+            };
+            RequireMethod(context, route is "memory" ? "POST" : "GET");
+            if (route is "health")
+            {
+                await WriteJsonAsync(context, 200, writer => writer.WriteString("status", "ok")).ConfigureAwait(false);
+                return;
+            }
+
+            if (route is "ready")
+            {
+                var ready = _options.ReadinessCheck is null || await _options.ReadinessCheck(context.RequestAborted).ConfigureAwait(false);
+                await WriteJsonAsync(context, ready ? 200 : 503, writer => writer.WriteString("status", ready ? "ready" : "unavailable")).ConfigureAwait(false);
+                return;
+            }
+
+            var key = _options.Keys!.Authenticate(ApiKeyOf(context.Request))
+                ?? throw new RequestException(401, "authentication_error", "A valid API key is required: Authorization: Bearer mnemo_… or x-api-key.");
+            keyId = key.Id;
+            using var lease = _limiter.AttemptAcquire(key.Id);
+            if (!lease.IsAcquired)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                throw new RequestException(429, "rate_limit_error", $"This key may make {_options.RequestsPerSecond} requests a second; try again shortly.");
+            }
+
+            if (route is "stores")
+            {
+                await ListStoresAsync(context, key).ConfigureAwait(false);
+                return;
+            }
+
+            if (!IsValidStoreName(store) || !key.MayUse(store!))
+            {
+                // The same answer for a store that does not exist and one that belongs to someone else.
+                throw new RequestException(404, "not_found_error", "There is no such store for this key.");
+            }
+
+            if (route is "memory")
+            {
+                await RunCommandAsync(context, key, store!).ConfigureAwait(false);
+                return;
+            }
+
+            if (!key.Admin)
+            {
+                throw new RequestException(403, "permission_error", "This endpoint needs an admin key.");
+            }
+
+            await (route is "history" ? HistoryAsync(context, store!) : ExportAsync(context, store!)).ConfigureAwait(false);
+        }
+        catch (RequestException exception)
+        {
+            await WriteErrorAsync(context, exception.Status, exception.Type, exception.Message).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException exception)
+        {
+            await WriteErrorAsync(context, exception.StatusCode, exception.StatusCode == 413 ? "request_too_large" : "invalid_request_error",
+                exception.StatusCode == 413 ? $"The body is larger than {_options.MaxBodyBytes:N0} bytes." : "The request could not be read.").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is no one to answer.
+        }
+        catch (Exception exception) when (exception is MemoryException)
+        {
+            _log.LogWarning("store {Store}: {Message}", store, exception.Message);
+            await WriteErrorAsync(context, 503, "store_error", "The memory store could not complete the request; try again.").ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            _log.LogError(exception, "{Route} failed", route);
+            await WriteErrorAsync(context, 500, "api_error", "The server failed to answer.").ConfigureAwait(false);
+        }
+        finally
+        {
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var status = context.Response.StatusCode;
+            _requests.Add(1, new("route", route), new("status", status));
+            _duration.Record(elapsed, new KeyValuePair<string, object?>("route", route));
+            _log.LogInformation("{Method} {Route} store={Store} key={Key} status={Status} ms={Milliseconds:0.0}",
+                context.Request.Method, route, store, keyId, status, elapsed);
+        }
+    }
+
+    private static void RequireMethod(HttpContext context, string method)
+    {
+        if (!string.Equals(context.Request.Method, method, StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.Headers.Allow = method;
+            throw new RequestException(405, "invalid_request_error", $"This endpoint takes {method}.");
+        }
+    }
+
+    private static string? ApiKeyOf(HttpRequest request)
+    {
+        if (request.Headers.Authorization.ToString() is { Length: > 7 } authorization &&
+            authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization[7..].Trim();
+        }
+
+        return request.Headers["x-api-key"].ToString() is { Length: > 0 } key ? key : null;
+    }
+
+    private (IVersionedMemoryStore Store, MemoryTool Tool) Store(string name) =>
+        _stores.GetOrAdd(name, n => new Lazy<(IVersionedMemoryStore, MemoryTool)>(() =>
+        {
+            var store = _options.OpenStore!(n);
+            return (store, new MemoryTool(store, new MemoryToolOptions
+            {
+                UnexpectedError = (command, error) => _log.LogError(error, "store {Store}: {Command} failed", n, command.Name),
+            }));
+        })).Value;
+
+    private async Task RunCommandAsync(HttpContext context, MemoryApiKey key, string store)
+    {
+        if (context.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new RequestException(415, "invalid_request_error", "The body must be JSON (Content-Type: application/json).");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            throw new RequestException(400, "invalid_request_error", "The body is not JSON: send one memory command object.");
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new RequestException(400, "invalid_request_error", "The body must be one memory command object, such as {\"command\":\"view\",\"path\":\"/memories\"}.");
+            }
+
+            var tool = Store(store).Tool;
+            MemoryToolResult result;
+            if (MemoryCommand.TryParse(document.RootElement, out var command, out var error))
+            {
+                result = await tool.ExecuteAsync(command, key.Name ?? key.Id, context.RequestAborted).ConfigureAwait(false);
+            }
+            else
+            {
+                result = MemoryToolResult.Error(error);
+            }
+
+            await WriteJsonAsync(context, 200, writer =>
+            {
+                writer.WriteString("content", result.Content);
+                writer.WriteBoolean("is_error", result.IsError);
+            }).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ListStoresAsync(HttpContext context, MemoryApiKey key)
+    {
+        if (!key.Admin)
+        {
+            throw new RequestException(403, "permission_error", "This endpoint needs an admin key.");
+        }
+
+        IEnumerable<string> names = key.Stores.Contains("*")
+            ? _options.ListStores is { } list ? await list(context.RequestAborted).ConfigureAwait(false) : _stores.Keys
+            : key.Stores;
+        await WriteJsonAsync(context, 200, writer =>
+        {
+            writer.WriteStartArray("stores");
+            foreach (var name in names.Where(IsValidStoreName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                writer.WriteStringValue(name);
+            }
+
+            writer.WriteEndArray();
+        }).ConfigureAwait(false);
+    }
+
+    private async Task HistoryAsync(HttpContext context, string store)
+    {
+        var admin = new MemoryAdmin(Store(store).Store);
+        MemoryPath? path = null;
+        if (context.Request.Query["path"].ToString() is { Length: > 0 } raw)
+        {
+            path = MemoryPath.TryParse(raw, out var parsed, out _) ? parsed : throw new RequestException(400, "invalid_request_error", "path is not a memory path.");
+        }
+
+        var changes = await admin.HistoryAsync(path, context.RequestAborted).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, writer =>
+        {
+            writer.WriteStartArray("changes");
+            foreach (var change in changes)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("seq", change.Sequence);
+                writer.WriteString("time", change.Time);
+                writer.WriteString("op", change.Kind.ToString().ToLowerInvariant());
+                writer.WriteString("path", change.Path);
+                writer.WriteString("from", change.From);
+                writer.WriteString("actor", change.Actor);
+                writer.WriteString("reason", change.Reason);
+                writer.WriteStartArray("files");
+                foreach (var file in change.Files)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("path", file.Path);
+                    writer.WriteString("sha256", file.Hash);
+                    writer.WriteNumber("size", file.Size);
+                    writer.WriteBoolean("redacted", file.Content is null);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }).ConfigureAwait(false);
+    }
+
+    private async Task ExportAsync(HttpContext context, string store)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/x-ndjson";
+        await new MemoryAdmin(Store(store).Store).ExportAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        using var buffer = new MemoryStream();
+        await using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        context.Response.ContentLength = buffer.Length;
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string type, string message)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        return WriteJsonAsync(context, status, writer =>
+        {
+            writer.WriteString("type", "error");
+            writer.WriteStartObject("error");
+            writer.WriteString("type", type);
+            writer.WriteString("message", message);
+            writer.WriteEndObject();
+        });
+    }
+
+    private sealed class RequestException(int status, string type, string message) : Exception(message)
+    {
+        public int Status { get; } = status;
+
+        public string Type { get; } = type;
+    }
+}

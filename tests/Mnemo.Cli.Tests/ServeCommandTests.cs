@@ -1,0 +1,66 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Mnemo.Tests;
+
+namespace Mnemo.Cli.Tests;
+
+/// <summary><c>mnemo serve</c> and <c>mnemo serve keys</c> as real processes.</summary>
+public sealed class ServeCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Serve_WithAKeyMadeByKeysAdd_AnswersCommands_UntilTheKeyIsRevoked()
+    {
+        var root = _temp.Combine("stores");
+        var add = await MnemoProcess.RunAsync(Ct, "serve", "keys", "add", "--dir", root, "--store", "team", "--name", "ci");
+        add.ExitCode.ShouldBe(0, add.Error);
+        var key = add.Output.Trim();
+        key.ShouldStartWith("mnemo_");
+        var list = await MnemoProcess.RunAsync(Ct, "serve", "keys", "list", "--dir", root);
+        list.Output.ShouldContain("team");
+        list.Output.ShouldNotContain(key);
+
+        using var server = MnemoProcess.Start("serve", "--dir", root, "--port", "0");
+        try
+        {
+            var banner = await server.StandardError.ReadLineAsync(Ct);
+            banner.ShouldNotBeNull();
+            banner.ShouldStartWith("mnemo: serving memory at http://127.0.0.1:");
+            var address = new Uri(banner["mnemo: serving memory at ".Length..banner.IndexOf(' ', "mnemo: serving memory at ".Length)]);
+
+            using var http = new HttpClient { BaseAddress = address };
+            async Task<(int Status, string Body)> Send(object command)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/stores/team/memory")
+                {
+                    Content = new StringContent(JsonSerializer.Serialize(command), Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                using var response = await http.SendAsync(request, Ct);
+                return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
+            }
+
+            var created = await Send(new { command = "create", path = "/memories/a.md", file_text = "over http\n" });
+            created.ShouldBe((200, "{\"content\":\"File created successfully at: /memories/a.md\",\"is_error\":false}"));
+            File.ReadAllText(Path.Combine(root, "team", "a.md")).ShouldBe("over http\n");
+
+            var id = list.Output.Split(' ', 2)[0];
+            (await MnemoProcess.RunAsync(Ct, "serve", "keys", "revoke", id, "--dir", root)).ExitCode.ShouldBe(0);
+            (await Send(new { command = "view", path = "/memories" })).Status.ShouldBe(401);
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync(Ct);
+        }
+
+        (await MnemoProcess.RunAsync(Ct, "serve", "keys", "add", "--dir", root, "--store", "Bad/Name")).ExitCode.ShouldBe(2);
+        (await MnemoProcess.RunAsync(Ct, "serve", "--backend", "postgres")).ExitCode.ShouldBe(2);
+    }
+}
