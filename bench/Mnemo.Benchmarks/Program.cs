@@ -18,4 +18,12 @@ if (args is ["accuracy", var folder])
     return;
 }
 
+// `load URL KEY STORE CLIENTS SECONDS view|write`: a load on a running `mnemo serve` (bench/server-load.sh runs it).
+if (args is ["load", var url, var key, var store, var clients, var seconds, var mode])
+{
+    await ServerLoad.RunAsync(url, key, store, int.Parse(clients, System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture), mode);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
