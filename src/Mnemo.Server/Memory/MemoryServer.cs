@@ -258,15 +258,28 @@ public sealed class MemoryServer : IAsyncDisposable
         return request.Headers["x-api-key"].ToString() is { Length: > 0 } key ? key : null;
     }
 
-    private (IVersionedMemoryStore Store, MemoryTool Tool) Store(string name) =>
-        _stores.GetOrAdd(name, n => new Lazy<(IVersionedMemoryStore, MemoryTool)>(() =>
+    private (IVersionedMemoryStore Store, MemoryTool Tool) Store(string name)
+    {
+        var entry = _stores.GetOrAdd(name, n => new Lazy<(IVersionedMemoryStore, MemoryTool)>(() =>
         {
             var store = _options.OpenStore!(n);
             return (store, new MemoryTool(store, new MemoryToolOptions
             {
                 UnexpectedError = (command, error) => _log.LogError(error, "store {Store}: {Command} failed", n, command.Name),
             }));
-        })).Value;
+        }));
+        try
+        {
+            return entry.Value;
+        }
+        catch
+        {
+            // A Lazy keeps the exception it threw; dropping it lets the next request open the store again (a full disk
+            // freed, a folder's permissions fixed) instead of failing until the server restarts.
+            _stores.TryRemove(new KeyValuePair<string, Lazy<(IVersionedMemoryStore, MemoryTool)>>(name, entry));
+            throw;
+        }
+    }
 
     private async Task RunCommandAsync(HttpContext context, MemoryApiKey key, string store)
     {

@@ -175,4 +175,25 @@ public sealed class MemoryServerTests : IAsyncLifetime
             JsonSerializer.Serialize(new { command = "create", path = "/memories/after.md", file_text = "still up\n" }), server);
         after.Body.GetProperty("content").GetString().ShouldBe("File created successfully at: /memories/after.md");
     }
+
+    [Fact]
+    public async Task AStoreThatFailsToOpen_IsTriedAgainOnTheNextRequest()
+    {
+        var attempts = 0;
+        await using var server = await MemoryServer.StartAsync(new MemoryServerOptions
+        {
+            Port = 0,
+            Keys = _keys,
+            OpenStore = name => ++attempts == 1
+                ? throw new MemoryStoreException("the memory folder cannot be created.")
+                : new FileSystemMemoryStore(_temp.Combine(name)),
+        }, Ct);
+        var body = JsonSerializer.Serialize(new { command = "view", path = "/memories" });
+
+        var first = await SendAsync(HttpMethod.Post, "/v1/stores/alpha/memory", _alpha, body, server);
+        (first.Status, first.Body.GetProperty("error").GetProperty("message").GetString())
+            .ShouldBe((HttpStatusCode.ServiceUnavailable, "The memory store could not complete the request; try again."));
+        (await SendAsync(HttpMethod.Post, "/v1/stores/alpha/memory", _alpha, body, server)).Status.ShouldBe(HttpStatusCode.OK);
+        attempts.ShouldBe(2);
+    }
 }
