@@ -3,7 +3,7 @@ using Mnemo.Memory;
 namespace Mnemo.PostgreSql;
 
 /// <summary>Represents the options of a <see cref="PostgreSqlMemoryStore"/>.</summary>
-public sealed class PostgreSqlMemoryStoreOptions
+public sealed class PostgreSqlMemoryStoreOptions : VersionedMemoryStoreOptions
 {
     /// <summary>Gets or sets the Npgsql connection string of the database that holds the stores.</summary>
     /// <value>Required.</value>
@@ -23,31 +23,9 @@ public sealed class PostgreSqlMemoryStoreOptions
     /// write may have been applied, and trying it again could apply it twice.</value>
     public int MaxRetries { get; set; } = 4;
 
-    /// <summary>Gets or sets a value indicating whether every change is recorded in the store's history.</summary>
-    /// <value><see langword="true"/> by default. The history is written in the same transaction as the change.</value>
-    public bool History { get; set; } = true;
-
-    /// <summary>Gets or sets the limits on what the store holds.</summary>
-    /// <value>The defaults of <see cref="MemoryQuotas"/>.</value>
-    public MemoryQuotas Quotas { get; set; } = new();
-
-    /// <summary>Gets or sets how long a file may go unread and unwritten before a sweep removes it.</summary>
-    /// <value><see langword="null"/> by default: files never expire.</value>
-    public TimeSpan? ExpireAfter { get; set; }
-
-    /// <summary>Gets or sets how often, at most, this process writes down a read of the same file, for expiry and statistics.</summary>
-    /// <value>One hour by default.</value>
-    public TimeSpan ReadTrackingResolution { get; set; } = TimeSpan.FromHours(1);
-
-    /// <summary>Gets or sets where the times in history and activity come from.</summary>
-    /// <value><see cref="TimeProvider.System"/> by default.</value>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-
     internal PostgreSqlMemoryStoreOptions Validated()
     {
-        ArgumentNullException.ThrowIfNull(Quotas, nameof(Quotas));
-        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
-        Quotas.Validated();
+        ValidateVersioned();
         ArgumentException.ThrowIfNullOrWhiteSpace(ConnectionString, nameof(ConnectionString));
         ArgumentException.ThrowIfNullOrEmpty(Store, nameof(Store));
         if (Store.Length > 200 || Store.Any(char.IsControl))

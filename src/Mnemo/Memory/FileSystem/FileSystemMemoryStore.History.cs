@@ -13,7 +13,7 @@ namespace Mnemo.Memory.FileSystem;
 /// leave at most the last change unsettled; the next writer, from this process or another, checks it against the files
 /// before doing anything else and settles it for what actually happened. So no version is ever listed whose content was
 /// not written, and no content is written without its version.</para>
-/// <para><b>Reads</b> take no lock; at most once per <see cref="FileSystemMemoryStoreOptions.ReadTrackingResolution"/> per
+/// <para><b>Reads</b> take no lock; at most once per <see cref="VersionedMemoryStoreOptions.ReadTrackingResolution"/> per
 /// file a read is appended to <c>.mnemo/reads.jsonl</c>, for expiry and statistics.</para>
 /// </remarks>
 public sealed partial class FileSystemMemoryStore
