@@ -213,6 +213,7 @@ public sealed partial class PostgreSqlMemoryStore
             From = from?.Normalized,
             Actor = context?.Actor,
             Reason = context?.Reason,
+            RequestId = context?.RequestId,
         }, cancellationToken);
 
     private async Task AppendAsync(NpgsqlConnection connection, Func<long, MemoryChange> change, CancellationToken cancellationToken)

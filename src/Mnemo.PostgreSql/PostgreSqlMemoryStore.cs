@@ -15,7 +15,9 @@ namespace Mnemo.PostgreSql;
 /// no lock. Nothing a transaction does is seen until it commits, and a crash before the commit leaves nothing behind.</para>
 /// <para><b>Failures.</b> A transient failure before the commit (a dropped connection, a deadlock) is retried up to
 /// <see cref="PostgreSqlMemoryStoreOptions.MaxRetries"/> times. A failure during the commit is not: the write may have
-/// been applied. Errors name the SQLSTATE, never a host or a connection string.</para>
+/// been applied, unless the write carries a <see cref="MemoryWriteContext.RequestId"/>: the keys of applied writes are kept
+/// (for a day) in the same transaction as the write, so a write sent again is answered without being applied twice. Errors
+/// name the SQLSTATE, never a host or a connection string.</para>
 /// <para><b>Schema.</b> The store creates its schema and tables on first use and applies any newer migrations, one
 /// process at a time (under an advisory lock), recording each in <c>migrations</c>.</para>
 /// <para>The store is thread-safe; dispose it to close its connections.</para>
@@ -24,6 +26,8 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
 {
     private const int FileKind = 0;
     private const int DirectoryKind = 1;
+    private const int RequestPruneEvery = 1000;
+    private static readonly TimeSpan RequestRetention = TimeSpan.FromDays(1);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgreSqlMemoryStoreOptions _options;
@@ -31,6 +35,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     private readonly string _versions;
     private readonly string _changes;
     private readonly string _reads;
+    private readonly string _requests;
     private readonly long _lockKey;
     private readonly SemaphoreSlim _migrateGate = new(1, 1);
     private volatile bool _migrated;
@@ -47,6 +52,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         _time = options.TimeProvider;
         _changes = $"{options.Schema}.changes";
         _reads = $"{options.Schema}.reads";
+        _requests = $"{options.Schema}.requests";
         _lockKey = StableHash(options.Schema + "\0" + options.Store);
     }
 
@@ -147,7 +153,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await RecordAsync(connection, MemoryChangeKind.Create, path, null, Versions(path, bytes), context, cancellationToken).ConfigureAwait(false);
             return true;
-        }, write: true, cancellationToken).ConfigureAwait(false);
+        }, write: true, cancellationToken, Idempotent(context, true, created => created)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -160,16 +166,24 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(expected);
-        if (expected.Kind != MemoryEntryKind.File || !long.TryParse(expected.Version.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        if (expected.Kind != MemoryEntryKind.File)
         {
             return false;
         }
+
+        // A version that is no row version matches nothing, but still goes through the idempotency check below.
+        long? version = long.TryParse(expected.Version.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
 
         _options.Quotas.CheckFile(path, content.Span, expected.Content.Span);
         var bytes = content.ToArray();
         var added = bytes.Length - expected.Content.Length;
         return await RunAsync("replace a file", async (connection, _) =>
         {
+            if (version is null)
+            {
+                return false;
+            }
+
             if (added > 0)
             {
                 await CheckTotalsAsync(connection, path, 0, added, cancellationToken).ConfigureAwait(false);
@@ -185,7 +199,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
 
             await RecordAsync(connection, MemoryChangeKind.Edit, path, null, Versions(path, bytes), context, cancellationToken).ConfigureAwait(false);
             return true;
-        }, write: true, cancellationToken).ConfigureAwait(false);
+        }, write: true, cancellationToken, Idempotent(context, true, replaced => replaced)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -197,8 +211,8 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             return MemoryDeleteOutcome.Root;
         }
 
-        return await RunAsync("delete", (connection, _) => DeleteLockedAsync(connection, path, context, cancellationToken), write: true, cancellationToken)
-            .ConfigureAwait(false);
+        return await RunAsync("delete", (connection, _) => DeleteLockedAsync(connection, path, context, cancellationToken), write: true, cancellationToken,
+            Idempotent(context, MemoryDeleteOutcome.Deleted, outcome => outcome == MemoryDeleteOutcome.Deleted)).ConfigureAwait(false);
     }
 
     private async Task<MemoryDeleteOutcome> DeleteLockedAsync(NpgsqlConnection connection, MemoryPath path, MemoryWriteContext? context, CancellationToken cancellationToken)
@@ -267,7 +281,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await RecordAsync(connection, MemoryChangeKind.Rename, destination, source, files, context, cancellationToken).ConfigureAwait(false);
             return MemoryRenameOutcome.Renamed;
-        }, write: true, cancellationToken).ConfigureAwait(false);
+        }, write: true, cancellationToken, Idempotent(context, MemoryRenameOutcome.Renamed, outcome => outcome == MemoryRenameOutcome.Renamed)).ConfigureAwait(false);
     }
 
     /// <summary>Lists the stores that hold anything in a database.</summary>
@@ -423,7 +437,12 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
 
     /// <summary>Runs one operation in its own transaction (writes under the store's lock), retrying transient failures before the commit.</summary>
     /// <remarks>Reads run without a transaction: one round trip fewer each way, and a single statement sees one snapshot anyway.</remarks>
-    private async Task<T> RunAsync<T>(string action, Func<NpgsqlConnection, NpgsqlTransaction?, Task<T>> operation, bool write, CancellationToken cancellationToken)
+    private async Task<T> RunAsync<T>(
+        string action,
+        Func<NpgsqlConnection, NpgsqlTransaction?, Task<T>> operation,
+        bool write,
+        CancellationToken cancellationToken,
+        Idempotency<T>? idempotency = null)
     {
         await MigrateAsync(cancellationToken).ConfigureAwait(false);
         for (var attempt = 0; ; attempt++)
@@ -449,7 +468,18 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
                     await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                if (idempotency is { } known && await AppliedBeforeAsync(connection, known.Id, cancellationToken).ConfigureAwait(false))
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    await transaction.DisposeAsync().ConfigureAwait(false);
+                    return known.Duplicate;
+                }
+
                 result = await operation(connection, transaction).ConfigureAwait(false);
+                if (idempotency is { } request && request.Applied(result))
+                {
+                    await RememberRequestAsync(connection, request.Id, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (NpgsqlException exception) when (IsTransient(exception) && attempt < _options.MaxRetries && !cancellationToken.IsCancellationRequested)
             {
@@ -472,9 +502,16 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             {
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
+            catch (NpgsqlException exception) when (
+                idempotency is not null && IsTransient(exception) && attempt < _options.MaxRetries && !cancellationToken.IsCancellationRequested)
+            {
+                // The commit may or may not have reached the server; the write's key settles which, on the next attempt.
+                await PauseAsync(attempt, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             catch (NpgsqlException exception)
             {
-                // The commit may have reached the server: trying again could apply the write twice, so the caller hears of it.
+                // The commit may have reached the server: trying again without a key could apply the write twice, so the caller hears of it.
                 throw Failure(action, exception);
             }
             finally
@@ -483,6 +520,28 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             }
 
             return result;
+        }
+    }
+
+    private static Idempotency<T>? Idempotent<T>(MemoryWriteContext? context, T duplicate, Func<T, bool> applied) =>
+        context?.RequestId is { } id ? new Idempotency<T>(id, duplicate, applied) : null;
+
+    private async Task<bool> AppliedBeforeAsync(NpgsqlConnection connection, string id, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, $"select 1 from {_requests} where store = $1 and id = $2", id);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    private async Task RememberRequestAsync(NpgsqlConnection connection, string id, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        await using var command = Command(connection, $"insert into {_requests} (store, id, time) values ($1, $2, $3)", id, now);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (Random.Shared.Next(RequestPruneEvery) == 0)
+        {
+            // Now and then, under the store's lock, the keys older than the retention go: retries come within minutes.
+            await using var prune = Command(connection, $"delete from {_requests} where store = $1 and time < $2", now - RequestRetention);
+            await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -555,4 +614,6 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             _migrateGate.Release();
         }
     }
+
+    private sealed record Idempotency<T>(string Id, T Duplicate, Func<T, bool> Applied);
 }

@@ -38,6 +38,15 @@ internal static class PostgreSqlMigrations
             primary key (store, path));
         alter table {schema}.entries add column written timestamptz;
         """,
+
+        // 3: the idempotency keys of applied writes, so a write sent again after a lost answer is not applied twice.
+        """
+        create table {schema}.requests (
+            store text not null,
+            id text not null,
+            time timestamptz not null,
+            primary key (store, id));
+        """,
     ];
 
     /// <summary>Gets the schema version this code expects.</summary>

@@ -29,7 +29,7 @@ namespace Mnemo.Server.Memory;
 /// <para><b>Limits.</b> Bodies over <see cref="MemoryServerOptions.MaxBodyBytes"/> get 413, a key past its rate gets 429
 /// with <c>Retry-After</c>, anything malformed gets 400 with one line; the store's own quotas still apply to each command.</para>
 /// </remarks>
-public sealed class MemoryServer : IAsyncDisposable
+public sealed partial class MemoryServer : IAsyncDisposable
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -151,11 +151,12 @@ public sealed class MemoryServer : IAsyncDisposable
                 ["ready"] => ("ready", null),
                 ["v1", "stores"] => ("stores", null),
                 ["v1", "stores", var name, "memory"] => ("memory", name),
+                ["v1", "stores", var name, "ops"] => ("ops", name),
                 ["v1", "stores", var name, "history"] => ("history", name),
                 ["v1", "stores", var name, "export"] => ("export", name),
                 _ => throw new RequestException(404, "not_found_error", "There is no such endpoint."),
             };
-            RequireMethod(context, route is "memory" ? "POST" : "GET");
+            RequireMethod(context, route is "memory" or "ops" ? "POST" : "GET");
             if (route is "health")
             {
                 await WriteJsonAsync(context, 200, writer => writer.WriteString("status", "ok")).ConfigureAwait(false);
@@ -194,6 +195,12 @@ public sealed class MemoryServer : IAsyncDisposable
             if (route is "memory")
             {
                 await RunCommandAsync(context, key, store!).ConfigureAwait(false);
+                return;
+            }
+
+            if (route is "ops")
+            {
+                await RunOperationAsync(context, key, store!).ConfigureAwait(false);
                 return;
             }
 
@@ -281,24 +288,26 @@ public sealed class MemoryServer : IAsyncDisposable
         }
     }
 
-    private async Task RunCommandAsync(HttpContext context, MemoryApiKey key, string store)
+    private static async Task<JsonDocument> ReadJsonAsync(HttpContext context, string expected)
     {
         if (context.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
             throw new RequestException(415, "invalid_request_error", "The body must be JSON (Content-Type: application/json).");
         }
 
-        JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
+            return await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
         }
         catch (JsonException)
         {
-            throw new RequestException(400, "invalid_request_error", "The body is not JSON: send one memory command object.");
+            throw new RequestException(400, "invalid_request_error", $"The body is not JSON: send {expected}.");
         }
+    }
 
-        using (document)
+    private async Task RunCommandAsync(HttpContext context, MemoryApiKey key, string store)
+    {
+        using (var document = await ReadJsonAsync(context, "one memory command object").ConfigureAwait(false))
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {

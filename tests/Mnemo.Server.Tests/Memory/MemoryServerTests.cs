@@ -95,6 +95,8 @@ public sealed class MemoryServerTests : IAsyncLifetime
         (await CommandAsync("beta", _alpha, new { command = "view", path = "/memories/secret.md" })).Status.ShouldBe(HttpStatusCode.NotFound);
         (await SendAsync(HttpMethod.Get, "/v1/stores/beta/history", _alpha)).Status.ShouldBe(HttpStatusCode.NotFound);
         (await SendAsync(HttpMethod.Get, "/v1/stores/beta/export", _alpha)).Status.ShouldBe(HttpStatusCode.NotFound);
+        (await SendAsync(HttpMethod.Post, "/v1/stores/beta/ops", _alpha, "{\"op\":\"read\",\"path\":\"/memories/secret.md\"}")).Status.ShouldBe(HttpStatusCode.NotFound);
+        (await SendAsync(HttpMethod.Post, "/v1/stores/beta/ops", _alpha, "{\"op\":\"delete\",\"path\":\"/memories/secret.md\"}")).Status.ShouldBe(HttpStatusCode.NotFound);
         (await CommandAsync("gamma", _alpha, new { command = "view", path = "/memories" })).Status.ShouldBe(HttpStatusCode.NotFound, "an unknown store answers like a forbidden one");
         var stores = await SendAsync(HttpMethod.Get, "/v1/stores", _alpha);
         stores.Body.GetProperty("stores").EnumerateArray().Select(s => s.GetString()).ShouldBe(["alpha"]);
@@ -151,15 +153,28 @@ public sealed class MemoryServerTests : IAsyncLifetime
         // A server of its own with a high rate, so that the malformed requests reach the parsing rather than the rate limit.
         await using var server = await StartAsync(rate: 1_000_000);
         string?[] bodies = ["{", "null", "\"x\"", "{\"command\":", new string('[', 500), "\u0000\u0001", "[{\"command\":\"view\"}]"];
+        string[] operations =
+        [
+            "{", "[]", "{\"op\":\"read\"}", "{\"op\":\"list\",\"path\":\"/memories\",\"depth\":0}",
+            "{\"op\":\"create\",\"path\":\"/memories/x.md\",\"content\":\"not base64!\"}",
+            "{\"op\":\"replace\",\"path\":\"/memories/x.md\",\"content\":\"\",\"version\":\"1\"}",
+            "{\"op\":\"rename\",\"from\":\"/etc\",\"to\":\"/memories/a\"}", "{\"op\":\"explode\"}",
+        ];
         var counts = new int[600];
         await Parallel.ForAsync(0, 10_000, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (i, ct) =>
         {
             var key = (i % 5) switch { 0 => null, 1 => "mnemo_bogus_key", _ => _alpha };
+            var operation = i % 4 == 3;
             var path = (i % 7) switch { 0 => "/v1/stores/Alpha!/memory", 1 => "/v1/stores//memory", _ => "/v1/stores/alpha/memory" };
-            using var request = new HttpRequestMessage(i % 11 == 0 ? HttpMethod.Put : HttpMethod.Post, new Uri(server.BaseAddress, path))
+            using var request = new HttpRequestMessage(i % 11 == 0 ? HttpMethod.Put : HttpMethod.Post, new Uri(server.BaseAddress, operation ? path[..^"memory".Length] + "ops" : path))
             {
-                Content = new StringContent(bodies[i % bodies.Length]!, Encoding.UTF8, i % 13 == 0 ? "text/plain" : "application/json"),
+                Content = new StringContent(
+                    operation ? operations[i % operations.Length] : bodies[i % bodies.Length]!, Encoding.UTF8, i % 13 == 0 ? "text/plain" : "application/json"),
             };
+            if (operation && i % 17 == 0)
+            {
+                request.Headers.TryAddWithoutValidation("Idempotency-Key", "not a key!");
+            }
             if (key is not null)
             {
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);

@@ -64,6 +64,64 @@ public abstract class VersionedMemoryStoreConformanceTests : IAsyncDisposable
         return result;
     }
 
+    private static MemoryWriteContext Keyed(string id) => new("agent", "test") { RequestId = id };
+
+    [Fact]
+    public async Task AWriteSentAgainWithItsKey_IsAnsweredAsBefore_AndAppliedOnce()
+    {
+        var a = P("/memories/a.md");
+        (await Store.CreateFileAsync(a, B("one"), Keyed("create-1"), Ct)).ShouldBeTrue();
+        (await Store.CreateFileAsync(a, B("other"), Keyed("create-1"), Ct)).ShouldBeTrue("the answer to the first attempt");
+        (await ReadAsync(Store, "/memories/a.md")).ShouldBe("one");
+
+        var read = (await Store.ReadAsync(a, Ct))!;
+        (await Store.ReplaceFileAsync(a, B("two"), read, Keyed("edit-1"), Ct)).ShouldBeTrue();
+        (await Store.ReplaceFileAsync(a, B("two"), read, Keyed("edit-1"), Ct)).ShouldBeTrue("a stale version, but this write was applied");
+        (await ReadAsync(Store, "/memories/a.md")).ShouldBe("two");
+
+        (await Store.RenameAsync(a, P("/memories/b.md"), Keyed("move-1"), Ct)).ShouldBe(MemoryRenameOutcome.Renamed);
+        (await Store.CreateFileAsync(a, B("new a"), cancellationToken: Ct)).ShouldBeTrue();
+        (await Store.RenameAsync(a, P("/memories/b.md"), Keyed("move-1"), Ct)).ShouldBe(MemoryRenameOutcome.Renamed);
+        (await ReadAsync(Store, "/memories/a.md")).ShouldBe("new a", "the second move must not have happened");
+
+        (await Store.DeleteAsync(P("/memories/b.md"), Keyed("delete-1"), Ct)).ShouldBe(MemoryDeleteOutcome.Deleted);
+        (await Store.CreateFileAsync(P("/memories/b.md"), B("new b"), cancellationToken: Ct)).ShouldBeTrue();
+        (await Store.DeleteAsync(P("/memories/b.md"), Keyed("delete-1"), Ct)).ShouldBe(MemoryDeleteOutcome.Deleted);
+        (await ReadAsync(Store, "/memories/b.md")).ShouldBe("new b", "the second delete must not have happened");
+
+        var history = await Store.ReadHistoryAsync(Ct);
+        history.Select(c => (c.Kind, c.RequestId)).ShouldBe(
+        [
+            (MemoryChangeKind.Create, "create-1"),
+            (MemoryChangeKind.Edit, "edit-1"),
+            (MemoryChangeKind.Rename, "move-1"),
+            (MemoryChangeKind.Create, null),
+            (MemoryChangeKind.Delete, "delete-1"),
+            (MemoryChangeKind.Create, null),
+        ]);
+    }
+
+    [Fact]
+    public async Task AWriteThatChangedNothing_IsNotRemembered_SoItsRetryRunsAgain()
+    {
+        var a = P("/memories/a.md");
+        await Store.CreateFileAsync(a, B("taken"), cancellationToken: Ct);
+        (await Store.CreateFileAsync(a, B("mine"), Keyed("create-2"), Ct)).ShouldBeFalse();
+        (await Store.DeleteAsync(a, cancellationToken: Ct)).ShouldBe(MemoryDeleteOutcome.Deleted);
+        (await Store.CreateFileAsync(a, B("mine"), Keyed("create-2"), Ct)).ShouldBeTrue();
+        (await ReadAsync(Store, "/memories/a.md")).ShouldBe("mine");
+    }
+
+    [Fact]
+    public async Task AKeyAppliedThroughOneStore_IsKnownToAnotherOnTheSameData()
+    {
+        var second = Open("main");
+        (await Store.CreateFileAsync(P("/memories/a.md"), B("one"), Keyed("shared-1"), Ct)).ShouldBeTrue();
+        (await Store.DeleteAsync(P("/memories/a.md"), cancellationToken: Ct)).ShouldBe(MemoryDeleteOutcome.Deleted);
+        (await second.CreateFileAsync(P("/memories/a.md"), B("one"), Keyed("shared-1"), Ct)).ShouldBeTrue();
+        (await ReadAsync(second, "/memories/a.md")).ShouldBeNull("the retry reached another process, which knew the write was done");
+    }
+
     [Fact]
     public async Task EveryCommand_IsRecordedWithTimeActorOperationPathAndHash()
     {

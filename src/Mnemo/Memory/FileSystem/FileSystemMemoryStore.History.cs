@@ -23,6 +23,7 @@ public sealed partial class FileSystemMemoryStore
 
     private const string LogName = "history.jsonl";
     private const string ReadsName = "reads.jsonl";
+    private const int RememberedRequests = 100_000;
 
     private readonly bool _history;
     private readonly MemoryQuotas _quotas;
@@ -40,6 +41,9 @@ public sealed partial class FileSystemMemoryStore
     private bool _usageKnown;
     private (long Files, long Bytes) _usage;
     private long _usageCountedAt;
+    private readonly Dictionary<string, long> _appliedRequests = new(StringComparer.Ordinal);
+    private readonly Queue<string> _requestOrder = new();
+    private (ulong Inode, ulong Size) _requestsScanned;
 
     /// <inheritdoc/>
     public TimeSpan? ExpireAfter { get; }
@@ -369,7 +373,7 @@ public sealed partial class FileSystemMemoryStore
     {
         if (!_history)
         {
-            return new PendingChange(0, -1);
+            return new PendingChange(0, -1, context?.RequestId, default);
         }
 
         int fd;
@@ -380,6 +384,7 @@ public sealed partial class FileSystemMemoryStore
                 From = from?.Normalized,
                 Actor = context?.Actor,
                 Reason = context?.Reason,
+                RequestId = context?.RequestId,
             };
             // One buffer for every line this store writes, reused under the write lock: a version of a large file costs
             // its copy into the log, not a fresh buffer each time.
@@ -392,7 +397,7 @@ public sealed partial class FileSystemMemoryStore
                 throw Failure("flush the history", LastError);
             }
 
-            return new PendingChange(_nextSequence++, fd);
+            return new PendingChange(_nextSequence++, fd, context?.RequestId, _logKey);
         }
         catch
         {
@@ -419,6 +424,11 @@ public sealed partial class FileSystemMemoryStore
             {
                 WriteAll(change.LogFd, settle);
                 _logKey = KeyOf(change.LogFd);
+                if (_requestsScanned == change.LogBefore)
+                {
+                    // Nothing but this change was added since the last scan: no need to read it back.
+                    _requestsScanned = _logKey;
+                }
             }
             catch (MemoryStoreException)
             {
@@ -430,6 +440,101 @@ public sealed partial class FileSystemMemoryStore
         if (applied && _usageKnown)
         {
             _usage = (_usage.Files + filesAdded, _usage.Bytes + bytesAdded);
+        }
+
+        if (applied && change.RequestId is { } id)
+        {
+            RememberRequest(id, change.Sequence);
+        }
+    }
+
+    /// <summary>Tells whether a write's idempotency key belongs to a write already applied; under the write lock, after <see cref="PrepareLocked"/>.</summary>
+    /// <remarks>
+    /// With history, every process's applied keys are in the log: the part added since the last look is read (only its
+    /// lines that carry a key are parsed), so a retry that reaches another process on the same folder is caught too.
+    /// Without history only this store's own writes are known.
+    /// </remarks>
+    private bool AppliedBefore(MemoryWriteContext? context)
+    {
+        if (context?.RequestId is not { } id)
+        {
+            return false;
+        }
+
+        if (_history && _logKey != _requestsScanned)
+        {
+            ScanRequestsLocked();
+        }
+
+        return _appliedRequests.ContainsKey(id);
+    }
+
+    private void ScanRequestsLocked()
+    {
+        var from = _logKey.Inode == _requestsScanned.Inode && _logKey.Size >= _requestsScanned.Size ? _requestsScanned.Size : 0UL;
+        if (_logKey == (0, 0))
+        {
+            _requestsScanned = _logKey;
+            return;
+        }
+
+        var fd = OpenAt(_metaFd, LogName, ORdOnly | ONoFollow | OCloExec, 0);
+        if (fd < 0)
+        {
+            throw Failure("open the history", LastError);
+        }
+
+        try
+        {
+            var key = KeyOf(fd);
+            if (key.Inode != _logKey.Inode)
+            {
+                from = 0;
+            }
+
+            (string Id, long Sequence)? pending = null;
+            var tail = ReadAt(fd, (long)from, (long)(key.Size - from));
+            foreach (var line in SplitLines(tail))
+            {
+                var span = line.Span;
+                if (span.StartsWith("{\"ok\":"u8) || span.StartsWith("{\"abort\":"u8))
+                {
+                    var (_, settle, sequence) = ParseLogLine(line);
+                    if (pending is { } applied && applied.Sequence == sequence && settle == "ok")
+                    {
+                        RememberRequest(applied.Id, applied.Sequence);
+                    }
+
+                    pending = null;
+                }
+                else if (span.IndexOf("\"request\":"u8) >= 0 && ParseLogLine(line).Change is { RequestId: { } id } change)
+                {
+                    pending = (id, change.Sequence);
+                }
+                else
+                {
+                    pending = null;
+                }
+            }
+
+            // A tail that ends mid-line is read again next time.
+            _requestsScanned = (key.Inode, from + (ulong)(tail.AsSpan().LastIndexOf((byte)'\n') + 1));
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private void RememberRequest(string id, long sequence)
+    {
+        if (_appliedRequests.TryAdd(id, sequence))
+        {
+            _requestOrder.Enqueue(id);
+            if (_requestOrder.Count > RememberedRequests)
+            {
+                _appliedRequests.Remove(_requestOrder.Dequeue());
+            }
         }
     }
 
@@ -903,5 +1008,5 @@ public sealed partial class FileSystemMemoryStore
         return -1;
     }
 
-    private readonly record struct PendingChange(long Sequence, int LogFd);
+    private readonly record struct PendingChange(long Sequence, int LogFd, string? RequestId, (ulong Inode, ulong Size) LogBefore);
 }

@@ -210,6 +210,11 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
         _quotas.CheckFile(path, content.Span, default);
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         PrepareLocked();
+        if (AppliedBefore(context))
+        {
+            return true;
+        }
+
         if (_quotas.LimitsTotals)
         {
             var usage = UsageLocked();
@@ -264,6 +269,11 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
         _quotas.CheckFile(path, content.Span, expected.Content.Span);
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         PrepareLocked();
+        if (AppliedBefore(context))
+        {
+            return true;
+        }
+
         var added = content.Length - expected.Content.Length;
         if (added > 0 && _quotas.LimitsTotals)
         {
@@ -320,6 +330,11 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
         ThrowIfReserved(path);
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         PrepareLocked();
+        if (AppliedBefore(context))
+        {
+            return MemoryDeleteOutcome.Deleted;
+        }
+
         return DeleteLocked(path, context);
     }
 
@@ -392,6 +407,11 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
 
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         PrepareLocked();
+        if (AppliedBefore(context))
+        {
+            return MemoryRenameOutcome.Renamed;
+        }
+
         return Retry(() =>
         {
             using var from = Resolve(source, createParents: false);

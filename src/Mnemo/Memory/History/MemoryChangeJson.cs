@@ -7,7 +7,7 @@ namespace Mnemo.Memory;
 
 /// <summary>The one JSON form of a history change, shared by the file-system log and the export archive.</summary>
 /// <remarks>
-/// One change is one line: <c>{"seq","time","op","path","from","actor","reason","redacted","files":[{"path","sha256",
+/// One change is one line: <c>{"seq","time","op","path","from","actor","reason","redacted","request","files":[{"path","sha256",
 /// "size","text"|"base64"|"redacted"}]}</c>. Content that is UTF-8 is kept as text, anything else as base64, so the line
 /// round-trips every byte. The log also holds settle lines, <c>{"ok":n}</c> and <c>{"abort":n}</c>.
 /// </remarks>
@@ -46,6 +46,7 @@ internal static class MemoryChangeJson
         WriteIfSet(writer, "actor", change.Actor);
         WriteIfSet(writer, "reason", change.Reason);
         WriteIfSet(writer, "redacted", change.RedactedHash);
+        WriteIfSet(writer, "request", change.RequestId);
         writer.WriteStartArray("files");
         foreach (var file in change.Files)
         {
@@ -138,6 +139,7 @@ internal static class MemoryChangeJson
             Actor = Optional(root, "actor"),
             Reason = Optional(root, "reason"),
             RedactedHash = Optional(root, "redacted"),
+            RequestId = Optional(root, "request"),
         };
     }
 

@@ -83,6 +83,9 @@ public sealed record MemoryChange(long Sequence, DateTimeOffset Time, MemoryChan
 
     /// <summary>Gets, for a redaction, the SHA-256 of the content removed.</summary>
     public string? RedactedHash { get; init; }
+
+    /// <summary>Gets the idempotency key the write carried (<see cref="MemoryWriteContext.RequestId"/>), if any.</summary>
+    public string? RequestId { get; init; }
 }
 
 /// <summary>Represents one file's content as a change left it.</summary>

@@ -67,7 +67,8 @@ public sealed class MemoryToolVectorTests
         File.ReadAllText(Path.Combine(outside, "secret.txt")).ShouldBe("top secret\n");
     }
 
-    private static void Plant(string root, string outside, JsonObject entry)
+    /// <summary>Plants one setup entry of a case in a folder: a file, a folder, or a link inside or out.</summary>
+    internal static void Plant(string root, string outside, JsonObject entry)
     {
         if (entry["file"] is { } file)
         {
@@ -103,7 +104,7 @@ public sealed class MemoryToolVectorTests
 
     /// <summary>The tree under the root in the vector file's form: text up to 4 KiB (or base64), size above, links as links.</summary>
     /// <remarks>The store's own <c>.mnemo</c> folder (history, read log) is not part of the memory and is left out.</remarks>
-    internal static SortedDictionary<string, string> Snapshot(string root)
+    public static SortedDictionary<string, string> Snapshot(string root)
     {
         var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions
