@@ -27,6 +27,8 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     private const int FileKind = 0;
     private const int DirectoryKind = 1;
     private const int RequestPruneEvery = 1000;
+    private const int MaxGroupWrites = 64;
+    private const long MaxGroupBytes = 8L * 1024 * 1024;
     private static readonly TimeSpan RequestRetention = TimeSpan.FromDays(1);
 
     private readonly NpgsqlDataSource _dataSource;
@@ -38,6 +40,8 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     private readonly string _requests;
     private readonly long _lockKey;
     private readonly SemaphoreSlim _migrateGate = new(1, 1);
+    private readonly List<PendingReplace> _replaceQueue = [];
+    private bool _replacing;
     private volatile bool _migrated;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlMemoryStore"/> class.</summary>
@@ -177,6 +181,12 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         _options.Quotas.CheckFile(path, content.Span, expected.Content.Span);
         var bytes = content.ToArray();
         var added = bytes.Length - expected.Content.Length;
+        if (version is { } current && await TryReplaceInOneTripAsync(path, bytes, current, added, context, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        // The one-trip write did nothing: find out why (a lost compare-and-swap, a quota, a write already applied) the long way.
         return await RunAsync("replace a file", async (connection, _) =>
         {
             if (version is null)
@@ -200,6 +210,189 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             await RecordAsync(connection, MemoryChangeKind.Edit, path, null, Versions(path, bytes), context, cancellationToken).ConfigureAwait(false);
             return true;
         }, write: true, cancellationToken, Idempotent(context, true, replaced => replaced)).ConfigureAwait(false);
+    }
+
+    /// <summary>Replaces a file in one statement, batched with the other writers' when nothing stands in the way; <see langword="false"/> when it did nothing.</summary>
+    /// <remarks>
+    /// <para>The hot path of an agent's edits. One statement updates the row if its version is current (and the store's
+    /// total stays within its quota, and the write's key is new), records the change with the next sequence number and
+    /// keeps the key. It joins the statements of other writers waiting at the same moment, behind one take of the store's
+    /// lock, in one round trip and one commit (see <see cref="ReplaceQueuedAsync"/>).</para>
+    /// <para>Anything else (the version moved on, the quota, a key already applied, a dropped connection when the write has
+    /// a key) returns <see langword="false"/>, and the caller's ordinary transaction settles what happened.</para>
+    /// </remarks>
+    private async Task<bool> TryReplaceInOneTripAsync(
+        MemoryPath path, byte[] bytes, long version, long added, MemoryWriteContext? context, CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        string? recordTail = null;
+        if (_options.History)
+        {
+            var record = Serialize(new MemoryChange(0, now, MemoryChangeKind.Edit, path.Normalized, Versions(path, bytes))
+            {
+                Actor = context?.Actor,
+                Reason = context?.Reason,
+                RequestId = context?.RequestId,
+            });
+            const string Head = "{\"seq\":0";
+            recordTail = record.StartsWith(Head, StringComparison.Ordinal) ? record[Head.Length..] : throw new InvalidOperationException("A change record must start with its number.");
+        }
+
+        const string SequenceOpening = "'{\"seq\":'";
+        var totals = added > 0 && _options.Quotas.LimitsTotals;
+        var sql = $"""
+            with u as (
+                update {_entries} set content = $3, size = $4, version = nextval('{_versions}'), written = $6
+                where store = $1 and path = $2 and kind = {FileKind} and version = $5
+                {(totals ? $"and (select coalesce(sum(size), 0) from {_entries} where store = $1 and kind = {FileKind}) + $7 <= $8" : "")}
+                {(context?.RequestId is null ? "" : $"and not exists (select 1 from {_requests} where store = $1 and id = $9)")}
+                returning 1),
+            c as (
+                insert into {_changes} (store, seq, record)
+                select $1, n, {SequenceOpening} || n || $10 from (select coalesce(max(seq), 0) + 1 as n from {_changes} where store = $1) next
+                where $10 is not null and exists (select 1 from u)),
+            r as (
+                insert into {_requests} (store, id, time) select $1, $9, $6 where $9 is not null and exists (select 1 from u))
+            select count(*) from u
+            """;
+        var update = new NpgsqlBatchCommand(sql);
+        update.Parameters.Add(new NpgsqlParameter { Value = _options.Store, NpgsqlDbType = NpgsqlDbType.Text });
+        update.Parameters.Add(new NpgsqlParameter { Value = Key(path), NpgsqlDbType = NpgsqlDbType.Text });
+        update.Parameters.Add(new NpgsqlParameter { Value = bytes, NpgsqlDbType = NpgsqlDbType.Bytea });
+        update.Parameters.Add(new NpgsqlParameter { Value = (long)bytes.Length, NpgsqlDbType = NpgsqlDbType.Bigint });
+        update.Parameters.Add(new NpgsqlParameter { Value = version, NpgsqlDbType = NpgsqlDbType.Bigint });
+        update.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        update.Parameters.Add(new NpgsqlParameter { Value = added, NpgsqlDbType = NpgsqlDbType.Bigint });
+        update.Parameters.Add(new NpgsqlParameter { Value = _options.Quotas.MaxTotalBytes, NpgsqlDbType = NpgsqlDbType.Bigint });
+        update.Parameters.Add(new NpgsqlParameter { Value = (object?)context?.RequestId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        update.Parameters.Add(new NpgsqlParameter { Value = (object?)recordTail ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        var pending = new PendingReplace(update, context?.RequestId is not null, bytes.Length, cancellationToken);
+        bool lead;
+        lock (_replaceQueue)
+        {
+            _replaceQueue.Add(pending);
+            lead = !_replacing;
+            _replacing = true;
+        }
+
+        if (lead)
+        {
+            _ = Task.Run(ReplaceQueuedAsync, CancellationToken.None);
+        }
+
+        return await pending.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the queued one-trip replaces, as many as wait, in one batch after another until none is left (group commit).</summary>
+    /// <remarks>
+    /// While one batch runs, the writes that arrive queue up and go together in the next: one lock, one commit and one
+    /// flush for them all. Each statement sees the ones before it in its batch, so two edits of one file in one batch
+    /// behave as one after the other (the second finds the version moved on and takes the long way). If any statement
+    /// fails, PostgreSQL rolls the whole batch back and every write in it takes the long way on its own.
+    /// </remarks>
+    private async Task ReplaceQueuedAsync()
+    {
+        while (true)
+        {
+            List<PendingReplace> group;
+            lock (_replaceQueue)
+            {
+                if (_replaceQueue.Count == 0)
+                {
+                    _replacing = false;
+                    return;
+                }
+
+                var take = 0;
+                for (long bytes = 0; take < _replaceQueue.Count && take < MaxGroupWrites && bytes < MaxGroupBytes; take++)
+                {
+                    bytes += _replaceQueue[take].Bytes;
+                }
+
+                group = _replaceQueue.GetRange(0, take);
+                _replaceQueue.RemoveRange(0, take);
+            }
+
+            group.RemoveAll(write => write.CancellationToken.IsCancellationRequested && write.Done.TrySetCanceled(write.CancellationToken));
+            if (group.Count > 0)
+            {
+                await RunGroupAsync(group).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RunGroupAsync(List<PendingReplace> group)
+    {
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or ObjectDisposedException)
+        {
+            group.ForEach(write => write.Done.TrySetResult(false)); // nothing was sent; each takes the long way, with its retries
+            return;
+        }
+
+        await using (connection.ConfigureAwait(false))
+        {
+            await using var batch = new NpgsqlBatch(connection);
+            var lockCommand = new NpgsqlBatchCommand("select pg_advisory_xact_lock($1)");
+            lockCommand.Parameters.Add(new NpgsqlParameter { Value = _lockKey });
+            batch.BatchCommands.Add(lockCommand);
+            group.ForEach(write => batch.BatchCommands.Add(write.Command));
+            var results = new bool[group.Count];
+            try
+            {
+                // Every statement and the commit in one round trip: without an explicit transaction, a batch is one implicit
+                // transaction, committed (and flushed, with synchronous commit) before the answer comes back.
+                await using (var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false))
+                {
+                    for (var i = 0; i < group.Count; i++)
+                    {
+                        await reader.NextResultAsync().ConfigureAwait(false);
+                        await reader.ReadAsync().ConfigureAwait(false);
+                        results[i] = reader.GetInt64(0) == 1;
+                    }
+                }
+
+                for (var i = 0; i < group.Count; i++)
+                {
+                    group[i].Done.TrySetResult(results[i]);
+                }
+            }
+            catch (PostgresException)
+            {
+                // The server refused a statement and rolled all of them back; each write tries again the long way.
+                group.ForEach(write => write.Done.TrySetResult(false));
+            }
+            catch (NpgsqlException exception)
+            {
+                // Lost on the way: the batch may have been committed. A keyed write finds out the long way, by its key;
+                // without a key nothing can tell, so its caller hears of it.
+                foreach (var write in group)
+                {
+                    if (write.Keyed)
+                    {
+                        write.Done.TrySetResult(false);
+                    }
+                    else
+                    {
+                        write.Done.TrySetException(Failure("replace a file", exception));
+                    }
+                }
+            }
+            catch (Exception exception)
+            {
+                group.ForEach(write => write.Done.TrySetException(exception));
+            }
+        }
+    }
+
+    private sealed record PendingReplace(NpgsqlBatchCommand Command, bool Keyed, long Bytes, CancellationToken CancellationToken)
+    {
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <inheritdoc/>

@@ -82,7 +82,7 @@ public sealed class PostgreSqlStoreBehaviourTests(PostgresServer server)
 
         await using var old = Open(server.ConnectionString, "s0", schema);
         var error = await Should.ThrowAsync<InvalidOperationException>(async () => await old.ReadAsync(P("/memories/a.md"), Ct));
-        error.Message.ShouldBe($"The database's Mnemo schema is at version 99, newer than this Mnemo knows (2); upgrade Mnemo.");
+        error.Message.ShouldBe($"The database's Mnemo schema is at version 99, newer than this Mnemo knows (3); upgrade Mnemo.");
     }
 
     [Fact]
