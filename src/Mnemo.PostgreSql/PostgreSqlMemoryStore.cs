@@ -28,6 +28,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     private const int DirectoryKind = 1;
     private const int RequestPruneEvery = 1000;
     private const int MaxGroupWrites = 64;
+    private const int MaxGroupReads = 256;
     private const long MaxGroupBytes = 8L * 1024 * 1024;
     private static readonly TimeSpan RequestRetention = TimeSpan.FromDays(1);
 
@@ -40,8 +41,8 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     private readonly string _requests;
     private readonly long _lockKey;
     private readonly SemaphoreSlim _migrateGate = new(1, 1);
-    private readonly List<PendingReplace> _replaceQueue = [];
-    private bool _replacing;
+    private readonly StatementGroups<(NpgsqlBatchCommand Command, bool Keyed), bool> _replaceGroups;
+    private readonly StatementGroups<string, (bool Done, MemoryItem? Item)> _readGroups;
     private volatile bool _migrated;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlMemoryStore"/> class.</summary>
@@ -50,7 +51,15 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Validated();
-        _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        // The store sends the same few statements over and over: prepared once per connection, PostgreSQL skips parsing
+        // and planning them each time. A connection string that sets Max Auto Prepare itself keeps its own choice.
+        var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        if (!options.ConnectionString!.Replace(" ", string.Empty, StringComparison.Ordinal).Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            connection.MaxAutoPrepare = 32;
+        }
+
+        _dataSource = NpgsqlDataSource.Create(connection.ConnectionString);
         _entries = $"{options.Schema}.entries";
         _versions = $"{options.Schema}.versions";
         _time = options.TimeProvider;
@@ -58,6 +67,8 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         _reads = $"{options.Schema}.reads";
         _requests = $"{options.Schema}.requests";
         _lockKey = StableHash(options.Schema + "\0" + options.Store);
+        _replaceGroups = new(RunReplacesAsync, MaxGroupWrites, MaxGroupBytes);
+        _readGroups = new(RunReadsAsync, MaxGroupReads, MaxGroupBytes);
     }
 
     /// <summary>Gets the store's name.</summary>
@@ -72,19 +83,19 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             return MemoryItem.Directory;
         }
 
-        var item = await RunAsync("read", async (connection, _) =>
+        // Concurrent reads go as one statement (see RunReadsAsync); should that fail, this read runs alone, with retries.
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        var (done, item) = await _readGroups.RunAsync(Key(path), 1, cancellationToken).ConfigureAwait(false);
+        if (!done)
         {
-            await using var command = Command(connection, $"select kind, content, version from {_entries} where store = $1 and path = $2", Key(path));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            item = await RunAsync("read", async (connection, _) =>
             {
-                return null;
-            }
+                await using var command = Command(connection, $"select kind, content, version from {_entries} where store = $1 and path = $2", Key(path));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ItemOf(reader, 0) : null;
+            }, write: false, cancellationToken).ConfigureAwait(false);
+        }
 
-            return reader.GetInt16(0) == DirectoryKind
-                ? MemoryItem.Directory
-                : MemoryItem.File(reader.GetFieldValue<byte[]>(1), Version(reader.GetInt64(2)));
-        }, write: false, cancellationToken).ConfigureAwait(false);
         if (item is { Kind: MemoryEntryKind.File })
         {
             await NoteReadAsync(path, cancellationToken).ConfigureAwait(false);
@@ -92,6 +103,35 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
 
         return item;
     }
+
+    /// <summary>Reads every path a group of concurrent readers asks for in one statement and one round trip.</summary>
+    /// <remarks>A read that starts after a write was acknowledged sees it: its group's statement starts later still.</remarks>
+    private async Task RunReadsAsync(List<Grouped<string, (bool Done, MemoryItem? Item)>> group)
+    {
+        var found = new Dictionary<string, MemoryItem>(StringComparer.Ordinal);
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+            var keys = group.Select(read => read.Item).Distinct(StringComparer.Ordinal).ToArray();
+            await using var command = Command(connection, $"select kind, content, version, path from {_entries} where store = $1 and path = any($2)", (object)keys);
+            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                found[reader.GetString(3)] = ItemOf(reader, 0);
+            }
+        }
+        catch (Exception exception) when (exception is NpgsqlException or ObjectDisposedException)
+        {
+            group.ForEach(read => read.Done.TrySetResult((false, null)));
+            return;
+        }
+
+        group.ForEach(read => read.Done.TrySetResult((true, found.GetValueOrDefault(read.Item))));
+    }
+
+    private static MemoryItem ItemOf(NpgsqlDataReader reader, int first) => reader.GetInt16(first) == DirectoryKind
+        ? MemoryItem.Directory
+        : MemoryItem.File(reader.GetFieldValue<byte[]>(first + 1), Version(reader.GetInt64(first + 2)));
 
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<MemoryEntry>?> ListAsync(MemoryPath directory, int depth, CancellationToken cancellationToken = default)
@@ -217,7 +257,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     /// <para>The hot path of an agent's edits. One statement updates the row if its version is current (and the store's
     /// total stays within its quota, and the write's key is new), records the change with the next sequence number and
     /// keeps the key. It joins the statements of other writers waiting at the same moment, behind one take of the store's
-    /// lock, in one round trip and one commit (see <see cref="ReplaceQueuedAsync"/>).</para>
+    /// lock, in one round trip and one commit (see <see cref="RunReplacesAsync"/>).</para>
     /// <para>Anything else (the version moved on, the quota, a key already applied, a dropped connection when the write has
     /// a key) returns <see langword="false"/>, and the caller's ordinary transaction settles what happened.</para>
     /// </remarks>
@@ -267,62 +307,16 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         update.Parameters.Add(new NpgsqlParameter { Value = _options.Quotas.MaxTotalBytes, NpgsqlDbType = NpgsqlDbType.Bigint });
         update.Parameters.Add(new NpgsqlParameter { Value = (object?)context?.RequestId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         update.Parameters.Add(new NpgsqlParameter { Value = (object?)recordTail ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        var pending = new PendingReplace(update, context?.RequestId is not null, bytes.Length, cancellationToken);
-        bool lead;
-        lock (_replaceQueue)
-        {
-            _replaceQueue.Add(pending);
-            lead = !_replacing;
-            _replacing = true;
-        }
-
-        if (lead)
-        {
-            _ = Task.Run(ReplaceQueuedAsync, CancellationToken.None);
-        }
-
-        return await pending.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await _replaceGroups.RunAsync((update, context?.RequestId is not null), bytes.Length, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Runs the queued one-trip replaces, as many as wait, in one batch after another until none is left (group commit).</summary>
+    /// <summary>Runs a group of one-statement replaces behind one take of the store's lock, in one round trip and one commit.</summary>
     /// <remarks>
-    /// While one batch runs, the writes that arrive queue up and go together in the next: one lock, one commit and one
-    /// flush for them all. Each statement sees the ones before it in its batch, so two edits of one file in one batch
-    /// behave as one after the other (the second finds the version moved on and takes the long way). If any statement
-    /// fails, PostgreSQL rolls the whole batch back and every write in it takes the long way on its own.
+    /// Each statement sees the ones before it in its group, so two edits of one file in one group behave as one after the
+    /// other (the second finds the version moved on and takes the long way). If any statement fails, PostgreSQL rolls the
+    /// whole group back and every write in it takes the long way on its own.
     /// </remarks>
-    private async Task ReplaceQueuedAsync()
-    {
-        while (true)
-        {
-            List<PendingReplace> group;
-            lock (_replaceQueue)
-            {
-                if (_replaceQueue.Count == 0)
-                {
-                    _replacing = false;
-                    return;
-                }
-
-                var take = 0;
-                for (long bytes = 0; take < _replaceQueue.Count && take < MaxGroupWrites && bytes < MaxGroupBytes; take++)
-                {
-                    bytes += _replaceQueue[take].Bytes;
-                }
-
-                group = _replaceQueue.GetRange(0, take);
-                _replaceQueue.RemoveRange(0, take);
-            }
-
-            group.RemoveAll(write => write.CancellationToken.IsCancellationRequested && write.Done.TrySetCanceled(write.CancellationToken));
-            if (group.Count > 0)
-            {
-                await RunGroupAsync(group).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task RunGroupAsync(List<PendingReplace> group)
+    private async Task RunReplacesAsync(List<Grouped<(NpgsqlBatchCommand Command, bool Keyed), bool>> group)
     {
         NpgsqlConnection connection;
         try
@@ -341,7 +335,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             var lockCommand = new NpgsqlBatchCommand("select pg_advisory_xact_lock($1)");
             lockCommand.Parameters.Add(new NpgsqlParameter { Value = _lockKey });
             batch.BatchCommands.Add(lockCommand);
-            group.ForEach(write => batch.BatchCommands.Add(write.Command));
+            group.ForEach(write => batch.BatchCommands.Add(write.Item.Command));
             var results = new bool[group.Count];
             try
             {
@@ -373,7 +367,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
                 // without a key nothing can tell, so its caller hears of it.
                 foreach (var write in group)
                 {
-                    if (write.Keyed)
+                    if (write.Item.Keyed)
                     {
                         write.Done.TrySetResult(false);
                     }
@@ -388,11 +382,6 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
                 group.ForEach(write => write.Done.TrySetException(exception));
             }
         }
-    }
-
-    private sealed record PendingReplace(NpgsqlBatchCommand Command, bool Keyed, long Bytes, CancellationToken CancellationToken)
-    {
-        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <inheritdoc/>

@@ -59,6 +59,40 @@ public sealed class PostgreSqlStoreBehaviourTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task ConcurrentEditsThroughOneStore_GoInGroups_AndLoseNothing_WithOneNumberEach()
+    {
+        // 32 writers in one process: their edits share batches, some of the same file (which must then go one after the
+        // other), and every change still gets its own number, in order, with none lost or doubled.
+        await using var store = Open(server.ConnectionString, "groups-" + Guid.NewGuid().ToString("N"));
+        var tool = new MemoryTool(store);
+        await tool.ExecuteAsync(new CreateMemoryCommand("/memories/shared.md", ""), Ct);
+        for (var w = 0; w < 32; w++)
+        {
+            await tool.ExecuteAsync(new CreateMemoryCommand($"/memories/own/{w}.md", ""), Ct);
+        }
+
+        await Parallel.ForAsync(0, 32, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = Ct }, async (w, ct) =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                (await tool.ExecuteAsync(new InsertMemoryCommand("/memories/shared.md", 0, $"w{w} i{i}"), ct)).IsError.ShouldBeFalse();
+                (await tool.ExecuteAsync(new InsertMemoryCommand($"/memories/own/{w}.md", 0, $"i{i}"), ct)).IsError.ShouldBeFalse();
+            }
+        });
+
+        var shared = Encoding.UTF8.GetString((await store.ReadAsync(P("/memories/shared.md"), Ct))!.Content.Span).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        shared.Order().ShouldBe(Enumerable.Range(0, 32).SelectMany(w => Enumerable.Range(0, 10).Select(i => $"w{w} i{i}")).Order());
+        for (var w = 0; w < 32; w++)
+        {
+            Encoding.UTF8.GetString((await store.ReadAsync(P($"/memories/own/{w}.md"), Ct))!.Content.Span).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(10);
+        }
+
+        var history = await store.ReadHistoryAsync(Ct);
+        history.Select(change => change.Sequence).ShouldBe(Enumerable.Range(1, 33 + 640).Select(n => (long)n));
+        history.Count(change => change.Kind == MemoryChangeKind.Edit && change.Path == "/memories/shared.md").ShouldBe(320);
+    }
+
+    [Fact]
     public async Task FirstUse_CreatesAndVersionsTheSchema_OnceEvenWhenManyStartAtOnce()
     {
         var schema = "m" + Guid.NewGuid().ToString("N")[..12];
