@@ -41,8 +41,8 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     private readonly string _requests;
     private readonly long _lockKey;
     private readonly SemaphoreSlim _migrateGate = new(1, 1);
-    private readonly StatementGroups<(NpgsqlBatchCommand Command, bool Keyed), bool> _replaceGroups;
-    private readonly StatementGroups<string, (bool Done, MemoryItem? Item)> _readGroups;
+    private readonly GroupCommit<(NpgsqlBatchCommand Command, bool Keyed), bool> _replaceGroups;
+    private readonly GroupCommit<string, (bool Done, MemoryItem? Item)> _readGroups;
     private volatile bool _migrated;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlMemoryStore"/> class.</summary>

@@ -326,19 +326,18 @@ public sealed partial class FileSystemMemoryStore
             _nextSequence = 1;
             if (size > 0)
             {
-                var start = LastNewline(fd, size - 1) + 1;
-                var (change, _, sequence) = ParseLogLine(ReadAt(fd, start, size - 1 - start));
-                if (change is not null)
+                var (unsettled, last) = UnsettledTail(fd, size);
+                foreach (var change in unsettled)
                 {
-                    var settle = MemoryChangeJson.SettleLine(Applied(change) ? "ok" : "abort", sequence);
-                    WriteAll(fd, settle);
-                    if (_durable && FSync(fd) != 0)
-                    {
-                        throw Failure("settle the history", LastError);
-                    }
+                    WriteAll(fd, MemoryChangeJson.SettleLine(Applied(change) ? "ok" : "abort", change.Sequence));
                 }
 
-                _nextSequence = sequence + 1;
+                if (unsettled.Count > 0 && _durable && FSync(fd) != 0)
+                {
+                    throw Failure("settle the history", LastError);
+                }
+
+                _nextSequence = last + 1;
             }
 
             _logKey = KeyOf(fd);
@@ -348,6 +347,78 @@ public sealed partial class FileSystemMemoryStore
         {
             _ = Close(fd);
         }
+    }
+
+    /// <summary>The changes of the log's last group that no settle line follows, oldest first, and the highest number in it.</summary>
+    /// <remarks>
+    /// Writers append a group's changes, then (once the files are in place) its settle lines, under the lock; one write is
+    /// a group of one. So only the last group can be unsettled, and walking back from the end, the group ends at the first
+    /// settle line met after a change. A settled change's content is not parsed: its number, at the start of its line, is enough.
+    /// </remarks>
+    private static (List<MemoryChange> Unsettled, long Last) UnsettledTail(int fd, long size)
+    {
+        var settled = new HashSet<long>();
+        var unsettled = new List<MemoryChange>();
+        var seenChange = false;
+        long last = 0;
+        for (var (end, lines) = (size - 1, 0); end > 0 && lines < (2 * MaxGroupWrites) + 2; lines++)
+        {
+            var start = LastNewline(fd, end) + 1;
+            var line = ReadAt(fd, start, end - start);
+            end = start - 1;
+            var number = SequenceAtStart(line);
+            if (!line.AsSpan().StartsWith("{\"seq\":"u8))
+            {
+                // A settle line: the end of the previous group once this group's changes have been met.
+                if (seenChange)
+                {
+                    break;
+                }
+
+                var sequence = number ?? ParseLogLine(line).Sequence;
+                settled.Add(sequence);
+                last = Math.Max(last, sequence);
+                continue;
+            }
+
+            seenChange = true;
+            if (number is { } known && settled.Contains(known))
+            {
+                last = Math.Max(last, known);
+                continue;
+            }
+
+            var change = ParseLogLine(line).Change ?? throw new MemoryStoreException("the history has a damaged line");
+            last = Math.Max(last, change.Sequence);
+            unsettled.Insert(0, change);
+        }
+
+        return (unsettled, last);
+    }
+
+    /// <summary>The number a log line starts with: a change's <c>seq</c> or a settle line's; <see langword="null"/> for any other shape.</summary>
+    private static long? SequenceAtStart(ReadOnlySpan<byte> line)
+    {
+        ReadOnlySpan<byte> digits;
+        if (line.StartsWith("{\"seq\":"u8))
+        {
+            digits = line[7..];
+        }
+        else if (line.StartsWith("{\"ok\":"u8))
+        {
+            digits = line[6..];
+        }
+        else if (line.StartsWith("{\"abort\":"u8))
+        {
+            digits = line[9..];
+        }
+        else
+        {
+            return null;
+        }
+
+        var length = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        return length > 0 && System.Buffers.Text.Utf8Parser.TryParse(digits[..length], out long number, out _) ? number : null;
     }
 
     /// <summary>Tells whether an unsettled change took effect, from what the files show now.</summary>
@@ -492,7 +563,8 @@ public sealed partial class FileSystemMemoryStore
                 from = 0;
             }
 
-            (string Id, long Sequence)? pending = null;
+            // A group's changes come before its settle lines, so keys wait here for their change's "ok".
+            var pending = new Dictionary<long, string>();
             var tail = ReadAt(fd, (long)from, (long)(key.Size - from));
             foreach (var line in SplitLines(tail))
             {
@@ -500,20 +572,14 @@ public sealed partial class FileSystemMemoryStore
                 if (span.StartsWith("{\"ok\":"u8) || span.StartsWith("{\"abort\":"u8))
                 {
                     var (_, settle, sequence) = ParseLogLine(line);
-                    if (pending is { } applied && applied.Sequence == sequence && settle == "ok")
+                    if (pending.Remove(sequence, out var id) && settle == "ok")
                     {
-                        RememberRequest(applied.Id, applied.Sequence);
+                        RememberRequest(id, sequence);
                     }
-
-                    pending = null;
                 }
                 else if (span.IndexOf("\"request\":"u8) >= 0 && ParseLogLine(line).Change is { RequestId: { } id } change)
                 {
-                    pending = (id, change.Sequence);
-                }
-                else
-                {
-                    pending = null;
+                    pending[change.Sequence] = id;
                 }
             }
 

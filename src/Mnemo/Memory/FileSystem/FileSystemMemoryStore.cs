@@ -58,6 +58,7 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
 
         options = (options ?? new FileSystemMemoryStoreOptions()).Validated();
         _durable = options.Durable;
+        _replaceGroups = _durable ? new(RunReplacesAsync, MaxGroupWrites, MaxGroupBytes) : null;
         _history = options.History;
         _quotas = options.Quotas;
         _time = options.TimeProvider;
@@ -267,6 +268,15 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
 
         ThrowIfReserved(path);
         _quotas.CheckFile(path, content.Span, expected.Content.Span);
+        if (_replaceGroups is not null)
+        {
+            ThrowIfDisposed();
+            if (await _replaceGroups.RunAsync(new GroupedReplace(path, content, expected, context), content.Length, cancellationToken).ConfigureAwait(false) is { } done)
+            {
+                return done;
+            }
+        }
+
         using var gate = await LockAsync(cancellationToken).ConfigureAwait(false);
         PrepareLocked();
         if (AppliedBefore(context))
@@ -852,16 +862,9 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
     /// <summary>Writes bytes to a new hidden temp file in a folder, flushed to the disk; returns its name.</summary>
     private string WriteTemp(int dirFd, ReadOnlySpan<byte> content)
     {
-        var name = TempName();
-        var fd = OpenAt(dirFd, name, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, FileMode);
-        if (fd < 0)
-        {
-            throw Failure("create a temp file", LastError);
-        }
-
+        var name = WriteTemp(dirFd, content, out var fd);
         try
         {
-            WriteAll(fd, content);
             if (_durable && FSync(fd) != 0)
             {
                 throw Failure("flush a file to disk", LastError);
@@ -882,6 +885,30 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
         }
 
         return name;
+    }
+
+    /// <summary>Writes a temp file and leaves it open and unflushed, for the caller to flush (a group flushes all its files first).</summary>
+    private static string WriteTemp(int dirFd, ReadOnlySpan<byte> content, out int fd)
+    {
+        var name = TempName();
+        fd = OpenAt(dirFd, name, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, FileMode);
+        if (fd < 0)
+        {
+            throw Failure("create a temp file", LastError);
+        }
+
+        try
+        {
+            WriteAll(fd, content);
+            return name;
+        }
+        catch
+        {
+            _ = Close(fd);
+            fd = -1;
+            _ = UnlinkAt(dirFd, name, 0);
+            throw;
+        }
     }
 
     private static unsafe void WriteAll(int fd, ReadOnlySpan<byte> content)

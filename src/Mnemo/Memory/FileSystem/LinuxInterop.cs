@@ -79,6 +79,12 @@ internal static unsafe partial class LinuxInterop
     [LibraryImport(Libc, EntryPoint = "fsync", SetLastError = true)]
     public static partial int FSync(int fd);
 
+    [LibraryImport(Libc, EntryPoint = "fdatasync", SetLastError = true)]
+    public static partial int FDataSync(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "syncfs", SetLastError = true)]
+    public static partial int SyncFs(int fd);
+
     [LibraryImport(Libc, EntryPoint = "flock", SetLastError = true)]
     public static partial int FLock(int fd, int operation);
 

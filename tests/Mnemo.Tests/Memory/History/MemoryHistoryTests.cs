@@ -133,6 +133,61 @@ public sealed class MemoryHistoryTests : IDisposable
     }
 
     [Fact]
+    public async Task Crash_InAGroupOfEdits_SettlesEachChangeByWhatItsFileShows()
+    {
+        await Run(new CreateMemoryCommand("/memories/a.md", "a\n"));
+        await Run(new CreateMemoryCommand("/memories/b.md", "b\n"));
+        await Run(new CreateMemoryCommand("/memories/c.md", "c\n"));
+        _store.Dispose();
+
+        // A group of three edits killed after its renames but before its settle lines, one rename (a.md's) having failed:
+        // each change must be settled by its own file, not only the last one.
+        string Edit(long sequence, string name, string text) =>
+            $$"""{"seq":{{sequence}},"time":"2026-11-01T09:05:00.0000000Z","op":"edit","path":"/memories/{{name}}","files":[{"path":"/memories/{{name}}","sha256":"{{MemoryHash.Sha256(Encoding.UTF8.GetBytes(text))}}","size":{{text.Length}},"text":"{{text.Replace("\n", "\\n", StringComparison.Ordinal)}}"}]}""" + "\n";
+        File.AppendAllText(Log, Edit(4, "a.md", "A\n") + Edit(5, "b.md", "B\n") + Edit(6, "c.md", "C\n"));
+        File.WriteAllText(Path.Combine(Root, "b.md"), "B\n");
+        File.WriteAllText(Path.Combine(Root, "c.md"), "C\n");
+
+        using var store = Open();
+        var history = await store.ReadHistoryAsync(Ct);
+        history.Select(c => (c.Sequence, Text(c.Files[0]))).ShouldBe([(1, "a\n"), (2, "b\n"), (3, "c\n"), (5, "B\n"), (6, "C\n")]);
+        File.ReadAllText(Log).ShouldEndWith("{\"abort\":4}\n{\"ok\":5}\n{\"ok\":6}\n");
+        (await new MemoryTool(store).ExecuteAsync(new InsertMemoryCommand("/memories/a.md", 1, "d"), Ct)).IsError.ShouldBeFalse();
+        (await store.ReadHistoryAsync(Ct)).Last().Sequence.ShouldBe(7);
+    }
+
+    [Fact]
+    public async Task ConcurrentDurableEdits_ShareFlushes_AndKeepEveryVersionInOrder()
+    {
+        // 24 writers at once: their edits go in groups (one flush of the history for many), some to the same file.
+        for (var w = 0; w < 24; w++)
+        {
+            await Run(new CreateMemoryCommand($"/memories/own/{w}.md", ""));
+        }
+
+        await Run(new CreateMemoryCommand("/memories/shared.md", ""));
+        await Parallel.ForAsync(0, 24, new ParallelOptions { MaxDegreeOfParallelism = 24, CancellationToken = Ct }, async (w, ct) =>
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                (await _tool.ExecuteAsync(new InsertMemoryCommand($"/memories/own/{w}.md", i, $"line {i}"), ct)).IsError.ShouldBeFalse();
+                (await _tool.ExecuteAsync(new InsertMemoryCommand("/memories/shared.md", 0, $"w{w} i{i}"), ct)).IsError.ShouldBeFalse();
+            }
+        });
+
+        var history = await _store.ReadHistoryAsync(Ct);
+        history.Select(c => c.Sequence).ShouldBe(Enumerable.Range(1, 25 + 384).Select(n => (long)n));
+        for (var w = 0; w < 24; w++)
+        {
+            var versions = history.Where(c => c.Path == $"/memories/own/{w}.md").Select(c => Text(c.Files[0])).ToList();
+            versions.ShouldBe(Enumerable.Range(0, 9).Select(n => string.Concat(Enumerable.Range(0, n).Select(i => $"line {i}\n"))).ToList());
+        }
+
+        File.ReadAllLines(_temp.Combine("memories", "shared.md")).Order().ShouldBe(
+            Enumerable.Range(0, 24).SelectMany(w => Enumerable.Range(0, 8).Select(i => $"w{w} i{i}")).Order());
+    }
+
+    [Fact]
     public async Task History_CanBeTurnedOff()
     {
         using var plain = new FileSystemMemoryStore(_temp.Combine("plain"), new FileSystemMemoryStoreOptions { History = false });

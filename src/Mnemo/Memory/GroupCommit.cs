@@ -1,14 +1,15 @@
-namespace Mnemo.PostgreSql;
+namespace Mnemo.Memory;
 
 /// <summary>Runs work that arrives concurrently in groups: whatever arrives while one group runs goes together in the next.</summary>
 /// <remarks>
-/// Nobody waits to fill a group: a lone caller's group is itself, started at once. Under load the groups grow by
+/// <para>The stores use it to share one lock, one commit and one flush among concurrent writers.</para>
+/// <para>Nobody waits to fill a group: a lone caller's group is itself, started at once. Under load the groups grow by
 /// themselves, to as many as arrived during the last round trip (up to the limits), which is how a database's group
-/// commit works. The runner completes every member's <see cref="Grouped{TItem, TResult}.Done"/> and never throws.
+/// commit works. The runner completes every member's <see cref="Grouped{TItem, TResult}.Done"/> and never throws.</para>
 /// </remarks>
 /// <typeparam name="TItem">What each caller asks.</typeparam>
 /// <typeparam name="TResult">What each caller gets.</typeparam>
-internal sealed class StatementGroups<TItem, TResult>(Func<List<Grouped<TItem, TResult>>, Task> run, int maxCount, long maxWeight)
+internal sealed class GroupCommit<TItem, TResult>(Func<List<Grouped<TItem, TResult>>, Task> run, int maxCount, long maxWeight)
 {
     private readonly List<Grouped<TItem, TResult>> _queue = [];
     private bool _running;
@@ -78,7 +79,7 @@ internal sealed class StatementGroups<TItem, TResult>(Func<List<Grouped<TItem, T
     }
 }
 
-/// <summary>Represents one caller's item in a <see cref="StatementGroups{TItem, TResult}"/>.</summary>
+/// <summary>Represents one caller's item in a <see cref="GroupCommit{TItem, TResult}"/>.</summary>
 /// <typeparam name="TItem">What the caller asks.</typeparam>
 /// <typeparam name="TResult">What the caller gets.</typeparam>
 internal sealed class Grouped<TItem, TResult>(TItem item, long weight, CancellationToken cancellationToken)

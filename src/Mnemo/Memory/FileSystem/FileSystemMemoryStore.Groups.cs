@@ -1,0 +1,235 @@
+using static Mnemo.Memory.FileSystem.LinuxInterop;
+
+namespace Mnemo.Memory.FileSystem;
+
+/// <summary>Group commit of durable edits: concurrent writers share one take of the lock and one flush of the history.</summary>
+public sealed partial class FileSystemMemoryStore
+{
+    private const int MaxGroupWrites = 64;
+    private const long MaxGroupBytes = 8L * 1024 * 1024;
+    private const int SyncFileSystemFrom = 4;
+
+    private GroupCommit<GroupedReplace, bool?>? _replaceGroups;
+
+    /// <summary>Runs a group of compare-and-swap replaces under one take of the write lock, in the order a single write keeps.</summary>
+    /// <remarks>
+    /// <para>The steps are those of one write, each done for the whole group before the next: every new content written to
+    /// a temp file and flushed; every change appended to the history with one flush; every rename, each folder flushed;
+    /// every settle line. So a crash leaves what a crash of single writes would: changes recorded whose renames may or may
+    /// not have happened, which the next writer settles from what the files show.</para>
+    /// <para>A member the group cannot take as it is (a file already edited earlier in the group, a path that changed while
+    /// being resolved, a failure before anything was renamed) answers <see langword="null"/> and takes the single path.</para>
+    /// </remarks>
+    private async Task RunReplacesAsync(List<Grouped<GroupedReplace, bool?>> group)
+    {
+        var members = new List<GroupMember>(group.Count);
+        var renamed = false;
+        try
+        {
+            using var gate = await LockAsync(CancellationToken.None).ConfigureAwait(false);
+            PrepareLocked();
+            var paths = new HashSet<string>(StringComparer.Ordinal);
+            long groupAdded = 0;
+            foreach (var entry in group)
+            {
+                var (path, content, expected, context) = entry.Item;
+                if (!paths.Add(path.Normalized))
+                {
+                    entry.Done.TrySetResult(null);
+                    continue;
+                }
+
+                if (AppliedBefore(context))
+                {
+                    entry.Done.TrySetResult(true);
+                    continue;
+                }
+
+                var added = content.Length - expected.Content.Length;
+                if (added > 0 && _quotas.LimitsTotals)
+                {
+                    var usage = UsageLocked();
+                    try
+                    {
+                        _quotas.CheckTotals(path, usage.Files, 0, usage.Bytes + groupAdded + added, added);
+                    }
+                    catch (MemoryQuotaExceededException exception)
+                    {
+                        entry.Done.TrySetException(exception);
+                        continue;
+                    }
+                }
+
+                var resolved = Resolve(path, createParents: false, openFinal: true);
+                var unchanged = resolved.Status == ResolveStatus.Found && resolved.Stat.IsRegular ? Unchanged(resolved, expected) : false;
+                if (resolved.Status == ResolveStatus.Raced || unchanged is not true)
+                {
+                    resolved.Dispose();
+                    entry.Done.TrySetResult(resolved.Status == ResolveStatus.Raced || unchanged is null ? null : false);
+                    continue;
+                }
+
+                var member = new GroupMember(entry, resolved, added);
+                members.Add(member);
+                member.Temp = WriteTemp(resolved.ParentFd, content.Span, out member.TempFd);
+                groupAdded += added;
+            }
+
+            if (members.Count == 0)
+            {
+                return;
+            }
+
+            // 1. The new contents on disk: data and size, which is what reading them back needs (the rename, flushed with its
+            // folder below, makes the name). A few files are flushed one by one; more, with one flush of the file system
+            // they are on, which costs about what one file's does where each flush is a full one.
+            if (members.Count >= SyncFileSystemFrom)
+            {
+                if (SyncFs(_rootFd) != 0)
+                {
+                    throw Failure("flush files to disk", LastError);
+                }
+            }
+            else
+            {
+                foreach (var member in members)
+                {
+                    if (FDataSync(member.TempFd) != 0)
+                    {
+                        throw Failure("flush a file to disk", LastError);
+                    }
+                }
+            }
+
+            // 2. Every change in the history, with one flush.
+            var changes = BeginChanges(members);
+
+            // 3. The renames, each folder flushed; from here on nothing throws, and every member gets its answer.
+            renamed = true;
+            foreach (var member in members)
+            {
+                if (RenameAt2(member.Resolved.ParentFd, member.Temp!, member.Resolved.ParentFd, member.Resolved.Name!, 0) != 0)
+                {
+                    member.Error = LastError;
+                    _ = UnlinkAt(member.Resolved.ParentFd, member.Temp!, 0);
+                }
+
+                member.Temp = null;
+            }
+
+            // One flush per folder, however many of the group's files it holds.
+            var folders = new HashSet<(ulong Device, ulong Inode)>();
+            foreach (var member in members.Where(member => member.Error == 0))
+            {
+                if (Statx(member.Resolved.ParentFd, string.Empty, AtEmptyPath, StatxBasicStats, out var folder) != 0 || folders.Add(folder.Identity))
+                {
+                    member.Resolved.SyncParent(_durable);
+                }
+            }
+
+            // 4. The settle lines, in the order of the changes.
+            for (var i = 0; i < members.Count; i++)
+            {
+                EndChange(changes[i], applied: members[i].Error == 0, bytesAdded: members[i].Added);
+            }
+
+            foreach (var member in members)
+            {
+                if (member.Error == 0)
+                {
+                    member.Entry.Done.TrySetResult(true);
+                }
+                else
+                {
+                    member.Entry.Done.TrySetException(Failure("replace a file", member.Error));
+                }
+            }
+        }
+        catch (Exception exception) when (!renamed)
+        {
+            // Nothing was renamed: each member that has no answer yet takes the single path, which reports what stays wrong.
+            _ = exception;
+            group.ForEach(entry => entry.Done.TrySetResult(null));
+        }
+        finally
+        {
+            foreach (var member in members)
+            {
+                if (member.TempFd >= 0)
+                {
+                    _ = Close(member.TempFd);
+                }
+
+                if (member.Temp is not null)
+                {
+                    _ = UnlinkAt(member.Resolved.ParentFd, member.Temp, 0);
+                }
+
+                member.Resolved.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Appends a group's changes in one write and flushes them once; the group's form of <see cref="BeginChange"/>.</summary>
+    private List<PendingChange> BeginChanges(List<GroupMember> members)
+    {
+        if (!_history)
+        {
+            return members.ConvertAll(member => new PendingChange(0, -1, member.Entry.Item.Context?.RequestId, default));
+        }
+
+        try
+        {
+            var before = _logKey;
+            var now = _time.GetUtcNow();
+            _lineBuffer.ResetWrittenCount();
+            var sequence = _nextSequence;
+            foreach (var member in members)
+            {
+                var (path, content, _, context) = member.Entry.Item;
+                MemoryChangeJson.WriteLine(_lineBuffer, new MemoryChange(sequence++, now, MemoryChangeKind.Edit, path.Normalized, Versions(path, content))
+                {
+                    Actor = context?.Actor,
+                    Reason = context?.Reason,
+                    RequestId = context?.RequestId,
+                });
+            }
+
+            var fd = LogForAppend();
+            WriteAll(fd, _lineBuffer.WrittenSpan);
+            if (_durable && FSync(fd) != 0)
+            {
+                throw Failure("flush the history", LastError);
+            }
+
+            // Only the last settle line can bring the scanned log up to date with the whole group: the others name a log that never was.
+            var changes = members.ConvertAll(member => new PendingChange(_nextSequence++, fd, member.Entry.Item.Context?.RequestId, (ulong.MaxValue, ulong.MaxValue)));
+            changes[^1] = changes[^1] with { LogBefore = before };
+            return changes;
+        }
+        catch
+        {
+            // Some lines may be in the log: let the next writer settle them before trusting what it knows.
+            CloseLog();
+            _logKnown = false;
+            throw;
+        }
+    }
+
+    private sealed record GroupedReplace(MemoryPath Path, ReadOnlyMemory<byte> Content, MemoryItem Expected, MemoryWriteContext? Context);
+
+    private sealed class GroupMember(Grouped<GroupedReplace, bool?> entry, Resolution resolved, long added)
+    {
+        public Grouped<GroupedReplace, bool?> Entry { get; } = entry;
+
+        public Resolution Resolved { get; } = resolved;
+
+        public long Added { get; } = added;
+
+        public string? Temp { get; set; }
+
+        public int TempFd = -1;
+
+        public int Error { get; set; }
+    }
+}
