@@ -9,9 +9,10 @@ clients=${1:-64}
 seconds=${2:-10}
 work=$(mktemp -d)
 chmod 755 "$work"
+source bench/postgres.sh
 cleanup() {
   [[ -n "${server:-}" ]] && kill "$server" 2>/dev/null || true
-  [[ -d "$work/pg" ]] && runuser -u postgres -- "$bin/pg_ctl" -D "$work/pg/data" -m immediate -w stop > /dev/null 2>&1 || true
+  stop_postgres "$work/pg"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,9 +38,5 @@ run() { # backend args...
 
 run "folder store (durable)" --dir "$work/fs"
 
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-mkdir -p "$work/pg" && chown postgres:postgres "$work/pg"
-runuser -u postgres -- "$bin/initdb" -D "$work/pg/data" -U mnemo --auth=trust -E UTF8 --no-sync > /dev/null
-pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-runuser -u postgres -- "$bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -o "-p $pgport -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=300" start > /dev/null
-run "PostgreSQL store (synchronous commit)" --backend postgres --postgres "Host=127.0.0.1;Port=$pgport;Username=mnemo;Database=postgres;Maximum Pool Size=100"
+start_postgres "$work/pg"
+run "PostgreSQL store (synchronous commit)" --backend postgres --postgres "$pg_connection;Maximum Pool Size=100"
