@@ -42,12 +42,14 @@ internal static class MemoryCommands
             exec.Options.Add(option);
         }
 
+        exec.Options.Add(place.Server);
+
         exec.SetAction(async (parseResult, cancellationToken) =>
         {
-            IVersionedMemoryStore store;
+            IMemoryStore store;
             try
             {
-                store = place.Open(parseResult, mustExist: false, durable: !parseResult.GetValue(noSync), history: !parseResult.GetValue(noHistory));
+                store = place.OpenForCommands(parseResult, durable: !parseResult.GetValue(noSync), history: !parseResult.GetValue(noHistory));
             }
             catch (UsageException exception)
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
+using Mnemo.Memory.Remote;
 using Mnemo.PostgreSql;
 
 namespace Mnemo.Cli;
@@ -20,11 +21,54 @@ internal sealed class StoreSelection
 
     public Option<string> Store { get; } = new("--store")
     {
-        Description = "With --postgres, the store's name in the database.",
+        Description = "With --postgres, the store's name in the database; with --server, on the server.",
         DefaultValueFactory = _ => "default",
     };
 
+    public Option<string?> Server { get; } = new("--server")
+    {
+        Description = "A memory server's address (mnemo serve): run the commands against its store --store, with the API key in MNEMO_KEY.",
+    };
+
     public IEnumerable<Option> All => [Directory, Postgres, Store];
+
+    /// <summary>Opens the store the options name for running commands: a folder, a database, or a memory server's store.</summary>
+    /// <param name="result">The parsed command line, which may hold <see cref="Server"/>.</param>
+    /// <param name="durable">Whether a folder store flushes each write.</param>
+    /// <param name="history">Whether a local store records history (a server's store keeps its own).</param>
+    /// <exception cref="UsageException">No place, or more than one, is given; or --server without MNEMO_KEY.</exception>
+    public IMemoryStore OpenForCommands(ParseResult result, bool durable, bool history)
+    {
+        if (result.GetValue(Server) is not { } address)
+        {
+            return Open(result, mustExist: false, durable, history);
+        }
+
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
+        {
+            throw new UsageException($"--server must be an http or https address, such as http://127.0.0.1:8420, not {address}.");
+        }
+
+        if (result.GetValue(Directory) is not null || result.GetValue(Postgres) is not null)
+        {
+            throw new UsageException("give one place for the memory: --server, --dir or --postgres.");
+        }
+
+        var key = Environment.GetEnvironmentVariable("MNEMO_KEY");
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            throw new UsageException("--server needs the API key in MNEMO_KEY (`mnemo serve keys add` makes one).");
+        }
+
+        try
+        {
+            return new HttpMemoryStore(new HttpMemoryStoreOptions { Endpoint = server, Store = result.GetValue(Store), ApiKey = key });
+        }
+        catch (ArgumentException exception)
+        {
+            throw new UsageException(exception.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
 
     /// <summary>Opens the store the options name.</summary>
     /// <param name="result">The parsed command line.</param>
@@ -62,7 +106,7 @@ internal sealed class StoreSelection
     }
 
     /// <summary>Where the audit log goes by default: the folder's <c>.mnemo</c>; a database store has none unless asked.</summary>
-    public static string? DefaultAuditPath(IVersionedMemoryStore store) =>
+    public static string? DefaultAuditPath(IMemoryStore store) =>
         store is FileSystemMemoryStore folder ? Path.Combine(folder.MetaDirectory, "audit.jsonl") : null;
 }
 

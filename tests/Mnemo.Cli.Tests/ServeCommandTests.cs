@@ -15,6 +15,44 @@ public sealed class ServeCommandTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
+    public async Task MemoryExec_WithServer_RunsCommandsOnTheServersStore_WithTheKeyFromTheEnvironment()
+    {
+        var root = _temp.Combine("stores");
+        var key = (await MnemoProcess.RunAsync(Ct, "serve", "keys", "add", "--dir", root, "--store", "team", "--name", "ci")).Output.Trim();
+        using var server = MnemoProcess.Start("serve", "--dir", root, "--port", "0");
+        try
+        {
+            var banner = (await server.StandardError.ReadLineAsync(Ct))!;
+            var address = banner["mnemo: serving memory at ".Length..banner.IndexOf(' ', "mnemo: serving memory at ".Length)];
+
+            using var exec = MnemoProcess.Start(new Dictionary<string, string> { ["MNEMO_KEY"] = key }, null, "memory", "exec", "--server", address, "--store", "team");
+            await exec.StandardInput.WriteAsync("""
+                {"command":"create","path":"/memories/a.md","file_text":"from afar\n"}
+                {"command":"str_replace","path":"/memories/a.md","old_str":"afar","new_str":"another machine"}
+                {"command":"view","path":"/memories/missing.md"}
+
+                """.ReplaceLineEndings("\n"));
+            exec.StandardInput.Close();
+            var output = await exec.StandardOutput.ReadToEndAsync(Ct);
+            await exec.WaitForExitAsync(Ct);
+            exec.ExitCode.ShouldBe(0, await exec.StandardError.ReadToEndAsync(Ct));
+            output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement.GetProperty("is_error").GetBoolean())
+                .ShouldBe([false, false, true]);
+            File.ReadAllText(Path.Combine(root, "team", "a.md")).ShouldBe("from another machine\n");
+
+            var noKey = await MnemoProcess.RunAsync(Ct, "memory", "exec", "--server", address, "--store", "team");
+            (noKey.ExitCode, noKey.Error.Trim()).ShouldBe((2, "mnemo: --server needs the API key in MNEMO_KEY (`mnemo serve keys add` makes one)."));
+            var both = await MnemoProcess.RunAsync(Ct, "memory", "exec", "--server", address, "--dir", root);
+            both.ExitCode.ShouldBe(2);
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync(Ct);
+        }
+    }
+
+    [Fact]
     public async Task Serve_WithAKeyMadeByKeysAdd_AnswersCommands_UntilTheKeyIsRevoked()
     {
         var root = _temp.Combine("stores");
