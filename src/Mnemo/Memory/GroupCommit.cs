@@ -19,7 +19,9 @@ internal sealed class GroupCommit<TItem, TResult>(Func<List<Grouped<TItem, TResu
     /// <param name="weight">What it counts towards the group's weight limit (its bytes).</param>
     /// <param name="cancellationToken">Stops the wait; an item already sent may still take effect.</param>
     /// <returns>The item's result.</returns>
-    public Task<TResult> RunAsync(TItem item, long weight, CancellationToken cancellationToken)
+    /// <remarks>The caller that finds no group running runs the first one itself, so a lone caller pays no hand-off to
+    /// another thread; whatever queued meanwhile is run by a task of its own.</remarks>
+    public async Task<TResult> RunAsync(TItem item, long weight, CancellationToken cancellationToken)
     {
         var entry = new Grouped<TItem, TResult>(item, weight, cancellationToken);
         bool lead;
@@ -32,49 +34,62 @@ internal sealed class GroupCommit<TItem, TResult>(Func<List<Grouped<TItem, TResu
 
         if (lead)
         {
-            _ = Task.Run(DrainAsync, CancellationToken.None);
+            await RunGroupAsync(TakeGroup()!).ConfigureAwait(false);
+            if (TakeGroup() is { } next)
+            {
+                _ = Task.Run(() => DrainAsync(next), CancellationToken.None);
+            }
         }
 
-        return entry.Done.Task.WaitAsync(cancellationToken);
+        return await entry.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task DrainAsync()
+    private async Task DrainAsync(List<Grouped<TItem, TResult>> group)
     {
-        while (true)
+        for (var next = group; next is not null; next = TakeGroup())
         {
-            List<Grouped<TItem, TResult>> group;
-            lock (_queue)
+            await RunGroupAsync(next).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes the next group off the queue; <see langword="null"/>, and no group running, when the queue is empty.</summary>
+    private List<Grouped<TItem, TResult>>? TakeGroup()
+    {
+        lock (_queue)
+        {
+            if (_queue.Count == 0)
             {
-                if (_queue.Count == 0)
-                {
-                    _running = false;
-                    return;
-                }
-
-                var take = 0;
-                for (long weight = 0; take < _queue.Count && take < maxCount && (take == 0 || weight + _queue[take].Weight <= maxWeight); take++)
-                {
-                    weight += _queue[take].Weight;
-                }
-
-                group = _queue.GetRange(0, take);
-                _queue.RemoveRange(0, take);
+                _running = false;
+                return null;
             }
 
-            group.RemoveAll(entry => entry.CancellationToken.IsCancellationRequested && entry.Done.TrySetCanceled(entry.CancellationToken));
-            if (group.Count == 0)
+            var take = 0;
+            for (long weight = 0; take < _queue.Count && take < maxCount && (take == 0 || weight + _queue[take].Weight <= maxWeight); take++)
             {
-                continue;
+                weight += _queue[take].Weight;
             }
 
-            try
-            {
-                await run(group).ConfigureAwait(false);
-            }
-            catch (Exception exception)
-            {
-                group.ForEach(entry => entry.Done.TrySetException(exception));
-            }
+            var group = _queue.GetRange(0, take);
+            _queue.RemoveRange(0, take);
+            return group;
+        }
+    }
+
+    private async Task RunGroupAsync(List<Grouped<TItem, TResult>> group)
+    {
+        group.RemoveAll(entry => entry.CancellationToken.IsCancellationRequested && entry.Done.TrySetCanceled(entry.CancellationToken));
+        if (group.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await run(group).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            group.ForEach(entry => entry.Done.TrySetException(exception));
         }
     }
 }
