@@ -43,6 +43,7 @@ internal static class MemoryCommands
         }
 
         exec.Options.Add(place.Server);
+        exec.Options.Add(place.Key);
 
         exec.SetAction(async (parseResult, cancellationToken) =>
         {

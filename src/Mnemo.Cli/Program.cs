@@ -8,6 +8,7 @@ var root = new RootCommand("Mnemo: memory and context management for agents buil
     ContextCommands.Create(),
     EmulateCommand.Create(),
     ServeCommands.Create(),
+    McpCommand.Create(),
     ReviewCommands.CreateReview(),
     ReviewCommands.CreateDemo(),
 };

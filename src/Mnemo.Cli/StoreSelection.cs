@@ -30,6 +30,11 @@ internal sealed class StoreSelection
         Description = "A memory server's address (mnemo serve): run the commands against its store --store, with the API key in MNEMO_KEY.",
     };
 
+    public Option<string?> Key { get; } = new("--key")
+    {
+        Description = "With --server, the API key; MNEMO_KEY by default, which keeps it out of the process list.",
+    };
+
     public IEnumerable<Option> All => [Directory, Postgres, Store];
 
     /// <summary>Opens the store the options name for running commands: a folder, a database, or a memory server's store.</summary>
@@ -54,7 +59,7 @@ internal sealed class StoreSelection
             throw new UsageException("give one place for the memory: --server, --dir or --postgres.");
         }
 
-        var key = Environment.GetEnvironmentVariable("MNEMO_KEY");
+        var key = result.GetValue(Key) ?? Environment.GetEnvironmentVariable("MNEMO_KEY");
         if (string.IsNullOrWhiteSpace(key))
         {
             throw new UsageException("--server needs the API key in MNEMO_KEY (`mnemo serve keys add` makes one).");

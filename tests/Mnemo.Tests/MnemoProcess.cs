@@ -23,6 +23,9 @@ public static class MnemoProcess
         return File.Exists(path) ? path : throw new FileNotFoundException("Build src/Mnemo.Cli first.", path);
     });
 
+    /// <summary>Gets the built <c>mnemo</c> assembly, for a test that starts it its own way (an MCP client's stdio transport).</summary>
+    public static string CliAssembly => CliPath.Value;
+
     /// <summary>A path inside the repository, from its root.</summary>
     public static string InRepository(params string[] parts) => Path.Combine([RepositoryRoot.Value, .. parts]);
 

@@ -8,6 +8,7 @@ using Anthropic.Helpers;
 using Anthropic.Helpers.Beta;
 using Anthropic.Models.Beta.Messages;
 using Mnemo.Context;
+using Mnemo.Memory;
 using Mnemo.Tokens;
 
 namespace Mnemo.Anthropic.Agents;
@@ -33,14 +34,7 @@ public sealed class AgentSession
     public const string ContextManagementBeta = "context-management-2025-06-27";
 
     /// <summary>The memory protocol the session adds to the system prompt by default.</summary>
-    public const string DefaultMemoryProtocol =
-        """
-        You have a memory directory, /memories, that outlives this conversation; the memory tool reads and writes it.
-        Memory protocol:
-        1. Before anything else, view /memories: earlier sessions may have left what they learned and work in progress.
-        2. As you work, record progress, decisions and findings a later session would need. Keep the files short, current and organised.
-        3. Assume your context can be cleared or reset at any moment: whatever is not in /memories may be lost.
-        """;
+    public const string DefaultMemoryProtocol = MemoryProtocol.Default;
 
     /// <summary>The warning the session adds to the conversation when a clearing is near.</summary>
     public const string DefaultContextWarning =

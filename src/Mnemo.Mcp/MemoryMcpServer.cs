@@ -1,0 +1,436 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Unicode;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using Mnemo.Memory;
+
+namespace Mnemo.Mcp;
+
+/// <summary>Represents Mnemo's memory as a Model Context Protocol server, for Claude Code, Claude Desktop and any MCP client.</summary>
+/// <remarks>
+/// <para><b>Tool.</b> One tool, <c>memory</c>, with a <c>command</c> argument and the six commands of
+/// <c>memory_20250818</c>. Its results are <see cref="MemoryTool"/>'s, string for string; a failed command is a result
+/// with <c>isError: true</c>, as the memory tool's are.</para>
+/// <para><b>Resources.</b> Every memory file is a resource, <c>memory:///notes/a.md</c> for <c>/memories/notes/a.md</c>,
+/// text when it is UTF-8 and a blob otherwise. Clients may subscribe to a file: they hear of each change to it, and of
+/// every file created, deleted or moved, whether the change came through this server or from elsewhere (found by
+/// looking at the store every <see cref="MemoryMcpServerOptions.PollInterval"/>).</para>
+/// <para><b>Prompt.</b> <c>memory_protocol</c> carries <see cref="MemoryProtocol.Default"/>: view memory first, record
+/// progress as you go, assume the context may be cleared.</para>
+/// </remarks>
+public sealed class MemoryMcpServer
+{
+    /// <summary>The tool's name.</summary>
+    public const string ToolName = "memory";
+
+    /// <summary>The prompt's name.</summary>
+    public const string PromptName = "memory_protocol";
+
+    /// <summary>The scheme of memory resources' addresses.</summary>
+    public const string UriPrefix = "memory:///";
+
+    private static readonly string[] WriteCommands = ["create", "str_replace", "insert", "delete", "rename"];
+
+    private readonly IMemoryStore _store;
+    private readonly MemoryMcpServerOptions _options;
+    private readonly ILogger _log;
+    private readonly MemoryTool _tool;
+    private readonly ConcurrentDictionary<string, string?> _subscriptions = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _look = new(1, 1);
+    private HashSet<string>? _listed;
+    private McpServer? _server;
+
+    /// <summary>Initializes a new instance of the <see cref="MemoryMcpServer"/> class.</summary>
+    /// <param name="store">The store the memory lives in.</param>
+    /// <param name="options">The options; defaults when <see langword="null"/>.</param>
+    public MemoryMcpServer(IMemoryStore store, MemoryMcpServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
+        _options = options ?? new MemoryMcpServerOptions();
+        var loggers = _options.LoggerFactory ?? NullLoggerFactory.Instance;
+        _log = loggers.CreateLogger("Mnemo.Mcp");
+        _tool = new MemoryTool(store, new MemoryToolOptions
+        {
+            Actor = _options.Actor,
+            UnexpectedError = (command, error) => _log.LogError(error, "{Command} failed", command.Name),
+        });
+        ServerOptions = new McpServerOptions
+        {
+            ServerInfo = new Implementation { Name = "mnemo", Title = "Mnemo memory", Version = Version },
+            ServerInstructions =
+                "Mnemo memory: a /memories directory that outlives the conversation. Use the memory tool to view it before " +
+                "starting and to record progress as you go; the memory_protocol prompt says how. Memory files are also resources, memory:///PATH.",
+            Capabilities = new ServerCapabilities
+            {
+                Tools = new ToolsCapability { ListChanged = false },
+                Resources = new ResourcesCapability { Subscribe = true, ListChanged = true },
+                Prompts = new PromptsCapability { ListChanged = false },
+            },
+            Handlers = new McpServerHandlers
+            {
+                ListToolsHandler = (_, _) => ValueTask.FromResult(new ListToolsResult { Tools = [Tool] }),
+                CallToolHandler = CallToolAsync,
+                ListResourcesHandler = ListResourcesAsync,
+                ListResourceTemplatesHandler = (_, _) => ValueTask.FromResult(new ListResourceTemplatesResult
+                {
+                    ResourceTemplates = [new ResourceTemplate { Name = "memory file", UriTemplate = UriPrefix + "{+path}", Description = "A file under /memories, by its path below it." }],
+                }),
+                ReadResourceHandler = ReadResourceAsync,
+                SubscribeToResourcesHandler = SubscribeAsync,
+                UnsubscribeFromResourcesHandler = (request, _) =>
+                {
+                    _subscriptions.TryRemove(request.Params?.Uri ?? string.Empty, out string? _);
+                    return ValueTask.FromResult(new EmptyResult());
+                },
+                ListPromptsHandler = (_, _) => ValueTask.FromResult(new ListPromptsResult { Prompts = [Prompt] }),
+                GetPromptHandler = GetPromptAsync,
+            },
+        };
+    }
+
+    /// <summary>Gets the options the SDK's server is made with: the handlers, the capabilities, the server's name.</summary>
+    public McpServerOptions ServerOptions { get; }
+
+    /// <summary>Gets the tool's definition, with an input schema that documents every parameter.</summary>
+    public static Tool Tool { get; } = new()
+    {
+        Name = ToolName,
+        Title = "Memory",
+        Description =
+            "Your memory directory, /memories, which outlives this conversation. Commands: view (a folder's files two levels " +
+            "deep, or a file with line numbers), create (a new file, or overwrite one), str_replace (replace a unique string in a file), " +
+            "insert (add text after a line), delete (a file or a folder) and rename (move a file or a folder). Every path starts with /memories.",
+        InputSchema = JsonDocument.Parse(
+            """
+            {
+              "type": "object",
+              "properties": {
+                "command": {"type": "string", "enum": ["view", "create", "str_replace", "insert", "delete", "rename"], "description": "What to do."},
+                "path": {"type": "string", "description": "view, create, str_replace, insert, delete: the file or folder, such as /memories/notes.md."},
+                "view_range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2, "description": "view of a file, optional: the first and last line to show, counting from 1; -1 as the last means to the end."},
+                "file_text": {"type": "string", "description": "create: the file's whole content."},
+                "old_str": {"type": "string", "description": "str_replace: the text to replace; it must occur exactly once in the file."},
+                "new_str": {"type": "string", "description": "str_replace: the text to put in its place; empty to delete it."},
+                "insert_line": {"type": "integer", "minimum": 0, "description": "insert: the line after which to insert; 0 inserts at the top."},
+                "insert_text": {"type": "string", "description": "insert: the text to insert."},
+                "old_path": {"type": "string", "description": "rename: the file or folder to move."},
+                "new_path": {"type": "string", "description": "rename: where to move it; nothing may be there yet."}
+              },
+              "required": ["command"]
+            }
+            """).RootElement.Clone(),
+    };
+
+    /// <summary>Gets the prompt that carries the memory protocol.</summary>
+    public static Prompt Prompt { get; } = new()
+    {
+        Name = PromptName,
+        Title = "Memory protocol",
+        Description = "How to use memory: view it before anything else, record progress and findings as you go, assume the context may be cleared.",
+    };
+
+    private static string Version =>
+        typeof(MemoryMcpServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>Serves a client over standard input and output until the client closes them or <paramref name="cancellationToken"/> fires.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A task that completes when the session is over.</returns>
+    /// <remarks>Standard output carries the protocol and nothing else; the caller keeps its own output off it.</remarks>
+    public async Task RunStdioAsync(CancellationToken cancellationToken = default)
+    {
+        await using var transport = new StdioServerTransport(ServerOptions, _options.LoggerFactory);
+        await RunAsync(transport, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Serves a client over a transport until the session ends or <paramref name="cancellationToken"/> fires.</summary>
+    /// <param name="transport">The transport.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A task that completes when the session is over.</returns>
+    public async Task RunAsync(ITransport transport, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        await using var server = McpServer.Create(transport, ServerOptions, _options.LoggerFactory);
+        _server = server;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watching = _options.PollInterval is { } interval ? WatchAsync(interval, stop.Token) : Task.CompletedTask;
+        try
+        {
+            await server.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>The resource address of a memory path: <c>memory:///notes/a.md</c> for <c>/memories/notes/a.md</c>.</summary>
+    /// <param name="path">The path.</param>
+    /// <returns>The address, each name percent-encoded.</returns>
+    public static string UriOf(MemoryPath path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return UriPrefix + string.Join('/', path.Segments.Select(Uri.EscapeDataString));
+    }
+
+    /// <summary>The memory path of a resource address.</summary>
+    /// <param name="uri">The address.</param>
+    /// <param name="path">The path, when the address is one.</param>
+    /// <returns><see langword="true"/> when <paramref name="uri"/> names a path under <c>/memories</c>.</returns>
+    public static bool TryParseUri(string? uri, out MemoryPath? path)
+    {
+        path = null;
+        if (uri is null || !uri.StartsWith(UriPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var names = uri[UriPrefix.Length..].Split('/').Select(Uri.UnescapeDataString).ToArray();
+        if (names.Any(name => name.Length == 0 || name.Contains('/', StringComparison.Ordinal)) ||
+            !MemoryPath.TryParse(MemoryPath.Root + "/" + string.Join('/', names), out var parsed, out _) ||
+            parsed.Segments.Count != names.Length || parsed.IsRoot)
+        {
+            return false;
+        }
+
+        path = parsed;
+        return true;
+    }
+
+    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    {
+        var call = request.Params ?? throw new McpProtocolException("tools/call needs params.", McpErrorCode.InvalidParams);
+        if (call.Name != ToolName)
+        {
+            throw new McpProtocolException($"Unknown tool: {call.Name}. This server has one tool, {ToolName}.", McpErrorCode.InvalidParams);
+        }
+
+        // The arguments become the one JSON object the memory tool reads, so a malformed call gets the tool's own message.
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (name, value) in call.Arguments ?? new Dictionary<string, JsonElement>())
+            {
+                writer.WritePropertyName(name);
+                value.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var input = JsonDocument.Parse(buffer.WrittenMemory);
+        var actor = request.Server.ClientInfo?.Name is { Length: > 0 } client ? $"{_options.Actor}/{client}" : _options.Actor;
+        var result = MemoryCommand.TryParse(input.RootElement, out var command, out var error)
+            ? await _tool.ExecuteAsync(command, actor, cancellationToken).ConfigureAwait(false)
+            : MemoryToolResult.Error(error);
+        if (!result.IsError && command is not null && WriteCommands.Contains(command.Name))
+        {
+            await AfterWriteAsync(command, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return new CallToolResult { Content = [new TextContentBlock { Text = result.Content }], IsError = result.IsError };
+    }
+
+    private async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
+    {
+        var files = await FilesAsync(cancellationToken).ConfigureAwait(false);
+        return new ListResourcesResult
+        {
+            Resources = files.Select(file => new Resource
+            {
+                Uri = UriOf(file.Path),
+                Name = string.Join('/', file.Path.Segments),
+                MimeType = MimeTypeOf(file.Path),
+                Size = file.Size,
+            }).ToList(),
+        };
+    }
+
+    private async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> request, CancellationToken cancellationToken)
+    {
+        var uri = request.Params?.Uri;
+        var item = TryParseUri(uri, out var path) ? await ReadQuietlyAsync(path!, cancellationToken).ConfigureAwait(false) : null;
+        if (item is not { Kind: MemoryEntryKind.File })
+        {
+            throw new McpProtocolException($"There is no memory file at {uri}.", McpErrorCode.ResourceNotFound);
+        }
+
+        ResourceContents contents = Utf8.IsValid(item.Content.Span)
+            ? new TextResourceContents { Uri = uri!, MimeType = MimeTypeOf(path!), Text = System.Text.Encoding.UTF8.GetString(item.Content.Span) }
+            : BlobResourceContents.FromBytes(item.Content, uri!, "application/octet-stream");
+        return new ReadResourceResult { Contents = [contents] };
+    }
+
+    private async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> request, CancellationToken cancellationToken)
+    {
+        var uri = request.Params?.Uri;
+        if (!TryParseUri(uri, out var path))
+        {
+            throw new McpProtocolException($"{uri} is not a memory resource (memory:///PATH).", McpErrorCode.InvalidParams);
+        }
+
+        var item = await ReadQuietlyAsync(path!, cancellationToken).ConfigureAwait(false);
+        _subscriptions[uri!] = VersionOf(item);
+        return new EmptyResult();
+    }
+
+    private ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)
+    {
+        if (request.Params?.Name != PromptName)
+        {
+            throw new McpProtocolException($"Unknown prompt: {request.Params?.Name}. This server has one prompt, {PromptName}.", McpErrorCode.InvalidParams);
+        }
+
+        return ValueTask.FromResult(new GetPromptResult
+        {
+            Description = Prompt.Description,
+            Messages = [new PromptMessage { Role = Role.User, Content = new TextContentBlock { Text = MemoryProtocol.Default } }],
+        });
+    }
+
+    /// <summary>Tells subscribers of what a write through this server changed, at once rather than at the next look.</summary>
+    private async Task AfterWriteAsync(MemoryCommand command, CancellationToken cancellationToken)
+    {
+        var (paths, listChanged) = command switch
+        {
+            CreateMemoryCommand create => ((string?[])[create.Path], true),
+            RenameMemoryCommand rename => ([rename.OldPath, rename.NewPath], true),
+            DeleteMemoryCommand delete => ([delete.Path], true),
+            StrReplaceMemoryCommand replace => ([replace.Path], false),
+            InsertMemoryCommand insert => ([insert.Path], false),
+            _ => ([], false),
+        };
+        var touched = paths.Select(text => MemoryPath.TryParse(text, out var parsed, out _) ? parsed : null).OfType<MemoryPath>().ToList();
+        await LookAsync(touched, listChanged, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WatchAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await LookAsync(null, listChanged: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is MemoryException or IOException)
+            {
+                _log.LogWarning("looking for changes failed: {Message}", exception.Message);
+            }
+        }
+    }
+
+    /// <summary>Compares the store with what subscribers last heard and sends what changed.</summary>
+    /// <param name="touched">The paths a write just touched; <see langword="null"/> to check every subscribed file.</param>
+    /// <param name="listChanged">Whether the write created, deleted or moved something.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    private async Task LookAsync(IReadOnlyList<MemoryPath>? touched, bool listChanged, CancellationToken cancellationToken)
+    {
+        if (_server is not { } server)
+        {
+            return;
+        }
+
+        await _look.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (touched is null || listChanged)
+            {
+                var listed = (await FilesAsync(cancellationToken).ConfigureAwait(false)).Select(file => UriOf(file.Path)).ToHashSet(StringComparer.Ordinal);
+                if (_listed is { } before && !before.SetEquals(listed))
+                {
+                    await server.SendNotificationAsync(NotificationMethods.ResourceListChangedNotification, new ResourceListChangedNotificationParams(),
+                        McpJsonUtilities.DefaultOptions, cancellationToken).ConfigureAwait(false);
+                }
+
+                _listed = listed;
+            }
+
+            foreach (var (uri, known) in _subscriptions)
+            {
+                if (!TryParseUri(uri, out var path) || (touched is not null && !touched.Any(write => write.IsSameOrAncestorOf(path!))))
+                {
+                    continue;
+                }
+
+                var now = VersionOf(await ReadQuietlyAsync(path!, cancellationToken).ConfigureAwait(false));
+                if (now != known && _subscriptions.TryUpdate(uri, now, known))
+                {
+                    await server.SendNotificationAsync(NotificationMethods.ResourceUpdatedNotification, new ResourceUpdatedNotificationParams { Uri = uri },
+                        McpJsonUtilities.DefaultOptions, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _look.Release();
+        }
+    }
+
+    private async Task<MemoryItem?> ReadQuietlyAsync(MemoryPath path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MemoryPathEscapeException)
+        {
+            return null; // a link out of the root, or the store's own folder: not a resource
+        }
+    }
+
+    /// <summary>Every file in the store, hidden names (and the store's own folder) left out, as the memory tool's view does.</summary>
+    private async Task<List<(MemoryPath Path, long Size)>> FilesAsync(CancellationToken cancellationToken)
+    {
+        var files = new List<(MemoryPath, long)>();
+        var pending = new Stack<MemoryPath>([MemoryPath.RootPath]);
+        while (pending.TryPop(out var folder))
+        {
+            const int Depth = 16;
+            var entries = await _store.ListAsync(folder, Depth, cancellationToken).ConfigureAwait(false);
+            Collect(folder, entries ?? [], Depth);
+        }
+
+        return files;
+
+        void Collect(MemoryPath folder, IReadOnlyList<MemoryEntry> entries, int depth)
+        {
+            foreach (var entry in entries.Where(entry => !entry.Name.StartsWith('.')))
+            {
+                var path = folder.Child(entry.Name);
+                if (entry.Kind == MemoryEntryKind.File)
+                {
+                    files.Add((path, entry.Size));
+                }
+                else if (entry.Children is { } children)
+                {
+                    Collect(path, children, depth - 1);
+                }
+                else if (depth <= 1)
+                {
+                    pending.Push(path); // deeper than one listing goes
+                }
+            }
+        }
+    }
+
+    private static string? VersionOf(MemoryItem? item) => item is { Kind: MemoryEntryKind.File } ? item.Version.Value ?? string.Empty : null;
+
+    private static string MimeTypeOf(MemoryPath path) =>
+        Path.GetExtension(path.Name ?? string.Empty).ToLowerInvariant() switch
+        {
+            ".md" or ".markdown" => "text/markdown",
+            ".json" => "application/json",
+            ".xml" => "application/xml",
+            ".yaml" or ".yml" => "application/yaml",
+            _ => "text/plain",
+        };
+}
