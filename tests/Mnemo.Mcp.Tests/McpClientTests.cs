@@ -196,6 +196,30 @@ public sealed class McpClientTests : IAsyncLifetime
         (await store.ReadHistoryAsync(Ct)).Single().Actor.ShouldBe("mcp/tests");
     }
 
+    [Fact]
+    public async Task WithServer_TheToolWorksOnAMemoryServersStore()
+    {
+        var keys = new Mnemo.Server.Memory.MemoryApiKeys(_temp.Combine("keys.json"));
+        var key = keys.Create(["team"], admin: false, name: "laptop").Secret;
+        await using var server = await Mnemo.Server.Memory.MemoryServer.StartAsync(new Mnemo.Server.Memory.MemoryServerOptions
+        {
+            Port = 0,
+            Keys = keys,
+            OpenStore = name => new Mnemo.Memory.FileSystem.FileSystemMemoryStore(_temp.Combine("served", name)),
+        }, Ct);
+        await using var remote = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Command = "dotnet",
+            Arguments = [MnemoProcess.CliAssembly, "mcp", "--server", server.BaseAddress.ToString(), "--store", "team", "--key", key],
+        }), cancellationToken: Ct);
+
+        var created = await remote.CallToolAsync("memory", new Dictionary<string, object?> { ["command"] = "create", ["path"] = "/memories/shared.md", ["file_text"] = "from the laptop\n" }, cancellationToken: Ct);
+        ((TextContentBlock)created.Content.Single()).Text.ShouldBe("File created successfully at: /memories/shared.md");
+        File.ReadAllText(_temp.Combine("served", "team", "shared.md")).ShouldBe("from the laptop\n");
+        var read = await remote.ReadResourceAsync("memory:///shared.md", cancellationToken: Ct);
+        read.Contents.Single().ShouldBeOfType<TextResourceContents>().Text.ShouldBe("from the laptop\n");
+    }
+
     private static async Task WaitUntil(Func<bool> condition, string what)
     {
         for (var waited = 0; !condition(); waited += 50)
