@@ -93,12 +93,62 @@ public sealed class MemoryTool
     {
         ArgumentNullException.ThrowIfNull(command);
         var started = _options.TimeProvider.GetTimestamp();
-        var result = await ExecuteCoreAsync(command, new MemoryWriteContext(actor, command.Name), cancellationToken).ConfigureAwait(false);
-        Audit(command, actor, result, _options.TimeProvider.GetElapsedTime(started));
+        var screening = _options.Safety?.Screen(command);
+        MemoryToolResult result;
+        switch (screening?.Action)
+        {
+            case Safety.MemorySafetyAction.Reject:
+                result = MemoryToolResult.Error(screening.Refusal(_options.Safety!.Policy, held: false));
+                break;
+            case Safety.MemorySafetyAction.Quarantine:
+                result = await QuarantineAsync(screening, actor, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                result = await ExecuteCoreAsync(screening?.Command ?? command, new MemoryWriteContext(actor, command.Name), cancellationToken).ConfigureAwait(false);
+                if (!result.IsError && screening?.RedactionNote is { } note)
+                {
+                    result = MemoryToolResult.Ok(result.Content + note);
+                }
+
+                break;
+        }
+
+        Audit(command, actor, result, _options.TimeProvider.GetElapsedTime(started), screening);
         return result;
     }
 
-    private void Audit(MemoryCommand? command, string? actor, MemoryToolResult result, TimeSpan duration)
+    /// <summary>Keeps a write the policy holds back out of memory, for an administrator; rejects it when nothing can keep it.</summary>
+    private async ValueTask<MemoryToolResult> QuarantineAsync(Safety.MemoryScreening screening, string? actor, CancellationToken cancellationToken)
+    {
+        var safety = _options.Safety!;
+        if (safety.Quarantine is not { } quarantine)
+        {
+            return MemoryToolResult.Error(screening.Refusal(safety.Policy, held: false));
+        }
+
+        var path = screening.Command switch
+        {
+            CreateMemoryCommand create => create.Path,
+            StrReplaceMemoryCommand replace => replace.Path,
+            InsertMemoryCommand insert => insert.Path,
+            _ => null,
+        };
+        try
+        {
+            await quarantine.HoldAsync(
+                new Safety.QuarantinedWrite(_options.TimeProvider.GetUtcNow(), actor, screening.Command.Name, path, screening.Text, screening.Findings),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or MemoryException)
+        {
+            _options.UnexpectedError?.Invoke(screening.Command, exception);
+            return MemoryToolResult.Error(screening.Refusal(safety.Policy, held: false));
+        }
+
+        return MemoryToolResult.Error(screening.Refusal(safety.Policy, held: true));
+    }
+
+    private void Audit(MemoryCommand? command, string? actor, MemoryToolResult result, TimeSpan duration, Safety.MemoryScreening? screening = null)
     {
         if (_options.AuditLog is not { } log)
         {
@@ -118,7 +168,11 @@ public sealed class MemoryTool
         var error = result.IsError ? OneLine(result.Content) : null;
         try
         {
-            log.Record(new MemoryAuditEntry(_options.TimeProvider.GetUtcNow(), actor, command?.Name ?? "invalid", path, destination, result.IsError, error, duration));
+            log.Record(new MemoryAuditEntry(_options.TimeProvider.GetUtcNow(), actor, command?.Name ?? "invalid", path, destination, result.IsError, error, duration)
+            {
+                Findings = screening?.Findings ?? [],
+                SafetyAction = screening is { Findings.Count: > 0 } ? screening.Action : null,
+            });
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or MemoryException)
         {
@@ -224,7 +278,8 @@ public sealed class MemoryTool
             stop = last == -1 ? lineCount : (int)PythonIndex(last, lineCount);
         }
 
-        return MemoryToolResult.Ok(FormatFile(path.Original, content, lineCount, start, stop));
+        var view = FormatFile(path.Original, content, lineCount, start, stop);
+        return MemoryToolResult.Ok(_options.FrameMemoryAsData ? view + MemoryMessages.DataFrame : view);
     }
 
     private async ValueTask<MemoryToolResult> CreateAsync(CreateMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)

@@ -27,6 +27,18 @@ public sealed class MemoryToolOptions
     /// <value><see langword="null"/> by default. The exception may name host paths; log it, never show it to the model.</value>
     public Action<MemoryCommand, Exception>? UnexpectedError { get; set; }
 
+    /// <summary>Gets or sets the checks made on the text each write adds: the scanner, the policy, the quarantine.</summary>
+    /// <value>
+    /// <see cref="Safety.MemorySafety.Default"/>: secrets masked, sure prompt injections rejected, anything else flagged in
+    /// the audit log. <see langword="null"/> writes whatever it is given, exactly as Anthropic's reference does.
+    /// </value>
+    public Safety.MemorySafety? Safety { get; set; } = Mnemo.Memory.Safety.MemorySafety.Default;
+
+    /// <summary>Gets or sets a value indicating whether a file's view ends with a note that its content is data recorded
+    /// earlier, not instructions to follow.</summary>
+    /// <value><see langword="false"/> by default: every result is the reference's string, unchanged.</value>
+    public bool FrameMemoryAsData { get; set; }
+
     internal MemoryToolOptions Validated()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFileBytes, 1, nameof(MaxFileBytes));

@@ -24,7 +24,14 @@ public interface IMemoryAuditLog
 /// <param name="Error">The error's first line, as the model read it.</param>
 /// <param name="Duration">How long the command took.</param>
 public sealed record MemoryAuditEntry(
-    DateTimeOffset Time, string? Actor, string Command, string? Path, string? Destination, bool IsError, string? Error, TimeSpan Duration);
+    DateTimeOffset Time, string? Actor, string Command, string? Path, string? Destination, bool IsError, string? Error, TimeSpan Duration)
+{
+    /// <summary>Gets what the write-time scanner found in the command's text; empty when nothing, or when it did not run.</summary>
+    public IReadOnlyList<Safety.MemoryFinding> Findings { get; init; } = [];
+
+    /// <summary>Gets what the store's policy did about <see cref="Findings"/>: warn, redact, reject or quarantine.</summary>
+    public Safety.MemorySafetyAction? SafetyAction { get; init; }
+}
 
 /// <summary>Represents an audit log in a file of JSON lines, one entry a line, rotated when it grows past a size.</summary>
 /// <remarks>
@@ -33,7 +40,8 @@ public sealed record MemoryAuditEntry(
 /// end, and would). Linux only, like the folder store. When the file passes <see cref="MaxBytes"/> it becomes <c>NAME.1</c> (the older ones shift
 /// to <c>.2</c>, <c>.3</c>, and the oldest beyond <see cref="MaxFiles"/> goes), under a lock file so that two processes
 /// never rotate at once.</para>
-/// <para>Lines: <c>{"time","actor","command","path","destination","outcome":"ok"|"error","error","ms"}</c>.</para>
+/// <para>Lines: <c>{"time","actor","command","path","destination","outcome":"ok"|"error","error","ms","safety","findings"}</c>;
+/// the last two when the write-time scanner found something.</para>
 /// </remarks>
 public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
 {
@@ -120,7 +128,7 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
         }
     }
 
-    private static unsafe bool AppendLine(int fd, byte[] line)
+    internal static unsafe bool AppendLine(int fd, byte[] line)
     {
         fixed (byte* start = line)
         {
@@ -175,6 +183,17 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
             }
 
             writer.WriteNumber("ms", Math.Round(entry.Duration.TotalMilliseconds, 3));
+            if (entry.SafetyAction is { } action)
+            {
+                writer.WriteString("safety", action.ToString().ToLowerInvariant());
+                writer.WriteStartArray("findings");
+                foreach (var finding in entry.Findings)
+                {
+                    Safety.MemoryFindingJson.Write(writer, finding);
+                }
+
+                writer.WriteEndArray();
+            }
             writer.WriteEndObject();
         }
 

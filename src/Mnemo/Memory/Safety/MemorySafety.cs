@@ -1,0 +1,218 @@
+using System.Globalization;
+
+namespace Mnemo.Memory.Safety;
+
+/// <summary>Says what happens to a write with a finding.</summary>
+public enum MemorySafetyAction
+{
+    /// <summary>Written as it is, with no note.</summary>
+    Allow,
+
+    /// <summary>Written as it is; the finding goes to the audit log.</summary>
+    Warn,
+
+    /// <summary>Written with each secret masked; the model is told, and the audit log names what was masked.</summary>
+    Redact,
+
+    /// <summary>Not written; the model is told what to remove.</summary>
+    Reject,
+
+    /// <summary>Not written to memory; kept aside for an administrator (<see cref="MemorySafety.Quarantine"/>), out of the model's view.</summary>
+    Quarantine,
+}
+
+/// <summary>Represents what a store does with each kind of finding, for findings the scanner is sure of and for the rest.</summary>
+/// <remarks>Defaults: secrets are redacted whatever the confidence; sure instructions, role markers and tool-call mimicry
+/// are rejected; everything else (less sure findings, hidden characters) is written and flagged in the audit log.</remarks>
+public sealed class MemorySafetyPolicy
+{
+    private readonly Dictionary<MemoryFindingKind, MemorySafetyAction> _sure = new()
+    {
+        [MemoryFindingKind.Secret] = MemorySafetyAction.Redact,
+        [MemoryFindingKind.Instruction] = MemorySafetyAction.Reject,
+        [MemoryFindingKind.RoleMarker] = MemorySafetyAction.Reject,
+        [MemoryFindingKind.ToolCallMimicry] = MemorySafetyAction.Reject,
+        [MemoryFindingKind.HiddenCharacter] = MemorySafetyAction.Warn,
+    };
+
+    private readonly Dictionary<MemoryFindingKind, MemorySafetyAction> _unsure = new()
+    {
+        [MemoryFindingKind.Secret] = MemorySafetyAction.Redact,
+        [MemoryFindingKind.Instruction] = MemorySafetyAction.Warn,
+        [MemoryFindingKind.RoleMarker] = MemorySafetyAction.Warn,
+        [MemoryFindingKind.ToolCallMimicry] = MemorySafetyAction.Warn,
+        [MemoryFindingKind.HiddenCharacter] = MemorySafetyAction.Warn,
+    };
+
+    /// <summary>Gets or sets the action for findings of a kind that the scanner is sure of (<see cref="MemoryFindingConfidence.High"/>).</summary>
+    /// <param name="kind">The kind.</param>
+    public MemorySafetyAction this[MemoryFindingKind kind]
+    {
+        get => _sure[kind];
+        set => _sure[kind] = value;
+    }
+
+    /// <summary>Sets the action for a kind at every confidence.</summary>
+    /// <param name="kind">The kind.</param>
+    /// <param name="action">The action.</param>
+    /// <returns>This policy.</returns>
+    public MemorySafetyPolicy Set(MemoryFindingKind kind, MemorySafetyAction action)
+    {
+        _sure[kind] = action;
+        _unsure[kind] = action;
+        return this;
+    }
+
+    /// <summary>Sets the action for a kind's less sure findings (<see cref="MemoryFindingConfidence.Medium"/> and below).</summary>
+    /// <param name="kind">The kind.</param>
+    /// <param name="action">The action.</param>
+    /// <returns>This policy.</returns>
+    public MemorySafetyPolicy SetUnsure(MemoryFindingKind kind, MemorySafetyAction action)
+    {
+        _unsure[kind] = action;
+        return this;
+    }
+
+    /// <summary>The action for one finding.</summary>
+    /// <param name="finding">The finding.</param>
+    /// <returns>What its kind and confidence call for. Redaction applies to secrets only; for other kinds it means warn.</returns>
+    public MemorySafetyAction For(MemoryFinding finding)
+    {
+        ArgumentNullException.ThrowIfNull(finding);
+        var action = (finding.Confidence == MemoryFindingConfidence.High ? _sure : _unsure)[finding.Kind];
+        return action == MemorySafetyAction.Redact && finding.Kind != MemoryFindingKind.Secret ? MemorySafetyAction.Warn : action;
+    }
+}
+
+/// <summary>Represents the checks a memory tool makes on what is written: the scanner, the policy and where quarantined writes go.</summary>
+public sealed class MemorySafety
+{
+    /// <summary>Gets the default checks: every rule of <see cref="MemoryScanner.Default"/> under the default policy, no quarantine.</summary>
+    public static MemorySafety Default { get; } = new();
+
+    /// <summary>Gets or sets the scanner.</summary>
+    public MemoryScanner Scanner { get; init; } = MemoryScanner.Default;
+
+    /// <summary>Gets or sets the policy.</summary>
+    public MemorySafetyPolicy Policy { get; init; } = new();
+
+    /// <summary>Gets or sets where quarantined writes are kept for administrators.</summary>
+    /// <value><see langword="null"/> by default: a write the policy would quarantine is rejected instead, as nothing can hold it.</value>
+    public IMemoryQuarantine? Quarantine { get; init; }
+
+    /// <summary>Checks the text a command would write.</summary>
+    /// <param name="command">The command; only create, str_replace and insert write text.</param>
+    /// <returns>What to do, with the findings and, for a redaction, the command with its text masked.</returns>
+    public MemoryScreening Screen(MemoryCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var (text, argument) = command switch
+        {
+            CreateMemoryCommand create => (create.FileText, "file_text"),
+            StrReplaceMemoryCommand replace => (replace.NewStr ?? string.Empty, "new_str"),
+            InsertMemoryCommand insert => (insert.InsertText, "insert_text"),
+            _ => (string.Empty, string.Empty),
+        };
+        var findings = text.Length == 0 ? [] : Scanner.Scan(text);
+        if (findings.Count == 0)
+        {
+            return new MemoryScreening(command, MemorySafetyAction.Allow, findings, argument, text);
+        }
+
+        var action = findings.Max(Policy.For);
+        if (action != MemorySafetyAction.Redact)
+        {
+            return new MemoryScreening(command, action, findings, argument, text);
+        }
+
+        var masked = MemoryScanner.Redact(text, findings.Where(finding => Policy.For(finding) == MemorySafetyAction.Redact));
+        MemoryCommand redacted = command switch
+        {
+            CreateMemoryCommand create => create with { FileText = masked },
+            StrReplaceMemoryCommand replace => replace with { NewStr = masked },
+            InsertMemoryCommand insert => insert with { InsertText = masked },
+            _ => command,
+        };
+        return new MemoryScreening(redacted, action, findings, argument, text);
+    }
+}
+
+/// <summary>Represents the outcome of checking one command.</summary>
+/// <param name="Command">The command to run: the one given, or for a redaction, the same with its secrets masked.</param>
+/// <param name="Action">The strictest action any finding calls for; <see cref="MemorySafetyAction.Allow"/> when there is none.</param>
+/// <param name="Findings">What the scanner found, positions counted in <paramref name="Argument"/>.</param>
+/// <param name="Argument">The argument scanned: <c>file_text</c>, <c>new_str</c> or <c>insert_text</c>.</param>
+/// <param name="Text">The text scanned, before any masking.</param>
+public sealed record MemoryScreening(MemoryCommand Command, MemorySafetyAction Action, IReadOnlyList<MemoryFinding> Findings, string Argument, string Text)
+{
+    /// <summary>Gets the message for the model when the write is refused or held, naming the finding that decided it.</summary>
+    /// <param name="policy">The policy that decided.</param>
+    /// <param name="held">Whether the write is held in quarantine rather than rejected.</param>
+    /// <returns>One line: what was found, where, and what to do.</returns>
+    public string Refusal(MemorySafetyPolicy policy, bool held)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var decisive = Findings.Where(finding => policy.For(finding) >= MemorySafetyAction.Reject).DefaultIfEmpty(Findings[0]).First();
+        var what = decisive.Kind switch
+        {
+            MemoryFindingKind.Instruction => "text that reads as an instruction to the model",
+            MemoryFindingKind.RoleMarker => "a fake conversation marker",
+            MemoryFindingKind.ToolCallMimicry => "text that imitates a tool call",
+            MemoryFindingKind.HiddenCharacter => "invisible characters",
+            _ => $"a secret ({decisive.Rule})",
+        };
+        var quote = decisive.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter
+            ? string.Empty
+            : $"\"{Quote(Text.Substring(decisive.Start, decisive.Length))}\", ";
+        var outcome = held ? "; it is held for review by an administrator" : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"The memory was not written: {Argument} contains {what} ({quote}at character {decisive.Start}){outcome}. Memory holds facts, preferences and progress, not instructions or secrets: write it again without that text.");
+    }
+
+    /// <summary>Gets the note added to a successful write's result when secrets were masked.</summary>
+    public string? RedactionNote
+    {
+        get
+        {
+            if (Action != MemorySafetyAction.Redact)
+            {
+                return null;
+            }
+
+            var rules = Findings.Where(finding => finding.Kind == MemoryFindingKind.Secret).Select(finding => finding.Rule).Distinct().ToList();
+            var count = Findings.Count(finding => finding.Kind == MemoryFindingKind.Secret);
+            return string.Create(CultureInfo.InvariantCulture,
+                $"\n\nNote: {(count == 1 ? "a secret" : $"{count} secrets")} ({string.Join(", ", rules)}) {(count == 1 ? "was" : "were")} masked before writing; memory must not hold secrets.");
+        }
+    }
+
+    private static string Quote(string text)
+    {
+        var line = text.ReplaceLineEndings(" ").Replace('"', '\'');
+        return line.Length > 60 ? line[..57] + "..." : line;
+    }
+}
+
+/// <summary>Represents where quarantined writes are kept: out of the model's view, for an administrator to review.</summary>
+public interface IMemoryQuarantine
+{
+    /// <summary>Keeps a write aside.</summary>
+    /// <param name="write">The write.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A task that completes when the write is kept.</returns>
+    ValueTask HoldAsync(QuarantinedWrite write, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads every write held, oldest first.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The writes.</returns>
+    ValueTask<IReadOnlyList<QuarantinedWrite>> ReadAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Represents a write kept out of memory for review.</summary>
+/// <param name="Time">When it was held.</param>
+/// <param name="Actor">Who made it.</param>
+/// <param name="Command">The command: create, str_replace or insert.</param>
+/// <param name="Path">The path it named.</param>
+/// <param name="Text">The text it would have written, as given.</param>
+/// <param name="Findings">What the scanner found in it.</param>
+public sealed record QuarantinedWrite(DateTimeOffset Time, string? Actor, string Command, string? Path, string Text, IReadOnlyList<MemoryFinding> Findings);

@@ -1,0 +1,280 @@
+using System.Text.RegularExpressions;
+
+namespace Mnemo.Memory.Safety;
+
+/// <summary>Finds what should not go into memory unchecked: instructions aimed at the model, fake conversation markers,
+/// tool-call mimicry, hidden characters and secrets.</summary>
+/// <remarks>
+/// <para>Memory is read back into the model's context in every later session, so a note that says "ignore your
+/// instructions" is a prompt injection that persists, and a key written down leaks with every read. The scanner runs on
+/// the text a write adds (<c>file_text</c>, <c>new_str</c>, <c>insert_text</c>) and on whole files for
+/// <c>mnemo memory scan</c>.</para>
+/// <para>Rules are regular expressions compiled at build time, plus one pass over the characters for invisible ones.
+/// Each rule knows how sure it is: a GitHub token's shape is <see cref="MemoryFindingConfidence.High"/>, "you are now in
+/// developer mode" is <see cref="MemoryFindingConfidence.Medium"/>. The labelled corpus and its detection and
+/// false-positive rates are in docs/security.md.</para>
+/// <para>The scanner is stateless and thread-safe.</para>
+/// </remarks>
+public sealed partial class MemoryScanner
+{
+    private const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture;
+    private const RegexOptions Words = Options | RegexOptions.IgnoreCase;
+
+    private static readonly Rule[] Rules =
+    [
+        // Secrets: the formats the providers document. The "secret" group, when a rule has one, is what gets masked.
+        new(MemoryFindingKind.Secret, "anthropic-api-key", MemoryFindingConfidence.High, AnthropicKey()),
+        new(MemoryFindingKind.Secret, "openai-api-key", MemoryFindingConfidence.High, OpenAiKey()),
+        new(MemoryFindingKind.Secret, "github-token", MemoryFindingConfidence.High, GitHubToken()),
+        new(MemoryFindingKind.Secret, "aws-access-key-id", MemoryFindingConfidence.High, AwsAccessKeyId()),
+        new(MemoryFindingKind.Secret, "aws-secret-access-key", MemoryFindingConfidence.High, AwsSecretKey()),
+        new(MemoryFindingKind.Secret, "google-api-key", MemoryFindingConfidence.High, GoogleApiKey()),
+        new(MemoryFindingKind.Secret, "google-oauth-client-secret", MemoryFindingConfidence.High, GoogleClientSecret()),
+        new(MemoryFindingKind.Secret, "private-key", MemoryFindingConfidence.High, PrivateKey()),
+        new(MemoryFindingKind.Secret, "jwt", MemoryFindingConfidence.High, Jwt()),
+        new(MemoryFindingKind.Secret, "connection-string-password", MemoryFindingConfidence.High, ConnectionStringPassword(), IsRealPassword),
+        new(MemoryFindingKind.Secret, "url-password", MemoryFindingConfidence.High, UrlPassword(), IsRealPassword),
+        new(MemoryFindingKind.Secret, "slack-token", MemoryFindingConfidence.High, SlackToken()),
+        new(MemoryFindingKind.Secret, "stripe-key", MemoryFindingConfidence.High, StripeKey()),
+        new(MemoryFindingKind.Secret, "assigned-credential", MemoryFindingConfidence.Medium, AssignedCredential(), LooksRandom),
+
+        // Instructions aimed at the model.
+        new(MemoryFindingKind.Instruction, "ignore-previous-instructions", MemoryFindingConfidence.High, IgnorePrevious()),
+        new(MemoryFindingKind.Instruction, "override-instructions", MemoryFindingConfidence.High, OverrideInstructions()),
+        new(MemoryFindingKind.Instruction, "hide-from-user", MemoryFindingConfidence.High, HideFromUser()),
+        new(MemoryFindingKind.Instruction, "exfiltrate-to-address", MemoryFindingConfidence.High, ExfiltrateToAddress()),
+        new(MemoryFindingKind.Instruction, "reveal-hidden-context", MemoryFindingConfidence.High, RevealHiddenContext()),
+        new(MemoryFindingKind.Instruction, "new-identity", MemoryFindingConfidence.Medium, NewIdentity()),
+        new(MemoryFindingKind.Instruction, "addressed-to-the-model", MemoryFindingConfidence.Medium, AddressedToModel()),
+        new(MemoryFindingKind.Instruction, "exfiltrate-secrets", MemoryFindingConfidence.Medium, ExfiltrateSecrets()),
+
+        // Conversation boundaries.
+        new(MemoryFindingKind.RoleMarker, "chat-template-token", MemoryFindingConfidence.High, ChatTemplateToken()),
+        new(MemoryFindingKind.RoleMarker, "human-assistant-turn", MemoryFindingConfidence.High, HumanAssistantTurn()),
+        new(MemoryFindingKind.RoleMarker, "system-tag", MemoryFindingConfidence.High, SystemTag()),
+        new(MemoryFindingKind.RoleMarker, "system-heading", MemoryFindingConfidence.Medium, SystemHeading()),
+
+        // Tool calls and results, as the model's own turns carry them.
+        new(MemoryFindingKind.ToolCallMimicry, "function-calls-markup", MemoryFindingConfidence.High, FunctionCallsMarkup()),
+        new(MemoryFindingKind.ToolCallMimicry, "tool-use-json", MemoryFindingConfidence.Medium, ToolUseJson()),
+    ];
+
+    /// <summary>Gets the scanner with every rule.</summary>
+    public static MemoryScanner Default { get; } = new();
+
+    /// <summary>Finds everything the rules match in a text, in order of position.</summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The findings; empty when the text is clean.</returns>
+    public IReadOnlyList<MemoryFinding> Scan(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length == 0)
+        {
+            return [];
+        }
+
+        var findings = new List<MemoryFinding>();
+        foreach (var rule in Rules)
+        {
+            foreach (Match match in rule.Pattern.Matches(text))
+            {
+                var secret = match.Groups["secret"];
+                var (start, length, value) = secret.Success ? (secret.Index, secret.Length, secret.Value) : (match.Index, match.Length, match.Value);
+                if (rule.Accept is null || rule.Accept(value))
+                {
+                    findings.Add(new MemoryFinding(rule.Kind, rule.Name, start, length, rule.Confidence));
+                }
+            }
+        }
+
+        FindHiddenCharacters(text, findings);
+        findings.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Length.CompareTo(a.Length));
+        return findings;
+    }
+
+    /// <summary>Masks every secret found, keeping a few characters that say what it was: <c>sk-ant-…[redacted]</c>.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="findings">The findings in it, from <see cref="Scan"/>.</param>
+    /// <returns>The text with each secret masked; the same text when there is none.</returns>
+    public static string Redact(string text, IEnumerable<MemoryFinding> findings)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(findings);
+        var secrets = findings.Where(finding => finding.Kind == MemoryFindingKind.Secret).OrderBy(finding => finding.Start).ToList();
+        if (secrets.Count == 0)
+        {
+            return text;
+        }
+
+        var builder = new System.Text.StringBuilder(text.Length);
+        var at = 0;
+        foreach (var secret in secrets)
+        {
+            if (secret.Start < at)
+            {
+                continue; // inside one already masked
+            }
+
+            builder.Append(text, at, secret.Start - at);
+            var kept = secret.Rule is "private-key" ? 0 : Math.Min(secret.Length / 5, secret.Rule.Contains("password", StringComparison.Ordinal) ? 0 : 7);
+            builder.Append(text, secret.Start, kept).Append("[redacted ").Append(secret.Rule).Append(']');
+            at = secret.Start + secret.Length;
+        }
+
+        return builder.Append(text, at, text.Length - at).ToString();
+    }
+
+    private static void FindHiddenCharacters(string text, List<MemoryFinding> findings)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var (rule, confidence) = c switch
+            {
+                '\u202A' or '\u202B' or '\u202C' or '\u202D' or '\u202E' or '\u2066' or '\u2067' or '\u2068' or '\u2069' => ("bidirectional-control", MemoryFindingConfidence.High),
+                '\u200B' or '\u200C' or '\u200D' or '\u2060' or '\u2061' or '\u2062' or '\u2063' or '\u2064' or '\u180E' => ("zero-width", MemoryFindingConfidence.Medium),
+                '\u200E' or '\u200F' => ("direction-mark", MemoryFindingConfidence.Low),
+                '\uFEFF' when i > 0 => ("zero-width", MemoryFindingConfidence.Medium),
+                // Unicode tag characters (U+E0000–U+E007F) spell ASCII no one sees: the classic way to smuggle instructions.
+                '\uDB40' when i + 1 < text.Length && text[i + 1] is >= '\uDC00' and <= '\uDC7F' => ("unicode-tag", MemoryFindingConfidence.High),
+                _ => (null, MemoryFindingConfidence.Low),
+            };
+            if (rule is null)
+            {
+                continue;
+            }
+
+            // A run of the same rule is one finding.
+            var start = i;
+            var width = rule == "unicode-tag" ? 2 : 1;
+            while (i + width < text.Length && SameRun(text, i + width, rule))
+            {
+                i += width;
+            }
+
+            findings.Add(new MemoryFinding(MemoryFindingKind.HiddenCharacter, rule, start, i + width - start, confidence));
+            i += width - 1;
+        }
+    }
+
+    private static bool SameRun(string text, int at, string rule) => rule switch
+    {
+        "unicode-tag" => text[at] == '\uDB40' && at + 1 < text.Length && text[at + 1] is >= '\uDC00' and <= '\uDC7F',
+        "bidirectional-control" => text[at] is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069',
+        "zero-width" => text[at] is '\u200B' or '\u200C' or '\u200D' or '\uFEFF' or >= '\u2060' and <= '\u2064',
+        _ => false,
+    };
+
+    /// <summary>A password that is a value, not a placeholder such as <c>***</c>, <c>&lt;password&gt;</c> or <c>${PGPASSWORD}</c>.</summary>
+    private static bool IsRealPassword(string value)
+    {
+        var trimmed = value.Trim('"', '\'');
+        if (trimmed.Length < 4 || trimmed.All(c => c is '*' or 'x' or 'X' or '.' or '•'))
+        {
+            return false;
+        }
+
+        return !(trimmed.StartsWith('<') || trimmed.StartsWith('{') || trimmed.StartsWith('$') || trimmed.StartsWith('%') ||
+            trimmed.StartsWith('[') || trimmed.Contains("password", StringComparison.OrdinalIgnoreCase) ||
+            trimmed.Equals("secret", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("pass", StringComparison.OrdinalIgnoreCase) ||
+            trimmed.Equals("changeme", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("redacted", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>A value that looks generated (long, letters and digits mixed), not a word or a placeholder.</summary>
+    private static bool LooksRandom(string value)
+    {
+        if (value.Length < 16 || !IsRealPassword(value))
+        {
+            return false;
+        }
+
+        var classes = (value.Any(char.IsAsciiLetterLower) ? 1 : 0) + (value.Any(char.IsAsciiLetterUpper) ? 1 : 0) + (value.Any(char.IsAsciiDigit) ? 1 : 0);
+        return classes >= 2 && value.Any(char.IsAsciiDigit) && value.Distinct().Count() >= Math.Min(12, value.Length * 2 / 3);
+    }
+
+    [GeneratedRegex(@"\bsk-ant-[a-z]{2,10}\d{0,3}-[A-Za-z0-9_\-]{20,}", Options)]
+    private static partial Regex AnthropicKey();
+
+    [GeneratedRegex(@"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,}|\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}|\bsk-[A-Za-z0-9]{48}\b", Options)]
+    private static partial Regex OpenAiKey();
+
+    [GeneratedRegex(@"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{50,255}\b", Options)]
+    private static partial Regex GitHubToken();
+
+    [GeneratedRegex(@"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|AGPA)[A-Z2-7]{16}\b", Options)]
+    private static partial Regex AwsAccessKeyId();
+
+    [GeneratedRegex(@"(?i:aws)[A-Za-z_ .\-]{0,20}(?i:secret)[A-Za-z_ .\-]{0,20}(?:key)?[""']?\s*[:=]\s*[""']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", Options)]
+    private static partial Regex AwsSecretKey();
+
+    [GeneratedRegex(@"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", Options)]
+    private static partial Regex GoogleApiKey();
+
+    [GeneratedRegex(@"\bGOCSPX-[A-Za-z0-9_\-]{28}(?![A-Za-z0-9_\-])", Options)]
+    private static partial Regex GoogleClientSecret();
+
+    [GeneratedRegex(@"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{0,16384}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?", Options)]
+    private static partial Regex PrivateKey();
+
+    [GeneratedRegex(@"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", Options)]
+    private static partial Regex Jwt();
+
+    [GeneratedRegex(@"(?i:\b(?:password|pwd|passwd)\s*=\s*)(?<secret>""[^""\r\n]+""|'[^'\r\n]+'|[^;""'\s]+)(?=\s*(?:;|$|""|'|\s))", Options | RegexOptions.Multiline)]
+    private static partial Regex ConnectionStringPassword();
+
+    [GeneratedRegex(@"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^/\s:@""'<>]{1,128}:(?<secret>[^/\s@""'<>]{1,256})@[^\s/""'<>]", Options)]
+    private static partial Regex UrlPassword();
+
+    [GeneratedRegex(@"\bxox[baprs]-[A-Za-z0-9\-]{10,}", Options)]
+    private static partial Regex SlackToken();
+
+    [GeneratedRegex(@"\b(?:sk|rk)_live_[A-Za-z0-9]{20,}", Options)]
+    private static partial Regex StripeKey();
+
+    [GeneratedRegex(@"(?i:\b(?:api[_\-]?key|secret(?:[_\-]?key)?|access[_\-]?token|auth[_\-]?token|client[_\-]?secret|password|passwd)\b[""']?\s*[:=]\s*[""']?)(?<secret>[A-Za-z0-9_\-+/=.]{16,})", Options)]
+    private static partial Regex AssignedCredential();
+
+    [GeneratedRegex(@"\b(?:ignore|disregard|forget|skip|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*(?:previous|prior|above|earlier|preceding|former|existing|original|system)\s+(?:instructions?|prompts?|messages?|rules|directions|guidelines|context|commands)", Words)]
+    private static partial Regex IgnorePrevious();
+
+    [GeneratedRegex(@"\b(?:override|bypass|disable|circumvent)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:safety\s+|system\s+|previous\s+)*(?:instructions|rules|guidelines|guardrails|restrictions|filters|system\s+prompt)\b|\bnew\s+(?:system\s+)?instructions\s*:|\bfrom\s+now\s+on,?\s+(?:you\s+(?:must|will|should|are)|always|never|ignore)", Words)]
+    private static partial Regex OverrideInstructions();
+
+    [GeneratedRegex(@"\b(?:do\s+not|don't|never)\s+(?:tell|inform|mention\s+(?:this\s+|it\s+)?to|reveal\s+(?:this\s+|it\s+)?to|let)\s+the\s+user\b|\bwithout\s+(?:telling|informing|notifying|alerting)\s+the\s+user\b|\b(?:keep|hide)\s+(?:this|it)\s+(?:secret\s+)?from\s+the\s+user\b", Words)]
+    private static partial Regex HideFromUser();
+
+    [GeneratedRegex(@"\b(?:send|post|upload|forward|transmit|exfiltrate|leak|email|submit)\b[^.\n]{0,80}\b(?:api\s*keys?|secrets?|credentials?|passwords?|tokens?|env(?:ironment)?\s+variables|\.env|ssh\s+keys?|system\s+prompt|conversation|chat\s+history|memory|memories|files?)\b[^.\n]{0,60}\b(?:to|at|via)\s+(?:https?://|[\w.-]+@[\w-]+\.[\w.]+|(?:this|the\s+following|my|our)\s+(?:url|endpoint|server|address|webhook))", Words)]
+    private static partial Regex ExfiltrateToAddress();
+
+    [GeneratedRegex(@"\b(?:print|reveal|output|repeat|show|dump|leak)\s+(?:me\s+)?(?:your|the)\s+(?:full\s+|entire\s+|original\s+|hidden\s+)*(?:system\s+prompt|initial\s+instructions|hidden\s+instructions|instructions\s+above)\b", Words)]
+    private static partial Regex RevealHiddenContext();
+
+    [GeneratedRegex(@"\byou\s+are\s+now\s+(?:in\s+)?(?:a\s+|an\s+)?(?:unrestricted|jailbroken|developer\s+mode|dan\b|evil|uncensored|no\s+longer)|\b(?:act|pretend)\s+as\s+(?:if\s+you\s+(?:are|were)\s+)?(?:an?\s+)?(?:unrestricted|jailbroken|uncensored)\b|\benter\s+(?:developer|god|admin)\s+mode\b", Words)]
+    private static partial Regex NewIdentity();
+
+    [GeneratedRegex(@"\b(?:note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+)?(?:ai|assistant|model|llm|claude|agent)\b\s*[:\-]|\b(?:to|attention)\s+(?:the\s+|any\s+)?(?:ai|llm|language\s+model)\s+(?:reading|processing)\s+this\b|\bif\s+you\s+are\s+(?:an?\s+)?(?:ai|llm|language\s+model|assistant)\s+reading\s+this\b", Words)]
+    private static partial Regex AddressedToModel();
+
+    [GeneratedRegex(@"\b(?:send|post|upload|forward|exfiltrate|leak|email)\s+(?:all\s+|every\s+|any\s+|the\s+|your\s+)*(?:api\s*keys?|secrets|credentials|passwords|tokens|env(?:ironment)?\s+variables|ssh\s+keys?)\b", Words)]
+    private static partial Regex ExfiltrateSecrets();
+
+    [GeneratedRegex(@"<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?INST\]|<</?SYS>>", Options)]
+    private static partial Regex ChatTemplateToken();
+
+    [GeneratedRegex(@"(?:^|\n)\s*\n(?:Human|Assistant|H|A):\s", Options)]
+    private static partial Regex HumanAssistantTurn();
+
+    [GeneratedRegex(@"</?(?:system|system[-_]prompt|system[-_]reminder|system[-_]message|instructions|admin[-_]instructions)(?:\s[^>]{0,80})?>", Words)]
+    private static partial Regex SystemTag();
+
+    [GeneratedRegex(@"^(?:#{1,6}\s*)?(?:\[SYSTEM\]|SYSTEM\s*(?:PROMPT|MESSAGE|OVERRIDE|NOTICE)?\s*:)", Options | RegexOptions.Multiline)]
+    private static partial Regex SystemHeading();
+
+    [GeneratedRegex(@"</?(?:antml:)?(?:function_calls|function_results|invoke|parameter\s+name=|tool_use|tool_result|tool_call)\b[^>]{0,80}>", Words)]
+    private static partial Regex FunctionCallsMarkup();
+
+    [GeneratedRegex(@"""type""\s*:\s*""(?:tool_use|tool_result|function_call)""|""tool_calls""\s*:\s*\[", Options)]
+    private static partial Regex ToolUseJson();
+
+    private sealed record Rule(MemoryFindingKind Kind, string Name, MemoryFindingConfidence Confidence, Regex Pattern, Func<string, bool>? Accept = null);
+}
