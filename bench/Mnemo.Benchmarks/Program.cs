@@ -26,4 +26,11 @@ if (args is ["load", var url, var key, var store, var clients, var seconds, var 
     return;
 }
 
+// `safety-corpus FILE`: the write-time scanner's detection and false-positive rates on the labelled corpus.
+if (args is ["safety-corpus", var corpus])
+{
+    SafetyCorpus.Run(corpus);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
