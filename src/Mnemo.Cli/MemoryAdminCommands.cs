@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Mnemo.Memory;
+using Mnemo.Memory.FileSystem;
+using Mnemo.Memory.Safety;
 
 namespace Mnemo.Cli;
 
@@ -273,7 +275,14 @@ internal static class MemoryAdminCommands
             return 0;
         }));
 
-        Command[] verbs = [ls, cat, history, restore, diff, export, import, stats, sweep, clear, init, redact];
+        var held = new Option<bool>("--held") { Description = "Also list the writes held in quarantine (.mnemo/quarantine.jsonl of a memory folder)." };
+        var scan = new Command("scan", "Look for secrets, instructions aimed at the model and hidden characters in every file; exit code 3 when anything is found.")
+        {
+            optionalPath, json, held,
+        };
+        scan.SetAction((result, ct) => Run(result, place, mustExist: true, admin => ScanAsync(admin, ParsePath(result.GetValue(optionalPath)), result.GetValue(json), result.GetValue(held), ct)));
+
+        Command[] verbs = [ls, cat, history, restore, diff, export, import, stats, sweep, clear, init, redact, scan];
         foreach (var verb in verbs)
         {
             foreach (var option in place.All)
@@ -283,6 +292,88 @@ internal static class MemoryAdminCommands
         }
 
         return verbs;
+    }
+
+    /// <summary>Exit code of <c>scan</c> when it found something: distinct from a scan that could not run (1) and bad usage (2).</summary>
+    public const int Found = 3;
+
+    private static async Task<int> ScanAsync(MemoryAdmin admin, MemoryPath under, bool json, bool held, CancellationToken ct)
+    {
+        var policy = MemorySafety.Default.Policy;
+        var (files, _) = await admin.ListAllAsync(ct).ConfigureAwait(false);
+        var rows = new List<(string Path, int Line, int Column, MemoryFinding Finding, string Excerpt)>();
+        var skipped = new List<string>();
+        var scanned = 0;
+        foreach (var (path, _) in files.Where(file => under.IsSameOrAncestorOf(file.Path)).OrderBy(file => file.Path.Normalized, StringComparer.Ordinal))
+        {
+            if (await admin.Store.ReadAsync(path, ct).ConfigureAwait(false) is not { Kind: MemoryEntryKind.File } item)
+            {
+                continue;
+            }
+
+            if (!System.Text.Unicode.Utf8.IsValid(item.Content.Span))
+            {
+                skipped.Add(path.Normalized);
+                continue;
+            }
+
+            scanned++;
+            var text = Encoding.UTF8.GetString(item.Content.Span);
+            foreach (var finding in MemoryScanner.Default.Scan(text))
+            {
+                var line = text.AsSpan(0, finding.Start).Count('\n') + 1;
+                var column = finding.Start - (text.LastIndexOf('\n', Math.Max(0, finding.Start - 1)) + 1) + 1;
+                // A report names where a secret is, never the secret.
+                var excerpt = finding.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter
+                    ? string.Empty
+                    : text.Substring(finding.Start, Math.Min(finding.Length, 60)).ReplaceLineEndings(" ");
+                rows.Add((path.Normalized, line, column, finding, excerpt));
+            }
+        }
+
+        var quarantined = held && admin.Store is FileSystemMemoryStore folder
+            ? await new JsonLinesMemoryQuarantine(Path.Combine(folder.MetaDirectory, "quarantine.jsonl")).ReadAsync(ct).ConfigureAwait(false)
+            : [];
+        if (json)
+        {
+            WriteJson(new
+            {
+                files_scanned = scanned,
+                not_utf8 = skipped,
+                findings = rows.Select(row => new
+                {
+                    path = row.Path,
+                    line = row.Line,
+                    column = row.Column,
+                    start = row.Finding.Start,
+                    length = row.Finding.Length,
+                    kind = row.Finding.KindName,
+                    rule = row.Finding.Rule,
+                    confidence = row.Finding.Confidence.ToString().ToLowerInvariant(),
+                    policy = policy.For(row.Finding).ToString().ToLowerInvariant(),
+                    excerpt = row.Excerpt,
+                }),
+                held = quarantined.Select(write => new { time = write.Time, actor = write.Actor, command = write.Command, path = write.Path, rules = write.Findings.Select(f => f.Rule) }),
+            });
+        }
+        else
+        {
+            Table(["WHERE", "KIND", "RULE", "CONFIDENCE", "ON WRITE", "TEXT"], rows.Select(row => new[]
+            {
+                string.Create(CultureInfo.InvariantCulture, $"{row.Path}:{row.Line}:{row.Column}"), row.Finding.KindName, row.Finding.Rule,
+                row.Finding.Confidence.ToString().ToLowerInvariant(), policy.For(row.Finding).ToString().ToLowerInvariant(), row.Excerpt,
+            }));
+            foreach (var write in quarantined)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"held: {Time(write.Time)} {write.Actor ?? "-"} {write.Command} {write.Path} ({string.Join(", ", write.Findings.Select(f => f.Rule).Distinct())})"));
+            }
+
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{rows.Count} findings in {rows.Select(row => row.Path).Distinct().Count()} of {scanned} files{(skipped.Count > 0 ? $"; {skipped.Count} not UTF-8, not scanned" : string.Empty)}{(held ? $"; {quarantined.Count} writes held" : string.Empty)}."));
+        }
+
+        return rows.Count > 0 ? Found : 0;
     }
 
     private static async Task<int> Run(ParseResult result, StoreSelection place, bool mustExist, Func<MemoryAdmin, Task<int>> action)

@@ -272,6 +272,7 @@ public sealed partial class MemoryServer : IAsyncDisposable
             var store = _options.OpenStore!(n);
             return (store, new MemoryTool(store, new MemoryToolOptions
             {
+                Safety = _options.SafetyFor is { } safety ? safety(n) : Mnemo.Memory.Safety.MemorySafety.Default,
                 UnexpectedError = (command, error) => _log.LogError(error, "store {Store}: {Command} failed", n, command.Name),
             }));
         }));

@@ -19,6 +19,11 @@ public sealed class MemoryServerOptions
     /// <value>Required. The name is already checked: 1 to 63 lowercase letters, digits, '.', '_' or '-'.</value>
     public Func<string, IVersionedMemoryStore>? OpenStore { get; set; }
 
+    /// <summary>Gets or sets the write checks for a store, by name: the scanner, the policy per finding kind, the quarantine.</summary>
+    /// <value><see langword="null"/> by default: <see cref="Mnemo.Memory.Safety.MemorySafety.Default"/> for every store (secrets masked,
+    /// sure injections rejected, the rest flagged in the log). A function returning <see langword="null"/> for a store turns the checks off there.</value>
+    public Func<string, Mnemo.Memory.Safety.MemorySafety?>? SafetyFor { get; set; }
+
     /// <summary>Gets or sets how the stores that exist are listed, for keys that may use every store.</summary>
     /// <value><see langword="null"/> by default: such keys see the stores opened since the server started.</value>
     public Func<CancellationToken, Task<IReadOnlyList<string>>>? ListStores { get; set; }
