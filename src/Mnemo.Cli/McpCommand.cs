@@ -35,25 +35,17 @@ internal static class McpCommand
             // Standard output is the protocol's alone: anything else written to the console goes to standard error.
             var protocol = Console.Out;
             Console.SetOut(Console.Error);
-            IMemoryStore store;
-            try
+            if (parseResult.GetValue(poll) is var seconds && (double.IsNaN(seconds) || seconds < 0))
             {
-                if (parseResult.GetValue(poll) is var seconds && (double.IsNaN(seconds) || seconds < 0))
-                {
-                    throw new UsageException("--poll must be 0 or more seconds.");
-                }
-
-                store = place.OpenForCommands(parseResult, durable: true, history: true);
-            }
-            catch (UsageException exception)
-            {
-                await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("mnemo: --poll must be 0 or more seconds.").ConfigureAwait(false);
                 return MemoryAdminCommands.Usage;
             }
-            catch (Exception exception) when (exception is MemoryException or PlatformNotSupportedException)
+
+            var (exitCode, store) = await place.TryOpenForCommandsAsync(parseResult, durable: true, history: true).ConfigureAwait(false);
+            if (store is null)
             {
-                await Console.Error.WriteLineAsync($"mnemo: cannot open the memory store: {exception.Message}").ConfigureAwait(false);
-                return 1;
+                Console.SetOut(protocol);
+                return exitCode;
             }
 
             using ((IDisposable)store)

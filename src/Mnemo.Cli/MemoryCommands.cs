@@ -47,20 +47,11 @@ internal static class MemoryCommands
 
         exec.SetAction(async (parseResult, cancellationToken) =>
         {
-            IMemoryStore store;
-            try
+            var (exitCode, store) = await place.TryOpenForCommandsAsync(parseResult, durable: !parseResult.GetValue(noSync), history: !parseResult.GetValue(noHistory))
+                .ConfigureAwait(false);
+            if (store is null)
             {
-                store = place.OpenForCommands(parseResult, durable: !parseResult.GetValue(noSync), history: !parseResult.GetValue(noHistory));
-            }
-            catch (UsageException exception)
-            {
-                await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
-                return MemoryAdminCommands.Usage;
-            }
-            catch (Exception exception) when (exception is MemoryException or PlatformNotSupportedException)
-            {
-                await Console.Error.WriteLineAsync($"mnemo: cannot open the memory store: {exception.Message}").ConfigureAwait(false);
-                return 1;
+                return exitCode;
             }
 
             using ((IDisposable)store)

@@ -37,6 +37,29 @@ internal sealed class StoreSelection
 
     public IEnumerable<Option> All => [Directory, Postgres, Store];
 
+    /// <summary>Opens the store for running commands, or says on standard error why not.</summary>
+    /// <param name="result">The parsed command line.</param>
+    /// <param name="durable">Whether a folder store flushes each write.</param>
+    /// <param name="history">Whether a local store records history.</param>
+    /// <returns>The exit code (0 when the store opened, 2 for bad usage, 1 for a store that cannot be opened) and the store.</returns>
+    public async Task<(int ExitCode, IMemoryStore? Store)> TryOpenForCommandsAsync(ParseResult result, bool durable, bool history)
+    {
+        try
+        {
+            return (0, OpenForCommands(result, durable, history));
+        }
+        catch (UsageException exception)
+        {
+            await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
+            return (MemoryAdminCommands.Usage, null);
+        }
+        catch (Exception exception) when (exception is MemoryException or PlatformNotSupportedException)
+        {
+            await Console.Error.WriteLineAsync($"mnemo: cannot open the memory store: {exception.Message}").ConfigureAwait(false);
+            return (1, null);
+        }
+    }
+
     /// <summary>Opens the store the options name for running commands: a folder, a database, or a memory server's store.</summary>
     /// <param name="result">The parsed command line, which may hold <see cref="Server"/>.</param>
     /// <param name="durable">Whether a folder store flushes each write.</param>
