@@ -25,7 +25,7 @@ internal static class McpCommand
             actor,
             poll,
         };
-        foreach (var option in place.All.Append(place.Server).Append(place.Key))
+        foreach (var option in place.All.Append(place.Server).Append(place.Key).Append(place.Safety))
         {
             command.Options.Add(option);
         }
@@ -50,11 +50,24 @@ internal static class McpCommand
 
             using ((IDisposable)store)
             {
+                Mnemo.Memory.Safety.MemorySafety? safety;
+                try
+                {
+                    safety = place.SafetyFor(parseResult, (store as Mnemo.Memory.FileSystem.FileSystemMemoryStore)?.RootDirectory);
+                }
+                catch (UsageException exception)
+                {
+                    await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
+                    Console.SetOut(protocol);
+                    return MemoryAdminCommands.Usage;
+                }
+
                 var interval = parseResult.GetValue(poll);
                 var server = new MemoryMcpServer(store, new MemoryMcpServerOptions
                 {
                     Actor = parseResult.GetValue(actor) is { Length: > 0 } named ? named : "mcp",
                     PollInterval = interval > 0 ? TimeSpan.FromSeconds(interval) : null,
+                    Safety = safety,
                 });
                 try
                 {

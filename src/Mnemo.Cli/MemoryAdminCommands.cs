@@ -278,9 +278,10 @@ internal static class MemoryAdminCommands
         var held = new Option<bool>("--held") { Description = "Also list the writes held in quarantine (.mnemo/quarantine.jsonl of a memory folder)." };
         var scan = new Command("scan", "Look for secrets, instructions aimed at the model and hidden characters in every file; exit code 3 when anything is found.")
         {
-            optionalPath, json, held,
+            optionalPath, json, held, place.Safety,
         };
-        scan.SetAction((result, ct) => Run(result, place, mustExist: true, admin => ScanAsync(admin, ParsePath(result.GetValue(optionalPath)), result.GetValue(json), result.GetValue(held), ct)));
+        scan.SetAction((result, ct) => Run(result, place, mustExist: true, admin => ScanAsync(
+            admin, ParsePath(result.GetValue(optionalPath)), result.GetValue(json), result.GetValue(held), place.SafetyFor(result, null)?.Policy ?? new MemorySafetyPolicy(), ct)));
 
         Command[] verbs = [ls, cat, history, restore, diff, export, import, stats, sweep, clear, init, redact, scan];
         foreach (var verb in verbs)
@@ -297,9 +298,8 @@ internal static class MemoryAdminCommands
     /// <summary>Exit code of <c>scan</c> when it found something: distinct from a scan that could not run (1) and bad usage (2).</summary>
     public const int Found = 3;
 
-    private static async Task<int> ScanAsync(MemoryAdmin admin, MemoryPath under, bool json, bool held, CancellationToken ct)
+    private static async Task<int> ScanAsync(MemoryAdmin admin, MemoryPath under, bool json, bool held, MemorySafetyPolicy policy, CancellationToken ct)
     {
-        var policy = MemorySafety.Default.Policy;
         var (files, _) = await admin.ListAllAsync(ct).ConfigureAwait(false);
         var rows = new List<(string Path, int Line, int Column, MemoryFinding Finding, string Excerpt)>();
         var skipped = new List<string>();
@@ -358,11 +358,14 @@ internal static class MemoryAdminCommands
         }
         else
         {
-            Table(["WHERE", "KIND", "RULE", "CONFIDENCE", "ON WRITE", "TEXT"], rows.Select(row => new[]
+            if (rows.Count > 0)
             {
-                string.Create(CultureInfo.InvariantCulture, $"{row.Path}:{row.Line}:{row.Column}"), row.Finding.KindName, row.Finding.Rule,
-                row.Finding.Confidence.ToString().ToLowerInvariant(), policy.For(row.Finding).ToString().ToLowerInvariant(), row.Excerpt,
-            }));
+                Table(["WHERE", "KIND", "RULE", "CONFIDENCE", "ON WRITE", "TEXT"], rows.Select(row => new[]
+                {
+                    string.Create(CultureInfo.InvariantCulture, $"{row.Path}:{row.Line}:{row.Column}"), row.Finding.KindName, row.Finding.Rule,
+                    row.Finding.Confidence.ToString().ToLowerInvariant(), policy.For(row.Finding).ToString().ToLowerInvariant(), row.Excerpt,
+                }));
+            }
             foreach (var write in quarantined)
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

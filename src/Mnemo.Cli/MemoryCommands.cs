@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Mnemo.Memory;
+using Mnemo.Memory.FileSystem;
+using Mnemo.Memory.Safety;
 
 namespace Mnemo.Cli;
 
@@ -44,6 +46,7 @@ internal static class MemoryCommands
 
         exec.Options.Add(place.Server);
         exec.Options.Add(place.Key);
+        exec.Options.Add(place.Safety);
 
         exec.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -56,12 +59,24 @@ internal static class MemoryCommands
 
             using ((IDisposable)store)
             {
+                MemorySafety? safety;
+                try
+                {
+                    safety = place.SafetyFor(parseResult, (store as FileSystemMemoryStore)?.RootDirectory);
+                }
+                catch (UsageException exception)
+                {
+                    await Console.Error.WriteLineAsync($"mnemo: {exception.Message}").ConfigureAwait(false);
+                    return MemoryAdminCommands.Usage;
+                }
+
                 var auditPath = parseResult.GetValue(noAudit) ? null : parseResult.GetValue(auditFile)?.FullName ?? StoreSelection.DefaultAuditPath(store);
                 using var audit = auditPath is null ? null : new JsonLinesMemoryAuditLog(auditPath);
                 var tool = new MemoryTool(store, new MemoryToolOptions
                 {
                     Actor = parseResult.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName,
                     AuditLog = audit,
+                    Safety = safety,
                     UnexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: {command.Name} failed: {error}"),
                 });
                 await using var input = new SynchronousStream(Console.OpenStandardInput());

@@ -21,10 +21,11 @@ internal static class ServeCommands
         var address = new Option<string>("--address") { Description = "The address to listen on; keep loopback unless a TLS proxy is in front.", DefaultValueFactory = _ => "127.0.0.1" };
         var rate = new Option<int>("--rate") { Description = "Requests a second allowed to each key, on average.", DefaultValueFactory = _ => 200 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Log each request as one JSON line on standard output." };
+        var place = new StoreSelection();
 
         var serve = new Command("serve", "Serve memory stores over HTTP to agents on many machines, each API key scoped to its stores.")
         {
-            backend, root, postgres, keys, port, address, rate, jsonLogs,
+            backend, root, postgres, keys, port, address, rate, jsonLogs, place.Safety,
         };
         serve.SetAction(async (result, cancellationToken) =>
         {
@@ -37,6 +38,9 @@ internal static class ServeCommands
                 options.RequestsPerSecond = Math.Max(1, result.GetValue(rate));
                 options.Burst = options.RequestsPerSecond * 2;
                 options.JsonLogs = result.GetValue(jsonLogs);
+                var folder = result.GetValue(backend) == "fs" ? result.GetValue(root)?.FullName : null;
+                _ = place.SafetyFor(result, null); // a bad policy file stops the server before it starts
+                options.SafetyFor = name => place.SafetyFor(result, folder is null ? null : Path.Combine(folder, name));
                 await using var server = await MemoryServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
                 await Console.Error.WriteLineAsync($"mnemo: serving memory at {server.BaseAddress} ({options.Keys.List().Count} keys in {options.Keys.FilePath}); Ctrl+C stops.").ConfigureAwait(false);
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

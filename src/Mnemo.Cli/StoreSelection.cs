@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
 using Mnemo.Memory.Remote;
+using Mnemo.Memory.Safety;
 using Mnemo.PostgreSql;
 
 namespace Mnemo.Cli;
@@ -35,7 +36,42 @@ internal sealed class StoreSelection
         Description = "With --server, the API key; MNEMO_KEY by default, which keeps it out of the process list.",
     };
 
+    public Option<string?> Safety { get; } = new("--safety")
+    {
+        Description = "A JSON file of what to do with each kind of finding in written text (see docs/security.md), or off; masked secrets and rejected injections by default.",
+    };
+
     public IEnumerable<Option> All => [Directory, Postgres, Store];
+
+    /// <summary>The write checks for a store: the policy from --safety (the default one without it), and for a memory folder its quarantine.</summary>
+    /// <param name="result">The parsed command line, which may hold <see cref="Safety"/>.</param>
+    /// <param name="folder">The memory folder, when the store is one; its quarantine is <c>.mnemo/quarantine.jsonl</c>.</param>
+    /// <returns>The checks; <see langword="null"/> for --safety off.</returns>
+    /// <exception cref="UsageException">The policy file cannot be read or is not a policy.</exception>
+    public MemorySafety? SafetyFor(ParseResult result, string? folder)
+    {
+        var file = result.GetValue(Safety);
+        if (file == "off")
+        {
+            return null;
+        }
+
+        MemorySafetyPolicy policy;
+        try
+        {
+            policy = file is null ? new MemorySafetyPolicy() : MemorySafetyPolicy.Parse(File.ReadAllText(file));
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new UsageException($"--safety: {exception.Message.ReplaceLineEndings(" ")}");
+        }
+
+        return new MemorySafety
+        {
+            Policy = policy,
+            Quarantine = folder is null ? null : new JsonLinesMemoryQuarantine(Path.Combine(folder, FileSystemMemoryStore.MetaDirectoryName, "quarantine.jsonl")),
+        };
+    }
 
     /// <summary>Opens the store for running commands, or says on standard error why not.</summary>
     /// <param name="result">The parsed command line.</param>

@@ -59,6 +59,7 @@ public sealed class MemoryMcpServer
         _tool = new MemoryTool(store, new MemoryToolOptions
         {
             Actor = _options.Actor,
+            Safety = _options.Safety,
             UnexpectedError = (command, error) => _log.LogError(error, "{Command} failed", command.Name),
         });
         ServerOptions = new McpServerOptions

@@ -16,6 +16,10 @@ public sealed class MemoryMcpServerOptions
     /// </value>
     public TimeSpan? PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Gets or sets the checks on what the client writes: the scanner, the policy, the quarantine.</summary>
+    /// <value><see cref="Mnemo.Memory.Safety.MemorySafety.Default"/>; <see langword="null"/> writes whatever the client sends.</value>
+    public Mnemo.Memory.Safety.MemorySafety? Safety { get; set; } = Mnemo.Memory.Safety.MemorySafety.Default;
+
     /// <summary>Gets or sets where the SDK and the server log; never standard output, which belongs to the protocol.</summary>
     /// <value><see langword="null"/> by default: no logs.</value>
     public ILoggerFactory? LoggerFactory { get; set; }

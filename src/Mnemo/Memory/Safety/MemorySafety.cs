@@ -73,6 +73,65 @@ public sealed class MemorySafetyPolicy
         return this;
     }
 
+    /// <summary>Reads a policy from JSON: <c>{"secret":"redact","instruction":"quarantine",…,"unsure":{"instruction":"reject"}}</c>.</summary>
+    /// <param name="json">The policy. Keys are the kinds (<c>secret</c>, <c>instruction</c>, <c>role-marker</c>,
+    /// <c>tool-call-mimicry</c>, <c>hidden-character</c>) for findings the scanner is sure of, and under <c>unsure</c> for the
+    /// rest; values are <c>allow</c>, <c>warn</c>, <c>redact</c>, <c>reject</c> or <c>quarantine</c>. A kind left out keeps its default.</param>
+    /// <returns>The policy.</returns>
+    /// <exception cref="FormatException">The JSON is not such a policy; the message says what is wrong, in one line.</exception>
+    public static MemorySafetyPolicy Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var policy = new MemorySafetyPolicy();
+        System.Text.Json.JsonElement root;
+        try
+        {
+            root = System.Text.Json.JsonDocument.Parse(json).RootElement;
+        }
+        catch (System.Text.Json.JsonException exception)
+        {
+            throw new FormatException($"The safety policy is not JSON: {exception.Message.ReplaceLineEndings(" ")}", exception);
+        }
+
+        if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            throw new FormatException("The safety policy must be a JSON object, such as {\"secret\":\"reject\"}.");
+        }
+
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name == "unsure" && property.Value.ValueKind == System.Text.Json.JsonValueKind.Object)
+            {
+                foreach (var unsure in property.Value.EnumerateObject())
+                {
+                    policy._unsure[KindOf(unsure.Name)] = ActionOf(unsure.Value);
+                }
+            }
+            else
+            {
+                policy._sure[KindOf(property.Name)] = ActionOf(property.Value);
+            }
+        }
+
+        return policy;
+
+        static MemoryFindingKind KindOf(string name) => name switch
+        {
+            "secret" => MemoryFindingKind.Secret,
+            "instruction" => MemoryFindingKind.Instruction,
+            "role-marker" => MemoryFindingKind.RoleMarker,
+            "tool-call-mimicry" => MemoryFindingKind.ToolCallMimicry,
+            "hidden-character" => MemoryFindingKind.HiddenCharacter,
+            _ => throw new FormatException($"The safety policy names an unknown kind, {name}: use secret, instruction, role-marker, tool-call-mimicry, hidden-character or unsure."),
+        };
+
+        static MemorySafetyAction ActionOf(System.Text.Json.JsonElement value) =>
+            value.ValueKind == System.Text.Json.JsonValueKind.String && Enum.TryParse<MemorySafetyAction>(value.GetString(), ignoreCase: true, out var action) &&
+            !int.TryParse(value.GetString(), out _)
+                ? action
+                : throw new FormatException($"The safety policy has an unknown action, {value}: use allow, warn, redact, reject or quarantine.");
+    }
+
     /// <summary>The action for one finding.</summary>
     /// <param name="finding">The finding.</param>
     /// <returns>What its kind and confidence call for. Redaction applies to secrets only; for other kinds it means warn.</returns>
