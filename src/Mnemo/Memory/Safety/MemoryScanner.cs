@@ -222,7 +222,8 @@ public sealed partial class MemoryScanner
     [GeneratedRegex(@"(?i:\b(?:password|pwd|passwd)\s*=\s*)(?<secret>""[^""\r\n]+""|'[^'\r\n]+'|[^;""'\s]+)(?=\s*(?:;|$|""|'|\s))", Options | RegexOptions.Multiline)]
     private static partial Regex ConnectionStringPassword();
 
-    [GeneratedRegex(@"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^/\s:@""'<>]{1,128}:(?<secret>[^/\s@""'<>]{1,256})@[^\s/""'<>]", Options)]
+    // Led by "://", which the engine finds with a vectorised search; the scheme is checked looking back from there.
+    [GeneratedRegex(@"(?<=\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20})://[^/\s:@""'<>]{1,128}:(?<secret>[^/\s@""'<>]{1,256})@[^\s/""'<>]", Options)]
     private static partial Regex UrlPassword();
 
     [GeneratedRegex(@"\bxox[baprs]-[A-Za-z0-9\-]{10,}", Options)]
@@ -261,7 +262,7 @@ public sealed partial class MemoryScanner
     [GeneratedRegex(@"<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?INST\]|<</?SYS>>", Options)]
     private static partial Regex ChatTemplateToken();
 
-    [GeneratedRegex(@"(?:^|\n)\s*\n(?:Human|Assistant|H|A):\s", Options)]
+    [GeneratedRegex(@"\n[ \t\r]*\n(?:Human|Assistant|H|A):\s|^\r?\n(?:Human|Assistant|H|A):\s", Options)]
     private static partial Regex HumanAssistantTurn();
 
     [GeneratedRegex(@"</?(?:system|system[-_]prompt|system[-_]reminder|system[-_]message|instructions|admin[-_]instructions)(?:\s[^>]{0,80})?>", Words)]
