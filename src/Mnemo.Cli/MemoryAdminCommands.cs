@@ -322,7 +322,7 @@ internal static class MemoryAdminCommands
             foreach (var finding in MemoryScanner.Default.Scan(text))
             {
                 var line = text.AsSpan(0, finding.Start).Count('\n') + 1;
-                var column = finding.Start - (text.LastIndexOf('\n', Math.Max(0, finding.Start - 1)) + 1) + 1;
+                var column = finding.Start - (finding.Start == 0 ? 0 : text.LastIndexOf('\n', finding.Start - 1) + 1) + 1;
                 // A report names where a secret is, never the secret.
                 var excerpt = finding.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter
                     ? string.Empty

@@ -24,6 +24,7 @@ public sealed partial class FileSystemMemoryStore
     private const string LogName = "history.jsonl";
     private const string ReadsName = "reads.jsonl";
     private const int RememberedRequests = 100_000;
+    private const ulong RequestScanBytes = 64UL * 1024 * 1024;
 
     private readonly bool _history;
     private readonly MemoryQuotas _quotas;
@@ -561,6 +562,13 @@ public sealed partial class FileSystemMemoryStore
             if (key.Inode != _logKey.Inode)
             {
                 from = 0;
+            }
+
+            // A retry comes within minutes of its first attempt, so a first look (or one after the log was replaced) reads
+            // only the log's last RequestScanBytes, from a line start: a long history is never read whole into memory.
+            if (key.Size - from > RequestScanBytes)
+            {
+                from = (ulong)(LastNewline(fd, (long)(key.Size - RequestScanBytes)) + 1);
             }
 
             // A group's changes come before its settle lines, so keys wait here for their change's "ok".

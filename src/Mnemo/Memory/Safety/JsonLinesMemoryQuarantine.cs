@@ -85,7 +85,8 @@ public sealed class JsonLinesMemoryQuarantine : IMemoryQuarantine
 
             try
             {
-                var root = JsonDocument.Parse(line).RootElement;
+                using var document = JsonDocument.Parse(line);
+                var root = document.RootElement;
                 writes.Add(new QuarantinedWrite(
                     DateTimeOffset.Parse(root.GetProperty("time").GetString()!, CultureInfo.InvariantCulture),
                     root.GetProperty("actor").GetString(),

@@ -125,11 +125,17 @@ public sealed class MemorySafetyPolicy
             _ => throw new FormatException($"The safety policy names an unknown kind, {name}: use secret, instruction, role-marker, tool-call-mimicry, hidden-character or unsure."),
         };
 
+        // Names only: Enum.TryParse would also take "1" or "warn,redact" (two flags ORed into a third action).
         static MemorySafetyAction ActionOf(System.Text.Json.JsonElement value) =>
-            value.ValueKind == System.Text.Json.JsonValueKind.String && Enum.TryParse<MemorySafetyAction>(value.GetString(), ignoreCase: true, out var action) &&
-            !int.TryParse(value.GetString(), out _)
-                ? action
-                : throw new FormatException($"The safety policy has an unknown action, {value}: use allow, warn, redact, reject or quarantine.");
+            (value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString() : null) switch
+            {
+                "allow" => MemorySafetyAction.Allow,
+                "warn" => MemorySafetyAction.Warn,
+                "redact" => MemorySafetyAction.Redact,
+                "reject" => MemorySafetyAction.Reject,
+                "quarantine" => MemorySafetyAction.Quarantine,
+                _ => throw new FormatException($"The safety policy has an unknown action, {value}: use allow, warn, redact, reject or quarantine."),
+            };
     }
 
     /// <summary>The action for one finding.</summary>
