@@ -43,6 +43,7 @@ public sealed class MemoryMcpServer
     private readonly MemoryTool _tool;
     private readonly ConcurrentDictionary<string, string?> _subscriptions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _look = new(1, 1);
+    private readonly CommandOrder _order = new();
     private HashSet<string>? _listed;
     private McpServer? _server;
 
@@ -143,14 +144,31 @@ public sealed class MemoryMcpServer
     /// <summary>Serves a client over standard input and output until the client closes them or <paramref name="cancellationToken"/> fires.</summary>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>A task that completes when the session is over.</returns>
-    /// <remarks>Standard output carries the protocol and nothing else; the caller keeps its own output off it.</remarks>
-    public async Task RunStdioAsync(CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// <para>Standard output carries the protocol and nothing else; the caller keeps its own output off it.</para>
+    /// <para>Every request read is answered before the session ends, also when the client closes its input straight
+    /// after writing them, and the client's memory commands take effect in the order it sent them (views and resource
+    /// reads still run alongside each other).</para>
+    /// </remarks>
+    public Task RunStdioAsync(CancellationToken cancellationToken = default) =>
+        RunStreamsAsync(Console.OpenStandardInput(), Console.OpenStandardOutput(), cancellationToken);
+
+    /// <summary>Serves a client over a pair of streams, one JSON-RPC message a line, as <see cref="RunStdioAsync"/> does over standard input and output.</summary>
+    /// <param name="input">The client's messages.</param>
+    /// <param name="output">Where the answers go.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A task that completes when the input has ended and every request read has been answered.</returns>
+    public async Task RunStreamsAsync(Stream input, Stream output, CancellationToken cancellationToken = default)
     {
-        await using var transport = new StdioServerTransport(ServerOptions, _options.LoggerFactory);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        await using var transport = new LineStreamTransport(input, output, _order, _options.DrainLimit, _options.LoggerFactory);
         await RunAsync(transport, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Serves a client over a transport until the session ends or <paramref name="cancellationToken"/> fires.</summary>
+    /// <remarks>Over a transport of the SDK's, memory commands run as the SDK dispatches them, which need not be the
+    /// order they were sent in; <see cref="RunStdioAsync"/> and <see cref="RunStreamsAsync"/> keep that order.</remarks>
     /// <param name="transport">The transport.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>A task that completes when the session is over.</returns>
@@ -229,9 +247,21 @@ public sealed class MemoryMcpServer
 
         using var input = JsonDocument.Parse(buffer.WrittenMemory);
         var actor = request.Server.ClientInfo?.Name is { Length: > 0 } client ? $"{_options.Actor}/{client}" : _options.Actor;
-        var result = MemoryCommand.TryParse(input.RootElement, out var command, out var error)
-            ? await _tool.ExecuteAsync(command, actor, cancellationToken).ConfigureAwait(false)
-            : MemoryToolResult.Error(error);
+        MemoryToolResult result;
+        MemoryCommand? command;
+        var id = request.JsonRpcRequest.Id;
+        try
+        {
+            await _order.WaitTurnAsync(id, cancellationToken).ConfigureAwait(false);
+            result = MemoryCommand.TryParse(input.RootElement, out command, out var error)
+                ? await _tool.ExecuteAsync(command, actor, cancellationToken).ConfigureAwait(false)
+                : MemoryToolResult.Error(error);
+        }
+        finally
+        {
+            _order.Complete(id);
+        }
+
         if (!result.IsError && command is not null && WriteCommands.Contains(command.Name))
         {
             await AfterWriteAsync(command, CancellationToken.None).ConfigureAwait(false);
@@ -258,7 +288,19 @@ public sealed class MemoryMcpServer
     private async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> request, CancellationToken cancellationToken)
     {
         var uri = request.Params?.Uri;
-        var item = TryParseUri(uri, out var path) ? await ReadQuietlyAsync(path!, cancellationToken).ConfigureAwait(false) : null;
+        MemoryItem? item;
+        MemoryPath? path;
+        var id = request.JsonRpcRequest.Id;
+        try
+        {
+            await _order.WaitTurnAsync(id, cancellationToken).ConfigureAwait(false);
+            item = TryParseUri(uri, out path) ? await ReadQuietlyAsync(path!, cancellationToken).ConfigureAwait(false) : null;
+        }
+        finally
+        {
+            _order.Complete(id);
+        }
+
         if (item is not { Kind: MemoryEntryKind.File })
         {
             throw new McpProtocolException($"There is no memory file at {uri}.", McpErrorCode.ResourceNotFound);

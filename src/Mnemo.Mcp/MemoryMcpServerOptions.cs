@@ -20,6 +20,10 @@ public sealed class MemoryMcpServerOptions
     /// <value><see cref="Mnemo.Memory.Safety.MemorySafety.Default"/>; <see langword="null"/> writes whatever the client sends.</value>
     public Mnemo.Memory.Safety.MemorySafety? Safety { get; set; } = Mnemo.Memory.Safety.MemorySafety.Default;
 
+    /// <summary>Gets or sets how long, once the client's input has ended, the server waits for the answers still being worked on.</summary>
+    /// <value>30 seconds by default; past it the session ends and what is still running is cancelled.</value>
+    public TimeSpan DrainLimit { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets where the SDK and the server log; never standard output, which belongs to the protocol.</summary>
     /// <value><see langword="null"/> by default: no logs.</value>
     public ILoggerFactory? LoggerFactory { get; set; }

@@ -22,7 +22,7 @@ public sealed class McpStdioTests : IDisposable
     private static string Call(int id, object arguments) =>
         JsonSerializer.Serialize(new { jsonrpc = "2.0", id, method = "tools/call", @params = new { name = "memory", arguments } });
 
-    /// <summary>Runs the server on these lines, closes its input and returns every line it wrote, checked to be JSON-RPC.</summary>
+    /// <summary>Runs the server on these lines, closes its input at once and returns every line it wrote, checked to be JSON-RPC.</summary>
     private async Task<(List<JsonElement> Messages, int ExitCode)> RunAsync(IEnumerable<string> lines)
     {
         using var process = MnemoProcess.Start("mcp", "--dir", Root, "--poll", "0");
@@ -34,12 +34,9 @@ public sealed class McpStdioTests : IDisposable
             await process.StandardInput.FlushAsync(Ct);
         }
 
-        // Give the answers time to come back before the client goes away.
-        await Task.Delay(1500, Ct);
+        // The client goes away without waiting for a single answer: the server must still give every one.
         process.StandardInput.Close();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        await process.WaitForExitAsync(timeout.Token);
+        await process.WaitForExitAsync(Ct);
         var messages = new List<JsonElement>();
         foreach (var line in (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -68,7 +65,7 @@ public sealed class McpStdioTests : IDisposable
     }
 
     [Fact]
-    public async Task MalformedJsonRpc_IsAnsweredOrIgnored_AndTheServerKeepsAnswering()
+    public async Task MalformedJsonRpc_IsAnsweredWithAnError_AndTheServerKeepsAnswering()
     {
         var (messages, exitCode) = await RunAsync(
         [
@@ -86,6 +83,10 @@ public sealed class McpStdioTests : IDisposable
         ]);
 
         exitCode.ShouldBe(0);
+        Answer(messages, 2).GetProperty("error").GetProperty("code").GetInt32().ShouldBe(-32700, "a torn line with an id is answered under that id");
+        var unidentified = messages.Where(m => m.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Null).ToList();
+        unidentified.Select(m => m.GetProperty("error").GetProperty("code").GetInt32()).Order().ToArray()
+            .ShouldBe(new[] { -32700, -32700, -32600 }, "not JSON (twice: text, 10,000 braces), and JSON that is no message");
         Answer(messages, 3).GetProperty("error").GetProperty("code").GetInt32().ShouldBe(-32601);
         var unknown = Answer(messages, 4).GetProperty("result");
         unknown.GetProperty("isError").GetBoolean().ShouldBeTrue();
@@ -116,7 +117,7 @@ public sealed class McpStdioTests : IDisposable
         // Gone at once, with twenty edits in flight.
         process.StandardInput.Close();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
         process.ExitCode.ShouldBe(0);
         foreach (var line in (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -130,5 +131,66 @@ public sealed class McpStdioTests : IDisposable
         lines.Length.ShouldBe(1 + (2_000 * (lines.Length / 2_000)), "whole inserts only");
         lines.SkipLast(1).ShouldAllBe(line => line.Length > 0 && line.All(char.IsAsciiDigit));
         Directory.GetFiles(Root).Select(Path.GetFileName).ShouldBe(["big.md"]);
+    }
+
+    [Fact]
+    public async Task InputClosedStraightAfterTheRequests_EveryRequestIsAnswered_EveryTime()
+    {
+        for (var run = 0; run < 12; run++)
+        {
+            var file = $"/memories/run{run}.md";
+            var (messages, exitCode) = await RunAsync(
+            [
+                Initialize,
+                Initialized,
+                """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""",
+                Call(3, new { command = "create", path = file, file_text = "one" }),
+                """{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}""",
+                Call(5, new { command = "str_replace", path = file, old_str = "one", new_str = "two" }),
+                Call(6, new { command = "view", path = file }),
+                """{"jsonrpc":"2.0","id":7,"method":"prompts/get","params":{"name":"memory_protocol"}}""",
+                """{"jsonrpc":"2.0","id":8,"method":"resources/list"}""",
+            ]);
+
+            exitCode.ShouldBe(0, $"run {run}");
+            var answered = messages.Where(m => m.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Number).Select(m => m.GetProperty("id").GetInt32());
+            answered.Order().ToArray().ShouldBe(new[] { 1, 2, 3, 4, 5, 6, 7, 8 }, $"run {run}: every request read is answered before the server exits");
+            Answer(messages, 4).GetProperty("error").GetProperty("message").GetString()!.ShouldContain("Unknown tool: no_such_tool");
+            Answer(messages, 6).GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString()
+                .ShouldBe($"Here's the content of {file} with line numbers:\n     1\ttwo", $"run {run}");
+        }
+    }
+
+    [Fact]
+    public async Task CommandsSentWithoutWaiting_TakeEffectInTheOrderSent()
+    {
+        // Each create is followed at once by a view, a str_replace and a view of the same file, none waiting for an answer.
+        const int Files = 15;
+        for (var run = 0; run < 6; run++)
+        {
+            var lines = new List<string> { Initialize, Initialized };
+            for (var i = 0; i < Files; i++)
+            {
+                var file = $"/memories/r{run}/f{i}.md";
+                var id = 10 + (i * 10);
+                lines.Add(Call(id, new { command = "create", path = file, file_text = "before" }));
+                lines.Add(Call(id + 1, new { command = "view", path = file }));
+                lines.Add(Call(id + 2, new { command = "str_replace", path = file, old_str = "before", new_str = "after" }));
+                lines.Add(Call(id + 3, new { command = "view", path = file }));
+                lines.Add(Call(id + 4, new { command = "rename", old_path = file, new_path = file + ".old" }));
+                lines.Add(Call(id + 5, new { command = "view", path = file }));
+            }
+
+            var (messages, _) = await RunAsync(lines);
+            for (var i = 0; i < Files; i++)
+            {
+                var file = $"/memories/r{run}/f{i}.md";
+                var id = 10 + (i * 10);
+                string Text(int n) => Answer(messages, n).GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString()!;
+                Text(id + 1).ShouldBe($"Here's the content of {file} with line numbers:\n     1\tbefore", $"run {run}, file {i}: the view saw the create");
+                Text(id + 3).ShouldBe($"Here's the content of {file} with line numbers:\n     1\tafter", $"run {run}, file {i}: the view saw the edit");
+                Text(id + 5).ShouldBe($"The path {file} does not exist. Please provide a valid path.", $"run {run}, file {i}: the view saw the rename");
+            }
+        }
     }
 }
