@@ -184,10 +184,19 @@ public sealed class MemoryExecCommandTests : IDisposable
                     // The pipe breaks when the process is killed.
                 }
             }, Ct);
-            var reader = Task.Run(async () => { while (await process.StandardOutput.ReadLineAsync(Ct) is not null) { } }, Ct);
+            var answered = 0;
+            var reader = Task.Run(async () =>
+            {
+                while (await process.StandardOutput.ReadLineAsync(Ct) is not null)
+                {
+                    Interlocked.Increment(ref answered);
+                }
+            }, Ct);
 
-            await Task.Delay(random.Next(300, 1200), Ct);
-            process.Kill(); // SIGKILL on Linux
+            // Killed after a random number of commands have been answered, so a busy machine moves the moment, not the test.
+            var killAfter = random.Next(1, 400);
+            await Eventually.WaitUntilAsync(() => Volatile.Read(ref answered) >= killAfter, $"round {round}: {killAfter} answers", Ct);
+            process.Kill(); // SIGKILL on Linux, with later commands in flight
             await process.WaitForExitAsync(Ct);
             await writer;
             await reader;

@@ -220,16 +220,5 @@ public sealed class McpClientTests : IAsyncLifetime
         read.Contents.Single().ShouldBeOfType<TextResourceContents>().Text.ShouldBe("from the laptop\n");
     }
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        for (var waited = 0; !condition(); waited += 50)
-        {
-            if (waited > 10_000)
-            {
-                throw new ShouldAssertException($"no notification for {what} within 10 s");
-            }
-
-            await Task.Delay(50, Ct);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what) => Eventually.WaitUntilAsync(condition, $"a notification for {what}", Ct);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Mnemo.Memory;
+using Mnemo.Tests;
 using Npgsql;
 
 namespace Mnemo.PostgreSql.Tests;
@@ -181,14 +182,14 @@ public sealed class PostgreSqlStoreBehaviourTests(PostgresServer server)
             }
         }, Ct)).ToList();
 
-        await Task.Delay(700, Ct);
+        await Eventually.WaitUntilAsync(() => acknowledged.Count >= 40, "40 acknowledged writes before the crash", Ct);
         var before = acknowledged.Count;
         await own.CrashAndRestartAsync(TimeSpan.FromMilliseconds(300));
-        await Task.Delay(700, Ct);
+        var restarted = acknowledged.Count;
+        await Eventually.WaitUntilAsync(() => acknowledged.Count >= restarted + 40, "40 acknowledged writes after the restart", Ct);
         await stop.CancelAsync();
         await Task.WhenAll(writers);
 
-        before.ShouldBeGreaterThan(0);
         acknowledged.Count.ShouldBeGreaterThan(before, "writes must resume after the restart");
         foreach (var path in acknowledged)
         {

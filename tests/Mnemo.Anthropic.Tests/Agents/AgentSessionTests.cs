@@ -4,6 +4,7 @@ using Anthropic.Models.Beta.Messages;
 using Mnemo.Anthropic.Agents;
 using Mnemo.Context;
 using Mnemo.Memory;
+using Mnemo.Tests;
 
 namespace Mnemo.Anthropic.Tests.Agents;
 
@@ -351,7 +352,7 @@ public sealed class AgentSessionTests
         session.AddUserMessage("A slow question.");
 
         var run = session.RunAsync(cancellation.Token);
-        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await Eventually.WaitUntilAsync(() => harness.Events.Count > 0, "the request to be on its way", TestContext.Current.CancellationToken);
         Should.Throw<InvalidOperationException>(() => session.AddUserMessage("more")).Message.ShouldContain("A run is under way");
         await cancellation.CancelAsync();
         await Should.ThrowAsync<OperationCanceledException>(() => run);

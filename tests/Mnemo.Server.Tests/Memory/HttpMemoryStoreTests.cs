@@ -160,7 +160,7 @@ public sealed class HttpMemoryStoreTests : IAsyncLifetime
     public async Task AnswersLaterThanTheTimeout_AreTriedAgain_AndStillAppliedOnce()
     {
         using var late = new FaultyHandler(every: 3, FaultyHandler.Fault.AnswerLate);
-        using var store = _server.Open(handler: late, timeout: TimeSpan.FromMilliseconds(500));
+        using var store = _server.Open(handler: late, timeout: TimeSpan.FromSeconds(1));
         var tool = new MemoryTool(store);
         for (var i = 0; i < 12; i++)
         {
