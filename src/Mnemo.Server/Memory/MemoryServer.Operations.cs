@@ -12,12 +12,12 @@ public sealed partial class MemoryServer
     {
         using var document = await ReadJsonAsync(context, "one store operation object").ConfigureAwait(false);
         var request = document.RootElement;
-        if (request.ValueKind != JsonValueKind.Object || !request.TryGetProperty("op", out var opElement) || opElement.ValueKind != JsonValueKind.String)
+        if (request.ValueKind != JsonValueKind.Object)
         {
             throw BadOperation("The body must be one store operation, such as {\"op\":\"read\",\"path\":\"/memories\"}.");
         }
 
-        var op = opElement.GetString();
+        var op = RequiredText(request, "op", "one of read, list, create, replace, delete, rename");
         var requestId = context.Request.Headers[MemoryStoreWire.IdempotencyHeader].ToString();
         if (requestId.Length > 0 && !MemoryWriteContext.IsValidRequestId(requestId))
         {
@@ -25,13 +25,13 @@ public sealed partial class MemoryServer
         }
 
         var actor = key.Name ?? key.Id;
-        if (Text(request, "actor") is { Length: > 0 } clientActor)
+        if (OptionalText(request, "actor") is { Length: > 0 } clientActor)
         {
             // The key names who is responsible; the client's own actor (a session, an agent) says which of its callers it was.
             actor = $"{actor}/{(clientActor.Length > 200 ? clientActor[..200] : clientActor)}";
         }
 
-        var write = new MemoryWriteContext(actor, Text(request, "reason") ?? op) { RequestId = requestId.Length > 0 ? requestId : null };
+        var write = new MemoryWriteContext(actor, OptionalText(request, "reason") ?? op) { RequestId = requestId.Length > 0 ? requestId : null };
         var store = Store(storeName).Store;
         var cancellationToken = context.RequestAborted;
         try
@@ -51,7 +51,8 @@ public sealed partial class MemoryServer
                     }).ConfigureAwait(false);
                     return;
                 case "list":
-                    var depth = request.TryGetProperty("depth", out var depthElement) && depthElement.TryGetInt32(out var d) && d is >= 1 and <= 64
+                    var depth = request.TryGetProperty("depth", out var depthElement) && depthElement.ValueKind == JsonValueKind.Number &&
+                        depthElement.TryGetInt32(out var d) && d is >= 1 and <= 64
                         ? d
                         : throw BadOperation("depth must be a whole number from 1 to 64.");
                     var entries = await store.ListAsync(PathOf(request, "path"), depth, cancellationToken).ConfigureAwait(false);
@@ -75,10 +76,10 @@ public sealed partial class MemoryServer
                 case "replace":
                     var path = PathOf(request, "path");
                     var content = ContentOf(request);
-                    var version = Text(request, "version") ?? throw BadOperation("replace needs the version the file was read at.");
-                    var hash = Text(request, "sha256") is { } sent && MemoryHash.IsSha256(sent)
+                    var version = RequiredText(request, "version", "the version the file was read at, as a string");
+                    var hash = RequiredText(request, "sha256", "the SHA-256 of the content the file was read with, in hex") is var sent && MemoryHash.IsSha256(sent)
                         ? sent
-                        : throw BadOperation("replace needs the sha256 of the content the file was read with.");
+                        : throw BadOperation("sha256 must be the SHA-256 of the content the file was read with, in hex.");
                     // The store compares the version and the bytes read (a version alone may repeat on a folder). The client
                     // sends the bytes' hash, not the bytes: the current content stands in when both its version and hash match.
                     var current = await store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
@@ -134,11 +135,19 @@ public sealed partial class MemoryServer
             writer.WriteEndObject();
         });
 
-    private static string? Text(JsonElement request, string name) =>
-        request.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>A field that may be left out or null; any other value than a string is refused, naming the field.</summary>
+    private static string? OptionalText(JsonElement request, string name) =>
+        !request.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : throw BadOperation($"{name} must be a string when given.");
+
+    private static string RequiredText(JsonElement request, string name, string what) =>
+        request.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : throw BadOperation($"{name} must be {what}.");
 
     private static MemoryPath PathOf(JsonElement request, string name) =>
-        MemoryPath.TryParse(Text(request, name), out var path, out _) ? path : throw BadOperation($"{name} must be a memory path under /memories.");
+        MemoryPath.TryParse(RequiredText(request, name, "a memory path under /memories"), out var path, out _)
+            ? path
+            : throw BadOperation($"{name} must be a memory path under /memories.");
 
     private static ReadOnlyMemory<byte> ContentOf(JsonElement request)
     {

@@ -86,6 +86,19 @@ public sealed partial class MemoryServer : IAsyncDisposable
             builder.Logging.AddJsonConsole(console => console.IncludeScopes = false);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         }
+        else
+        {
+            // Warnings and errors (a store that failed, a request that got a 500, with its cause) reach the operator on
+            // standard error even without JSON logs; the line a request is left to those.
+            builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Warning);
+        }
+
+        if (options.Logs is { } logs)
+        {
+            builder.Logging.AddProvider(logs);
+        }
 
         builder.WebHost.UseKestrel(kestrel =>
         {

@@ -52,6 +52,10 @@ public sealed class MemoryServerOptions
     /// <value><see langword="false"/> by default.</value>
     public bool JsonLogs { get; set; }
 
+    /// <summary>Gets or sets one more place the server's logs go, besides standard error (warnings and errors) and the JSON lines.</summary>
+    /// <value><see langword="null"/> by default. The provider gets information and above: a line a request, warnings and errors.</value>
+    public Microsoft.Extensions.Logging.ILoggerProvider? Logs { get; set; }
+
     /// <summary>Gets or sets the factory of the server's meter, <c>Mnemo.Server</c>.</summary>
     /// <value><see langword="null"/> by default: a meter of its own.</value>
     public IMeterFactory? MeterFactory { get; set; }
