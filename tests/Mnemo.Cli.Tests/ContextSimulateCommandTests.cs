@@ -44,6 +44,23 @@ public sealed class ContextSimulateCommandTests : IDisposable
         texts.ShouldContain("File created successfully at: /memories/review.md");
     }
 
+    [Theory]
+    [InlineData("claude-sonnet-4-5", true)]
+    [InlineData("claude-opus-4-6", false)]
+    public async Task Simulate_ClearThinkingWithoutKeep_FollowsTheRequestsModel(string model, bool clears)
+    {
+        var request = JsonNode.Parse(await File.ReadAllTextAsync(Sample, Ct))!.AsObject();
+        request["model"] = model;
+        request["context_management"]!["edits"]![0]!.AsObject().Remove("keep");
+        var path = _temp.Combine("request.json");
+        await File.WriteAllTextAsync(path, request.ToJsonString(), Ct);
+
+        var (exitCode, output, error) = await MnemoProcess.RunAsync(Ct, "context", "simulate", path);
+
+        (exitCode, error).ShouldBe((0, string.Empty));
+        output.Contains("clear_thinking_20251015: cleared the thinking of", StringComparison.Ordinal).ShouldBe(clears, output);
+    }
+
     [Fact]
     public async Task Simulate_ConfigFile_OverridesTheRequestsOwn()
     {
@@ -59,7 +76,7 @@ public sealed class ContextSimulateCommandTests : IDisposable
     [InlineData("""{"messages":[],"context_management":{"edits":[{"type":"clear_tool_uses_20250919","keep":3}]}}""",
         "mnemo: t.json: context_management.edits.0.keep: Input should be an object")]
     [InlineData("""{"messages":[],"context_management":{"edits":[{"type":"clear_thinking_20251015"}]}}""",
-        "mnemo: t.json: `clear_thinking_20251015` strategy requires `thinking` to be enabled")]
+        "mnemo: t.json: `clear_thinking_20251015` strategy requires `thinking` to be enabled or adaptive")]
     public async Task Simulate_BadTranscript_SaysWhereInOneLine(string json, string expected)
     {
         var path = _temp.Combine("t.json");

@@ -11,7 +11,7 @@ public abstract record AgentEvent(int Request);
 /// <param name="Request">The request's number.</param>
 /// <param name="Messages">How many messages the conversation holds.</param>
 /// <param name="ProjectedInputTokens">The request's input tokens as projected before editing.</param>
-/// <param name="TriggerRatio">How close the request is to the clearing trigger (1 or more: at it); <see langword="null"/> without one.</param>
+/// <param name="TriggerRatio">How close the request is to the clearing trigger (over 1: past it, so old tool results are cleared); <see langword="null"/> without one.</param>
 public sealed record AgentRequestEvent(int Request, int Messages, long ProjectedInputTokens, double? TriggerRatio) : AgentEvent(Request);
 
 /// <summary>Represents a piece of text as it streams in.</summary>

@@ -234,7 +234,7 @@ internal sealed class PromptCache(TimeProvider time, int minimumTokens)
     /// <summary>Adds a section of the preamble (tools or system) as one unit per element, counted as the whole is.</summary>
     private static void AddSection(List<Unit> units, JsonElement section, char marker)
     {
-        var whole = TokenEstimator.Estimate(JsonMarshal.GetRawUtf8Value(section));
+        var whole = TokenEstimator.EstimateJson(section);
         if (section.ValueKind != JsonValueKind.Array || section.GetArrayLength() == 0)
         {
             units.Add(new Unit(Canonical(section, marker), whole, null));
@@ -244,7 +244,7 @@ internal sealed class PromptCache(TimeProvider time, int minimumTokens)
         long counted = 0;
         foreach (var element in section.EnumerateArray())
         {
-            var tokens = TokenEstimator.Estimate(JsonMarshal.GetRawUtf8Value(element));
+            var tokens = TokenEstimator.EstimateJson(element);
             counted += tokens;
             units.Add(new Unit(Canonical(element, marker), tokens, Ttl(element)));
         }

@@ -214,7 +214,8 @@ public sealed class ClearThinkingEdit : ContextEditStrategy
 
     private readonly long? _keepTurns;
 
-    /// <summary>How many of the last turns with thinking keep it; <see langword="null"/> means 1 (or all, with <see cref="KeepAll"/>).</summary>
+    /// <summary>How many of the last turns with thinking keep it; <see langword="null"/> means the model's default (all turns on
+    /// Opus 4.5+ and Sonnet 4.6+, the last on earlier models and Haiku), or all, with <see cref="KeepAll"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
     public long? KeepTurns
     {
@@ -239,8 +240,15 @@ public sealed class ClearThinkingEdit : ContextEditStrategy
     /// <inheritdoc/>
     public override string Type => TypeName;
 
-    /// <summary>The number of thinking turns kept in force; <see cref="long.MaxValue"/> when all are kept.</summary>
-    public long EffectiveKeepTurns => KeepAll ? long.MaxValue : KeepTurns ?? 1;
+    /// <summary>The number of thinking turns kept in force on a model that keeps the last turn's by default;
+    /// <see cref="long.MaxValue"/> when all are kept. <see cref="EffectiveKeepTurnsFor"/> knows the request's model.</summary>
+    public long EffectiveKeepTurns => EffectiveKeepTurnsFor(null);
+
+    /// <summary>The number of thinking turns kept in force for a request to <paramref name="model"/>: the <c>keep</c>
+    /// given, or the model's default (<see cref="ClaudeModels.DefaultThinkingTurnsKept"/>).</summary>
+    /// <param name="model">The request's model.</param>
+    /// <returns>The number of turns; <see cref="long.MaxValue"/> when all are kept.</returns>
+    public long EffectiveKeepTurnsFor(string? model) => KeepAll ? long.MaxValue : KeepTurns ?? ClaudeModels.DefaultThinkingTurnsKept(model);
 
     /// <inheritdoc/>
     public override void WriteTo(Utf8JsonWriter writer)

@@ -84,12 +84,13 @@ public sealed class ContextEditor
         return new ContextEditResult(current, applied ?? (IReadOnlyList<AppliedContextEdit>)[], original, tokens);
     }
 
-    /// <summary>Counts the tool uses of a conversation: assistant <c>tool_use</c> blocks answered in the next message.</summary>
+    /// <summary>Counts the tool uses of a conversation: assistant <c>tool_use</c> blocks answered in the next message, and
+    /// server tool uses (<c>server_tool_use</c>, <c>mcp_tool_use</c>) answered in their own message.</summary>
     public static int CountToolUses(IReadOnlyList<ContextMessage> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var count = 0;
-        for (var i = 0; i + 1 < messages.Count; i++)
+        for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
             if (!message.IsAssistant)
@@ -101,7 +102,7 @@ public sealed class ContextEditor
             var blocks = message.Blocks;
             for (var b = 0; b < blocks.Count; b++)
             {
-                if (blocks[b].Kind == ContextBlockKind.ToolUse && FindResult(messages[i + 1], blocks[b].ToolUseId) >= 0)
+                if (FindResult(messages, i, blocks[b]).Message >= 0)
                 {
                     count++;
                 }
@@ -111,22 +112,41 @@ public sealed class ContextEditor
         return count;
     }
 
+    /// <summary>Where a tool use's result is: the next message for a client tool, its own message for a server tool.</summary>
+    /// <returns>The message and block index of the result; (-1, -1) when the block is no tool use or has no result.</returns>
+    private static (int Message, int Block) FindResult(IReadOnlyList<ContextMessage> messages, int at, ContextBlock use)
+    {
+        if (use.Kind == ContextBlockKind.ToolUse)
+        {
+            return at + 1 < messages.Count && FindResult(messages[at + 1], use.ToolUseId, ContextBlockKind.ToolResult) is var r and >= 0 ? (at + 1, r) : (-1, -1);
+        }
+
+        if (use.Kind == ContextBlockKind.ServerToolUse)
+        {
+            return FindResult(messages[at], use.ToolUseId, ContextBlockKind.ServerToolResult) is var r and >= 0 ? (at, r) : (-1, -1);
+        }
+
+        return (-1, -1);
+    }
+
     private (ContextRequest? Edited, int Cleared) ClearToolUses(ContextRequest request, ClearToolUsesEdit edit, long tokens)
     {
         var messages = request.Messages;
         var total = CountToolUses(messages);
         var trigger = edit.EffectiveTrigger;
-        var reached = trigger.Kind == ContextTriggerKind.ToolUses ? total >= trigger.Value : tokens >= trigger.Value;
+        // "Once the prompt exceeds this threshold, clearing will begin": a prompt at the threshold is not cleared yet.
+        var reached = trigger.Kind == ContextTriggerKind.ToolUses ? total > trigger.Value : tokens > trigger.Value;
         var clearable = total - edit.EffectiveKeep;
         if (!reached || clearable <= 0)
         {
             return (null, 0);
         }
 
-        List<(int, ContextMessage)>? replaced = null;
-        List<(ContextBlock[] Blocks, int Index, bool Placeholder)> pending = [];
+        // The blocks of each message the plan changes, copied once; the new blocks are written once the plan is complete.
+        var copies = new Dictionary<int, ContextBlock[]>();
+        List<(ContextBlock[] Blocks, int Index, Rewrite How)> pending = [];
         var (ordinal, cleared) = (0, 0);
-        for (var i = 0; i + 1 < messages.Count && ordinal < clearable; i++)
+        for (var i = 0; i < messages.Count && ordinal < clearable; i++)
         {
             var message = messages[i];
             if (!message.IsAssistant)
@@ -134,19 +154,11 @@ public sealed class ContextEditor
                 continue;
             }
 
-            var answer = messages[i + 1];
-            ContextBlock[]? useBlocks = null;
-            ContextBlock[]? resultBlocks = null;
             for (var b = 0; b < message.Blocks.Count && ordinal < clearable; b++)
             {
                 var use = message.Blocks[b];
-                if (use.Kind != ContextBlockKind.ToolUse)
-                {
-                    continue;
-                }
-
-                var r = FindResult(answer, use.ToolUseId);
-                if (r < 0)
+                var (m, r) = FindResult(messages, i, use);
+                if (m < 0)
                 {
                     continue;
                 }
@@ -157,69 +169,78 @@ public sealed class ContextEditor
                     continue;
                 }
 
-                var result = answer.Blocks[r];
+                var result = messages[m].Blocks[r];
+                var server = use.Kind == ContextBlockKind.ServerToolUse;
                 var clearInput = edit.ClearsInputOf(use.ToolName) && !HasEmptyInput(use);
-                var clearResult = !IsPlaceholder(result);
+                var clearResult = server ? !ServerToolResults.IsCleared(result, _placeholder) : !IsPlaceholder(result);
                 if (!clearInput && !clearResult)
                 {
                     continue;
                 }
 
-                // The new blocks are written once the plan is complete, all into one document.
                 if (clearInput)
                 {
-                    useBlocks ??= [.. message.Blocks];
-                    pending.Add((useBlocks, b, Placeholder: false));
+                    pending.Add((CopyOf(i), b, Rewrite.EmptyInput));
                 }
 
                 if (clearResult)
                 {
-                    resultBlocks ??= [.. answer.Blocks];
-                    pending.Add((resultBlocks, r, Placeholder: true));
+                    pending.Add((CopyOf(m), r, server ? Rewrite.ServerPlaceholder : Rewrite.Placeholder));
                 }
 
                 cleared++;
             }
-
-            if (useBlocks is not null)
-            {
-                (replaced ??= []).Add((i, message.WithBlocks(useBlocks)));
-            }
-
-            if (resultBlocks is not null)
-            {
-                (replaced ??= []).Add((i + 1, answer.WithBlocks(resultBlocks)));
-                i++;
-            }
         }
 
-        if (replaced is null)
+        if (copies.Count == 0)
         {
             return (null, 0);
         }
 
         WriteCleared(pending);
+        List<(int, ContextMessage)> replaced = [.. copies.OrderBy(pair => pair.Key).Select(pair => (pair.Key, messages[pair.Key].WithBlocks(pair.Value)))];
         return (request.WithMessages(new MessageOverlay(messages, replaced)), cleared);
+
+        ContextBlock[] CopyOf(int index)
+        {
+            if (!copies.TryGetValue(index, out var blocks))
+            {
+                copies[index] = blocks = [.. messages[index].Blocks];
+            }
+
+            return blocks;
+        }
+    }
+
+    private enum Rewrite
+    {
+        Placeholder,
+        ServerPlaceholder,
+        EmptyInput,
     }
 
     /// <summary>
     /// Writes the cleared blocks into the arrays of their messages: all of them into one JSON document, so that a
     /// clearing of thousands of blocks makes one document, not thousands of small ones for the collector to move.
     /// </summary>
-    private void WriteCleared(List<(ContextBlock[] Blocks, int Index, bool Placeholder)> pending)
+    private void WriteCleared(List<(ContextBlock[] Blocks, int Index, Rewrite How)> pending)
     {
         var array = Write((pending, _placeholderText), static (writer, state) =>
         {
             writer.WriteStartArray();
-            foreach (var (blocks, index, placeholder) in state.pending)
+            foreach (var (blocks, index, how) in state.pending)
             {
-                if (placeholder)
+                switch (how)
                 {
-                    WriteWithPlaceholder(writer, blocks[index], state._placeholderText);
-                }
-                else
-                {
-                    WriteWithEmptyInput(writer, blocks[index]);
+                    case Rewrite.Placeholder:
+                        WriteWithPlaceholder(writer, blocks[index], state._placeholderText);
+                        break;
+                    case Rewrite.ServerPlaceholder:
+                        ServerToolResults.WriteCleared(writer, blocks[index], state._placeholderText);
+                        break;
+                    default:
+                        WriteWithEmptyInput(writer, blocks[index]);
+                        break;
                 }
             }
 
@@ -236,7 +257,7 @@ public sealed class ContextEditor
 
     private static (ContextRequest? Edited, int Cleared) ClearThinking(ContextRequest request, ClearThinkingEdit edit)
     {
-        var keep = edit.EffectiveKeepTurns;
+        var keep = edit.EffectiveKeepTurnsFor(request.Model);
         if (keep == long.MaxValue)
         {
             return (null, 0);
@@ -311,9 +332,9 @@ public sealed class ContextEditor
         return kept.Count == 0 ? null : message.WithBlocks(kept);
     }
 
-    private static int FindResult(ContextMessage answer, string? toolUseId)
+    private static int FindResult(ContextMessage answer, string? toolUseId, ContextBlockKind kind)
     {
-        if (answer.IsAssistant || toolUseId is null)
+        if (answer.IsAssistant != (kind == ContextBlockKind.ServerToolResult) || toolUseId is null)
         {
             return -1;
         }
@@ -321,7 +342,7 @@ public sealed class ContextEditor
         var blocks = answer.Blocks;
         for (var i = 0; i < blocks.Count; i++)
         {
-            if (blocks[i].Kind == ContextBlockKind.ToolResult && blocks[i].ToolUseId == toolUseId)
+            if (blocks[i].Kind == kind && blocks[i].ToolUseId == toolUseId)
             {
                 return i;
             }

@@ -84,7 +84,7 @@ public sealed class ContextManagementConfig
         // A bare list of messages cannot say whether thinking is on; its sender vouches for it by asking to clear thinking.
         if (!request.IsMessageList && !request.ThinkingEnabled && Edits.Any(edit => edit is ClearThinkingEdit))
         {
-            throw new ContextFormatException("`clear_thinking_20251015` strategy requires `thinking` to be enabled");
+            throw new ContextFormatException("`clear_thinking_20251015` strategy requires `thinking` to be enabled or adaptive");
         }
     }
 

@@ -21,6 +21,9 @@ public sealed class ContextRequest
             (type.ValueEquals("enabled"u8) || type.ValueEquals("adaptive"u8));
     }
 
+    /// <summary>The request's <c>model</c>; <see langword="null"/> for a bare list of messages or a request that names none.</summary>
+    public string? Model => !IsMessageList && Json.TryGetProperty("model"u8, out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null;
+
     private static readonly JsonElement EmptyList = JsonDocument.Parse("[]"u8.ToArray()).RootElement;
 
     /// <summary>The request's JSON as it came; its <c>messages</c> are stale once edited.</summary>

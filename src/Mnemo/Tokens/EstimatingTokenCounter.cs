@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Mnemo.Context;
 
 namespace Mnemo.Tokens;
@@ -33,7 +32,7 @@ public sealed class EstimatingTokenCounter : ITokenCounter
         long tokens = 0;
         foreach (var part in request.Preamble())
         {
-            tokens += TokenEstimator.Estimate(JsonMarshal.GetRawUtf8Value(part));
+            tokens += TokenEstimator.EstimateJson(part);
         }
 
         var messages = request.Messages;

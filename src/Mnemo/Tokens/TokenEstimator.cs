@@ -1,4 +1,8 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 
 namespace Mnemo.Tokens;
 
@@ -65,6 +69,65 @@ public static class TokenEstimator
         }
 
         return state.Finish();
+    }
+
+    /// <summary>Estimates the tokens of a JSON value by what it holds, not by how its text was laid out.</summary>
+    /// <remarks>The same request counts the same whether it was sent compact, with spaces after the separators, or
+    /// indented, and whether its strings were written with <c>\u</c> escapes or as the characters themselves: the value is
+    /// estimated as compact JSON with only the escapes JSON needs. Text already in that form is estimated as it is, with
+    /// no copy.</remarks>
+    public static long EstimateJson(JsonElement json)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(json);
+        if (IsPlain(raw))
+        {
+            return Estimate(raw);
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(raw.Length);
+        using (var writer = new Utf8JsonWriter(buffer, PlainJson))
+        {
+            json.WriteTo(writer);
+        }
+
+        return Estimate(buffer.WrittenSpan);
+    }
+
+    private static readonly JsonWriterOptions PlainJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    /// <summary>Whether JSON text is compact and escapes nothing but what JSON needs (no <c>\u</c>, no <c>\/</c>).</summary>
+    private static bool IsPlain(ReadOnlySpan<byte> utf8)
+    {
+        var inString = false;
+        for (var i = 0; i < utf8.Length; i++)
+        {
+            var b = utf8[i];
+            if (inString)
+            {
+                if (b == (byte)'\\')
+                {
+                    i++;
+                    if (i < utf8.Length && utf8[i] is (byte)'u' or (byte)'/')
+                    {
+                        return false;
+                    }
+                }
+                else if (b == (byte)'"')
+                {
+                    inString = false;
+                }
+            }
+            else if (b == (byte)'"')
+            {
+                inString = true;
+            }
+            else if (b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Estimates the tokens of a string, by the same rules as its UTF-8 encoding.</summary>

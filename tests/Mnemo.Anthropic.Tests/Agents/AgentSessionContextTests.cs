@@ -297,9 +297,11 @@ public sealed class AgentSessionContextTests
         var warning = harness.Of<AgentContextWarningEvent>().Single();
         warning.TriggerRatio.ShouldBe(0.8);
         warning.Request.ShouldBe(5);
-        first.Request.ShouldBe(6);
-        first.Edits[0].ClearedToolUses.ShouldBe(2); // of five: three memory calls are kept, and the last read
+        // Clearing begins once the conversation holds more tool uses than the trigger: at six, not at five.
         harness.Of<AgentRequestEvent>().Single(r => r.Request == 6).TriggerRatio.ShouldBe(1.0);
+        first.Request.ShouldBe(7);
+        harness.Of<AgentRequestEvent>().Single(r => r.Request == 7).TriggerRatio.ShouldBe(1.2);
+        first.Edits[0].ClearedToolUses.ShouldBe(2); // of six: the three memory calls are excluded, and the last read is kept
     }
 
     [Theory]

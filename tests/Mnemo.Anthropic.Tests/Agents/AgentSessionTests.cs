@@ -413,7 +413,7 @@ public sealed class AgentSessionTests
         })).Message.ShouldContain("two tools are named 'read_file'");
         Should.Throw<ArgumentException>(() => Make(o => o.ContextManagement = ContextManagementConfig.Parse(
             """{"edits":[{"type":"clear_thinking_20251015"}]}""")))
-            .Message.ShouldStartWith("AgentSessionOptions.ContextManagement: `clear_thinking_20251015` strategy requires `thinking` to be enabled");
+            .Message.ShouldStartWith("AgentSessionOptions.ContextManagement: `clear_thinking_20251015` strategy requires `thinking` to be enabled or adaptive");
     }
 
     [Fact]

@@ -138,6 +138,36 @@ public sealed class MessagesEmulatorHttpTests
             "messages: roles must alternate between \"user\" and \"assistant\", but found multiple \"user\" roles in a row");
     }
 
+    [Theory]
+    [InlineData("claude-opus-4-6", 0)]
+    [InlineData("claude-sonnet-4-6", 0)]
+    [InlineData("claude-haiku-4-5", 1)]
+    [InlineData("claude-sonnet-4-5", 1)]
+    public async Task Post_ClearThinkingWithoutKeep_KeepsWhatTheRequestsModelKeeps(string model, int clearedTurns)
+    {
+        // Two answered questions with thinking, sent back as answered, and a third question: the earlier turn's thinking
+        // is cleared by default on the models that keep only the last turn's, and kept on the ones that keep all.
+        await using var emulator = await StartAsync("turns: [{thinking: first thought, text: one}, {thinking: second thought, text: two}, three]");
+        var extra = $$$"""{"model":"{{{model}}}","max_tokens":4000,"thinking":{"type":"adaptive"}}""";
+        var messages = User("first");
+        for (var turn = 0; turn < 2; turn++)
+        {
+            var answer = await emulator.PostAsync("/v1/messages", Body(messages, extra));
+            answer.Status.ShouldBe(200);
+            messages += $$""",{"role":"assistant","content":{{answer.Body.GetProperty("content").GetRawText()}}},{{User($"next {turn}")}}""";
+        }
+
+        var last = await emulator.PostAsync("/v1/messages",
+            Body(messages, extra[..^1] + ""","context_management":{"edits":[{"type":"clear_thinking_20251015"}]}}"""), beta: ContextBeta);
+
+        last.Status.ShouldBe(200);
+        var applied = last.Body.GetProperty("context_management").GetProperty("applied_edits");
+        applied.EnumerateArray().Sum(edit => edit.GetProperty("cleared_thinking_turns").GetInt32()).ShouldBe(clearedTurns);
+        var seen = (emulator.Exchanges[^1].AnsweredRequest ?? emulator.Exchanges[^1].Request)!.Value.GetProperty("messages");
+        seen.EnumerateArray().Count(m => m.GetProperty("content") is { ValueKind: JsonValueKind.Array } blocks &&
+            blocks.EnumerateArray().Any(b => b.GetProperty("type").GetString() == "thinking")).ShouldBe(2 - clearedTurns);
+    }
+
     [Fact]
     public async Task Post_EditedThinkingSentBack_IsRejectedForItsSignature()
     {

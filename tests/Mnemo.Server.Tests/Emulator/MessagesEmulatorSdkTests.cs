@@ -200,7 +200,7 @@ public sealed class MessagesEmulatorSdkTests
 
         var error = await Should.ThrowAsync<AnthropicBadRequestException>(() => client.Beta.Messages.Create(Params(body, ContextBeta), Ct));
 
-        ApiMessage(error).ShouldBe("`clear_thinking_20251015` strategy requires `thinking` to be enabled");
+        ApiMessage(error).ShouldBe("`clear_thinking_20251015` strategy requires `thinking` to be enabled or adaptive");
     }
 
     [Fact]

@@ -75,7 +75,7 @@ public sealed class ContextEditorInvariantTests
     private static void CheckToolPairs(JsonArray before, JsonArray after, ContextManagementConfig config)
     {
         var clear = config.Edits.OfType<ClearToolUsesEdit>().FirstOrDefault();
-        var uses = new List<(int Message, string Id, string Name)>();
+        var uses = new List<(int Message, int Answer, string Id, string Name, string Type, string ResultType)>();
         for (var i = 0; i < after.Count; i++)
         {
             ((string)after[i]!["role"]!).ShouldBe((string)before[i]!["role"]!);
@@ -92,7 +92,27 @@ public sealed class ContextEditorInvariantTests
                     var id = (string)block["tool_use_id"]!;
                     var call = after[i - 1]!["content"]!.AsArray().SingleOrDefault(b => (string?)b!["type"] == "tool_use" && (string?)b["id"] == id);
                     call.ShouldNotBeNull($"the result {id} lost its call");
-                    uses.Add((i - 1, id, (string)call["name"]!));
+                }
+            }
+        }
+
+        // The tool uses in the order the editor counts them: each assistant message's blocks in turn, a client call
+        // answered in the next message, a server call answered in its own.
+        for (var i = 0; i < after.Count; i++)
+        {
+            if ((string)after[i]!["role"]! != "assistant" || after[i]!["content"] is not JsonArray blocks)
+            {
+                continue;
+            }
+
+            foreach (var block in blocks)
+            {
+                var (type, id) = ((string?)block!["type"], (string?)block["id"]);
+                var answeredIn = type == "tool_use" ? i + 1 : type == "server_tool_use" ? i : -1;
+                var resultType = type == "tool_use" ? "tool_result" : "web_search_tool_result";
+                if (answeredIn >= 0 && answeredIn < after.Count && Has(after, answeredIn, resultType, id!))
+                {
+                    uses.Add((i, answeredIn, id!, (string)block["name"]!, type!, resultType));
                 }
             }
         }
@@ -100,12 +120,12 @@ public sealed class ContextEditorInvariantTests
         var keep = clear?.EffectiveKeep ?? 0;
         for (var u = 0; u < uses.Count; u++)
         {
-            var (message, id, name) = uses[u];
+            var (message, answer, id, name, type, resultType) = uses[u];
             var untouchable = clear is null || clear.Excludes(name) || u >= uses.Count - keep;
             if (untouchable)
             {
-                Block(after, message, "tool_use", "id", id).ShouldBe(Block(before, message, "tool_use", "id", id), $"tool use {id} of {name} was touched");
-                Block(after, message + 1, "tool_result", "tool_use_id", id).ShouldBe(Block(before, message + 1, "tool_result", "tool_use_id", id));
+                Block(after, message, type, "id", id).ShouldBe(Block(before, message, type, "id", id), $"tool use {id} of {name} was touched");
+                Block(after, answer, resultType, "tool_use_id", id).ShouldBe(Block(before, answer, resultType, "tool_use_id", id));
             }
         }
     }
@@ -140,6 +160,9 @@ public sealed class ContextEditorInvariantTests
     private static string[] Thinking(JsonNode message) => message["content"] is JsonArray blocks
         ? [.. blocks.Where(b => (string?)b!["type"] is "thinking" or "redacted_thinking").Select(b => b!.ToJsonString())]
         : [];
+
+    private static bool Has(JsonArray messages, int message, string type, string id) =>
+        messages[message]!["content"] is JsonArray blocks && blocks.Any(b => (string?)b!["type"] == type && (string?)b["tool_use_id"] == id);
 
     private static string? Block(JsonArray messages, int message, string type, string idField, string id) =>
         messages[message]!["content"]!.AsArray().Single(b => (string?)b!["type"] == type && (string?)b[idField] == id)!.ToJsonString();
@@ -212,7 +235,17 @@ public sealed class ContextEditorInvariantTests
 
                 if (random.Next(10) == 0)
                 {
-                    content.Add(new JsonObject { ["type"] = "server_tool_use", ["id"] = $"srvtoolu_{id++}", ["name"] = "web_search", ["input"] = new JsonObject() });
+                    // A server tool call, answered in the same message most of the time (a paused turn leaves it open).
+                    var serverId = $"srvtoolu_{id++}";
+                    content.Add(new JsonObject { ["type"] = "server_tool_use", ["id"] = serverId, ["name"] = "web_search", ["input"] = new JsonObject { ["query"] = Text(random) } });
+                    if (random.Next(4) != 0)
+                    {
+                        content.Add(new JsonObject
+                        {
+                            ["type"] = "web_search_tool_result", ["tool_use_id"] = serverId,
+                            ["content"] = new JsonArray { new JsonObject { ["type"] = "web_search_result", ["url"] = "https://example.com", ["title"] = Text(random), ["encrypted_content"] = Text(random) } },
+                        });
+                    }
                 }
 
                 messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = content });
@@ -266,7 +299,7 @@ public sealed class ContextEditorInvariantTests
 
             if (random.Next(2) == 0)
             {
-                clear["exclude_tools"] = new JsonArray(Tools.Where(_ => random.Next(3) == 0).Select(t => (JsonNode)t).ToArray());
+                clear["exclude_tools"] = new JsonArray(Tools.Append("web_search").Where(_ => random.Next(3) == 0).Select(t => (JsonNode)t).ToArray());
             }
 
             clear["clear_tool_inputs"] = random.Next(3) switch

@@ -106,7 +106,8 @@ public sealed class ContextEditorTests
     {
         const string Config = """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"tool_uses","value":5},"keep":{"type":"tool_uses","value":0}}]}""";
         (await Edit(Conversation(4), Config)).AppliedEdits.ShouldBeEmpty();
-        (await Edit(Conversation(5), Config)).AppliedEdits.ShouldHaveSingleItem().ClearedToolUses.ShouldBe(5);
+        (await Edit(Conversation(5), Config)).AppliedEdits.ShouldBeEmpty("at the trigger, not past it");
+        (await Edit(Conversation(6), Config)).AppliedEdits.ShouldHaveSingleItem().ClearedToolUses.ShouldBe(6);
     }
 
     [Fact]
@@ -268,13 +269,17 @@ public sealed class ContextEditorTests
         var thinned = thinningOnly.InputTokens;
         thinned.ShouldBeLessThan(original);
 
-        // A trigger between the thinned count and the original count: the tool strategy must not fire.
-        var result = await Edit(request,
-            $$$"""{"edits":[{"type":"clear_thinking_20251015"},{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":{{{thinned + 1}}}}}]}""");
-        result.AppliedEdits.Select(e => e.Type).ShouldBe(["clear_thinking_20251015"]);
+        // A trigger between the thinned count and the original count: the tool strategy must not fire; nor at the
+        // thinned count itself, since clearing begins once the prompt exceeds the trigger.
+        foreach (var trigger in new[] { thinned + 1, thinned })
+        {
+            var result = await Edit(request,
+                $$$"""{"edits":[{"type":"clear_thinking_20251015"},{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":{{{trigger}}}}}]}""");
+            result.AppliedEdits.Select(e => e.Type).ShouldBe(["clear_thinking_20251015"]);
+        }
 
         var both = await Edit(request,
-            $$$"""{"edits":[{"type":"clear_thinking_20251015"},{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":{{{thinned}}}}}]}""");
+            $$$"""{"edits":[{"type":"clear_thinking_20251015"},{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":{{{thinned - 1}}}}}]}""");
         both.AppliedEdits.Select(e => e.Type).ShouldBe(["clear_thinking_20251015", "clear_tool_uses_20250919"]);
         both.AppliedEdits.Sum(e => e.ClearedInputTokens).ShouldBe(both.OriginalInputTokens - both.InputTokens);
     }

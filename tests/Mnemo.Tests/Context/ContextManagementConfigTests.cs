@@ -94,7 +94,7 @@ public sealed class ContextManagementConfigTests
         var config = ContextManagementConfig.Parse("""{"edits":[{"type":"clear_thinking_20251015"}]}""");
         var request = ContextRequest.Parse("""{"model":"m","messages":[{"role":"user","content":"hi"}]}""");
         Should.Throw<ContextFormatException>(() => config.ValidateFor(request)).Message
-            .ShouldBe("`clear_thinking_20251015` strategy requires `thinking` to be enabled");
+            .ShouldBe("`clear_thinking_20251015` strategy requires `thinking` to be enabled or adaptive");
         config.ValidateFor(ContextRequest.Parse(
             """{"model":"m","thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":"hi"}]}"""));
         config.ValidateFor(ContextRequest.Parse("""{"model":"m","thinking":{"type":"adaptive"},"messages":[]}"""));

@@ -55,7 +55,7 @@ public sealed class UsageCalibratedTokenCounterTests
         var sent = ContextRequest.Parse(Sent);
         await counter.CalibrateAsync(sent, 1234, Ct);
         var config = ContextManagementConfig.Parse(
-            """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"tool_uses","value":1},"keep":{"type":"tool_uses","value":0}}]}""");
+            """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":1},"keep":{"type":"tool_uses","value":0}}]}""");
 
         var edit = await new ContextEditor(counter).EditAsync(sent, config, Ct);
 
