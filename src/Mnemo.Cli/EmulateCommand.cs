@@ -14,7 +14,7 @@ internal static class EmulateCommand
         {
             Description = "The port on 127.0.0.1; 0 takes a free one (printed on start).",
             DefaultValueFactory = _ => 4141,
-        };
+        }.AsPort();
         var script = new Option<FileInfo?>("--script")
         {
             Description = "The assistant's script, JSON or YAML (.yaml, .yml); see docs/emulator.md.",

@@ -109,13 +109,7 @@ internal static class MemoryAdminCommands
             }
             else
             {
-                Table(["CHANGE", "TIME", "OP", "BY", "WHY", "SIZE", "SHA256", "PATH"], changes.Select(c => new[]
-                {
-                    Number(c.Sequence), Time(c.Time), c.Kind.ToString().ToLowerInvariant(), c.Actor ?? "-", c.Reason ?? "-",
-                    c.Files.Count == 0 ? "-" : Size(c.Files.Sum(f => f.Size)),
-                    c.Files.Count == 1 ? c.Files[0].Hash[..12] + (c.Files[0].Content is null ? " (redacted)" : string.Empty) : c.RedactedHash is { } h ? h[..12] : "-",
-                    c.From is { } from ? $"{from} -> {c.Path}" : c.Path ?? "-",
-                }), rightAligned: 0);
+                WriteHistory(changes);
             }
 
             return 0;
@@ -149,7 +143,7 @@ internal static class MemoryAdminCommands
         export.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var target = result.GetValue(file)!;
-            await using var stream = target == "-" ? Console.OpenStandardOutput() : new FileStream(target, FileMode.CreateNew, FileAccess.Write);
+            await using var stream = target == "-" ? Console.OpenStandardOutput() : OpenArchive(target, write: true);
             var (files, changes) = await admin.ExportAsync(stream, ct).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"Exported {files} files and {changes} changes.").ConfigureAwait(false);
             return 0;
@@ -159,7 +153,7 @@ internal static class MemoryAdminCommands
         import.SetAction((result, ct) => Run(result, place, mustExist: false, async admin =>
         {
             var source = result.GetValue(file)!;
-            await using var stream = source == "-" ? Console.OpenStandardInput() : new FileStream(source, FileMode.Open, FileAccess.Read);
+            await using var stream = source == "-" ? Console.OpenStandardInput() : OpenArchive(source, write: false);
             var (files, changes) = await admin.ImportAsync(stream, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"Imported {files} files and {changes} changes.");
             return 0;
@@ -416,17 +410,61 @@ internal static class MemoryAdminCommands
         return MemoryPath.TryParse(full, out var path, out _) ? path : throw new UsageException($"{text} is not a memory path.");
     }
 
+    /// <summary>Writes changes as `mnemo memory history` shows them: a table, a change a row.</summary>
+    internal static void WriteHistory(IEnumerable<MemoryChange> changes) =>
+        Table(["CHANGE", "TIME", "OP", "BY", "WHY", "SIZE", "SHA256", "PATH"], changes.Select(c => new[]
+        {
+            Number(c.Sequence), Time(c.Time), c.Kind.ToString().ToLowerInvariant(), c.Actor ?? "-", c.Reason ?? "-",
+            c.Files.Count == 0 ? "-" : Size(c.Files.Sum(f => f.Size)),
+            c.Files.Count == 1 ? c.Files[0].Hash[..12] + (c.Files[0].Content is null ? " (redacted)" : string.Empty) : c.RedactedHash is { } h ? h[..12] : "-",
+            c.From is { } from ? $"{from} -> {c.Path}" : c.Path ?? "-",
+        }), rightAligned: 0);
+
+    /// <summary>Opens an archive file, saying in words why it cannot be: no such file or folder, already there, no permission.</summary>
+    private static FileStream OpenArchive(string path, bool write)
+    {
+        try
+        {
+            return write ? new FileStream(path, FileMode.CreateNew, FileAccess.Write) : new FileStream(path, FileMode.Open, FileAccess.Read);
+        }
+        catch (DirectoryNotFoundException) when (write)
+        {
+            throw new MemoryException($"cannot write {path}: the folder {Path.GetDirectoryName(Path.GetFullPath(path))} does not exist.");
+        }
+        catch (Exception exception) when (!write && exception is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new MemoryException($"there is no archive at {path}.");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new MemoryException($"cannot {(write ? "write" : "read")} {path}: permission denied.");
+        }
+        catch (IOException) when (write && File.Exists(path))
+        {
+            throw new MemoryException($"{path} already exists; export never overwrites a file, so give a new name.");
+        }
+    }
+
     private static TimeSpan ParseDuration(string text)
     {
         var unit = text.Length > 1 ? text[^1] : ' ';
-        if (unit is 'd' or 'h' or 'm' or 's' && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0)
+        // 0s is a duration too: it sweeps every file not read or written since now, which is every file.
+        if (unit is 'd' or 'h' or 'm' or 's' && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount >= 0 &&
+            double.IsFinite(amount))
         {
-            return unit switch { 'd' => TimeSpan.FromDays(amount), 'h' => TimeSpan.FromHours(amount), 'm' => TimeSpan.FromMinutes(amount), _ => TimeSpan.FromSeconds(amount) };
+            try
+            {
+                return unit switch { 'd' => TimeSpan.FromDays(amount), 'h' => TimeSpan.FromHours(amount), 'm' => TimeSpan.FromMinutes(amount), _ => TimeSpan.FromSeconds(amount) };
+            }
+            catch (OverflowException)
+            {
+                throw new UsageException($"--older-than {text} is longer than a duration can be.");
+            }
         }
 
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
             ? span
-            : throw new UsageException($"--older-than {text} is not a duration; use 30d, 12h, 90m, 45s or a time span like 7.00:00:00.");
+            : throw new UsageException($"--older-than {text} is not a duration; use 30d, 12h, 90m, 45s, 0s or a time span like 7.00:00:00.");
     }
 
     private static void Table(string[] headers, IEnumerable<string[]> rows, int rightAligned = -1, bool header = true)

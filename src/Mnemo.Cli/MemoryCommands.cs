@@ -77,7 +77,9 @@ internal static class MemoryCommands
                     Actor = parseResult.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName,
                     AuditLog = audit,
                     Safety = safety,
-                    UnexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: {command.Name} failed: {error}"),
+                    // One line a failure, in words: the store's own reason, never a stack trace.
+                    UnexpectedError = (command, error) => Console.Error.WriteLine(
+                        $"mnemo: {command.Name} failed: {(error is MemoryException ? error.Message : $"{error.GetType().Name}: {error.Message}").ReplaceLineEndings(" ")}"),
                 });
                 await using var input = new SynchronousStream(Console.OpenStandardInput());
                 await using var output = new SynchronousStream(Console.OpenStandardOutput());

@@ -16,13 +16,8 @@ var root = new RootCommand("Mnemo: memory and context management for agents buil
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    // Bad usage gets its own exit code, 2, so scripts can tell it from a command that ran and failed (1).
-    foreach (var error in parsed.Errors)
-    {
-        await Console.Error.WriteLineAsync($"mnemo: {error.Message}").ConfigureAwait(false);
-    }
-
-    await Console.Error.WriteLineAsync("Run with --help to see the usage.").ConfigureAwait(false);
+    // Bad usage gets its own exit code, 2, so scripts can tell it from a command that ran and failed (1), and one line.
+    await Console.Error.WriteLineAsync($"mnemo: {UsageErrors.Describe(parsed)}").ConfigureAwait(false);
     return 2;
 }
 

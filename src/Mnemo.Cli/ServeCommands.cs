@@ -17,7 +17,7 @@ internal static class ServeCommands
         var root = new Option<DirectoryInfo?>("--dir") { Description = "With --backend fs: the folder that holds one folder per store." };
         var postgres = new Option<string?>("--postgres") { Description = "With --backend postgres: an Npgsql connection string (leave the password to PGPASSWORD)." };
         var keys = new Option<FileInfo?>("--keys") { Description = "The API keys file; DIR/.keys.json by default with --backend fs." };
-        var port = new Option<int>("--port") { Description = "The port to listen on; 0 for any free one.", DefaultValueFactory = _ => 8420 };
+        var port = new Option<int>("--port") { Description = "The port to listen on; 0 for any free one.", DefaultValueFactory = _ => 8420 }.AsPort();
         var address = new Option<string>("--address") { Description = "The address to listen on; keep loopback unless a TLS proxy is in front.", DefaultValueFactory = _ => "127.0.0.1" };
         var rate = new Option<int>("--rate") { Description = "Requests a second allowed to each key, on average.", DefaultValueFactory = _ => 200 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Log each request as one JSON line on standard output." };
@@ -31,6 +31,7 @@ internal static class ServeCommands
         {
             try
             {
+                var created = result.GetValue(backend) == "fs" && result.GetValue(root) is { Exists: false };
                 var options = Backend(result.GetValue(backend)!, result.GetValue(root), result.GetValue(postgres));
                 options.Keys = new MemoryApiKeys(KeysPath(result.GetValue(keys), result.GetValue(root), result.GetValue(backend)!));
                 options.Port = result.GetValue(port);
@@ -42,7 +43,19 @@ internal static class ServeCommands
                 _ = place.SafetyFor(result, null); // a bad policy file stops the server before it starts
                 options.SafetyFor = name => place.SafetyFor(result, folder is null ? null : Path.Combine(folder, name));
                 await using var server = await MemoryServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
-                await Console.Error.WriteLineAsync($"mnemo: serving memory at {server.BaseAddress} ({options.Keys.List().Count} keys in {options.Keys.FilePath}); Ctrl+C stops.").ConfigureAwait(false);
+                if (created)
+                {
+                    await Console.Error.WriteLineAsync($"mnemo: {result.GetValue(root)!.FullName} did not exist; it was created, with no stores yet.").ConfigureAwait(false);
+                }
+
+                var count = options.Keys.List().Count;
+                await Console.Error.WriteLineAsync($"mnemo: serving memory at {server.BaseAddress} ({count} keys in {options.Keys.FilePath}); Ctrl+C stops.").ConfigureAwait(false);
+                if (count == 0)
+                {
+                    var where = result.GetValue(keys) is { } file ? $"--keys {file.FullName}" : $"--dir {result.GetValue(root)?.FullName}";
+                    await Console.Error.WriteLineAsync(
+                        $"mnemo: there are no API keys yet, so every request gets 401; add one (the running server picks it up) with `mnemo serve keys add {where} --store NAME`.").ConfigureAwait(false);
+                }
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
                 return 0;
             }

@@ -105,6 +105,11 @@ internal sealed class StoreSelection
     {
         if (result.GetValue(Server) is not { } address)
         {
+            if ((result.GetValue(Directory) is null) == (result.GetValue(Postgres) is null))
+            {
+                throw new UsageException("give the memory's place: --dir FOLDER, --postgres CONNECTION [--store NAME], or --server URL --store NAME.");
+            }
+
             return Open(result, mustExist: false, durable, history);
         }
 

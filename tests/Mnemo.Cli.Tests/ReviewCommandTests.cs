@@ -137,6 +137,61 @@ public sealed class ReviewCommandTests
         error.TrimEnd('\n').ShouldNotContain('\n');
         error.ShouldStartWith("mnemo: the offline assistant has no script for this");
         error.ShouldContain("set ANTHROPIC_API_KEY to review other files with Claude");
+        Directory.EnumerateFileSystemEntries(work.Path).Select(Path.GetFileName).ShouldBe(["billing.py"], "a refused review creates no memory folder");
+    }
+
+    [Fact]
+    public async Task Demo_EveryFigureItPrints_AgreesWithItsSummary()
+    {
+        using var temp = new TempDirectory();
+        var memory = temp.Combine("memories");
+
+        var (exitCode, output, _) = await MnemoProcess.RunAsync(Ct, "demo", "--memory", memory);
+
+        exitCode.ShouldBe(0);
+        output.ShouldContain($"Memory: {memory}\n", customMessage: "a new folder is not called \"not empty\"");
+        output.ShouldNotContain("not empty");
+        var session3 = Between(output, "== Session 3", "== What session 3 did");
+        var summary = Between(output, "== What session 3 did", "== The memory after the three sessions");
+        static long N(string text) => long.Parse(text, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+
+        // What each request sent: the conversation's size, or after a clearing what the API counted as sent.
+        var conversation = System.Text.RegularExpressions.Regex.Matches(session3, @"\[request (\d+): ([\d,]+) input tokens in the conversation")
+            .ToDictionary(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), m => N(m.Groups[2].Value));
+        var sent = System.Text.RegularExpressions.Regex.Matches(session3, @"request (\d+) sent ([\d,]+) input tokens of the conversation's ([\d,]+)")
+            .ToDictionary(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), m => (Sent: N(m.Groups[2].Value), Of: N(m.Groups[3].Value)));
+        var clearings = System.Text.RegularExpressions.Regex.Matches(session3, @"-- context editing on the server: (?:the same )?(\d+) old tool result\(s\) cleared( again)?, ([\d,]+) tokens not sent(; newly cleared: ([^;]+);)?");
+        clearings.Count.ShouldBe(sent.Count, "a line of what was sent for every request that cleared");
+        var perRequest = conversation.Select(pair => sent.TryGetValue(pair.Key, out var s) ? s.Sent : pair.Value).ToList();
+        foreach (var (request, (wasSent, of)) in sent)
+        {
+            of.ShouldBe(conversation[request]);
+            wasSent.ShouldBeLessThan(of);
+        }
+
+        var totals = System.Text.RegularExpressions.Regex.Match(summary, @"requests: (\d+); input tokens sent ([\d,]+) \(([\d,]+) per request, largest ([\d,]+)\)");
+        totals.Success.ShouldBeTrue(summary);
+        int.Parse(totals.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBe(conversation.Count);
+        N(totals.Groups[2].Value).ShouldBe(perRequest.Sum(), "the total is the sum of what each request sent");
+        N(totals.Groups[4].Value).ShouldBe(perRequest.Max(), "the largest is the largest request sent");
+
+        var editing = System.Text.RegularExpressions.Regex.Match(summary, @"context editing: (\d+) of (\d+) request\(s\) went out with old context cleared, (\d+) of them clearing tool results not cleared before.*; (\d+) tool use\(s\) cleared, ([\d,]+) input tokens not sent in all");
+        editing.Success.ShouldBeTrue(summary);
+        int.Parse(editing.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBe(clearings.Count, "as many clearing lines as the summary counts");
+        int.Parse(editing.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBe(clearings.Count(m => m.Groups[5].Success));
+        N(editing.Groups[5].Value).ShouldBe(clearings.Sum(m => N(m.Groups[3].Value)));
+        var named = clearings.Where(m => m.Groups[5].Success).SelectMany(m => m.Groups[5].Value.Split(", ")).ToList();
+        named.Count.ShouldBe(int.Parse(editing.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture));
+        named.ShouldBe(["read_file accounts.py", "read_file notifications.py", "read_file inventory.py", "read_file report.py"]);
+        summary.ShouldContain("  cleared: " + string.Join(", ", named));
+
+        // The memory: its files, then its history as `mnemo memory history` prints it, never the store's own files.
+        var after = output[output.IndexOf("== The memory after the three sessions", StringComparison.Ordinal)..];
+        after.ShouldNotContain(".mnemo/");
+        after.ShouldNotContain("{\"ok\"");
+        var history = await MnemoProcess.RunAsync(Ct, "memory", "history", "--dir", memory);
+        after.ShouldContain(history.Output.TrimEnd('\n'));
+        history.Output.ShouldContain("demo");
     }
 
     [Fact]

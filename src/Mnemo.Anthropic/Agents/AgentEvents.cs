@@ -54,7 +54,12 @@ public sealed record AgentToolResultEvent(int Request, string Id, string Name, s
 /// <param name="Edits">The reports, in the API's shape and order.</param>
 /// <param name="NewlyClearedToolUses">Tool uses cleared for the first time by this request (the reports also count those cleared before).</param>
 public sealed record AgentContextEditEvent(int Request, ContextEditingSide Side, IReadOnlyList<AppliedContextEdit> Edits, int NewlyClearedToolUses)
-    : AgentEvent(Request);
+    : AgentEvent(Request)
+{
+    /// <summary>Gets the tool uses cleared for the first time by this request, oldest first: their <c>tool_use</c> blocks
+    /// (name and input), as they were before clearing.</summary>
+    public IReadOnlyList<ContextBlock> NewlyCleared { get; init; } = [];
+}
 
 /// <summary>Represents the warning the session added to a request because clearing is near.</summary>
 /// <param name="Request">The request's number.</param>

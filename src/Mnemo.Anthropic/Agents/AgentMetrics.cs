@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Mnemo.Context;
 
 namespace Mnemo.Anthropic.Agents;
 
@@ -133,6 +134,12 @@ public sealed record AgentSessionSummary(
     TimeSpan MemoryWriteTime,
     TimeSpan SlowestMemoryWrite)
 {
+    /// <summary>Gets how many requests went out with something cleared, counting those that cleared only what was cleared before.</summary>
+    public int EditedRequests { get; init; }
+
+    /// <summary>Gets the tool uses cleared, oldest first, each once: their <c>tool_use</c> blocks as they were.</summary>
+    public IReadOnlyList<ContextBlock> ClearedToolUseBlocks { get; init; } = [];
+
     /// <summary>Gets the mean input tokens per request.</summary>
     public double InputTokensPerRequest => Requests == 0 ? 0 : (double)InputTokens / Requests;
 
@@ -150,7 +157,7 @@ public sealed record AgentSessionSummary(
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.Append(c, $"requests: {Requests}; input tokens {InputTokens:N0} ({InputTokensPerRequest:N0} per request, largest {MaxInputTokens:N0}); output tokens {OutputTokens:N0}\n");
+        text.Append(c, $"requests: {Requests}; input tokens sent {InputTokens:N0} ({InputTokensPerRequest:N0} per request, largest {MaxInputTokens:N0}); output tokens {OutputTokens:N0}\n");
         text.Append(c, $"tool calls: {ToolCalls} ({ToolErrors} errors); memory writes: {MemoryWrites}");
         if (MemoryWrites > 0)
         {
@@ -158,18 +165,31 @@ public sealed record AgentSessionSummary(
         }
 
         text.Append('\n');
-        text.Append(c, $"context editing: {Clearings} clearing(s)");
-        if (RequestsPerClearing is { } every)
+        if (EditedRequests == 0)
         {
-            text.Append(c, $" (one per {every:0.#} requests)");
+            text.Append("context editing: nothing cleared");
         }
-
-        text.Append(c, $", {ClearedToolUses} tool use(s) cleared, {ClearedInputTokens:N0} input tokens not sent");
-        if (ClearedThinkingTurns > 0)
+        else
         {
-            text.Append(c, $", {ClearedThinkingTurns} thinking turn(s) cleared");
-        }
+            // Every request resends the whole conversation, so each one past the trigger goes out with the old results
+            // cleared again; a clearing is a request that cleared results not cleared before.
+            text.Append(c, $"context editing: {EditedRequests} of {Requests} request(s) went out with old context cleared, {Clearings} of them clearing tool results not cleared before");
+            if (RequestsPerClearing is { } every)
+            {
+                text.Append(c, $" (one per {every:0.#} requests)");
+            }
 
+            text.Append(c, $"; {ClearedToolUses} tool use(s) cleared, {ClearedInputTokens:N0} input tokens not sent in all");
+            if (ClearedThinkingTurns > 0)
+            {
+                text.Append(c, $", {ClearedThinkingTurns} thinking turn(s) cleared");
+            }
+
+            if (ClearedToolUseBlocks.Count > 0)
+            {
+                text.Append("\n  cleared: ").Append(string.Join(", ", ClearedToolUseBlocks.Select(ToolUseText.Describe)));
+            }
+        }
         text.Append('\n');
         text.Append(c, $"preserve before clear: {Warnings} warning(s); {PreservedBeforeClearing} of {Preservations.Count} clearing(s) had memory written after a warning");
         foreach (var record in Preservations.Where(record => record.Preserved))

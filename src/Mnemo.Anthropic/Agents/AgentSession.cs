@@ -75,6 +75,8 @@ public sealed class AgentSession
     private int _toolErrors;
     private int _clearings;
     private int _clearedToolUses;
+    private int _editedRequests;
+    private readonly List<ContextBlock> _clearedToolUseBlocks = [];
     private long _clearedInputTokens;
     private int _clearedThinkingTurns;
     private int _warnings;
@@ -200,7 +202,11 @@ public sealed class AgentSession
     /// <summary>Gets what the session has done since it began.</summary>
     public AgentSessionSummary Summary => new(
         _requests, _inputTokens, _maxInputTokens, _outputTokens, _toolCalls, _toolErrors, _clearings, _clearedToolUses,
-        _clearedInputTokens, _clearedThinkingTurns, _warnings, [.. _preservations], _memoryWrites, _memoryWriteTime, _slowestMemoryWrite);
+        _clearedInputTokens, _clearedThinkingTurns, _warnings, [.. _preservations], _memoryWrites, _memoryWriteTime, _slowestMemoryWrite)
+    {
+        EditedRequests = _editedRequests,
+        ClearedToolUseBlocks = [.. _clearedToolUseBlocks],
+    };
 
     /// <summary>Adds a user message to the conversation, to be answered by the next request.</summary>
     /// <param name="text">The message.</param>
@@ -363,7 +369,7 @@ public sealed class AgentSession
         var billed = response.Usage.InputTokens + (response.Usage.CacheReadInputTokens ?? 0) + (response.Usage.CacheCreationInputTokens ?? 0);
         var output = response.Usage.OutputTokens;
         CountUsage(billed, output);
-        Edited(number, clientEdits ?? ServerEdits(response));
+        Edited(number, clientEdits ?? ServerEdits(response), request.Messages);
 
         var (assistant, toolUses, text) = Read(response);
         var stopReason = response.StopReason?.Raw();
@@ -526,12 +532,15 @@ public sealed class AgentSession
     }
 
     /// <summary>Takes the edits applied to a request: metrics, the event, and the end of an approach when tool uses were newly cleared.</summary>
-    private void Edited(int number, IReadOnlyList<AppliedContextEdit> edits)
+    private void Edited(int number, IReadOnlyList<AppliedContextEdit> edits, IReadOnlyList<ContextMessage> messages)
     {
         if (edits.Count == 0)
         {
             return;
         }
+
+        _editedRequests++;
+        var before = _clearedToolUses;
 
         var newly = 0;
         var clearedTokens = 0L;
@@ -553,7 +562,10 @@ public sealed class AgentSession
             clearedTokens = edit.ClearedInputTokens;
         }
 
-        Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly));
+        // Both sides clear the oldest tool uses first, skipping the excluded ones, so the k cleared are the first k of those.
+        var cleared = newly == 0 ? [] : ClearableToolUses(messages).Skip(before).Take(newly).ToList();
+        _clearedToolUseBlocks.AddRange(cleared);
+        Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly) { NewlyCleared = cleared });
         if (newly == 0)
         {
             return;
@@ -587,6 +599,32 @@ public sealed class AgentSession
 
         /// <summary>Cleared: every request now clears what ages out.</summary>
         Clearing,
+    }
+
+    /// <summary>The tool uses clearing may take, oldest first: every answered one whose tool is not excluded.</summary>
+    private IEnumerable<ContextBlock> ClearableToolUses(IReadOnlyList<ContextMessage> messages)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!messages[i].IsAssistant)
+            {
+                continue;
+            }
+
+            foreach (var block in messages[i].Blocks)
+            {
+                var answered = block.Kind switch
+                {
+                    ContextBlockKind.ToolUse => i + 1 < messages.Count && messages[i + 1].Blocks.Any(b => b.Kind == ContextBlockKind.ToolResult && b.ToolUseId == block.ToolUseId),
+                    ContextBlockKind.ServerToolUse => messages[i].Blocks.Any(b => b.Kind == ContextBlockKind.ServerToolResult && b.ToolUseId == block.ToolUseId),
+                    _ => false,
+                };
+                if (answered && _clearToolUses?.Excludes(block.ToolName) != true)
+                {
+                    yield return block;
+                }
+            }
+        }
     }
 
     /// <summary>How close a request is to the clearing trigger: its input tokens, or its tool uses, over the trigger's value.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Mnemo.Anthropic.Agents;
 
 namespace Mnemo.Cli.Agents;
@@ -11,6 +10,8 @@ internal sealed class AgentConsole
     private readonly string _speaker;
     private readonly bool _streaming;
     private bool _midText;
+    private long _projected;
+    private bool _clearedThisRequest;
 
     public AgentConsole(TextWriter output, bool scripted, bool streaming)
     {
@@ -25,9 +26,11 @@ internal sealed class AgentConsole
         switch (agentEvent)
         {
             case AgentRequestEvent request:
+                // The conversation's size before any clearing; a clearing line says how much of it was not sent.
                 _out.WriteLine(request.TriggerRatio is { } ratio
-                    ? string.Create(c, $"  [request {request.Request}: {request.ProjectedInputTokens:N0} input tokens, {ratio * 100:0}% of the clearing trigger]")
-                    : string.Create(c, $"  [request {request.Request}: {request.ProjectedInputTokens:N0} input tokens]"));
+                    ? string.Create(c, $"  [request {request.Request}: {request.ProjectedInputTokens:N0} input tokens in the conversation, {ratio * 100:0}% of the clearing trigger]")
+                    : string.Create(c, $"  [request {request.Request}: {request.ProjectedInputTokens:N0} input tokens in the conversation]"));
+                _projected = request.ProjectedInputTokens;
                 break;
             case AgentTextDeltaEvent delta:
                 if (!_midText)
@@ -39,6 +42,13 @@ internal sealed class AgentConsole
                 _out.Write(delta.Text.Replace("\n", "\n    ", StringComparison.Ordinal));
                 break;
             case AgentResponseEvent response:
+                if (_clearedThisRequest)
+                {
+                    // What the API counted as sent, after the clearing: the figure the session's summary adds up.
+                    _out.WriteLine(string.Create(c, $"     request {response.Request} sent {response.InputTokens:N0} input tokens of the conversation's {_projected:N0}"));
+                    _clearedThisRequest = false;
+                }
+
                 if (_midText)
                 {
                     _out.WriteLine();
@@ -51,7 +61,7 @@ internal sealed class AgentConsole
 
                 break;
             case AgentToolCallEvent call:
-                _out.WriteLine($"  -> {call.Name} {Describe(call)}");
+                _out.WriteLine($"  -> {ToolUseText.Describe(call.Name, call.Input)}");
                 break;
             case AgentToolResultEvent result:
                 var first = result.Content.Split('\n')[0];
@@ -65,16 +75,18 @@ internal sealed class AgentConsole
                     $"  !! clearing is near ({warning.TriggerRatio * 100:0}% of the trigger): the model is told to save what it needs to memory now"));
                 break;
             case AgentContextEditEvent edit:
+                var side = edit.Side == ContextEditingSide.Server ? "on the server" : "on the client";
                 foreach (var applied in edit.Edits)
                 {
-                    var side = edit.Side == ContextEditingSide.Server ? "on the server" : "on the client";
                     _out.WriteLine(applied.Type == Mnemo.Context.ClearThinkingEdit.TypeName
                         ? string.Create(c, $"  -- context editing {side}: thinking of {applied.ClearedThinkingTurns} turn(s) cleared, {applied.ClearedInputTokens:N0} tokens not sent")
                         : edit.NewlyClearedToolUses == 0
-                            ? string.Create(c, $"  -- context editing {side}: the same {applied.ClearedToolUses} old tool result(s) cleared, {applied.ClearedInputTokens:N0} tokens not sent")
+                            ? string.Create(c, $"  -- context editing {side}: the same {applied.ClearedToolUses} old tool result(s) cleared again, {applied.ClearedInputTokens:N0} tokens not sent")
                             : string.Create(c,
-                                $"  -- context editing {side}: {applied.ClearedToolUses} old tool result(s) cleared ({edit.NewlyClearedToolUses} new), {applied.ClearedInputTokens:N0} tokens not sent; memory kept"));
+                                $"  -- context editing {side}: {applied.ClearedToolUses} old tool result(s) cleared, {applied.ClearedInputTokens:N0} tokens not sent; newly cleared: {string.Join(", ", edit.NewlyCleared.Select(ToolUseText.Describe))}; memory kept"));
                 }
+
+                _clearedThisRequest = true;
 
                 break;
             case AgentPreservationEvent preservation:
@@ -91,22 +103,5 @@ internal sealed class AgentConsole
                 _out.WriteLine($"  stopped: {message}");
                 break;
         }
-    }
-
-    /// <summary>A tool call in a few words: the memory command and its path, or the file read.</summary>
-    private static string Describe(AgentToolCallEvent call)
-    {
-        var input = call.Input;
-        string? Text(string name) => input.ValueKind == JsonValueKind.Object && input.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
-
-        return call.Name switch
-        {
-            "memory" => string.Join(' ', new[] { Text("command"), Text("path") ?? Text("old_path"), Text("new_path") is { } to ? "-> " + to : null }
-                .Where(part => part is not null)),
-            _ when Text("path") is { } path => path,
-            _ => input.GetRawText() is { Length: <= 80 } raw ? raw : input.GetRawText()[..77] + "...",
-        };
     }
 }

@@ -95,7 +95,7 @@ internal static class ReviewCommands
                 var c = CultureInfo.InvariantCulture;
                 output.WriteLine(chosen is null
                     ? $"Memory: a new folder, {memoryFolder}"
-                    : $"Memory: {memoryFolder}{(Directory.EnumerateFileSystemEntries(memoryFolder).Any() ? " (not empty: the sessions will find what is there)" : string.Empty)}");
+                    : $"Memory: {memoryFolder}{(HoldsMemory(memoryFolder) ? " (not empty: the sessions will find what is there)" : string.Empty)}");
                 var assistant = new CodeReviewAssistant(backend.Client, configure);
                 var sessions = new (string Title, string[] Files)[]
                 {
@@ -184,6 +184,34 @@ internal static class ReviewCommands
             return await FailAsync(exception.Message).ConfigureAwait(false);
         }
 
+        // A run that fails before anything is remembered leaves no folder behind that it made itself.
+        var made = FirstMissing(memoryFolder);
+        var status = await RunInAsync(parseResult, shared, memoryFolder, config, work, cancellationToken).ConfigureAwait(false);
+        if (status != 0 && made is not null && Directory.Exists(made) && !HoldsMemory(memoryFolder))
+        {
+            Directory.Delete(made, recursive: true);
+        }
+
+        return status;
+    }
+
+    /// <summary>The outermost folder on the way to <paramref name="folder"/> that does not exist yet; <see langword="null"/> when it exists.</summary>
+    private static string? FirstMissing(string folder)
+    {
+        string? missing = null;
+        for (var at = Path.GetFullPath(folder); at is not null && !Directory.Exists(at); at = Path.GetDirectoryName(at))
+        {
+            missing = at;
+        }
+
+        return missing;
+    }
+
+    private static async Task<int> RunInAsync(
+        ParseResult parseResult, Shared shared, string memoryFolder, ContextManagementConfig config,
+        Func<AssistantBackend, Action<AgentSessionOptions>, TextWriter, Task<int>> work, CancellationToken cancellationToken)
+    {
+        var demo = parseResult.CommandResult.Command.Name == "demo";
         FileSystemMemoryStore store;
         try
         {
@@ -215,6 +243,7 @@ internal static class ReviewCommands
                 output.WriteLine(backend.Banner());
                 var memory = new MemoryTool(store, new MemoryToolOptions
                 {
+                    Actor = demo ? "demo" : "review",
                     UnexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: memory {command.Name} failed: {error.Message}"),
                 });
                 void Configure(AgentSessionOptions options)
@@ -247,16 +276,28 @@ internal static class ReviewCommands
         }
     }
 
+    /// <summary>Prints the memory files (hidden names, the store's own folder among them, left out) and then the history.</summary>
     private static async Task PrintMemoryAsync(string folder, TextWriter output, CancellationToken cancellationToken)
     {
-        var root = new DirectoryInfo(folder);
-        foreach (var file in root.EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(file => file.FullName, StringComparer.Ordinal))
+        using var store = new FileSystemMemoryStore(folder);
+        var admin = new MemoryAdmin(store);
+        foreach (var file in (await store.ReadActivityAsync(cancellationToken).ConfigureAwait(false))
+            .Where(file => !file.Path.Segments.Any(name => name.StartsWith('.'))).OrderBy(file => file.Path.Normalized, StringComparer.Ordinal))
         {
-            var path = "/memories/" + Path.GetRelativePath(root.FullName, file.FullName).Replace('\\', '/');
-            output.WriteLine($"--- {path}");
-            output.WriteLine((await File.ReadAllTextAsync(file.FullName, cancellationToken).ConfigureAwait(false)).TrimEnd('\n'));
+            var item = await store.ReadAsync(file.Path, cancellationToken).ConfigureAwait(false);
+            output.WriteLine($"--- {file.Path.Normalized}");
+            output.WriteLine(System.Text.Encoding.UTF8.GetString(item!.Content.Span).TrimEnd('\n'));
         }
+
+        output.WriteLine();
+        output.WriteLine($"== Its history (`mnemo memory history --dir {folder}`)");
+        output.Flush();
+        MemoryAdminCommands.WriteHistory(await admin.HistoryAsync(MemoryPath.RootPath, cancellationToken).ConfigureAwait(false));
     }
+
+    /// <summary>Whether a folder holds any memory: a name that is not hidden (the store keeps its own data in <c>.mnemo</c>).</summary>
+    private static bool HoldsMemory(string folder) =>
+        Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any(entry => !Path.GetFileName(entry).StartsWith('.'));
 
     private static string DisplayName(FileInfo file)
     {

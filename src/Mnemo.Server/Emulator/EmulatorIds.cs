@@ -4,8 +4,9 @@ using System.Text;
 namespace Mnemo.Server.Emulator;
 
 /// <summary>
-/// Ids in the API's formats. Message and tool-use ids are derived from the conversation and the turn, so a script
-/// replays the same transcript every run and a retried request gets the same answer; request ids are random.
+/// Ids in the API's formats. Tool-use ids are derived from the conversation and the turn, so a script replays the same
+/// transcript every run and a retried request gets the same calls; message and request ids are random, one per answer,
+/// as the API's are.
 /// </summary>
 internal static class EmulatorIds
 {

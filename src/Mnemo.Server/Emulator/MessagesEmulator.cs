@@ -214,6 +214,12 @@ public sealed class MessagesEmulator : IAsyncDisposable
                 _threads.Release(continues);
             }
 
+            // The control endpoints answer without the Messages API's bookkeeping: the log shows what they sent.
+            if (exchange.Status == 0)
+            {
+                exchange.Status = response.StatusCode;
+            }
+
             Record(exchange);
         }
     }
@@ -244,7 +250,8 @@ public sealed class MessagesEmulator : IAsyncDisposable
             ? [.. stopValues.EnumerateArray().Select(stop => stop.GetString()!)]
             : Array.Empty<string>();
         var reply = EmulatedReply.Build(selection, request.ThinkingEnabled, body.GetProperty("max_tokens"u8).GetInt64(), stops);
-        var message = new MessageWriter(EmulatorIds.Derived("msg_01", selection.Seed), model, reply, usage, edit);
+        // Every answer has an id of its own, as the API's do; the content stays the script's, the same every run.
+        var message = new MessageWriter(EmulatorIds.Random("msg_01"), model, reply, usage, edit);
         var whole = ToElement(message.WriteMessage);
         if (!stream)
         {

@@ -279,4 +279,18 @@ public sealed class MessagesEmulatorHttpTests
         exchange.GetProperty("response").GetProperty("content")[0].GetProperty("text").GetString().ShouldBe("ok");
         exchange.GetProperty("script_source").GetString().ShouldBe("conversation 0 turn 1");
     }
+
+    [Fact]
+    public async Task TheLog_ShowsTheStatusTheControlEndpointsAnswered()
+    {
+        var logged = new System.Collections.Concurrent.ConcurrentQueue<Mnemo.Server.Emulator.EmulatorExchange>();
+        await using var emulator = await StartAsync("turns: [ok]", options => options.OnExchange = logged.Enqueue);
+        using var http = new HttpClient { BaseAddress = emulator.BaseAddress };
+        (await http.GetAsync(new Uri("/_emulator/exchanges", UriKind.Relative), Ct)).EnsureSuccessStatusCode();
+        (await http.DeleteAsync(new Uri("/_emulator/exchanges", UriKind.Relative), Ct)).EnsureSuccessStatusCode();
+        (await http.GetAsync(new Uri("/_emulator/nothing", UriKind.Relative), Ct)).StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+
+        logged.Select(exchange => (exchange.Path, exchange.Status)).ShouldBe(
+            [("/_emulator/exchanges", 200), ("/_emulator/exchanges", 204), ("/_emulator/nothing", 404)]);
+    }
 }

@@ -70,7 +70,7 @@ public sealed class MessagesEmulatorSdkTests
     }
 
     [Fact]
-    public async Task Create_SameConversationTwice_GivesTheSameMessageAndIds()
+    public async Task Create_SameConversationTwice_GivesTheSameContentAndToolIds_UnderMessageIdsOfTheirOwn()
     {
         await using var emulator = await StartAsync(ReviewScript);
         using var client = emulator.Client();
@@ -79,8 +79,9 @@ public sealed class MessagesEmulatorSdkTests
         var first = await client.Beta.Messages.Create(parameters, Ct);
         var again = await client.Beta.Messages.Create(parameters, Ct);
 
-        again.ID.ShouldBe(first.ID);
+        again.ID.ShouldNotBe(first.ID, "each answer is a message of its own, as the API's are");
         first.ID.ShouldStartWith("msg_01");
+        again.ID.ShouldStartWith("msg_01");
         first.Content[1].TryPickToolUse(out var call).ShouldBeTrue();
         call!.ID.ShouldStartWith("toolu_01");
         JsonSerializer.Serialize(again.Content).ShouldBe(JsonSerializer.Serialize(first.Content));

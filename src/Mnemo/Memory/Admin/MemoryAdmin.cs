@@ -623,7 +623,17 @@ public sealed class MemoryAdmin
             }
             catch (Exception exception) when (exception is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or MemoryException)
             {
-                throw new MemoryException($"The archive is damaged at line {number}: {exception.Message}", exception);
+                // In words: the parser's and the accessors' own messages speak of .NET types and zero-based positions.
+                var why = exception switch
+                {
+                    MemoryException => exception.Message,
+                    JsonException { BytePositionInLine: { } at } => string.Create(CultureInfo.InvariantCulture, $"it is not JSON (at character {at + 1})."),
+                    JsonException => "it is not JSON.",
+                    _ => "a field is missing or has the wrong type.",
+                };
+                throw new MemoryException(number == 1 && exception is not MemoryException
+                    ? "This is not a Mnemo memory archive: its first line is not JSON with the archive's header."
+                    : $"The archive is damaged at line {number}: {why}", exception);
             }
         }
 
