@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol;
@@ -62,7 +63,8 @@ internal sealed class LineStreamTransport : TransportBase
     public override async ValueTask DisposeAsync()
     {
         await _shutdown.CancelAsync().ConfigureAwait(false);
-        await _reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // A read of standard input may not heed the token on every platform: the session is over either way.
+        await _reading.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         SetDisconnected();
         _shutdown.Dispose();
         _send.Dispose();
@@ -90,6 +92,11 @@ internal sealed class LineStreamTransport : TransportBase
     private void Answered(RequestId id)
     {
         _order.Complete(id);
+        Settled(id);
+    }
+
+    private void Settled(RequestId id)
+    {
         lock (_gate)
         {
             if (_unanswered.Remove(id) && _unanswered.Count == 0)
@@ -147,6 +154,14 @@ internal sealed class LineStreamTransport : TransportBase
             // JSON-RPC 2.0: a message that cannot be read is answered with a parse error, its id null when none can be found.
             await WriteLineAsync(ParseError(line), cancellationToken).ConfigureAwait(false);
             return;
+        }
+
+        if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled &&
+            cancelled.Params?["requestId"] is JsonValue id && ReadId(id) is { } gone)
+        {
+            // A cancelled request gets no answer (the protocol says so), so the end of input does not wait for one; its
+            // place in the order is kept until its handler has stopped.
+            Settled(gone);
         }
 
         if (message is JsonRpcRequest request)
@@ -231,6 +246,11 @@ internal sealed class LineStreamTransport : TransportBase
 
         return buffer.ToArray();
     }
+
+    private static RequestId? ReadId(JsonValue id) =>
+        id.TryGetValue<string>(out var text) ? new RequestId(text)
+        : id.TryGetValue<long>(out var number) ? new RequestId(number)
+        : null;
 
     private static bool IsJson(string line)
     {
