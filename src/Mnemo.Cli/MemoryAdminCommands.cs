@@ -143,7 +143,7 @@ internal static class MemoryAdminCommands
         export.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
             var target = result.GetValue(file)!;
-            await using var stream = target == "-" ? Console.OpenStandardOutput() : OpenArchive(target, write: true);
+            await using var stream = target == "-" ? Console.OpenStandardOutput() : AdminArguments.OpenArchive(target, write: true);
             var (files, changes) = await admin.ExportAsync(stream, ct).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"Exported {files} files and {changes} changes.").ConfigureAwait(false);
             return 0;
@@ -153,7 +153,7 @@ internal static class MemoryAdminCommands
         import.SetAction((result, ct) => Run(result, place, mustExist: false, async admin =>
         {
             var source = result.GetValue(file)!;
-            await using var stream = source == "-" ? Console.OpenStandardInput() : OpenArchive(source, write: false);
+            await using var stream = source == "-" ? Console.OpenStandardInput() : AdminArguments.OpenArchive(source, write: false);
             var (files, changes) = await admin.ImportAsync(stream, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"Imported {files} files and {changes} changes.");
             return 0;
@@ -206,7 +206,7 @@ internal static class MemoryAdminCommands
         var sweep = new Command("sweep", "Delete the files nobody read or wrote for a while; each delete is recorded and can be restored.") { olderThan, actor };
         sweep.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
         {
-            var idle = ParseDuration(result.GetValue(olderThan) ?? throw new UsageException("sweep needs --older-than, such as --older-than 30d."));
+            var idle = AdminArguments.ParseDuration(result.GetValue(olderThan) ?? throw new UsageException("sweep needs --older-than, such as --older-than 30d."));
             var swept = await admin.SweepAsync(idle, Context(result, actor), ct).ConfigureAwait(false);
             foreach (var gone in swept)
             {
@@ -419,53 +419,6 @@ internal static class MemoryAdminCommands
             c.Files.Count == 1 ? c.Files[0].Hash[..12] + (c.Files[0].Content is null ? " (redacted)" : string.Empty) : c.RedactedHash is { } h ? h[..12] : "-",
             c.From is { } from ? $"{from} -> {c.Path}" : c.Path ?? "-",
         }), rightAligned: 0);
-
-    /// <summary>Opens an archive file, saying in words why it cannot be: no such file or folder, already there, no permission.</summary>
-    private static FileStream OpenArchive(string path, bool write)
-    {
-        try
-        {
-            return write ? new FileStream(path, FileMode.CreateNew, FileAccess.Write) : new FileStream(path, FileMode.Open, FileAccess.Read);
-        }
-        catch (DirectoryNotFoundException) when (write)
-        {
-            throw new MemoryException($"cannot write {path}: the folder {Path.GetDirectoryName(Path.GetFullPath(path))} does not exist.");
-        }
-        catch (Exception exception) when (!write && exception is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new MemoryException($"there is no archive at {path}.");
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new MemoryException($"cannot {(write ? "write" : "read")} {path}: permission denied.");
-        }
-        catch (IOException) when (write && File.Exists(path))
-        {
-            throw new MemoryException($"{path} already exists; export never overwrites a file, so give a new name.");
-        }
-    }
-
-    private static TimeSpan ParseDuration(string text)
-    {
-        var unit = text.Length > 1 ? text[^1] : ' ';
-        // 0s is a duration too: it sweeps every file not read or written since now, which is every file.
-        if (unit is 'd' or 'h' or 'm' or 's' && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount >= 0 &&
-            double.IsFinite(amount))
-        {
-            try
-            {
-                return unit switch { 'd' => TimeSpan.FromDays(amount), 'h' => TimeSpan.FromHours(amount), 'm' => TimeSpan.FromMinutes(amount), _ => TimeSpan.FromSeconds(amount) };
-            }
-            catch (OverflowException)
-            {
-                throw new UsageException($"--older-than {text} is longer than a duration can be.");
-            }
-        }
-
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
-            ? span
-            : throw new UsageException($"--older-than {text} is not a duration; use 30d, 12h, 90m, 45s, 0s or a time span like 7.00:00:00.");
-    }
 
     private static void Table(string[] headers, IEnumerable<string[]> rows, int rightAligned = -1, bool header = true)
     {
