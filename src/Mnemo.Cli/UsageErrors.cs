@@ -31,6 +31,14 @@ internal static partial class UsageErrors
         {
             message = $"{value.Groups["option"].Value} takes {Kind(value.Groups["type"].Value)}, not {value.Groups["value"].Value}";
         }
+        else if (MissingOptionValue().Match(message) is { Success: true } option)
+        {
+            message = $"{option.Groups["option"].Value} needs a value";
+        }
+        else if (MissingArgument().Match(message) is { Success: true } argument)
+        {
+            message = $"{command} needs {argument.Groups["argument"].Value}";
+        }
         else if (message == "Required command was not provided.")
         {
             message = $"{command} needs a command";
@@ -73,12 +81,24 @@ internal static partial class UsageErrors
     [GeneratedRegex("^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'\\.$")]
     private static partial Regex CannotParse();
 
+    [GeneratedRegex("^Required argument missing for option: '(?<option>[^']*)'\\.$")]
+    private static partial Regex MissingOptionValue();
+
+    [GeneratedRegex("^Required argument '(?<argument>[^']*)' missing for command: '[^']*'\\.$")]
+    private static partial Regex MissingArgument();
+
     /// <summary>Adds a check that a port option is 0 to 65535.</summary>
     public static Option<int> AsPort(this Option<int> option)
     {
         option.Validators.Add(result =>
         {
-            var port = result.GetValueOrDefault<int>();
+            // A value that is no number at all is the parser's to report; reading it here would throw.
+            if (result.Tokens.Count == 0 ||
+                !int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var port))
+            {
+                return;
+            }
+
             if (port is < 0 or > 65535)
             {
                 result.AddError($"{option.Name} must be a port from 0 to 65535, not {port}");
