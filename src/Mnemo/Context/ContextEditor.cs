@@ -171,8 +171,8 @@ public sealed class ContextEditor
 
                 var result = messages[m].Blocks[r];
                 var server = use.Kind == ContextBlockKind.ServerToolUse;
-                var clearInput = edit.ClearsInputOf(use.ToolName) && !HasEmptyInput(use);
-                var clearResult = server ? !ServerToolResults.IsCleared(result, _placeholder) : !IsPlaceholder(result);
+                var clearInput = edit.ClearsInputOf(use.ToolName) && !ClientToolResults.HasEmptyInput(use);
+                var clearResult = server ? !ServerToolResults.IsCleared(result, _placeholder) : !ClientToolResults.IsCleared(result, _placeholder);
                 if (!clearInput && !clearResult)
                 {
                     continue;
@@ -233,13 +233,13 @@ public sealed class ContextEditor
                 switch (how)
                 {
                     case Rewrite.Placeholder:
-                        WriteWithPlaceholder(writer, blocks[index], state._placeholderText);
+                        ClientToolResults.WriteCleared(writer, blocks[index], state._placeholderText);
                         break;
                     case Rewrite.ServerPlaceholder:
                         ServerToolResults.WriteCleared(writer, blocks[index], state._placeholderText);
                         break;
                     default:
-                        WriteWithEmptyInput(writer, blocks[index]);
+                        ClientToolResults.WriteWithEmptyInput(writer, blocks[index]);
                         break;
                 }
             }
@@ -349,99 +349,6 @@ public sealed class ContextEditor
         }
 
         return -1;
-    }
-
-    private bool IsPlaceholder(ContextBlock result)
-    {
-        if (!result.Json.TryGetProperty("content"u8, out var content))
-        {
-            return false;
-        }
-
-        if (content.ValueKind == JsonValueKind.String)
-        {
-            return content.ValueEquals(_placeholder);
-        }
-
-        if (content.ValueKind != JsonValueKind.Array || content.GetArrayLength() != 1)
-        {
-            return false;
-        }
-
-        var only = content[0];
-        return only.ValueKind == JsonValueKind.Object &&
-            only.TryGetProperty("type"u8, out var type) && type.ValueEquals("text"u8) &&
-            only.TryGetProperty("text"u8, out var text) && text.ValueKind == JsonValueKind.String && text.ValueEquals(_placeholder);
-    }
-
-    /// <summary>Whether a call has no input left to clear: none at all, or <c>{}</c> already.</summary>
-    private static bool HasEmptyInput(ContextBlock use)
-    {
-        if (!use.Json.TryGetProperty("input"u8, out var input))
-        {
-            return true;
-        }
-
-        if (input.ValueKind != JsonValueKind.Object)
-        {
-            return false;
-        }
-
-        var properties = input.EnumerateObject();
-        return !properties.MoveNext();
-    }
-
-    private static void WriteWithPlaceholder(Utf8JsonWriter writer, ContextBlock result, ContextBlock placeholder)
-    {
-        writer.WriteStartObject();
-        var wrote = false;
-        foreach (var property in result.Json.EnumerateObject())
-        {
-            if (property.NameEquals("content"u8))
-            {
-                WritePlaceholderContent(writer, placeholder);
-                wrote = true;
-            }
-            else
-            {
-                property.WriteTo(writer);
-            }
-        }
-
-        if (!wrote)
-        {
-            WritePlaceholderContent(writer, placeholder);
-        }
-
-        writer.WriteEndObject();
-    }
-
-    private static void WritePlaceholderContent(Utf8JsonWriter writer, ContextBlock placeholder)
-    {
-        writer.WritePropertyName("content"u8);
-        writer.WriteStartArray();
-        placeholder.Json.WriteTo(writer);
-        writer.WriteEndArray();
-    }
-
-    private static void WriteWithEmptyInput(Utf8JsonWriter writer, ContextBlock use)
-    {
-        writer.WriteStartObject();
-        foreach (var property in use.Json.EnumerateObject())
-        {
-            if (property.NameEquals("input"u8))
-            {
-                writer.WritePropertyName("input"u8);
-                writer.WriteStartObject();
-                writer.WriteEndObject();
-            }
-            else
-            {
-                property.WriteTo(writer);
-            }
-        }
-
-        writer.WriteEndObject();
     }
 
     /// <summary>Writes a block and reads it back as an element of its own, through a buffer and writer kept per thread.</summary>
