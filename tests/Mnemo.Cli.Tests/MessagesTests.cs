@@ -121,7 +121,7 @@ public sealed class MessagesTests : IDisposable
         try
         {
             var banner = (await server.StandardError.ReadLineAsync(Ct))!;
-            var address = banner["mnemo: serving memory at ".Length..banner.IndexOf(' ', "mnemo: serving memory at ".Length)];
+            var address = ServeCommandTests.AddressIn(banner);
             using var exec = MnemoProcess.Start(new Dictionary<string, string> { ["MNEMO_KEY"] = key }, null, "memory", "exec", "--server", address, "--store", "beta");
             await exec.StandardInput.WriteAsync("{\"command\":\"view\",\"path\":\"/memories\"}\n");
             exec.StandardInput.Close();

@@ -14,6 +14,14 @@ public sealed class ServeCommandTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
+    /// <summary>The address in the line <c>mnemo serve</c> starts with: <c>mnemo: serving memory at URL (…)</c>.</summary>
+    internal static string AddressIn(string banner)
+    {
+        const string Prefix = "mnemo: serving memory at ";
+        banner.ShouldStartWith(Prefix);
+        return banner[Prefix.Length..banner.IndexOf(' ', Prefix.Length)];
+    }
+
     [Fact]
     public async Task MemoryExec_WithServer_RunsCommandsOnTheServersStore_WithTheKeyFromTheEnvironment()
     {
@@ -23,7 +31,7 @@ public sealed class ServeCommandTests : IDisposable
         try
         {
             var banner = (await server.StandardError.ReadLineAsync(Ct))!;
-            var address = banner["mnemo: serving memory at ".Length..banner.IndexOf(' ', "mnemo: serving memory at ".Length)];
+            var address = ServeCommandTests.AddressIn(banner);
 
             using var exec = MnemoProcess.Start(new Dictionary<string, string> { ["MNEMO_KEY"] = key }, null, "memory", "exec", "--server", address, "--store", "team");
             await exec.StandardInput.WriteAsync("""
@@ -70,7 +78,7 @@ public sealed class ServeCommandTests : IDisposable
             var banner = await server.StandardError.ReadLineAsync(Ct);
             banner.ShouldNotBeNull();
             banner.ShouldStartWith("mnemo: serving memory at http://127.0.0.1:");
-            var address = new Uri(banner["mnemo: serving memory at ".Length..banner.IndexOf(' ', "mnemo: serving memory at ".Length)]);
+            var address = new Uri(ServeCommandTests.AddressIn(banner));
 
             using var http = new HttpClient { BaseAddress = address };
             async Task<(int Status, string Body)> Send(object command)
