@@ -1,6 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Mnemo.Server.Emulator;
+using Mnemo.Emulator;
 
 namespace Mnemo.Benchmarks;
 

@@ -4,7 +4,7 @@ using BenchmarkDotNet.Attributes;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
 using Mnemo.Memory.Remote;
-using Mnemo.Server.Memory;
+using Mnemo.Server;
 
 namespace Mnemo.Benchmarks;
 

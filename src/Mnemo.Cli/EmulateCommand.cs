@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Mnemo.Server.Emulator;
+using Mnemo.Emulator;
 
 namespace Mnemo.Cli;
 

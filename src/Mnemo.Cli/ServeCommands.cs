@@ -3,7 +3,7 @@ using System.Net;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
 using Mnemo.PostgreSql;
-using Mnemo.Server.Memory;
+using Mnemo.Server;
 
 namespace Mnemo.Cli;
 

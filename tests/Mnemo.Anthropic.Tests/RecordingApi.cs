@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Anthropic;
 using Anthropic.Core;
-using Mnemo.Server.Emulator;
+using Mnemo.Emulator;
 
 namespace Mnemo.Anthropic.Tests;
 

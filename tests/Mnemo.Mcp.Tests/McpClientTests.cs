@@ -199,9 +199,9 @@ public sealed class McpClientTests : IAsyncLifetime
     [Fact]
     public async Task WithServer_TheToolWorksOnAMemoryServersStore()
     {
-        var keys = new Mnemo.Server.Memory.MemoryApiKeys(_temp.Combine("keys.json"));
+        var keys = new Mnemo.Server.MemoryApiKeys(_temp.Combine("keys.json"));
         var key = keys.Create(["team"], admin: false, name: "laptop").Secret;
-        await using var server = await Mnemo.Server.Memory.MemoryServer.StartAsync(new Mnemo.Server.Memory.MemoryServerOptions
+        await using var server = await Mnemo.Server.MemoryServer.StartAsync(new Mnemo.Server.MemoryServerOptions
         {
             Port = 0,
             Keys = keys,

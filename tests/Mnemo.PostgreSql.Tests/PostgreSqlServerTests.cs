@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Mnemo.Memory;
 using Mnemo.Memory.Remote;
-using Mnemo.Server.Memory;
+using Mnemo.Server;
 using Mnemo.Tests;
 
 namespace Mnemo.PostgreSql.Tests;

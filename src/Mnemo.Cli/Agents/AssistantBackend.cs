@@ -4,7 +4,7 @@ using System.Text.Json;
 using Anthropic;
 using Anthropic.Core;
 using Anthropic.Exceptions;
-using Mnemo.Server.Emulator;
+using Mnemo.Emulator;
 
 namespace Mnemo.Cli.Agents;
 

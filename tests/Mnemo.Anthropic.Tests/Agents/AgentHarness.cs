@@ -8,7 +8,7 @@ using Anthropic.Models.Beta.Messages;
 using Mnemo.Anthropic.Agents;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
-using Mnemo.Server.Emulator;
+using Mnemo.Emulator;
 using Mnemo.Tests;
 
 namespace Mnemo.Anthropic.Tests.Agents;

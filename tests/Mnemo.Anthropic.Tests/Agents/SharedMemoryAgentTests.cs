@@ -2,7 +2,7 @@ using Mnemo.Anthropic.Agents;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
 using Mnemo.Memory.Remote;
-using Mnemo.Server.Memory;
+using Mnemo.Server;
 using Mnemo.Tests;
 
 namespace Mnemo.Anthropic.Tests.Agents;

@@ -4,10 +4,9 @@ using System.Text;
 using System.Text.Json;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
-using Mnemo.Server.Memory;
 using Mnemo.Tests;
 
-namespace Mnemo.Server.Tests.Memory;
+namespace Mnemo.Server.Tests;
 
 /// <summary>The HTTP memory server on a real Kestrel on loopback, over folder stores: strings, tenancy, limits, bad input.</summary>
 public sealed class MemoryServerTests : IAsyncLifetime

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>An error the emulator answers with, in the API's shape: an HTTP status, an error type and a message.</summary>
 internal sealed class ApiErrorException(int status, string type, string message, string? errorCode = null) : Exception(message)

@@ -6,10 +6,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Mnemo.Memory.FileSystem;
-using Mnemo.Server.Memory;
 using Mnemo.Tests;
 
-namespace Mnemo.Server.Tests.Memory;
+namespace Mnemo.Server.Tests;
 
 /// <summary><c>/v1/stores/{store}/ops</c> with every field of every operation wrong: a 400 that names the field, never a 5xx.</summary>
 public sealed class MemoryServerOperationInputTests : IAsyncLifetime

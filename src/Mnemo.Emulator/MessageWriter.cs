@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Mnemo.Context;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>
 /// Writes a reply as the API does: one message object, or the server-sent events of a stream (<c>message_start</c>,

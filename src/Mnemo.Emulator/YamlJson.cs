@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>Turns a YAML document into the JSON it means, with YAML 1.2's core types for plain scalars.</summary>
 internal static class YamlJson

@@ -3,12 +3,11 @@ using System.Text.Json;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
 using Mnemo.Memory.Remote;
-using Mnemo.Server.Memory;
 using Mnemo.Tests;
 using Mnemo.Tests.Memory;
 using Mnemo.Tests.Memory.Conformance;
 
-namespace Mnemo.Server.Tests.Memory;
+namespace Mnemo.Server.Tests;
 
 /// <summary>A server over folder stores on a real Kestrel, for the HTTP store's tests.</summary>
 internal sealed class FolderServer : IAsyncDisposable

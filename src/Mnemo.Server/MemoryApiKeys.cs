@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Mnemo.Server.Memory;
+namespace Mnemo.Server;
 
 /// <summary>Represents the API keys of a memory server, kept hashed in a JSON file, each scoped to named stores.</summary>
 /// <remarks>

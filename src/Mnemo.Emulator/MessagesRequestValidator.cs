@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>
 /// Checks a Messages API request body the way the API does for the mistakes agents make: missing fields, empty

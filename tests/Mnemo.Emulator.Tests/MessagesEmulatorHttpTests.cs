@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using static Mnemo.Server.Tests.Emulator.Emulators;
+using static Mnemo.Emulator.Tests.Emulators;
 
-namespace Mnemo.Server.Tests.Emulator;
+namespace Mnemo.Emulator.Tests;
 
 /// <summary>The emulator over raw HTTP, for what the SDK would never send: the API's error shapes, statuses and events.</summary>
 public sealed class MessagesEmulatorHttpTests
@@ -283,7 +283,7 @@ public sealed class MessagesEmulatorHttpTests
     [Fact]
     public async Task TheLog_ShowsTheStatusTheControlEndpointsAnswered()
     {
-        var logged = new System.Collections.Concurrent.ConcurrentQueue<Mnemo.Server.Emulator.EmulatorExchange>();
+        var logged = new System.Collections.Concurrent.ConcurrentQueue<Mnemo.Emulator.EmulatorExchange>();
         await using var emulator = await StartAsync("turns: [ok]", options => options.OnExchange = logged.Enqueue);
         using var http = new HttpClient { BaseAddress = emulator.BaseAddress };
         (await http.GetAsync(new Uri("/_emulator/exchanges", UriKind.Relative), Ct)).EnsureSuccessStatusCode();

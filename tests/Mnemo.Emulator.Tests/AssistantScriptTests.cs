@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Mnemo.Server.Emulator;
-using static Mnemo.Server.Tests.Emulator.Emulators;
+using Mnemo.Emulator;
+using static Mnemo.Emulator.Tests.Emulators;
 
-namespace Mnemo.Server.Tests.Emulator;
+namespace Mnemo.Emulator.Tests;
 
 public sealed class AssistantScriptTests
 {

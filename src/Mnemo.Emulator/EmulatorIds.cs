@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>
 /// Ids in the API's formats. Tool-use ids are derived from the conversation and the turn, so a script replays the same

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 using Mnemo.Context;
 using Mnemo.Tokens;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>
 /// Represents a local stand-in for the Anthropic Messages API on 127.0.0.1: <c>POST /v1/messages</c> (plain and

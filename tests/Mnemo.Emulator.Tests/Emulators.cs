@@ -4,9 +4,9 @@ using System.Text.Json;
 using Anthropic;
 using Anthropic.Core;
 using Anthropic.Models.Beta.Messages;
-using Mnemo.Server.Emulator;
+using Mnemo.Emulator;
 
-namespace Mnemo.Server.Tests.Emulator;
+namespace Mnemo.Emulator.Tests;
 
 /// <summary>Starts emulators for tests and builds what the tests send to them.</summary>
 internal static class Emulators

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>Represents the settings of a <see cref="MessagesEmulator"/>.</summary>
 public sealed class MessagesEmulatorOptions

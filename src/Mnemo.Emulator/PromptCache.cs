@@ -6,7 +6,7 @@ using System.Text.Json;
 using Mnemo.Context;
 using Mnemo.Tokens;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>How a request's input tokens divide between the prompt cache and fresh input.</summary>
 /// <param name="InputTokens">Tokens neither read from nor written to the cache.</param>

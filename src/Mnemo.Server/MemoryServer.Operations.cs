@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Mnemo.Memory;
 using Mnemo.Memory.Remote;
 
-namespace Mnemo.Server.Memory;
+namespace Mnemo.Server;
 
 /// <summary>The store's own operations over HTTP, for <see cref="HttpMemoryStore"/>: the memory tool runs on the client.</summary>
 public sealed partial class MemoryServer

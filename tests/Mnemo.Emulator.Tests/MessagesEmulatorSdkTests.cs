@@ -6,9 +6,9 @@ using Anthropic.Models.Beta.Messages;
 using Mnemo.Anthropic;
 using Mnemo.Memory.FileSystem;
 using Mnemo.Tests;
-using static Mnemo.Server.Tests.Emulator.Emulators;
+using static Mnemo.Emulator.Tests.Emulators;
 
-namespace Mnemo.Server.Tests.Emulator;
+namespace Mnemo.Emulator.Tests;
 
 /// <summary>The emulator as the official SDK sees it, over real HTTP: nothing fakes the SDK.</summary>
 public sealed class MessagesEmulatorSdkTests

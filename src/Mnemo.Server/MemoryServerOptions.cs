@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Mnemo.Memory;
 
-namespace Mnemo.Server.Memory;
+namespace Mnemo.Server;
 
 /// <summary>Represents the options of a <see cref="MemoryServer"/>.</summary>
 public sealed class MemoryServerOptions

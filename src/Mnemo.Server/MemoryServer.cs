@@ -15,7 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Mnemo.Memory;
 
-namespace Mnemo.Server.Memory;
+namespace Mnemo.Server;
 
 /// <summary>Represents the memory server: <c>memory_20250818</c> commands over HTTP for many agents on many machines.</summary>
 /// <remarks>

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>The turn the script gives a request, and where it comes from.</summary>
 /// <param name="Turn">The scripted turn.</param>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Mnemo.Tokens;
 
-namespace Mnemo.Server.Emulator;
+namespace Mnemo.Emulator;
 
 /// <summary>One content block of a reply.</summary>
 internal abstract record ReplyBlock
