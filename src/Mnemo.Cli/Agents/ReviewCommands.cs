@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Anthropic.Exceptions;
 using Mnemo.Anthropic.Agents;
-using Mnemo.Anthropic.CodeReview;
+using Mnemo.Cli.CodeReview;
 using Mnemo.Context;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;

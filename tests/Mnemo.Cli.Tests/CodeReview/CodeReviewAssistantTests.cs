@@ -2,10 +2,10 @@ using System.Text.Json;
 using Anthropic.Helpers.Beta;
 using Anthropic.Models.Beta.Messages;
 using Mnemo.Anthropic.Agents;
-using Mnemo.Anthropic.CodeReview;
+using Mnemo.Cli.CodeReview;
 using Mnemo.Anthropic.Tests.Agents;
 
-namespace Mnemo.Anthropic.Tests.CodeReview;
+namespace Mnemo.Cli.Tests.CodeReview;
 
 public sealed class CodeReviewAssistantTests
 {
@@ -76,7 +76,7 @@ public sealed class CodeReviewAssistantTests
         var assistant = new CodeReviewAssistant(harness.Client, options =>
         {
             options.Model = AgentHarness.Model;
-            options.Memory = new Memory.MemoryTool(harness.Store);
+            options.Memory = new Mnemo.Memory.MemoryTool(harness.Store);
             options.OnEvent = harness.Events.Add;
         });
 

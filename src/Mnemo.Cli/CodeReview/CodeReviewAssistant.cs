@@ -1,14 +1,14 @@
 using Anthropic;
 using Mnemo.Anthropic.Agents;
 
-namespace Mnemo.Anthropic.CodeReview;
+namespace Mnemo.Cli.CodeReview;
 
 /// <summary>
 /// Represents a code reviewer that learns: it checks its memory for the patterns earlier reviews stored, reads the files
 /// under review through <see cref="SourceFileTool"/>, and records new patterns and its progress in memory.
 /// </summary>
 /// <remarks>Each review is a new conversation (a new <see cref="AgentSession"/>); what carries over is the memory.</remarks>
-public sealed class CodeReviewAssistant
+internal sealed class CodeReviewAssistant
 {
     /// <summary>The reviewer's system prompt; the session adds its memory protocol after it.</summary>
     public const string SystemPrompt =

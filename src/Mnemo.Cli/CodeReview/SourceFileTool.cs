@@ -4,19 +4,19 @@ using System.Text.Json;
 using Anthropic.Helpers.Beta;
 using Anthropic.Models.Beta.Messages;
 
-namespace Mnemo.Anthropic.CodeReview;
+namespace Mnemo.Cli.CodeReview;
 
 /// <summary>Represents a file under review: the name the model knows it by, and its text.</summary>
 /// <param name="Name">The name, such as <c>src/app.py</c>.</param>
 /// <param name="Content">The text.</param>
-public sealed record ReviewFile(string Name, string Content);
+internal sealed record ReviewFile(string Name, string Content);
 
 /// <summary>Represents the <c>read_file</c> tool of a review: it reads the files under review, and nothing else, with line numbers.</summary>
 /// <remarks>
 /// A path is found by its full name, or by its file name when only one file has it. Any other path, or a call without
 /// one, is answered with an error listing the files; nothing on disk is reached through it.
 /// </remarks>
-public sealed class SourceFileTool : IBetaRunnableTool
+internal sealed class SourceFileTool : IBetaRunnableTool
 {
     /// <summary>The tool's name.</summary>
     public const string ToolName = "read_file";
