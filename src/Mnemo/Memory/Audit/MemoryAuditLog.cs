@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Mnemo.Memory.FileSystem;
+using System.Runtime.Versioning;
 
 namespace Mnemo.Memory;
 
@@ -43,6 +44,7 @@ public sealed record MemoryAuditEntry(
 /// <para>Lines: <c>{"time","actor","command","path","destination","outcome":"ok"|"error","error","ms","safety","findings"}</c>;
 /// the last two when the write-time scanner found something.</para>
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
 {
     private const long ReopenAfterMilliseconds = 1000;
@@ -58,7 +60,7 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
     /// <exception cref="PlatformNotSupportedException">The operating system is not Linux on x64 or arm64.</exception>
     public JsonLinesMemoryAuditLog(string path, long maxBytes = 10 * 1024 * 1024, int maxFiles = 5)
     {
-        if (!LinuxInterop.IsSupported)
+        if (!OperatingSystem.IsLinux() || !LinuxInterop.IsSupported)
         {
             throw new PlatformNotSupportedException("The JSON-lines audit log runs on Linux (x64 or arm64) only.");
         }

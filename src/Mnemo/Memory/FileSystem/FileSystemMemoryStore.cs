@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using static Mnemo.Memory.FileSystem.LinuxInterop;
+using System.Runtime.Versioning;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -19,6 +20,7 @@ namespace Mnemo.Memory.FileSystem;
 /// and its bytes with what was read, so no intervening write goes unnoticed. The store is thread-safe.</para>
 /// <para>Linux only (x64 and arm64): the safety above rests on <c>openat</c>, <c>statx</c> and <c>renameat2</c>.</para>
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisposable
 {
     private const string TempPrefix = ".tmp-mnemo-";

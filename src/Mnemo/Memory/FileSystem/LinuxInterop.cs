@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -8,6 +9,7 @@ namespace Mnemo.Memory.FileSystem;
 /// at the last name, so the store cannot be safe against links planted between a check and a use without these calls.
 /// Flag values are Linux's (x64 and arm64 differ only in <c>O_DIRECTORY</c> and <c>O_NOFOLLOW</c>).
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal static unsafe partial class LinuxInterop
 {
     private const string Libc = "libc";

@@ -2,18 +2,25 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Mnemo.Memory.FileSystem;
+using System.Runtime.Versioning;
 
 namespace Mnemo.Memory.Safety;
 
 /// <summary>Represents a quarantine in a file of JSON lines, one held write a line; the folder store keeps it in <c>.mnemo/quarantine.jsonl</c>.</summary>
 /// <remarks>Each line is appended with one write to a file opened with <c>O_APPEND</c>, so processes sharing it never
 /// interleave. Lines: <c>{"time","actor","command","path","text","findings":[{"kind","rule","start","length","confidence"}]}</c>.</remarks>
+[SupportedOSPlatform("linux")]
 public sealed class JsonLinesMemoryQuarantine : IMemoryQuarantine
 {
     /// <summary>Initializes a new instance of the <see cref="JsonLinesMemoryQuarantine"/> class.</summary>
     /// <param name="path">The file; its folder is created when missing.</param>
     public JsonLinesMemoryQuarantine(string path)
     {
+        if (!OperatingSystem.IsLinux() || !LinuxInterop.IsSupported)
+        {
+            throw new PlatformNotSupportedException("The JSON-lines quarantine runs on Linux (x64 or arm64) only.");
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(path);
         FilePath = Path.GetFullPath(path);
     }
