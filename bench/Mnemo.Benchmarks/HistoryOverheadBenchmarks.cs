@@ -19,8 +19,8 @@ public class HistoryOverheadBenchmarks
     private string _historyDirectory = null!;
     private FileSystemMemoryStore _plain = null!;
     private FileSystemMemoryStore _history = null!;
-    private MemoryTool _plainTool = null!;
-    private MemoryTool _historyTool = null!;
+    private IMemoryTool _plainTool = null!;
+    private IMemoryTool _historyTool = null!;
     private string _text = null!;
     private bool _plainFlip;
     private bool _historyFlip;
@@ -41,8 +41,8 @@ public class HistoryOverheadBenchmarks
         _historyDirectory = Directory.CreateTempSubdirectory("mnemo-bench-").FullName;
         _plain = new FileSystemMemoryStore(_plainDirectory, new FileSystemMemoryStoreOptions { Durable = Durable, History = false, Quotas = MemoryQuotas.Unlimited });
         _history = new FileSystemMemoryStore(_historyDirectory, new FileSystemMemoryStoreOptions { Durable = Durable, History = true, Quotas = MemoryQuotas.Unlimited });
-        _plainTool = new MemoryTool(_plain, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024, Actor = "bench" });
-        _historyTool = new MemoryTool(_history, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024, Actor = "bench" });
+        _plainTool = new MemoryTool(_plain, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 }).AsBuilder().UseActor("bench").Build();
+        _historyTool = new MemoryTool(_history, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 }).AsBuilder().UseActor("bench").Build();
         var line = "- the service retries 3 times before giving up\n";
         _text = "token-A\n" + string.Concat(Enumerable.Repeat(line, Math.Max(1, (Size - 8) / line.Length)));
         _ = Encoding.UTF8.GetByteCount(_text);

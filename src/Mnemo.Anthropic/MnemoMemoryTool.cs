@@ -2,6 +2,7 @@ using System.Text.Json;
 using Anthropic.Helpers.Beta;
 using Anthropic.Models.Beta.Messages;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 
 namespace Mnemo.Anthropic;
 
@@ -9,7 +10,7 @@ namespace Mnemo.Anthropic;
 /// <remarks>
 /// <para>Pass it to <c>client.Beta.Messages.ToolRunner(parameters, [tool])</c>: the runner sends the
 /// <c>memory_20250818</c> definition, and every <c>memory</c> tool call the model makes runs through
-/// <see cref="MemoryTool"/> against the store. A failed command throws <see cref="BetaToolError"/>, which the runner
+/// the memory tool (a <see cref="MemoryTool"/> and its stages) against the store. A failed command throws <see cref="BetaToolError"/>, which the runner
 /// sends back with <c>is_error: true</c> and the exact message; nothing else is thrown but cancellation, so no host path
 /// or stack trace reaches the model.</para>
 /// <para>Commands are parsed from the raw JSON of the tool call, not from the SDK's typed commands, so a malformed call
@@ -18,25 +19,26 @@ namespace Mnemo.Anthropic;
 public sealed class MnemoMemoryTool : BetaAbstractMemoryTool
 {
     /// <summary>Initializes a new instance of the <see cref="MnemoMemoryTool"/> class.</summary>
-    /// <param name="tool">The memory tool that executes the commands.</param>
+    /// <param name="tool">The memory tool that executes the commands: a <see cref="MemoryTool"/>, or one composed with stages.</param>
     /// <param name="cacheControl">An optional prompt-cache breakpoint on the tool definition.</param>
-    public MnemoMemoryTool(MemoryTool tool, BetaCacheControlEphemeral? cacheControl = null)
+    public MnemoMemoryTool(IMemoryTool tool, BetaCacheControlEphemeral? cacheControl = null)
         : base(cacheControl)
     {
         ArgumentNullException.ThrowIfNull(tool);
         Tool = tool;
     }
 
-    /// <summary>Initializes a new instance of the <see cref="MnemoMemoryTool"/> class over a store, with default tool options.</summary>
+    /// <summary>Initializes a new instance of the <see cref="MnemoMemoryTool"/> class over a store, with default tool options and
+    /// the default screening of what is written (<see cref="Memory.Safety.MemorySafety.Default"/>).</summary>
     /// <param name="store">The store that holds the memory files.</param>
     /// <param name="cacheControl">An optional prompt-cache breakpoint on the tool definition.</param>
     public MnemoMemoryTool(IMemoryStore store, BetaCacheControlEphemeral? cacheControl = null)
-        : this(new MemoryTool(store), cacheControl)
+        : this(new MemoryTool(store).AsBuilder().UseScreening().Build(), cacheControl)
     {
     }
 
     /// <summary>Gets the memory tool that executes the commands.</summary>
-    public MemoryTool Tool { get; }
+    public IMemoryTool Tool { get; }
 
     /// <summary>Executes a command from the raw JSON of the model's tool call.</summary>
     /// <param name="command">The command as the SDK parsed it; only its raw JSON is read.</param>

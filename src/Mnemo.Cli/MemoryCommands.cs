@@ -72,18 +72,24 @@ internal static class MemoryCommands
 
                 var auditPath = parseResult.GetValue(noAudit) ? null : parseResult.GetValue(auditFile)?.FullName ?? StoreSelection.DefaultAuditPath(store);
                 using var audit = auditPath is null ? null : new JsonLinesMemoryAuditLog(auditPath);
-                var tool = new MemoryTool(store, new MemoryToolOptions
+                // One line a failure, in words: the store's own reason, never a stack trace.
+                Action<MemoryCommand, Exception> unexpectedError = (command, error) => Console.Error.WriteLine(
+                    $"mnemo: {command.Name} failed: {(error is MemoryException ? error.Message : $"{error.GetType().Name}: {error.Message}").ReplaceLineEndings(" ")}");
+                var tool = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder()
+                    .UseActor(parseResult.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName);
+                if (audit is not null)
                 {
-                    Actor = parseResult.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName,
-                    AuditLog = audit,
-                    Safety = safety,
-                    // One line a failure, in words: the store's own reason, never a stack trace.
-                    UnexpectedError = (command, error) => Console.Error.WriteLine(
-                        $"mnemo: {command.Name} failed: {(error is MemoryException ? error.Message : $"{error.GetType().Name}: {error.Message}").ReplaceLineEndings(" ")}"),
-                });
+                    tool.UseAudit(audit, unexpectedError: unexpectedError);
+                }
+
+                if (safety is not null)
+                {
+                    tool.UseScreening(safety, unexpectedError: unexpectedError);
+                }
+
                 await using var input = new SynchronousStream(Console.OpenStandardInput());
                 await using var output = new SynchronousStream(Console.OpenStandardOutput());
-                await new JsonLinesMemoryExecutor(tool).RunAsync(input, output, cancellationToken).ConfigureAwait(false);
+                await new JsonLinesMemoryExecutor(tool.Build()).RunAsync(input, output, cancellationToken).ConfigureAwait(false);
                 return 0;
             }
         });

@@ -133,11 +133,13 @@ internal sealed class StoreSelection
         {
             return new HttpMemoryStore(new HttpMemoryStoreOptions { Endpoint = server, Store = result.GetValue(Store), ApiKey = key });
         }
-        catch (ArgumentException exception)
+        catch (ArgumentException exception) when (exception.ParamName == nameof(HttpMemoryStoreOptions.Store))
         {
-            throw new UsageException(exception.Message.Split(" (Parameter", 2)[0]);
+            throw new UsageException(StoreNeeded);
         }
     }
+
+    private const string StoreNeeded = "--store needs the store's name, such as --store default.";
 
     /// <summary>Opens the store the options name.</summary>
     /// <param name="result">The parsed command line.</param>
@@ -170,7 +172,10 @@ internal sealed class StoreSelection
         }
         catch (ArgumentException exception)
         {
-            throw new UsageException(exception.Message.Split(" (Parameter", 2)[0]);
+            // The options name what is wrong; the driver's own text about a connection string is not for a person to read.
+            throw new UsageException(exception.ParamName == nameof(PostgreSqlMemoryStoreOptions.Store)
+                ? StoreNeeded
+                : "--postgres is not a connection string PostgreSQL understands: use key=value pairs, such as Host=localhost;Username=mnemo;Database=mnemo.");
         }
     }
 

@@ -8,6 +8,7 @@ using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 
 namespace Mnemo.Mcp;
 
@@ -34,12 +35,10 @@ public sealed partial class MemoryMcpServer
     /// <summary>The scheme of memory resources' addresses.</summary>
     public const string UriPrefix = "memory:///";
 
-    private static readonly string[] WriteCommands = ["create", "str_replace", "insert", "delete", "rename"];
-
     private readonly IMemoryStore _store;
     private readonly MemoryMcpServerOptions _options;
     private readonly ILogger _log;
-    private readonly MemoryTool _tool;
+    private readonly IMemoryTool _tool;
     private readonly ConcurrentDictionary<string, string?> _subscriptions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _look = new(1, 1);
     private readonly CommandOrder _order = new();
@@ -56,12 +55,14 @@ public sealed partial class MemoryMcpServer
         _options = options ?? new MemoryMcpServerOptions();
         var loggers = _options.LoggerFactory ?? NullLoggerFactory.Instance;
         _log = loggers.CreateLogger("Mnemo.Mcp");
-        _tool = new MemoryTool(store, new MemoryToolOptions
+        Action<MemoryCommand, Exception> unexpectedError = (command, error) => _log.LogError(error, "{Command} failed", command.Name);
+        var tool = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder();
+        if (_options.Safety is { } safety)
         {
-            Actor = _options.Actor,
-            Safety = _options.Safety,
-            UnexpectedError = (command, error) => _log.LogError(error, "{Command} failed", command.Name),
-        });
+            tool.UseScreening(safety, unexpectedError: unexpectedError);
+        }
+
+        _tool = tool.Build();
         ServerOptions = new McpServerOptions
         {
             ServerInfo = new Implementation { Name = "mnemo", Title = "Mnemo memory", Version = Version },
@@ -261,7 +262,7 @@ public sealed partial class MemoryMcpServer
             _order.Complete(id);
         }
 
-        if (!result.IsError && command is not null && WriteCommands.Contains(command.Name))
+        if (!result.IsError && command is { IsWrite: true })
         {
             await AfterWriteAsync(command, CancellationToken.None).ConfigureAwait(false);
         }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Mnemo.Memory;
 using Npgsql;
+using static Mnemo.PostgreSql.PostgreSqlRows;
 
 namespace Mnemo.PostgreSql;
 
@@ -21,7 +22,7 @@ public sealed partial class PostgreSqlMemoryStore
 
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<MemoryChange>> ReadHistoryAsync(CancellationToken cancellationToken = default) =>
-        await RunAsync("read the history", (connection, _) => HistoryAsync(connection, cancellationToken), write: false, cancellationToken).ConfigureAwait(false);
+        await _transactions.RunAsync("read the history", (connection, _) => HistoryAsync(connection, cancellationToken), write: false, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public async ValueTask<int> RedactAsync(string hash, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
@@ -32,7 +33,7 @@ public sealed partial class PostgreSqlMemoryStore
             return 0;
         }
 
-        return await RunAsync("redact", async (connection, _) =>
+        return await _transactions.RunAsync("redact", async (connection, _) =>
         {
             var redacted = 0;
             var rows = new List<(long Sequence, string Record)>();
@@ -76,14 +77,14 @@ public sealed partial class PostgreSqlMemoryStore
 
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<MemoryFileActivity>> ReadActivityAsync(CancellationToken cancellationToken = default) =>
-        await RunAsync("read activity", (connection, _) => ActivityAsync(connection, cancellationToken), write: false, cancellationToken).ConfigureAwait(false);
+        await _transactions.RunAsync("read activity", (connection, _) => ActivityAsync(connection, cancellationToken), write: false, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<MemoryPath>> SweepAsync(TimeSpan maxIdle, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxIdle, TimeSpan.Zero);
         context = (context ?? new MemoryWriteContext()) with { Reason = context?.Reason ?? "expire" };
-        return await RunAsync<IReadOnlyList<MemoryPath>>("sweep", async (connection, _) =>
+        return await _transactions.RunAsync<IReadOnlyList<MemoryPath>>("sweep", async (connection, _) =>
         {
             var now = _time.GetUtcNow();
             var swept = new List<MemoryPath>();
@@ -124,7 +125,7 @@ public sealed partial class PostgreSqlMemoryStore
             }
         }
 
-        await RunAsync("import", async (connection, _) =>
+        await _transactions.RunAsync("import", async (connection, _) =>
         {
             await using (var check = Command(connection,
                 $"select exists (select 1 from {_entries} where store = $1) or exists (select 1 from {_changes} where store = $1)"))

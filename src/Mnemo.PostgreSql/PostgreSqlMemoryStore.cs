@@ -1,7 +1,7 @@
 using System.Globalization;
 using Mnemo.Memory;
 using Npgsql;
-using NpgsqlTypes;
+using static Mnemo.PostgreSql.PostgreSqlRows;
 
 namespace Mnemo.PostgreSql;
 
@@ -24,26 +24,14 @@ namespace Mnemo.PostgreSql;
 /// </remarks>
 public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyncDisposable, IDisposable
 {
-    private const int FileKind = 0;
-    private const int DirectoryKind = 1;
-    private const int RequestPruneEvery = 1000;
-    private const int MaxGroupWrites = 64;
-    private const int MaxGroupReads = 256;
-    private const long MaxGroupBytes = 8L * 1024 * 1024;
-    private static readonly TimeSpan RequestRetention = TimeSpan.FromDays(1);
-
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgreSqlMemoryStoreOptions _options;
     private readonly string _entries;
     private readonly string _versions;
     private readonly string _changes;
     private readonly string _reads;
-    private readonly string _requests;
-    private readonly long _lockKey;
-    private readonly SemaphoreSlim _migrateGate = new(1, 1);
-    private readonly GroupCommit<(NpgsqlBatchCommand Command, bool Keyed), bool> _replaceGroups;
-    private readonly GroupCommit<string, (bool Done, MemoryItem? Item)> _readGroups;
-    private volatile bool _migrated;
+    private readonly PostgreSqlTransactions _transactions;
+    private readonly PostgreSqlBatches _batches;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlMemoryStore"/> class.</summary>
     /// <param name="options">The options; <see cref="PostgreSqlMemoryStoreOptions.ConnectionString"/> is required.</param>
@@ -65,10 +53,9 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         _time = options.TimeProvider;
         _changes = $"{options.Schema}.changes";
         _reads = $"{options.Schema}.reads";
-        _requests = $"{options.Schema}.requests";
-        _lockKey = StableHash(options.Schema + "\0" + options.Store);
-        _replaceGroups = new(RunReplacesAsync, MaxGroupWrites, MaxGroupBytes);
-        _readGroups = new(RunReadsAsync, MaxGroupReads, MaxGroupBytes);
+        var lockKey = StableHash(options.Schema + "\0" + options.Store);
+        _transactions = new PostgreSqlTransactions(_dataSource, _options, lockKey);
+        _batches = new PostgreSqlBatches(_dataSource, _options, lockKey);
     }
 
     /// <summary>Gets the store's name.</summary>
@@ -83,12 +70,12 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             return MemoryItem.Directory;
         }
 
-        // Concurrent reads go as one statement (see RunReadsAsync); should that fail, this read runs alone, with retries.
-        await MigrateAsync(cancellationToken).ConfigureAwait(false);
-        var (done, item) = await _readGroups.RunAsync(Key(path), 1, cancellationToken).ConfigureAwait(false);
+        // Concurrent reads go as one statement (see PostgreSqlBatches); should that fail, this read runs alone, with retries.
+        await _transactions.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        var (done, item) = await _batches.ReadAsync(Key(path), cancellationToken).ConfigureAwait(false);
         if (!done)
         {
-            item = await RunAsync("read", async (connection, _) =>
+            item = await _transactions.RunAsync("read", async (connection, _) =>
             {
                 await using var command = Command(connection, $"select kind, content, version from {_entries} where store = $1 and path = $2", Key(path));
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -104,42 +91,13 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         return item;
     }
 
-    /// <summary>Reads every path a group of concurrent readers asks for in one statement and one round trip.</summary>
-    /// <remarks>A read that starts after a write was acknowledged sees it: its group's statement starts later still.</remarks>
-    private async Task RunReadsAsync(List<Grouped<string, (bool Done, MemoryItem? Item)>> group)
-    {
-        var found = new Dictionary<string, MemoryItem>(StringComparer.Ordinal);
-        try
-        {
-            await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-            var keys = group.Select(read => read.Item).Distinct(StringComparer.Ordinal).ToArray();
-            await using var command = Command(connection, $"select kind, content, version, path from {_entries} where store = $1 and path = any($2)", (object)keys);
-            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-            while (await reader.ReadAsync().ConfigureAwait(false))
-            {
-                found[reader.GetString(3)] = ItemOf(reader, 0);
-            }
-        }
-        catch (Exception exception) when (exception is NpgsqlException or ObjectDisposedException)
-        {
-            group.ForEach(read => read.Done.TrySetResult((false, null)));
-            return;
-        }
-
-        group.ForEach(read => read.Done.TrySetResult((true, found.GetValueOrDefault(read.Item))));
-    }
-
-    private static MemoryItem ItemOf(NpgsqlDataReader reader, int first) => reader.GetInt16(first) == DirectoryKind
-        ? MemoryItem.Directory
-        : MemoryItem.File(reader.GetFieldValue<byte[]>(first + 1), Version(reader.GetInt64(first + 2)));
-
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<MemoryEntry>?> ListAsync(MemoryPath directory, int depth, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
         var key = Key(directory);
-        return await RunAsync<IReadOnlyList<MemoryEntry>?>("list", async (connection, _) =>
+        return await _transactions.RunAsync<IReadOnlyList<MemoryEntry>?>("list", async (connection, _) =>
         {
             if (!directory.IsRoot && await KindAsync(connection, key, cancellationToken).ConfigureAwait(false) != DirectoryKind)
             {
@@ -178,7 +136,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         _options.Quotas.CheckPath(path);
         _options.Quotas.CheckFile(path, content.Span, default);
         var bytes = content.ToArray();
-        return await RunAsync("create a file", async (connection, _) =>
+        return await _transactions.RunAsync("create a file", async (connection, _) =>
         {
             if (await KindAsync(connection, Key(path), cancellationToken).ConfigureAwait(false) is not null)
             {
@@ -197,7 +155,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await RecordAsync(connection, MemoryChangeKind.Create, path, null, Versions(path, bytes), context, cancellationToken).ConfigureAwait(false);
             return true;
-        }, write: true, cancellationToken, Idempotent(context, true, created => created)).ConfigureAwait(false);
+        }, write: true, cancellationToken, PostgreSqlTransactions.Idempotent(context, true, created => created)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -227,7 +185,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         }
 
         // The one-trip write did nothing: find out why (a lost compare-and-swap, a quota, a write already applied) the long way.
-        return await RunAsync("replace a file", async (connection, _) =>
+        return await _transactions.RunAsync("replace a file", async (connection, _) =>
         {
             if (version is null)
             {
@@ -249,22 +207,14 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
 
             await RecordAsync(connection, MemoryChangeKind.Edit, path, null, Versions(path, bytes), context, cancellationToken).ConfigureAwait(false);
             return true;
-        }, write: true, cancellationToken, Idempotent(context, true, replaced => replaced)).ConfigureAwait(false);
+        }, write: true, cancellationToken, PostgreSqlTransactions.Idempotent(context, true, replaced => replaced)).ConfigureAwait(false);
     }
 
-    /// <summary>Replaces a file in one statement, batched with the other writers' when nothing stands in the way; <see langword="false"/> when it did nothing.</summary>
-    /// <remarks>
-    /// <para>The hot path of an agent's edits. One statement updates the row if its version is current (and the store's
-    /// total stays within its quota, and the write's key is new), records the change with the next sequence number and
-    /// keeps the key. It joins the statements of other writers waiting at the same moment, behind one take of the store's
-    /// lock, in one round trip and one commit (see <see cref="RunReplacesAsync"/>).</para>
-    /// <para>Anything else (the version moved on, the quota, a key already applied, a dropped connection when the write has
-    /// a key) returns <see langword="false"/>, and the caller's ordinary transaction settles what happened.</para>
-    /// </remarks>
+    /// <summary>Tries the write as one statement batched with other writers' (see <see cref="PostgreSqlBatches"/>); <see langword="false"/> when it did nothing.</summary>
     private async Task<bool> TryReplaceInOneTripAsync(
         MemoryPath path, byte[] bytes, long version, long added, MemoryWriteContext? context, CancellationToken cancellationToken)
     {
-        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await _transactions.MigrateAsync(cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         string? recordTail = null;
         if (_options.History)
@@ -279,109 +229,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             recordTail = record.StartsWith(Head, StringComparison.Ordinal) ? record[Head.Length..] : throw new InvalidOperationException("A change record must start with its number.");
         }
 
-        const string SequenceOpening = "'{\"seq\":'";
-        var totals = added > 0 && _options.Quotas.LimitsTotals;
-        var sql = $"""
-            with u as (
-                update {_entries} set content = $3, size = $4, version = nextval('{_versions}'), written = $6
-                where store = $1 and path = $2 and kind = {FileKind} and version = $5
-                {(totals ? $"and (select coalesce(sum(size), 0) from {_entries} where store = $1 and kind = {FileKind}) + $7 <= $8" : "")}
-                {(context?.RequestId is null ? "" : $"and not exists (select 1 from {_requests} where store = $1 and id = $9)")}
-                returning 1),
-            c as (
-                insert into {_changes} (store, seq, record)
-                select $1, n, {SequenceOpening} || n || $10 from (select coalesce(max(seq), 0) + 1 as n from {_changes} where store = $1) next
-                where $10 is not null and exists (select 1 from u)),
-            r as (
-                insert into {_requests} (store, id, time) select $1, $9, $6 where $9 is not null and exists (select 1 from u))
-            select count(*) from u
-            """;
-        var update = new NpgsqlBatchCommand(sql);
-        update.Parameters.Add(new NpgsqlParameter { Value = _options.Store, NpgsqlDbType = NpgsqlDbType.Text });
-        update.Parameters.Add(new NpgsqlParameter { Value = Key(path), NpgsqlDbType = NpgsqlDbType.Text });
-        update.Parameters.Add(new NpgsqlParameter { Value = bytes, NpgsqlDbType = NpgsqlDbType.Bytea });
-        update.Parameters.Add(new NpgsqlParameter { Value = (long)bytes.Length, NpgsqlDbType = NpgsqlDbType.Bigint });
-        update.Parameters.Add(new NpgsqlParameter { Value = version, NpgsqlDbType = NpgsqlDbType.Bigint });
-        update.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        update.Parameters.Add(new NpgsqlParameter { Value = added, NpgsqlDbType = NpgsqlDbType.Bigint });
-        update.Parameters.Add(new NpgsqlParameter { Value = _options.Quotas.MaxTotalBytes, NpgsqlDbType = NpgsqlDbType.Bigint });
-        update.Parameters.Add(new NpgsqlParameter { Value = (object?)context?.RequestId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        update.Parameters.Add(new NpgsqlParameter { Value = (object?)recordTail ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        return await _replaceGroups.RunAsync((update, context?.RequestId is not null), bytes.Length, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Runs a group of one-statement replaces behind one take of the store's lock, in one round trip and one commit.</summary>
-    /// <remarks>
-    /// Each statement sees the ones before it in its group, so two edits of one file in one group behave as one after the
-    /// other (the second finds the version moved on and takes the long way). If any statement fails, PostgreSQL rolls the
-    /// whole group back and every write in it takes the long way on its own.
-    /// </remarks>
-    private async Task RunReplacesAsync(List<Grouped<(NpgsqlBatchCommand Command, bool Keyed), bool>> group)
-    {
-        NpgsqlConnection connection;
-        try
-        {
-            connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is NpgsqlException or ObjectDisposedException)
-        {
-            group.ForEach(write => write.Done.TrySetResult(false)); // nothing was sent; each takes the long way, with its retries
-            return;
-        }
-
-        await using (connection.ConfigureAwait(false))
-        {
-            await using var batch = new NpgsqlBatch(connection);
-            var lockCommand = new NpgsqlBatchCommand("select pg_advisory_xact_lock($1)");
-            lockCommand.Parameters.Add(new NpgsqlParameter { Value = _lockKey });
-            batch.BatchCommands.Add(lockCommand);
-            group.ForEach(write => batch.BatchCommands.Add(write.Item.Command));
-            var results = new bool[group.Count];
-            try
-            {
-                // Every statement and the commit in one round trip: without an explicit transaction, a batch is one implicit
-                // transaction, committed (and flushed, with synchronous commit) before the answer comes back.
-                await using (var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false))
-                {
-                    for (var i = 0; i < group.Count; i++)
-                    {
-                        await reader.NextResultAsync().ConfigureAwait(false);
-                        await reader.ReadAsync().ConfigureAwait(false);
-                        results[i] = reader.GetInt64(0) == 1;
-                    }
-                }
-
-                for (var i = 0; i < group.Count; i++)
-                {
-                    group[i].Done.TrySetResult(results[i]);
-                }
-            }
-            catch (PostgresException)
-            {
-                // The server refused a statement and rolled all of them back; each write tries again the long way.
-                group.ForEach(write => write.Done.TrySetResult(false));
-            }
-            catch (NpgsqlException exception)
-            {
-                // Lost on the way: the batch may have been committed. A keyed write finds out the long way, by its key;
-                // without a key nothing can tell, so its caller hears of it.
-                foreach (var write in group)
-                {
-                    if (write.Item.Keyed)
-                    {
-                        write.Done.TrySetResult(false);
-                    }
-                    else
-                    {
-                        write.Done.TrySetException(Failure("replace a file", exception));
-                    }
-                }
-            }
-            catch (Exception exception)
-            {
-                group.ForEach(write => write.Done.TrySetException(exception));
-            }
-        }
+        return await _batches.TryReplaceAsync(Key(path), bytes, version, added, context?.RequestId, recordTail, now, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -393,8 +241,8 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             return MemoryDeleteOutcome.Root;
         }
 
-        return await RunAsync("delete", (connection, _) => DeleteLockedAsync(connection, path, context, cancellationToken), write: true, cancellationToken,
-            Idempotent(context, MemoryDeleteOutcome.Deleted, outcome => outcome == MemoryDeleteOutcome.Deleted)).ConfigureAwait(false);
+        return await _transactions.RunAsync("delete", (connection, _) => DeleteLockedAsync(connection, path, context, cancellationToken), write: true, cancellationToken,
+            PostgreSqlTransactions.Idempotent(context, MemoryDeleteOutcome.Deleted, outcome => outcome == MemoryDeleteOutcome.Deleted)).ConfigureAwait(false);
     }
 
     private async Task<MemoryDeleteOutcome> DeleteLockedAsync(NpgsqlConnection connection, MemoryPath path, MemoryWriteContext? context, CancellationToken cancellationToken)
@@ -428,7 +276,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         }
 
         var (from, to) = (Key(source), Key(destination));
-        return await RunAsync("rename", async (connection, _) =>
+        return await _transactions.RunAsync("rename", async (connection, _) =>
         {
             if (await KindAsync(connection, to, cancellationToken).ConfigureAwait(false) is not null)
             {
@@ -463,7 +311,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await RecordAsync(connection, MemoryChangeKind.Rename, destination, source, files, context, cancellationToken).ConfigureAwait(false);
             return MemoryRenameOutcome.Renamed;
-        }, write: true, cancellationToken, Idempotent(context, MemoryRenameOutcome.Renamed, outcome => outcome == MemoryRenameOutcome.Renamed)).ConfigureAwait(false);
+        }, write: true, cancellationToken, PostgreSqlTransactions.Idempotent(context, MemoryRenameOutcome.Renamed, outcome => outcome == MemoryRenameOutcome.Renamed)).ConfigureAwait(false);
     }
 
     /// <summary>Lists the stores that hold anything in a database.</summary>
@@ -515,7 +363,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     public void Dispose()
     {
         _dataSource.Dispose();
-        _migrateGate.Dispose();
+        _transactions.Dispose();
     }
 
     /// <summary>Closes the store's connections.</summary>
@@ -523,69 +371,11 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     public async ValueTask DisposeAsync()
     {
         await _dataSource.DisposeAsync().ConfigureAwait(false);
-        _migrateGate.Dispose();
+        _transactions.Dispose();
     }
 
-    /// <summary>The SQL condition for the rows strictly below a folder, as one range of the byte-ordered key.</summary>
-    /// <remarks>'0' is the character after '/', so every key that starts with "folder/" sorts in ["folder/", "folder0").</remarks>
-    private static string Descendants(string parameter) =>
-        $"({parameter} = '' or (path >= {parameter} || '/' and path < {parameter} || '0'))";
-
-    private static string Key(MemoryPath path) => string.Join('/', path.Segments);
-
-    private static MemoryVersion Version(long version) => new(version.ToString(CultureInfo.InvariantCulture));
-
-    private static long StableHash(string text)
-    {
-        // FNV-1a over UTF-16: the same store maps to the same advisory lock in every process.
-        var hash = 14695981039346656037UL;
-        foreach (var c in text)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return unchecked((long)hash);
-    }
-
-    private static List<MemoryEntry> Tree(List<(string[] Segments, short Kind, long Size)> rows, string[] prefix, int depth)
-    {
-        var level = prefix.Length;
-        var entries = new List<MemoryEntry>();
-        foreach (var row in rows)
-        {
-            if (row.Segments.Length != level + 1 || !row.Segments.AsSpan(0, level).SequenceEqual(prefix))
-            {
-                continue;
-            }
-
-            var name = row.Segments[level];
-            if (row.Kind == FileKind)
-            {
-                entries.Add(new MemoryEntry(name, MemoryEntryKind.File, row.Size));
-            }
-            else
-            {
-                var children = depth > 1 ? Tree(rows, row.Segments, depth - 1) : null;
-                entries.Add(new MemoryEntry(name, MemoryEntryKind.Directory, 0, children));
-            }
-        }
-
-        return entries;
-    }
-
-    private NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object[] parameters)
-    {
-        var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = _options.Store, NpgsqlDbType = NpgsqlDbType.Text });
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(parameter is byte[] bytes
-                ? new NpgsqlParameter { Value = bytes, NpgsqlDbType = NpgsqlDbType.Bytea }
-                : new NpgsqlParameter { Value = parameter });
-        }
-
-        return command;
-    }
+    private NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object[] parameters) =>
+        PostgreSqlRows.Command(connection, _options.Store, sql, parameters);
 
     private async Task<short?> KindAsync(NpgsqlConnection connection, string key, CancellationToken cancellationToken)
     {
@@ -617,185 +407,4 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
         return true;
     }
 
-    /// <summary>Runs one operation in its own transaction (writes under the store's lock), retrying transient failures before the commit.</summary>
-    /// <remarks>Reads run without a transaction: one round trip fewer each way, and a single statement sees one snapshot anyway.</remarks>
-    private async Task<T> RunAsync<T>(
-        string action,
-        Func<NpgsqlConnection, NpgsqlTransaction?, Task<T>> operation,
-        bool write,
-        CancellationToken cancellationToken,
-        Idempotency<T>? idempotency = null)
-    {
-        await MigrateAsync(cancellationToken).ConfigureAwait(false);
-        for (var attempt = 0; ; attempt++)
-        {
-            NpgsqlTransaction? transaction = null;
-            T result;
-            await using var connection = await OpenAsync(action, attempt, cancellationToken).ConfigureAwait(false);
-            if (connection is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                if (!write)
-                {
-                    return await operation(connection, null).ConfigureAwait(false);
-                }
-
-                transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                {
-                    await using var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock($1)", connection) { Parameters = { new() { Value = _lockKey } } };
-                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                if (idempotency is { } known && await AppliedBeforeAsync(connection, known.Id, cancellationToken).ConfigureAwait(false))
-                {
-                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                    await transaction.DisposeAsync().ConfigureAwait(false);
-                    return known.Duplicate;
-                }
-
-                result = await operation(connection, transaction).ConfigureAwait(false);
-                if (idempotency is { } request && request.Applied(result))
-                {
-                    await RememberRequestAsync(connection, request.Id, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (NpgsqlException exception) when (IsTransient(exception) && attempt < _options.MaxRetries && !cancellationToken.IsCancellationRequested)
-            {
-                await DisposeQuietlyAsync(transaction).ConfigureAwait(false);
-                await PauseAsync(attempt, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (NpgsqlException exception)
-            {
-                await DisposeQuietlyAsync(transaction).ConfigureAwait(false);
-                throw Failure(action, exception);
-            }
-            catch
-            {
-                await DisposeQuietlyAsync(transaction).ConfigureAwait(false);
-                throw;
-            }
-
-            try
-            {
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (NpgsqlException exception) when (
-                idempotency is not null && IsTransient(exception) && attempt < _options.MaxRetries && !cancellationToken.IsCancellationRequested)
-            {
-                // The commit may or may not have reached the server; the write's key settles which, on the next attempt.
-                await PauseAsync(attempt, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (NpgsqlException exception)
-            {
-                // The commit may have reached the server: trying again without a key could apply the write twice, so the caller hears of it.
-                throw Failure(action, exception);
-            }
-            finally
-            {
-                await transaction.DisposeAsync().ConfigureAwait(false);
-            }
-
-            return result;
-        }
-    }
-
-    private static Idempotency<T>? Idempotent<T>(MemoryWriteContext? context, T duplicate, Func<T, bool> applied) =>
-        context?.RequestId is { } id ? new Idempotency<T>(id, duplicate, applied) : null;
-
-    private async Task<bool> AppliedBeforeAsync(NpgsqlConnection connection, string id, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, $"select 1 from {_requests} where store = $1 and id = $2", id);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
-    }
-
-    private async Task RememberRequestAsync(NpgsqlConnection connection, string id, CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow();
-        await using var command = Command(connection, $"insert into {_requests} (store, id, time) values ($1, $2, $3)", id, now);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        if (Random.Shared.Next(RequestPruneEvery) == 0)
-        {
-            // Now and then, under the store's lock, the keys older than the retention go: retries come within minutes.
-            await using var prune = Command(connection, $"delete from {_requests} where store = $1 and time < $2", now - RequestRetention);
-            await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<NpgsqlConnection?> OpenAsync(string action, int attempt, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (NpgsqlException exception) when (IsTransient(exception) && attempt < _options.MaxRetries && !cancellationToken.IsCancellationRequested)
-        {
-            await PauseAsync(attempt, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (NpgsqlException exception)
-        {
-            throw Failure(action, exception);
-        }
-    }
-
-    private static async Task DisposeQuietlyAsync(NpgsqlTransaction? transaction)
-    {
-        if (transaction is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await transaction.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (NpgsqlException)
-        {
-            // The connection is already broken; the server rolls the transaction back when it notices.
-        }
-    }
-
-    private static Task PauseAsync(int attempt, CancellationToken cancellationToken) =>
-        Task.Delay(TimeSpan.FromMilliseconds((50 << Math.Min(attempt, 6)) + Random.Shared.Next(0, 50)), cancellationToken);
-
-    private static bool IsTransient(NpgsqlException exception) =>
-        exception.IsTransient || exception is PostgresException { SqlState: "40001" or "40P01" };
-
-    private static MemoryStoreException Failure(string action, NpgsqlException exception) => exception is PostgresException postgres
-        ? new MemoryStoreException($"the database refused to {action} (SQLSTATE {postgres.SqlState})", IsTransient(exception), exception)
-        : new MemoryStoreException($"the database could not be reached to {action}", isTransient: true, exception);
-
-    private async Task MigrateAsync(CancellationToken cancellationToken)
-    {
-        if (_migrated)
-        {
-            return;
-        }
-
-        await _migrateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!_migrated)
-            {
-                await PostgreSqlMigrations.ApplyAsync(_dataSource, _options.Schema, cancellationToken).ConfigureAwait(false);
-                _migrated = true;
-            }
-        }
-        catch (NpgsqlException exception)
-        {
-            throw Failure("set up its tables", exception);
-        }
-        finally
-        {
-            _migrateGate.Release();
-        }
-    }
-
-    private sealed record Idempotency<T>(string Id, T Duplicate, Func<T, bool> Applied);
 }

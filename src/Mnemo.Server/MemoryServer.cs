@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 
 namespace Mnemo.Server;
 
@@ -35,7 +36,7 @@ public sealed partial class MemoryServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly MemoryServerOptions _options;
-    private readonly ConcurrentDictionary<string, Lazy<(IVersionedMemoryStore Store, MemoryTool Tool)>> _stores = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<(IVersionedMemoryStore Store, IMemoryTool Tool)>> _stores = new(StringComparer.Ordinal);
     private readonly PartitionedRateLimiter<string> _limiter;
     private readonly Meter _meter;
     private readonly Counter<long> _requests;
@@ -278,16 +279,19 @@ public sealed partial class MemoryServer : IAsyncDisposable
         return request.Headers["x-api-key"].ToString() is { Length: > 0 } key ? key : null;
     }
 
-    private (IVersionedMemoryStore Store, MemoryTool Tool) Store(string name)
+    private (IVersionedMemoryStore Store, IMemoryTool Tool) Store(string name)
     {
-        var entry = _stores.GetOrAdd(name, n => new Lazy<(IVersionedMemoryStore, MemoryTool)>(() =>
+        var entry = _stores.GetOrAdd(name, n => new Lazy<(IVersionedMemoryStore, IMemoryTool)>(() =>
         {
             var store = _options.OpenStore!(n);
-            return (store, new MemoryTool(store, new MemoryToolOptions
+            Action<MemoryCommand, Exception> unexpectedError = (command, error) => _log.LogError(error, "store {Store}: {Command} failed", n, command.Name);
+            var tool = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder();
+            if ((_options.SafetyFor is { } safetyFor ? safetyFor(n) : MemorySafety.Default) is { } safety)
             {
-                Safety = _options.SafetyFor is { } safety ? safety(n) : Mnemo.Memory.Safety.MemorySafety.Default,
-                UnexpectedError = (command, error) => _log.LogError(error, "store {Store}: {Command} failed", n, command.Name),
-            }));
+                tool.UseScreening(safety, unexpectedError: unexpectedError);
+            }
+
+            return (store, tool.Build());
         }));
         try
         {
@@ -297,7 +301,7 @@ public sealed partial class MemoryServer : IAsyncDisposable
         {
             // A Lazy keeps the exception it threw; dropping it lets the next request open the store again (a full disk
             // freed, a folder's permissions fixed) instead of failing until the server restarts.
-            _stores.TryRemove(new KeyValuePair<string, Lazy<(IVersionedMemoryStore, MemoryTool)>>(name, entry));
+            _stores.TryRemove(new KeyValuePair<string, Lazy<(IVersionedMemoryStore, IMemoryTool)>>(name, entry));
             throw;
         }
     }

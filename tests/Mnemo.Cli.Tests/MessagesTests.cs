@@ -38,6 +38,10 @@ public sealed class MessagesTests : IDisposable
         { ["serve", "--dir", "DIR", "--port", "-1"], 2, "mnemo: --port must be a port from 0 to 65535, not -1; `mnemo serve --help` shows the usage." },
         { ["mcp", "--dir", "DIR", "--poll", "x"], 2, "mnemo: --poll takes a number, not x; `mnemo mcp --help` shows the usage." },
         { ["memory", "exec"], 2, "mnemo: give the memory's place: --dir FOLDER, --postgres CONNECTION [--store NAME], or --server URL --store NAME." },
+        { ["memory", "ls", "--postgres", "foo==bar;;"], 2,
+            "mnemo: --postgres is not a connection string PostgreSQL understands: use key=value pairs, such as Host=localhost;Username=mnemo;Database=mnemo." },
+        { ["memory", "ls", "--postgres", "Host=127.0.0.1", "--store", ""], 2, "mnemo: --store needs the store's name, such as --store default." },
+        { ["memory", "exec", "--server", "http://127.0.0.1:1", "--key", "k", "--store", " "], 2, "mnemo: --store needs the store's name, such as --store default." },
         { ["memory", "sweep", "--dir", "DIR", "--older-than", "soon"], 2,
             "mnemo: --older-than soon is not a duration; use 30d, 12h, 90m, 45s, 0s or a time span like 7.00:00:00." },
     };

@@ -15,7 +15,7 @@ public sealed class CrossBackendTests(PostgresServer server)
         var clock = new ManualTimeProvider();
         using var temp = new TempDirectory();
         using var folder = new FileSystemMemoryStore(temp.Combine("source"), new FileSystemMemoryStoreOptions { TimeProvider = clock });
-        var tool = new MemoryTool(folder, new MemoryToolOptions { Actor = "agent" });
+        var tool = new MemoryTool(folder).AsBuilder().UseActor("agent").Build();
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/notes/plan.md", "step one\n"), ct);
         await tool.ExecuteAsync(new InsertMemoryCommand("/memories/notes/plan.md", 1, "step two"), ct);
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/old.md", "gone\n"), ct);

@@ -135,7 +135,7 @@ public sealed class HttpMemoryStoreTests : IAsyncLifetime
         // Every other write reaches the server, is applied, and its answer never comes back; the store tries again.
         using var losing = new FaultyHandler(every: 2, FaultyHandler.Fault.LoseAnswer);
         using var store = _server.Open(handler: losing);
-        var tool = new MemoryTool(store, new MemoryToolOptions { Actor = "agent-1" });
+        var tool = new MemoryTool(store).AsBuilder().UseActor("agent-1").Build();
         (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/log.md", "start\n"), Ct)).Content.ShouldBe("File created successfully at: /memories/log.md");
         for (var i = 1; i <= 60; i++)
         {
@@ -242,6 +242,32 @@ public sealed class HttpMemoryStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABusyServer_IsTriedAgain_AfterTheRetryAfterItAsksFor()
+    {
+        using var busy = new BusyHandler(answers: 2, retryAfter: TimeSpan.FromSeconds(1));
+        using var store = _server.Open(handler: busy);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = await new MemoryTool(store).ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "x"), Ct);
+
+        result.Content.ShouldBe("File created successfully at: /memories/a.md");
+        busy.Refused.ShouldBe(2);
+        started.Elapsed.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1.9), "two waits of the server's Retry-After, not the 10 ms retry delay");
+    }
+
+    [Fact]
+    public async Task AServerBusyPastTheRetries_FailsWithItsOwnMessageInOneLine()
+    {
+        using var busy = new BusyHandler(answers: int.MaxValue, retryAfter: null);
+        using var store = _server.Open(handler: busy, retries: 2);
+
+        var result = await new MemoryTool(store).ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "x"), Ct);
+
+        result.ShouldBe(MemoryToolResult.Error("The memory store could not complete the create command: the memory server could not create a file: the server is busy"));
+        busy.Refused.ShouldBe(3);
+    }
+
+    [Fact]
     public async Task AServerThatIsGone_FailsAfterItsRetries_WithOneLine()
     {
         var port = _server.Server.BaseAddress.Port;
@@ -258,5 +284,33 @@ public sealed class HttpMemoryStoreTests : IAsyncLifetime
         result.IsError.ShouldBeTrue();
         result.Content.ShouldContain("could not be reached to create a file");
         result.Content.ShouldNotContain(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
+
+/// <summary>Answers the first <c>answers</c> requests itself with 503 and a Retry-After, as a server under load does; the rest go through.</summary>
+internal sealed class BusyHandler(int answers, TimeSpan? retryAfter) : DelegatingHandler(new SocketsHttpHandler())
+{
+    private int _refused;
+
+    public int Refused => Volatile.Read(ref _refused);
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Increment(ref _refused) > answers)
+        {
+            Interlocked.Decrement(ref _refused);
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        var response = new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable)
+        {
+            Content = new StringContent("""{"error":{"type":"overloaded","message":"the server is busy"}}""", Encoding.UTF8, "application/json"),
+        };
+        if (retryAfter is { } wait)
+        {
+            response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(wait);
+        }
+
+        return Task.FromResult(response);
     }
 }

@@ -43,7 +43,6 @@ public sealed class AgentSession
 
     private const string MemoryToolName = "memory";
 
-    private static readonly string[] MemoryWriteCommands = ["create", "str_replace", "insert", "delete", "rename"];
     private static readonly IReadOnlyDictionary<string, JsonElement> NoQuery = new Dictionary<string, JsonElement>();
 
     private readonly IAnthropicClient _client;
@@ -505,7 +504,7 @@ public sealed class AgentSession
         _instruments.ToolCalls.Add(1, _modelTag, new("mnemo.tool.name", call.Name), new("mnemo.tool.error", isError));
         if (isError || call.Name != MemoryToolName || !_tools.ContainsKey(MemoryToolName) ||
             !input.TryGetProperty("command"u8, out var command) || command.ValueKind != JsonValueKind.String ||
-            Array.IndexOf(MemoryWriteCommands, command.GetString()) < 0)
+            !MemoryCommand.IsWriteCommand(command.GetString()))
         {
             return;
         }

@@ -29,9 +29,10 @@ public sealed class AgentSessionOptions
     /// </value>
     public string? MemoryProtocol { get; set; } = AgentSession.DefaultMemoryProtocol;
 
-    /// <summary>Gets or sets the memory tool the model's <c>memory</c> calls run through.</summary>
+    /// <summary>Gets or sets the memory tool the model's <c>memory</c> calls run through: a <see cref="MemoryTool"/>, or one
+    /// composed with stages such as screening and audit (<see cref="MemoryToolExtensions.AsBuilder"/>).</summary>
     /// <value>None by default: the session then offers no memory tool.</value>
-    public MemoryTool? Memory { get; set; }
+    public IMemoryTool? Memory { get; set; }
 
     /// <summary>Gets the other tools the session runs when the model calls them, such as a file reader.</summary>
     public IList<IBetaRunnableTool> Tools { get; } = [];

@@ -6,6 +6,7 @@ using Mnemo.Cli.CodeReview;
 using Mnemo.Context;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
+using Mnemo.Memory.Safety;
 
 namespace Mnemo.Cli.Agents;
 
@@ -241,11 +242,11 @@ internal static class ReviewCommands
                 var streaming = parseResult.GetValue(shared.Stream);
                 var console = new AgentConsole(output, backend.IsScripted, streaming);
                 output.WriteLine(backend.Banner());
-                var memory = new MemoryTool(store, new MemoryToolOptions
-                {
-                    Actor = demo ? "demo" : "review",
-                    UnexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: memory {command.Name} failed: {error.Message}"),
-                });
+                Action<MemoryCommand, Exception> unexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: memory {command.Name} failed: {error.Message}");
+                var memory = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder()
+                    .UseActor(demo ? "demo" : "review")
+                    .UseScreening(unexpectedError: unexpectedError)
+                    .Build();
                 void Configure(AgentSessionOptions options)
                 {
                     options.Model = backend.Model;

@@ -15,11 +15,11 @@ public sealed class JsonLinesMemoryExecutor
 {
     private static readonly JsonSerializerOptions ContentOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private readonly MemoryTool _tool;
+    private readonly IMemoryTool _tool;
 
     /// <summary>Initializes a new instance of the <see cref="JsonLinesMemoryExecutor"/> class.</summary>
     /// <param name="tool">The tool that executes the commands.</param>
-    public JsonLinesMemoryExecutor(MemoryTool tool)
+    public JsonLinesMemoryExecutor(IMemoryTool tool)
     {
         ArgumentNullException.ThrowIfNull(tool);
         _tool = tool;

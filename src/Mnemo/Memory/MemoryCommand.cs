@@ -11,8 +11,31 @@ public abstract record MemoryCommand
     {
     }
 
+    /// <summary>Gets the names of the commands that change memory, as the model spells them.</summary>
+    public static IReadOnlyList<string> WriteCommandNames { get; } = ["create", "str_replace", "insert", "delete", "rename"];
+
     /// <summary>Gets the command's name as the model spells it, such as <c>str_replace</c>.</summary>
     public abstract string Name { get; }
+
+    /// <summary>Gets a value indicating whether the command changes memory (every command but <c>view</c>).</summary>
+    public bool IsWrite => IsWriteCommand(Name);
+
+    /// <summary>Gets the path the command names (a rename's source) and a rename's destination, as given.</summary>
+    internal (string Path, string? Destination) Paths => this switch
+    {
+        RenameMemoryCommand rename => (rename.OldPath, rename.NewPath),
+        ViewMemoryCommand view => (view.Path, null),
+        CreateMemoryCommand create => (create.Path, null),
+        StrReplaceMemoryCommand replace => (replace.Path, null),
+        InsertMemoryCommand insert => (insert.Path, null),
+        DeleteMemoryCommand delete => (delete.Path, null),
+        _ => throw new InvalidOperationException($"Unknown memory command {Name}."),
+    };
+
+    /// <summary>Tells whether a command name is one of <see cref="WriteCommandNames"/>.</summary>
+    /// <param name="name">The name, as the model spells it.</param>
+    /// <returns><see langword="true"/> for create, str_replace, insert, delete and rename.</returns>
+    public static bool IsWriteCommand(string? name) => name is not null && WriteCommandNames.Contains(name, StringComparer.Ordinal);
 
     /// <summary>Parses a command from the tool's JSON input.</summary>
     /// <param name="input">The <c>input</c> object of a <c>tool_use</c> block.</param>

@@ -9,30 +9,11 @@ public sealed class MemoryToolOptions
 
     /// <summary>Gets or sets how many times an edit is retried when other writers change the file between its read and its write.</summary>
     /// <value>1,000 by default. Each retry means another writer succeeded, so the limit is reached only under a storm of writes.</value>
-    public int MaxConflictRetries { get; set; } = 1000;
-
-    /// <summary>Gets or sets who runs the commands, for the store's history and the audit log.</summary>
-    /// <value><see langword="null"/> by default. A host serving many callers passes each one's name to <see cref="MemoryTool.ExecuteAsync(MemoryCommand, string, CancellationToken)"/> instead.</value>
-    public string? Actor { get; set; }
-
-    /// <summary>Gets or sets the log told of every command: its caller, its outcome and how long it took.</summary>
-    /// <value><see langword="null"/> by default: no audit. <see cref="JsonLinesMemoryAuditLog"/> writes JSON lines with rotation.</value>
-    public IMemoryAuditLog? AuditLog { get; set; }
-
-    /// <summary>Gets or sets where the audit log's times come from.</summary>
-    /// <value><see cref="TimeProvider.System"/> by default.</value>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+    public int MaxConflictRetries { get; set; } = CompareAndSwap.DefaultMaxRetries;
 
     /// <summary>Gets or sets a callback told of failures that the model sees only as a generic message.</summary>
     /// <value><see langword="null"/> by default. The exception may name host paths; log it, never show it to the model.</value>
     public Action<MemoryCommand, Exception>? UnexpectedError { get; set; }
-
-    /// <summary>Gets or sets the checks made on the text each write adds: the scanner, the policy, the quarantine.</summary>
-    /// <value>
-    /// <see cref="Safety.MemorySafety.Default"/>: secrets masked, sure prompt injections rejected, anything else flagged in
-    /// the audit log. <see langword="null"/> writes whatever it is given, exactly as Anthropic's reference does.
-    /// </value>
-    public Safety.MemorySafety? Safety { get; set; } = Mnemo.Memory.Safety.MemorySafety.Default;
 
     /// <summary>Gets or sets a value indicating whether a file's view ends with a note that its content is data recorded
     /// earlier, not instructions to follow.</summary>
@@ -43,7 +24,6 @@ public sealed class MemoryToolOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFileBytes, 1, nameof(MaxFileBytes));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConflictRetries, nameof(MaxConflictRetries));
-        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         return this;
     }
 }

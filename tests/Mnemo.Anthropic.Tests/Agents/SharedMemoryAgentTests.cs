@@ -44,13 +44,13 @@ public sealed class SharedMemoryAgentTests
 
         using (var first = Remote())
         {
-            var learn = await harness.Session(options => options.Memory = new MemoryTool(first, new MemoryToolOptions { Actor = "laptop" }))
+            var learn = await harness.Session(options => options.Memory = new MemoryTool(first).AsBuilder().UseActor("laptop").Build())
                 .RunAsync("I prefer tabs.", ct);
             learn.Text.ShouldBe("Noted.");
         }
 
         using var second = Remote();
-        var recall = await harness.Session(options => options.Memory = new MemoryTool(second, new MemoryToolOptions { Actor = "ci-runner" }))
+        var recall = await harness.Session(options => options.Memory = new MemoryTool(second).AsBuilder().UseActor("ci-runner").Build())
             .RunAsync("How should I indent?", ct);
         recall.Text.ShouldBe("With tabs.");
         harness.Of<AgentToolResultEvent>().Select(result => result.Content).ShouldBe(

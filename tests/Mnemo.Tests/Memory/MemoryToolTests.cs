@@ -210,7 +210,7 @@ public sealed class MemoryToolTests : IDisposable
     [InlineData(2047L, "2.0K")]
     [InlineData(1073741824L, "1G")]
     [InlineData(5497558138880L, "5120G")]
-    public void FormatSize_MatchesReference(long size, string expected) => MemoryTool.FormatSize(size).ShouldBe(expected);
+    public void FormatSize_MatchesReference(long size, string expected) => MemoryView.FormatSize(size).ShouldBe(expected);
 
     [Fact]
     public async Task UnexpectedFailure_IsGenericAndReported()

@@ -57,7 +57,7 @@ public abstract class VersionedMemoryStoreConformanceTests : IAsyncDisposable
     private static async Task<string?> ReadAsync(IMemoryStore store, string path) =>
         await store.ReadAsync(P(path), Ct) is { Kind: MemoryEntryKind.File } file ? Encoding.UTF8.GetString(file.Content.Span) : null;
 
-    private async Task<MemoryToolResult> Run(MemoryTool tool, MemoryCommand command)
+    private async Task<MemoryToolResult> Run(IMemoryTool tool, MemoryCommand command)
     {
         var result = await tool.ExecuteAsync(command, Ct);
         Clock.Advance(TimeSpan.FromMinutes(1));
@@ -125,7 +125,7 @@ public abstract class VersionedMemoryStoreConformanceTests : IAsyncDisposable
     [Fact]
     public async Task EveryCommand_IsRecordedWithTimeActorOperationPathAndHash()
     {
-        var tool = new MemoryTool(Store, new MemoryToolOptions { Actor = "session-7" });
+        var tool = new MemoryTool(Store).AsBuilder().UseActor("session-7").Build();
         await Run(tool, new CreateMemoryCommand("/memories/notes/a.md", "one\n"));
         await Run(tool, new StrReplaceMemoryCommand("/memories/notes/a.md", "one", "two"));
         await Run(tool, new InsertMemoryCommand("/memories/notes/a.md", 1, "three"));
@@ -333,7 +333,7 @@ public abstract class VersionedMemoryStoreConformanceTests : IAsyncDisposable
     [Fact]
     public async Task ExportThenImport_IntoAnEmptyStore_RoundTripsFilesAndHistoryExactly()
     {
-        var tool = new MemoryTool(Store, new MemoryToolOptions { Actor = "agent" });
+        var tool = new MemoryTool(Store).AsBuilder().UseActor("agent").Build();
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/notes/a.md", "line one\nüñí €\n"), Ct);
         await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/notes/a.md", "one", "two"), Ct);
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/secret.md", "sk-ant-api03-XYZ\n"), Ct);

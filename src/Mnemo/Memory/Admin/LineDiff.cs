@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DiffPlex;
 
 namespace Mnemo.Memory;
 
@@ -8,6 +9,10 @@ internal static class LineDiff
 {
     private const int Context = 3;
     private const long MaxCells = 25_000_000;
+
+    // Two different texts that stand for the middles: DiffPlex compares and chunks texts, and its chunker here answers with lines.
+    private const string OldKey = "old";
+    private const string NewKey = "new";
 
     public static string Unified(string oldText, string newText, string oldLabel, string newLabel)
     {
@@ -92,7 +97,7 @@ internal static class LineDiff
         return text.EndsWith('\n') ? lines[..^1] : lines;
     }
 
-    /// <summary>A shortest edit script: common prefix and suffix trimmed, the middle by longest common subsequence.</summary>
+    /// <summary>A shortest edit script: common prefix and suffix trimmed, the middle aligned by DiffPlex.</summary>
     private static List<(char Kind, string Text, int OldLine, int NewLine)> Operations(string[] a, string[] b)
     {
         var prefix = 0;
@@ -115,9 +120,10 @@ internal static class LineDiff
 
         var n = a.Length - prefix - suffix;
         var m = b.Length - prefix - suffix;
-        if ((long)n * m > MaxCells)
+        if (n == 0 || m == 0 || (long)n * m > MaxCells)
         {
-            // Too large to align line by line: shown as the old middle removed and the new one added.
+            // Only one side has lines here, or the two are too large to align line by line: the old middle removed and
+            // the new one added.
             for (var k = 0; k < n; k++)
             {
                 ops.Add(('-', a[prefix + k], prefix + k, prefix));
@@ -130,34 +136,33 @@ internal static class LineDiff
         }
         else
         {
-            var lcs = new int[n + 1, m + 1];
-            for (var x = n - 1; x >= 0; x--)
+            // DiffPlex aligns the middles (a shortest edit script, Myers' algorithm) on the lines as split here, so a CR or
+            // an empty line stays what it is; its blocks become the same operations the hunks are built from.
+            var oldMiddle = a[prefix..(prefix + n)];
+            var newMiddle = b[prefix..(prefix + m)];
+            var result = Differ.Instance.CreateDiffs(OldKey, NewKey, ignoreWhiteSpace: false, ignoreCase: false, new Lines(oldMiddle, newMiddle));
+            var (i, j) = (0, 0);
+            foreach (var block in result.DiffBlocks)
             {
-                for (var y = m - 1; y >= 0; y--)
+                for (; i < block.DeleteStartA; i++, j++)
                 {
-                    lcs[x, y] = a[prefix + x] == b[prefix + y] ? lcs[x + 1, y + 1] + 1 : Math.Max(lcs[x + 1, y], lcs[x, y + 1]);
+                    ops.Add((' ', oldMiddle[i], prefix + i, prefix + j));
+                }
+
+                for (var k = 0; k < block.DeleteCountA; k++, i++)
+                {
+                    ops.Add(('-', oldMiddle[i], prefix + i, prefix + block.InsertStartB));
+                }
+
+                for (var k = 0; k < block.InsertCountB; k++, j++)
+                {
+                    ops.Add(('+', newMiddle[j], prefix + i, prefix + j));
                 }
             }
 
-            int i = 0, j = 0;
-            while (i < n || j < m)
+            for (; i < n; i++, j++)
             {
-                if (i < n && j < m && a[prefix + i] == b[prefix + j])
-                {
-                    ops.Add((' ', a[prefix + i], prefix + i, prefix + j));
-                    i++;
-                    j++;
-                }
-                else if (i < n && (j == m || lcs[i + 1, j] >= lcs[i, j + 1]))
-                {
-                    ops.Add(('-', a[prefix + i], prefix + i, prefix + j));
-                    i++;
-                }
-                else
-                {
-                    ops.Add(('+', b[prefix + j], prefix + i, prefix + j));
-                    j++;
-                }
+                ops.Add((' ', oldMiddle[i], prefix + i, prefix + j));
             }
         }
 
@@ -167,5 +172,11 @@ internal static class LineDiff
         }
 
         return ops;
+    }
+
+    /// <summary>Hands DiffPlex the two middles as lines already split, whatever text it is given to name them.</summary>
+    private sealed class Lines(string[] oldLines, string[] newLines) : IChunker
+    {
+        public IReadOnlyList<string> Chunk(string str) => ReferenceEquals(str, OldKey) ? oldLines : newLines;
     }
 }

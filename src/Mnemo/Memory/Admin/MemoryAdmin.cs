@@ -19,10 +19,10 @@ public sealed class MemoryAdmin
     public const string NoFile = "";
 
     private const string ArchiveFormat = "mnemo-memory-archive";
-    private const int MaxConflictRetries = 100;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly TimeProvider _time;
+    private readonly CompareAndSwap<MemoryWriteOutcome> _writes = new(CompareAndSwap.DefaultMaxRetries);
 
     /// <summary>Initializes a new instance of the <see cref="MemoryAdmin"/> class.</summary>
     /// <param name="store">The store to work on.</param>
@@ -59,34 +59,40 @@ public sealed class MemoryAdmin
     {
         ArgumentNullException.ThrowIfNull(path);
         context = WithReason(context, "write");
-        for (var attempt = 0; attempt < MaxConflictRetries; attempt++)
-        {
-            var current = await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
-            if (current is { Kind: MemoryEntryKind.Directory })
+        var (outcome, lost) = await _writes.RunAsync(
+            (Store, Path: path, Content: content, ExpectedHash: expectedHash, Context: context),
+            static async (state, token) =>
             {
-                throw new MemoryException($"The path {path.Original} is a directory, not a file.");
-            }
+                var (store, path, content, expectedHash, context) = state;
+                var current = await store.ReadAsync(path, token).ConfigureAwait(false);
+                if (current is { Kind: MemoryEntryKind.Directory })
+                {
+                    throw new MemoryException($"The path {path.Original} is a directory, not a file.");
+                }
 
-            if (current is not null && current.Content.Span.SequenceEqual(content.Span))
-            {
-                return MemoryWriteOutcome.Unchanged;
-            }
+                if (current is not null && current.Content.Span.SequenceEqual(content.Span))
+                {
+                    return CompareAndSwap<MemoryWriteOutcome>.Won(MemoryWriteOutcome.Unchanged);
+                }
 
-            var actual = current is null ? null : MemoryHash.Sha256(current.Content.Span);
-            if (expectedHash is not null && expectedHash != (actual ?? NoFile))
-            {
-                throw new MemoryConflictException(path, expectedHash, actual);
-            }
+                var actual = current is null ? null : MemoryHash.Sha256(current.Content.Span);
+                if (expectedHash is not null && expectedHash != (actual ?? NoFile))
+                {
+                    throw new MemoryConflictException(path, expectedHash, actual);
+                }
 
-            if (current is null
-                ? await Store.CreateFileAsync(path, content, context, cancellationToken).ConfigureAwait(false)
-                : await Store.ReplaceFileAsync(path, content, current, context, cancellationToken).ConfigureAwait(false))
-            {
-                return current is null ? MemoryWriteOutcome.Created : MemoryWriteOutcome.Updated;
-            }
-        }
-
-        throw new MemoryStoreException($"the file {path.Original} kept changing while it was being written", isTransient: true);
+                return current is null
+                    ? await store.CreateFileAsync(path, content, context, token).ConfigureAwait(false)
+                        ? CompareAndSwap<MemoryWriteOutcome>.Won(MemoryWriteOutcome.Created)
+                        : CompareAndSwap<MemoryWriteOutcome>.Lost(default)
+                    : await store.ReplaceFileAsync(path, content, current, context, token).ConfigureAwait(false)
+                        ? CompareAndSwap<MemoryWriteOutcome>.Won(MemoryWriteOutcome.Updated)
+                        : CompareAndSwap<MemoryWriteOutcome>.Lost(default);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return lost
+            ? throw new MemoryStoreException($"the file {path.Original} kept changing while it was being written", isTransient: true)
+            : outcome;
     }
 
     /// <summary>Deletes a file, optionally only if it still has the content a caller read.</summary>

@@ -3,6 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
 
 namespace Mnemo.Memory.Remote;
 
@@ -27,6 +30,7 @@ public sealed class HttpMemoryStore : IMemoryStore, IDisposable
     private readonly HttpClient _http;
     private readonly Uri _operations;
     private readonly AuthenticationHeaderValue _authorization;
+    private readonly ResiliencePipeline<Reply> _pipeline;
 
     /// <summary>Initializes a new instance of the <see cref="HttpMemoryStore"/> class.</summary>
     /// <param name="options">The options; the endpoint, the store and the API key are required.</param>
@@ -41,6 +45,7 @@ public sealed class HttpMemoryStore : IMemoryStore, IDisposable
         var endpoint = options.Endpoint!.AbsoluteUri.EndsWith('/') ? options.Endpoint : new Uri(options.Endpoint.AbsoluteUri + "/");
         _operations = new Uri(endpoint, $"v1/stores/{Uri.EscapeDataString(options.Store!)}/ops");
         _authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        _pipeline = Pipeline(_options);
     }
 
     /// <summary>Gets the store's name on the server.</summary>
@@ -169,7 +174,6 @@ public sealed class HttpMemoryStore : IMemoryStore, IDisposable
             writer.WriteEndObject();
         }
 
-        var payload = buffer.WrittenMemory;
         var action = op switch
         {
             "read" => "read a file",
@@ -178,62 +182,72 @@ public sealed class HttpMemoryStore : IMemoryStore, IDisposable
             "replace" => "replace a file",
             _ => op,
         };
-        for (var attempt = 0; ; attempt++)
+        Reply reply;
+        try
         {
-            TimeSpan? retryAfter = null;
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                timeout.CancelAfter(_options.Timeout);
-                try
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, _operations) { Content = new ReadOnlyMemoryContent(payload) };
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    request.Headers.Authorization = _authorization;
-                    if (requestId is not null)
-                    {
-                        request.Headers.TryAddWithoutValidation(MemoryStoreWire.IdempotencyHeader, requestId);
-                    }
-
-                    using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                    var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
-                    var status = (int)response.StatusCode;
-                    if (status is 408 or 429 or >= 500)
-                    {
-                        retryAfter = response.Headers.RetryAfter?.Delta;
-                        if (attempt >= _options.MaxRetries)
-                        {
-                            throw new MemoryStoreException(
-                                $"the memory server could not {action}: {ErrorMessage(bytes) ?? $"HTTP {status}"}", isTransient: true);
-                        }
-                    }
-                    else
-                    {
-                        return Answer(action, status, bytes, read);
-                    }
-                }
-                catch (HttpRequestException exception) when (attempt < _options.MaxRetries)
-                {
-                    _ = exception; // a refused or dropped connection: tried again below
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && attempt < _options.MaxRetries)
-                {
-                    // This attempt timed out; the server may still apply it, which the write's key makes harmless.
-                }
-                catch (HttpRequestException exception)
-                {
-                    throw new MemoryStoreException($"the memory server could not be reached to {action}", isTransient: true, exception);
-                }
-                catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new MemoryStoreException(
-                        $"the memory server did not answer within {_options.Timeout.TotalSeconds:0.#} s to {action}", isTransient: true, exception);
-                }
-            }
-
-            var pause = _options.RetryDelay * (1 << Math.Min(attempt, 6));
-            pause += TimeSpan.FromTicks((long)(pause.Ticks * Random.Shared.NextDouble()));
-            await Task.Delay(retryAfter is { } wait && wait > pause ? wait : pause, cancellationToken).ConfigureAwait(false);
+            reply = await _pipeline.ExecuteAsync(
+                static (state, token) => state.Store.PostAsync(state.Payload, state.RequestId, token),
+                (Store: this, Payload: buffer.WrittenMemory, RequestId: requestId),
+                cancellationToken).ConfigureAwait(false);
         }
+        catch (HttpRequestException exception)
+        {
+            throw new MemoryStoreException($"the memory server could not be reached to {action}", isTransient: true, exception);
+        }
+        catch (Exception exception) when (exception is TimeoutRejectedException ||
+            (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new MemoryStoreException(
+                $"the memory server did not answer within {_options.Timeout.TotalSeconds:0.#} s to {action}", isTransient: true, exception);
+        }
+
+        return reply.IsBusy
+            ? throw new MemoryStoreException($"the memory server could not {action}: {ErrorMessage(reply.Body) ?? $"HTTP {reply.Status}"}", isTransient: true)
+            : Answer(action, reply.Status, reply.Body, read);
+    }
+
+    /// <summary>Retries an attempt that timed out, lost its connection or met a busy server, with growing pauses or the
+    /// server's <c>Retry-After</c>, whichever is longer; each attempt has <see cref="HttpMemoryStoreOptions.Timeout"/>.</summary>
+    private static ResiliencePipeline<Reply> Pipeline(HttpMemoryStoreOptions options)
+    {
+        var builder = new ResiliencePipelineBuilder<Reply>();
+        if (options.MaxRetries > 0)
+        {
+            var delay = options.RetryDelay;
+            builder.AddRetry(new RetryStrategyOptions<Reply>
+            {
+                MaxRetryAttempts = options.MaxRetries,
+                // A connection that could not be made in time is cancelled by the handler, not by the caller: that is a timeout too.
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is HttpRequestException or TimeoutRejectedException ||
+                    (args.Outcome.Exception is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested) ||
+                    args.Outcome.Result is { IsBusy: true }),
+                DelayGenerator = args =>
+                {
+                    var pause = delay * (1 << Math.Min(args.AttemptNumber, 6));
+                    pause += TimeSpan.FromTicks((long)(pause.Ticks * Random.Shared.NextDouble()));
+                    return ValueTask.FromResult<TimeSpan?>(args.Outcome.Result?.RetryAfter is { } wait && wait > pause ? wait : pause);
+                },
+            });
+        }
+
+        // Within the retry: each attempt has its own time, and one that runs out is tried again (the write's key makes that harmless).
+        return builder.AddTimeout(options.Timeout).Build();
+    }
+
+    /// <summary>Sends one attempt and reads its whole answer.</summary>
+    private async ValueTask<Reply> PostAsync(ReadOnlyMemory<byte> payload, string? requestId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _operations) { Content = new ReadOnlyMemoryContent(payload) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Authorization = _authorization;
+        if (requestId is not null)
+        {
+            request.Headers.TryAddWithoutValidation(MemoryStoreWire.IdempotencyHeader, requestId);
+        }
+
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return new Reply((int)response.StatusCode, body, response.Headers.RetryAfter?.Delta);
     }
 
     private static T Answer<T>(string action, int status, byte[] bytes, Func<JsonElement, T> read)
@@ -299,5 +313,12 @@ public sealed class HttpMemoryStore : IMemoryStore, IDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>One attempt's answer: its status, its body, and how long the server asked to wait.</summary>
+    private sealed record Reply(int Status, byte[] Body, TimeSpan? RetryAfter)
+    {
+        /// <summary>Gets a value indicating whether the server was too busy to answer (408, 429, 5xx): worth another attempt.</summary>
+        public bool IsBusy => Status is 408 or 429 or >= 500;
     }
 }

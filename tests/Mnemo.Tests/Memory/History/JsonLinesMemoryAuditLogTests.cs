@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Tests.Memory.History;
@@ -20,7 +21,7 @@ public sealed class JsonLinesMemoryAuditLogTests : IDisposable
     {
         using var store = new FileSystemMemoryStore(_temp.Combine("memories"));
         using var audit = new JsonLinesMemoryAuditLog(_temp.Combine("audit", "memory.jsonl"));
-        var tool = new MemoryTool(store, new MemoryToolOptions { Actor = "session-1", AuditLog = audit, TimeProvider = new ManualTimeProvider() });
+        var tool = new MemoryTool(store).AsBuilder().UseActor("session-1").UseAudit(audit, new ManualTimeProvider()).UseScreening().Build();
 
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "a"), Ct);
         await tool.ExecuteAsync(new RenameMemoryCommand("/memories/a.md", "/memories/b.md"), "reviewer", Ct);

@@ -80,7 +80,7 @@ public sealed class MemoryAdminTests : IDisposable
     [Fact]
     public async Task ExportThenImport_IntoAnEmptyStore_RoundTripsFilesAndHistoryExactly()
     {
-        var tool = new MemoryTool(_store, new MemoryToolOptions { Actor = "agent" });
+        var tool = new MemoryTool(_store).AsBuilder().UseActor("agent").Build();
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/notes/a.md", "line one\nüñí €\n"), Ct);
         await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/notes/a.md", "one", "two"), Ct);
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/secret.md", "sk-ant-api03-XYZ\n"), Ct);

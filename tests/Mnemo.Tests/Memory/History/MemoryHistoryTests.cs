@@ -10,13 +10,13 @@ public sealed class MemoryHistoryTests : IDisposable
     private readonly TempDirectory _temp = new();
     private readonly ManualTimeProvider _clock = new();
     private readonly FileSystemMemoryStore _store;
-    private readonly MemoryTool _tool;
+    private readonly IMemoryTool _tool;
     private readonly MemoryAdmin _admin;
 
     public MemoryHistoryTests()
     {
         _store = Open();
-        _tool = new MemoryTool(_store, new MemoryToolOptions { Actor = "session-7" });
+        _tool = new MemoryTool(_store).AsBuilder().UseActor("session-7").Build();
         _admin = new MemoryAdmin(_store, _clock);
     }
 

@@ -26,13 +26,21 @@ public sealed class MemorySafetyTests : IDisposable
         _temp.Dispose();
     }
 
-    private MemoryTool Tool(MemorySafety? safety, JsonLinesMemoryAuditLog? audit = null, bool frame = false) => new(_store, new MemoryToolOptions
+    private IMemoryTool Tool(MemorySafety? safety, JsonLinesMemoryAuditLog? audit = null, bool frame = false)
     {
-        Safety = safety,
-        AuditLog = audit,
-        FrameMemoryAsData = frame,
-        Actor = "agent",
-    });
+        var builder = new MemoryTool(_store, new MemoryToolOptions { FrameMemoryAsData = frame }).AsBuilder().UseActor("agent");
+        if (audit is not null)
+        {
+            builder.UseAudit(audit);
+        }
+
+        if (safety is not null)
+        {
+            builder.UseScreening(safety);
+        }
+
+        return builder.Build();
+    }
 
     private string? Read(string name) => File.Exists(_temp.Combine("memories", name)) ? File.ReadAllText(_temp.Combine("memories", name)) : null;
 
