@@ -5,8 +5,6 @@ namespace Mnemo.Memory.FileSystem;
 /// <summary>Group commit of durable edits: concurrent writers share one take of the lock and one flush of the history.</summary>
 public sealed partial class FileSystemMemoryStore
 {
-    private const int MaxGroupWrites = 64;
-    private const long MaxGroupBytes = 8L * 1024 * 1024;
     private const int SyncFileSystemFrom = 4;
 
     private GroupCommit<GroupedReplace, bool?>? _replaceGroups;
@@ -39,7 +37,7 @@ public sealed partial class FileSystemMemoryStore
                     continue;
                 }
 
-                if (AppliedBefore(context))
+                if (_requests.AppliedBefore(context, _log))
                 {
                     entry.Done.TrySetResult(true);
                     continue;
@@ -60,8 +58,8 @@ public sealed partial class FileSystemMemoryStore
                     }
                 }
 
-                var resolved = Resolve(path, createParents: false, openFinal: true);
-                var unchanged = resolved.Status == ResolveStatus.Found && resolved.Stat.IsRegular ? Unchanged(resolved, expected) : false;
+                var resolved = _resolver.Resolve(path, createParents: false, openFinal: true);
+                var unchanged = resolved.Status == ResolveStatus.Found && resolved.Stat.IsRegular ? LinuxFiles.Unchanged(resolved, expected) : false;
                 if (resolved.Status == ResolveStatus.Raced || unchanged is not true)
                 {
                     resolved.Dispose();
@@ -71,7 +69,7 @@ public sealed partial class FileSystemMemoryStore
 
                 var member = new GroupMember(entry, resolved, added);
                 members.Add(member);
-                member.Temp = WriteTemp(resolved.ParentFd, content.Span, out member.TempFd);
+                member.Temp = DurableFileWriter.WriteTemp(resolved.ParentFd, content.Span, out member.TempFd);
                 groupAdded += added;
             }
 
@@ -87,7 +85,7 @@ public sealed partial class FileSystemMemoryStore
             {
                 if (SyncFs(_rootFd) != 0)
                 {
-                    throw Failure("flush files to disk", LastError);
+                    throw LinuxFiles.Failure("flush files to disk", LastError);
                 }
             }
             else
@@ -96,7 +94,7 @@ public sealed partial class FileSystemMemoryStore
                 {
                     if (FDataSync(member.TempFd) != 0)
                     {
-                        throw Failure("flush a file to disk", LastError);
+                        throw LinuxFiles.Failure("flush a file to disk", LastError);
                     }
                 }
             }
@@ -123,7 +121,7 @@ public sealed partial class FileSystemMemoryStore
             {
                 if (Statx(member.Resolved.ParentFd, string.Empty, AtEmptyPath, StatxBasicStats, out var folder) != 0 || folders.Add(folder.Identity))
                 {
-                    member.Resolved.SyncParent(_durable);
+                    member.Resolved.SyncParent(_writer.Durable);
                 }
             }
 
@@ -141,7 +139,7 @@ public sealed partial class FileSystemMemoryStore
                 }
                 else
                 {
-                    member.Entry.Done.TrySetException(Failure("replace a file", member.Error));
+                    member.Entry.Done.TrySetException(LinuxFiles.Failure("replace a file", member.Error));
                 }
             }
         }
@@ -170,59 +168,30 @@ public sealed partial class FileSystemMemoryStore
         }
     }
 
-    /// <summary>Appends a group's changes in one write and flushes them once; the group's form of <see cref="BeginChange"/>.</summary>
+    /// <summary>Records a group's changes in one write and one flush; the group's form of <see cref="BeginChange"/>.</summary>
     private List<PendingChange> BeginChanges(List<GroupMember> members)
     {
-        if (!_history)
+        if (_log is null)
         {
             return members.ConvertAll(member => new PendingChange(0, -1, member.Entry.Item.Context?.RequestId, default));
         }
 
-        try
+        var now = _time.GetUtcNow();
+        var first = _log.NextSequence;
+        return _log.Begin(members.ConvertAll(member =>
         {
-            var before = _logKey;
-            var now = _time.GetUtcNow();
-            _lineBuffer.ResetWrittenCount();
-            var sequence = _nextSequence;
-            foreach (var member in members)
-            {
-                var (path, content, _, context) = member.Entry.Item;
-                MemoryChangeJson.WriteLine(_lineBuffer, new MemoryChange(sequence++, now, MemoryChangeKind.Edit, path.Normalized, Versions(path, content))
-                {
-                    Actor = context?.Actor,
-                    Reason = context?.Reason,
-                    RequestId = context?.RequestId,
-                });
-            }
-
-            var fd = LogForAppend();
-            WriteAll(fd, _lineBuffer.WrittenSpan);
-            if (_durable && FSync(fd) != 0)
-            {
-                throw Failure("flush the history", LastError);
-            }
-
-            // Only the last settle line can bring the scanned log up to date with the whole group: the others name a log that never was.
-            var changes = members.ConvertAll(member => new PendingChange(_nextSequence++, fd, member.Entry.Item.Context?.RequestId, (ulong.MaxValue, ulong.MaxValue)));
-            changes[^1] = changes[^1] with { LogBefore = before };
-            return changes;
-        }
-        catch
-        {
-            // Some lines may be in the log: let the next writer settle them before trusting what it knows.
-            CloseLog();
-            _logKnown = false;
-            throw;
-        }
+            var (path, content, _, context) = member.Entry.Item;
+            return Change(first++, now, MemoryChangeKind.Edit, path, null, Versions(path, content), context);
+        }));
     }
 
     private sealed record GroupedReplace(MemoryPath Path, ReadOnlyMemory<byte> Content, MemoryItem Expected, MemoryWriteContext? Context);
 
-    private sealed class GroupMember(Grouped<GroupedReplace, bool?> entry, Resolution resolved, long added)
+    private sealed class GroupMember(Grouped<GroupedReplace, bool?> entry, FolderResolution resolved, long added)
     {
         public Grouped<GroupedReplace, bool?> Entry { get; } = entry;
 
-        public Resolution Resolved { get; } = resolved;
+        public FolderResolution Resolved { get; } = resolved;
 
         public long Added { get; } = added;
 
