@@ -46,7 +46,14 @@ public sealed record AgentToolCallEvent(int Request, string Id, string Name, Jso
 /// to log; <see langword="null"/> otherwise.
 /// </param>
 public sealed record AgentToolResultEvent(int Request, string Id, string Name, string Content, bool IsError, TimeSpan Elapsed, Exception? Exception = null)
-    : AgentEvent(Request);
+    : AgentEvent(Request)
+{
+    /// <summary>Gets the memory command the call ran (<c>view</c>, <c>create</c>...), when it was a call of the memory tool.</summary>
+    public string? MemoryCommand { get; init; }
+
+    /// <summary>Gets a value indicating whether the call wrote to memory and succeeded: a create, str_replace, insert, delete or rename.</summary>
+    public bool IsMemoryWrite => !IsError && Mnemo.Memory.MemoryCommand.IsWriteCommand(MemoryCommand);
+}
 
 /// <summary>Represents the context editing applied to a request.</summary>
 /// <param name="Request">The request's number.</param>

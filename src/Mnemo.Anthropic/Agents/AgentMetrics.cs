@@ -1,7 +1,5 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Mnemo.Context;
 
 namespace Mnemo.Anthropic.Agents;
@@ -56,147 +54,102 @@ public static class AgentMetrics
         factory?.Create(new MeterOptions(MeterName) { Version = SharedMeter.Version }) ?? SharedMeter;
 }
 
-/// <summary>The instruments of one meter.</summary>
-internal sealed class AgentInstruments
+/// <summary>Reports a session's events on its meter: what each event counts, with the model's and the side's tags.</summary>
+/// <remarks>The instruments of one meter are made once and shared by every session on it.</remarks>
+internal sealed class AgentMeters
 {
-    private static readonly ConditionalWeakTable<Meter, AgentInstruments> ByMeter = [];
+    private static readonly ConditionalWeakTable<Meter, Instruments> ByMeter = [];
 
-    private AgentInstruments(Meter meter)
+    private readonly Instruments _instruments;
+    private readonly KeyValuePair<string, object?> _model;
+    private readonly KeyValuePair<string, object?> _side;
+
+    /// <summary>Initializes a new instance of the <see cref="AgentMeters"/> class.</summary>
+    /// <param name="factory">The host's meter factory; <see langword="null"/> for the process-wide meter.</param>
+    /// <param name="model">The session's model, the tag of every measurement.</param>
+    /// <param name="side">Where context editing runs, the tag of context measurements.</param>
+    public AgentMeters(IMeterFactory? factory, string model, ContextEditingSide side)
     {
-        Requests = meter.CreateCounter<long>(AgentMetrics.Requests, "{request}", "Requests sent.");
-        InputTokens = meter.CreateHistogram<long>(AgentMetrics.RequestInputTokens, "{token}", "Input tokens per request, cache reads and writes included.");
-        OutputTokens = meter.CreateHistogram<long>(AgentMetrics.ResponseOutputTokens, "{token}", "Output tokens per response.");
-        ToolCalls = meter.CreateCounter<long>(AgentMetrics.ToolCalls, "{call}", "Tool calls run.");
-        Clearings = meter.CreateCounter<long>(AgentMetrics.Clearings, "{clearing}", "Requests whose editing cleared tool uses not cleared before.");
-        ClearedToolUses = meter.CreateCounter<long>(AgentMetrics.ClearedToolUses, "{tool_use}", "Tool uses cleared, each once.");
-        ClearedInputTokens = meter.CreateCounter<long>(AgentMetrics.ClearedInputTokens, "{token}", "Input tokens editing removed from requests.");
-        ClearedThinkingTurns = meter.CreateCounter<long>(AgentMetrics.ClearedThinkingTurns, "{turn}", "Thinking turns cleared from requests.");
-        Warnings = meter.CreateCounter<long>(AgentMetrics.Warnings, "{warning}", "Warnings that clearing is near.");
-        Preservations = meter.CreateCounter<long>(AgentMetrics.Preservations, "{approach}", "Approaches to a clearing, and whether memory was written before it.");
-        MemoryWriteDuration = meter.CreateHistogram<double>(AgentMetrics.MemoryWriteDuration, "ms", "How long each memory write took.");
+        _instruments = ByMeter.GetValue(AgentMetrics.MeterFrom(factory), static meter => new Instruments(meter));
+        _model = new("mnemo.agent.model", model);
+        _side = new("mnemo.context.side", side == ContextEditingSide.Server ? "server" : "client");
     }
 
-    public Counter<long> Requests { get; }
-
-    public Histogram<long> InputTokens { get; }
-
-    public Histogram<long> OutputTokens { get; }
-
-    public Counter<long> ToolCalls { get; }
-
-    public Counter<long> Clearings { get; }
-
-    public Counter<long> ClearedToolUses { get; }
-
-    public Counter<long> ClearedInputTokens { get; }
-
-    public Counter<long> ClearedThinkingTurns { get; }
-
-    public Counter<long> Warnings { get; }
-
-    public Counter<long> Preservations { get; }
-
-    public Histogram<double> MemoryWriteDuration { get; }
-
-    public static AgentInstruments For(Meter meter) => ByMeter.GetValue(meter, static meter => new AgentInstruments(meter));
-}
-
-/// <summary>Represents what a session did, summed from its start: the figures its metrics report.</summary>
-/// <param name="Requests">Requests sent.</param>
-/// <param name="InputTokens">Input tokens over all requests, as billed.</param>
-/// <param name="MaxInputTokens">The largest request's input tokens.</param>
-/// <param name="OutputTokens">Output tokens over all responses.</param>
-/// <param name="ToolCalls">Tool calls run.</param>
-/// <param name="ToolErrors">Tool calls whose result was an error.</param>
-/// <param name="Clearings">Requests whose editing cleared tool uses not cleared before.</param>
-/// <param name="ClearedToolUses">Tool uses cleared, each counted once.</param>
-/// <param name="ClearedInputTokens">Input tokens editing removed, summed over requests.</param>
-/// <param name="ClearedThinkingTurns">Thinking turns cleared, summed over requests.</param>
-/// <param name="Warnings">Warnings that clearing was near.</param>
-/// <param name="Preservations">Each approach that ended in a clearing, in order.</param>
-/// <param name="MemoryWrites">Memory writes that succeeded.</param>
-/// <param name="MemoryWriteTime">Their total time.</param>
-/// <param name="SlowestMemoryWrite">The slowest of them.</param>
-public sealed record AgentSessionSummary(
-    int Requests,
-    long InputTokens,
-    long MaxInputTokens,
-    long OutputTokens,
-    int ToolCalls,
-    int ToolErrors,
-    int Clearings,
-    int ClearedToolUses,
-    long ClearedInputTokens,
-    int ClearedThinkingTurns,
-    int Warnings,
-    IReadOnlyList<PreservationRecord> Preservations,
-    int MemoryWrites,
-    TimeSpan MemoryWriteTime,
-    TimeSpan SlowestMemoryWrite)
-{
-    /// <summary>Gets how many requests went out with something cleared, counting those that cleared only what was cleared before.</summary>
-    public int EditedRequests { get; init; }
-
-    /// <summary>Gets the tool uses cleared, oldest first, each once: their <c>tool_use</c> blocks as they were.</summary>
-    public IReadOnlyList<ContextBlock> ClearedToolUseBlocks { get; init; } = [];
-
-    /// <summary>Gets the mean input tokens per request.</summary>
-    public double InputTokensPerRequest => Requests == 0 ? 0 : (double)InputTokens / Requests;
-
-    /// <summary>Gets how many requests go by per clearing; <see langword="null"/> when nothing was cleared.</summary>
-    public double? RequestsPerClearing => Clearings == 0 ? null : (double)Requests / Clearings;
-
-    /// <summary>Gets how many clearings the model was warned of and wrote to memory before.</summary>
-    public int PreservedBeforeClearing => Preservations.Count(record => record.Preserved);
-
-    /// <summary>Gets the mean time of a memory write.</summary>
-    public TimeSpan MeanMemoryWrite => MemoryWrites == 0 ? TimeSpan.Zero : MemoryWriteTime / MemoryWrites;
-
-    /// <summary>Returns the summary as lines for a console.</summary>
-    public string Format()
+    /// <summary>Records what an event counts.</summary>
+    /// <param name="agentEvent">An event of the session.</param>
+    public void Record(AgentEvent agentEvent)
     {
-        var c = CultureInfo.InvariantCulture;
-        var text = new StringBuilder();
-        text.Append(c, $"requests: {Requests}; input tokens sent {InputTokens:N0} ({InputTokensPerRequest:N0} per request, largest {MaxInputTokens:N0}); output tokens {OutputTokens:N0}\n");
-        text.Append(c, $"tool calls: {ToolCalls} ({ToolErrors} errors); memory writes: {MemoryWrites}");
-        if (MemoryWrites > 0)
+        switch (agentEvent)
         {
-            text.Append(c, $" (mean {MeanMemoryWrite.TotalMilliseconds:0.00} ms, slowest {SlowestMemoryWrite.TotalMilliseconds:0.00} ms)");
-        }
+            case AgentResponseEvent response:
+                _instruments.Requests.Add(1, _model);
+                _instruments.InputTokens.Record(response.InputTokens, _model);
+                _instruments.OutputTokens.Record(response.OutputTokens, _model);
+                break;
+            case AgentToolResultEvent result:
+                _instruments.ToolCalls.Add(1, _model, new("mnemo.tool.name", result.Name), new("mnemo.tool.error", result.IsError));
+                if (result.IsMemoryWrite)
+                {
+                    _instruments.MemoryWriteDuration.Record(result.Elapsed.TotalMilliseconds, _model, new("mnemo.memory.command", result.MemoryCommand));
+                }
 
-        text.Append('\n');
-        if (EditedRequests == 0)
-        {
-            text.Append("context editing: nothing cleared");
-        }
-        else
-        {
-            // Every request resends the whole conversation, so each one past the trigger goes out with the old results
-            // cleared again; a clearing is a request that cleared results not cleared before.
-            text.Append(c, $"context editing: {EditedRequests} of {Requests} request(s) went out with old context cleared, {Clearings} of them clearing tool results not cleared before");
-            if (RequestsPerClearing is { } every)
-            {
-                text.Append(c, $" (one per {every:0.#} requests)");
-            }
+                break;
+            case AgentContextEditEvent edit:
+                foreach (var applied in edit.Edits)
+                {
+                    _instruments.ClearedInputTokens.Add(applied.ClearedInputTokens, _model, _side, new("mnemo.context.strategy", applied.Type));
+                    if (applied.Type == ClearThinkingEdit.TypeName)
+                    {
+                        _instruments.ClearedThinkingTurns.Add(applied.ClearedThinkingTurns, _model, _side);
+                    }
+                }
 
-            text.Append(c, $"; {ClearedToolUses} tool use(s) cleared, {ClearedInputTokens:N0} input tokens not sent in all");
-            if (ClearedThinkingTurns > 0)
-            {
-                text.Append(c, $", {ClearedThinkingTurns} thinking turn(s) cleared");
-            }
+                if (edit.NewlyClearedToolUses > 0)
+                {
+                    _instruments.Clearings.Add(1, _model, _side);
+                    _instruments.ClearedToolUses.Add(edit.NewlyClearedToolUses, _model, _side);
+                }
 
-            if (ClearedToolUseBlocks.Count > 0)
-            {
-                text.Append("\n  cleared: ").Append(string.Join(", ", ClearedToolUseBlocks.Select(ToolUseText.Describe)));
-            }
+                break;
+            case AgentContextWarningEvent:
+                _instruments.Warnings.Add(1, _model, _side);
+                break;
+            case AgentPreservationEvent preservation:
+                _instruments.Preservations.Add(1, _model, _side,
+                    new("mnemo.context.warned", preservation.Record.Warned), new("mnemo.context.preserved", preservation.Record.Preserved));
+                break;
         }
-        text.Append('\n');
-        text.Append(c, $"preserve before clear: {Warnings} warning(s); {PreservedBeforeClearing} of {Preservations.Count} clearing(s) had memory written after a warning");
-        foreach (var record in Preservations.Where(record => record.Preserved))
-        {
-            text.Append(c, $"\n  request {record.ClearedAtRequest}: warned at request {record.WarnedAtRequest}, {record.MemoryWrites} write(s), the first after {record.TurnsToFirstWrite} request(s) and {record.TokensToFirstWrite:N0} tokens");
-        }
+    }
 
-        return text.ToString();
+    /// <summary>The instruments of one meter.</summary>
+    private sealed class Instruments(Meter meter)
+    {
+        public Counter<long> Requests { get; } = meter.CreateCounter<long>(AgentMetrics.Requests, "{request}", "Requests sent.");
+
+        public Histogram<long> InputTokens { get; } =
+            meter.CreateHistogram<long>(AgentMetrics.RequestInputTokens, "{token}", "Input tokens per request, cache reads and writes included.");
+
+        public Histogram<long> OutputTokens { get; } = meter.CreateHistogram<long>(AgentMetrics.ResponseOutputTokens, "{token}", "Output tokens per response.");
+
+        public Counter<long> ToolCalls { get; } = meter.CreateCounter<long>(AgentMetrics.ToolCalls, "{call}", "Tool calls run.");
+
+        public Counter<long> Clearings { get; } =
+            meter.CreateCounter<long>(AgentMetrics.Clearings, "{clearing}", "Requests whose editing cleared tool uses not cleared before.");
+
+        public Counter<long> ClearedToolUses { get; } = meter.CreateCounter<long>(AgentMetrics.ClearedToolUses, "{tool_use}", "Tool uses cleared, each once.");
+
+        public Counter<long> ClearedInputTokens { get; } =
+            meter.CreateCounter<long>(AgentMetrics.ClearedInputTokens, "{token}", "Input tokens editing removed from requests.");
+
+        public Counter<long> ClearedThinkingTurns { get; } =
+            meter.CreateCounter<long>(AgentMetrics.ClearedThinkingTurns, "{turn}", "Thinking turns cleared from requests.");
+
+        public Counter<long> Warnings { get; } = meter.CreateCounter<long>(AgentMetrics.Warnings, "{warning}", "Warnings that clearing is near.");
+
+        public Counter<long> Preservations { get; } =
+            meter.CreateCounter<long>(AgentMetrics.Preservations, "{approach}", "Approaches to a clearing, and whether memory was written before it.");
+
+        public Histogram<double> MemoryWriteDuration { get; } =
+            meter.CreateHistogram<double>(AgentMetrics.MemoryWriteDuration, "ms", "How long each memory write took.");
     }
 }

@@ -99,6 +99,50 @@ public sealed class AgentSessionOptions
     /// <summary>Gets or sets the clock that times tool calls.</summary>
     /// <value><see cref="TimeProvider.System"/> by default.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Checks the options before anything is sent, naming the option at fault and the fix.</summary>
+    /// <exception cref="ArgumentException">An option is missing or out of range.</exception>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Model))
+        {
+            throw new ArgumentException("AgentSessionOptions.Model is required: name the model to use, such as claude-sonnet-4-5.", "options");
+        }
+
+        if (MaxTokens < 1)
+        {
+            throw new ArgumentException("AgentSessionOptions.MaxTokens must be at least 1.", "options");
+        }
+
+        if (MaxTurns < 1)
+        {
+            throw new ArgumentException("AgentSessionOptions.MaxTurns must be at least 1.", "options");
+        }
+
+        if (WarningRatio is { } ratio && (double.IsNaN(ratio) || ratio <= 0 || ratio > 1))
+        {
+            throw new ArgumentException(
+                "AgentSessionOptions.WarningRatio must be above 0 and at most 1 (a share of the trigger), or null for no warning.", "options");
+        }
+
+        if (string.IsNullOrWhiteSpace(ContextWarning))
+        {
+            throw new ArgumentException("AgentSessionOptions.ContextWarning must have text; set WarningRatio to null for no warning.", "options");
+        }
+
+        if (ThinkingBudgetTokens is { } budget && (budget < 1024 || budget >= MaxTokens))
+        {
+            throw new ArgumentException(
+                "AgentSessionOptions.ThinkingBudgetTokens must be at least 1024 and less than MaxTokens, as the API requires.", "options");
+        }
+
+        if (!Enum.IsDefined(ContextEditing))
+        {
+            throw new ArgumentException("AgentSessionOptions.ContextEditing must be Server or Client.", "options");
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
 }
 
 /// <summary>Specifies where context editing runs.</summary>

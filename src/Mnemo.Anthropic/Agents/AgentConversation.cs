@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Anthropic.Models.Beta.Messages;
+using Mnemo.Context;
+
+namespace Mnemo.Anthropic.Agents;
+
+/// <summary>The one history of a session: its messages as the JSON the API takes, read once each; the SDK's view is derived.</summary>
+/// <remarks>Only grows: a message is added, or the last user message gets a text block more (the context warning). Editing
+/// works on copies, never on this history. Not thread-safe: the session runs one turn at a time.</remarks>
+internal sealed class AgentConversation
+{
+    private readonly List<ContextMessage> _messages = [];
+
+    /// <summary>Gets the messages, in order.</summary>
+    public IReadOnlyList<ContextMessage> Messages => _messages;
+
+    /// <summary>Gets a value indicating whether the conversation ends with the assistant's message.</summary>
+    public bool EndsWithAssistant => _messages.Count > 0 && _messages[^1].IsAssistant;
+
+    /// <summary>Returns the messages as the SDK's, for a caller that keeps or resends them.</summary>
+    /// <returns>One <see cref="BetaMessageParam"/> per message, over the same JSON.</returns>
+    public IReadOnlyList<BetaMessageParam> ToBetaMessageParams() => _messages.ConvertAll(message => new BetaMessageParam(message.Json));
+
+    /// <summary>Adds a message given as the API's JSON.</summary>
+    /// <param name="message">The message.</param>
+    public void Add(JsonElement message) => _messages.Add(ContextMessage.FromJson(message));
+
+    /// <summary>Adds messages already read.</summary>
+    /// <param name="messages">The messages, in order.</param>
+    public void AddRange(IEnumerable<ContextMessage> messages) => _messages.AddRange(messages);
+
+    /// <summary>Adds a user message of one text block.</summary>
+    /// <param name="text">The text.</param>
+    public void AddUserText(string text) => Add(Json(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "user");
+        writer.WriteStartArray("content"u8);
+        WriteText(writer, text);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }));
+
+    /// <summary>Adds a text block at the end of the last message, a user's: its text content becomes a block first.</summary>
+    /// <param name="text">The text.</param>
+    public void AppendTextToLast(string text)
+    {
+        var last = _messages[^1].Json;
+        _messages[^1] = ContextMessage.FromJson(Json(writer =>
+        {
+            writer.WriteStartObject();
+            foreach (var property in last.EnumerateObject())
+            {
+                if (!property.NameEquals("content"u8))
+                {
+                    property.WriteTo(writer);
+                    continue;
+                }
+
+                writer.WriteStartArray("content"u8);
+                if (property.Value.ValueKind == JsonValueKind.String)
+                {
+                    WriteText(writer, property.Value.GetString()!);
+                }
+                else
+                {
+                    foreach (var block in property.Value.EnumerateArray())
+                    {
+                        block.WriteTo(writer);
+                    }
+                }
+
+                WriteText(writer, text);
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndObject();
+        }));
+    }
+
+    /// <summary>The JSON a writer writes, as an element.</summary>
+    /// <param name="write">Writes one JSON value.</param>
+    /// <returns>The element.</returns>
+    public static JsonElement Json(Action<Utf8JsonWriter> write) => BetaContextEditing.Write(write);
+
+    /// <summary>Writes a text block.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="text">The text.</param>
+    public static void WriteText(Utf8JsonWriter writer, string text)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "text");
+        writer.WriteString("text"u8, text);
+        writer.WriteEndObject();
+    }
+}

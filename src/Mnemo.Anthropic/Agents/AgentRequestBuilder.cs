@@ -1,0 +1,216 @@
+using System.Text.Json;
+using Anthropic.Helpers.Beta;
+using Anthropic.Models.Beta.Messages;
+using Mnemo.Context;
+using Mnemo.Tokens;
+
+namespace Mnemo.Anthropic.Agents;
+
+/// <summary>Builds a session's requests: the model, the system prompt with the memory protocol, the tools, thinking, the
+/// betas, and context management on either side (sent to the API, or applied here to a copy of the conversation).</summary>
+/// <remarks>Everything but the messages is fixed when the session is built, and checked then against the API's rules.
+/// Thread-safe once built.</remarks>
+internal sealed class AgentRequestBuilder
+{
+    private static readonly IReadOnlyDictionary<string, JsonElement> NoQuery = new Dictionary<string, JsonElement>();
+
+    private readonly Dictionary<string, JsonElement> _body;
+    private readonly Dictionary<string, JsonElement> _headers = [];
+    private readonly ContextRequest _preamble;
+    private readonly ContextEditor _editor;
+    private readonly bool _editsHere;
+
+    /// <summary>Initializes a new instance of the <see cref="AgentRequestBuilder"/> class.</summary>
+    /// <param name="options">The session's options, already checked.</param>
+    /// <param name="tools">The session's tools, the memory tool among them when it has one.</param>
+    /// <param name="counter">The counter client-side editing measures with.</param>
+    /// <exception cref="ArgumentException">The context-management configuration breaks the API's rules for this request.</exception>
+    public AgentRequestBuilder(AgentSessionOptions options, IReadOnlyCollection<IBetaRunnableTool> tools, ITokenCounter counter)
+    {
+        var hasMemory = tools.Any(tool => tool.Name == AgentSession.MemoryToolName);
+        ContextManagement = options.ContextManagement is { } config ? ExcludeMemory(config, options.ClearMemoryToolUses) : null;
+        _editsHere = ContextManagement is not null && options.ContextEditing == ContextEditingSide.Client;
+        _editor = new ContextEditor(counter, options.ClearedPlaceholder is { } placeholder ? new ContextEditorOptions { Placeholder = placeholder } : null);
+        _body = Preamble(options, tools, hasMemory);
+        _preamble = ContextRequest.FromJson(AgentConversation.Json(writer =>
+        {
+            writer.WriteStartObject();
+            foreach (var (name, value) in _body)
+            {
+                writer.WritePropertyName(name);
+                value.WriteTo(writer);
+            }
+
+            writer.WriteStartArray("messages"u8);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }));
+
+        if (ContextManagement is not null)
+        {
+            try
+            {
+                ContextManagement.ValidateFor(_preamble);
+            }
+            catch (ContextFormatException exception)
+            {
+                throw new ArgumentException($"AgentSessionOptions.ContextManagement: {exception.Message}", nameof(options), exception);
+            }
+
+            if (!_editsHere)
+            {
+                _body["context_management"] = AgentConversation.Json(ContextManagement.WriteTo);
+            }
+        }
+
+        var betas = new List<string>();
+        if (hasMemory || (ContextManagement is not null && !_editsHere))
+        {
+            betas.Add(AgentSession.ContextManagementBeta);
+        }
+
+        foreach (var beta in options.Betas)
+        {
+            if (!string.IsNullOrWhiteSpace(beta) && !betas.Contains(beta))
+            {
+                betas.Add(beta);
+            }
+        }
+
+        if (betas.Count > 0)
+        {
+            _headers["anthropic-beta"] = JsonSerializer.SerializeToElement(betas);
+        }
+    }
+
+    /// <summary>Gets the context-management configuration in force: the one given, with <c>memory</c> excluded from clearing unless allowed.</summary>
+    public ContextManagementConfig? ContextManagement { get; }
+
+    /// <summary>Gets the configuration's tool-use clearing, the one the warning is about; <see langword="null"/> without one.</summary>
+    public ClearToolUsesEdit? ClearToolUses => ContextManagement?.Edits.OfType<ClearToolUsesEdit>().FirstOrDefault();
+
+    /// <summary>The whole request for a conversation, as the API would read it before any editing: what its size is projected on.</summary>
+    /// <param name="messages">The conversation.</param>
+    /// <returns>The request.</returns>
+    public ContextRequest Unedited(IReadOnlyList<ContextMessage> messages) => _preamble.WithMessages([.. messages]);
+
+    /// <summary>Makes the request to send: the conversation, edited here first when editing runs on the client.</summary>
+    /// <param name="request">The unedited request (<see cref="Unedited"/>).</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The SDK's parameters, the request as sent, and the edits applied here (<see langword="null"/> when the API edits).</returns>
+    public async Task<(MessageCreateParams Parameters, ContextRequest Sent, IReadOnlyList<AppliedContextEdit>? Edits)> BuildAsync(
+        ContextRequest request, CancellationToken cancellationToken)
+    {
+        var sent = request;
+        IReadOnlyList<AppliedContextEdit>? edits = null;
+        if (_editsHere)
+        {
+            var edit = await _editor.EditAsync(request, ContextManagement!, cancellationToken).ConfigureAwait(false);
+            (sent, edits) = (edit.Request, edit.AppliedEdits);
+        }
+
+        var messages = AgentConversation.Json(writer =>
+        {
+            writer.WriteStartArray();
+            foreach (var message in sent.Messages)
+            {
+                message.WriteTo(writer);
+            }
+
+            writer.WriteEndArray();
+        });
+        var body = new Dictionary<string, JsonElement>(_body) { ["messages"] = messages };
+        return (MessageCreateParams.FromRawUnchecked(_headers, NoQuery, body), sent, edits);
+    }
+
+    /// <summary>Reads the edits the API applied, from a response's <c>context_management</c>.</summary>
+    /// <param name="response">The response.</param>
+    /// <returns>The edits, in the API's order; none when it applied none.</returns>
+    public static List<AppliedContextEdit> ServerEdits(BetaMessage response)
+    {
+        var edits = new List<AppliedContextEdit>();
+        if (response.ContextManagement?.AppliedEdits is not { } applied)
+        {
+            return edits;
+        }
+
+        foreach (var edit in applied)
+        {
+            var json = JsonSerializer.SerializeToElement(edit);
+            edits.Add(new AppliedContextEdit(
+                json.GetProperty("type"u8).GetString() ?? string.Empty,
+                Long(json, "cleared_input_tokens"),
+                (int)Long(json, "cleared_tool_uses"),
+                (int)Long(json, "cleared_thinking_turns")));
+        }
+
+        return edits;
+
+        static long Long(JsonElement json, string name) =>
+            json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
+    }
+
+    private static Dictionary<string, JsonElement> Preamble(AgentSessionOptions options, IReadOnlyCollection<IBetaRunnableTool> tools, bool hasMemory)
+    {
+        var body = new Dictionary<string, JsonElement>(StringComparer.Ordinal)
+        {
+            ["model"] = JsonSerializer.SerializeToElement(options.Model),
+            ["max_tokens"] = JsonSerializer.SerializeToElement(options.MaxTokens),
+        };
+
+        var system = string.Join("\n\n", new[] { options.SystemPrompt, hasMemory ? options.MemoryProtocol : null }
+            .Where(part => !string.IsNullOrWhiteSpace(part)).Select(part => part!.Trim()));
+        if (system.Length > 0)
+        {
+            body["system"] = JsonSerializer.SerializeToElement(system);
+        }
+
+        if (tools.Count > 0)
+        {
+            body["tools"] = AgentConversation.Json(writer =>
+            {
+                writer.WriteStartArray();
+                foreach (var tool in tools)
+                {
+                    JsonSerializer.SerializeToElement(tool.Definition).WriteTo(writer);
+                }
+
+                writer.WriteEndArray();
+            });
+        }
+
+        if (options.ThinkingBudgetTokens is { } budget)
+        {
+            body["thinking"] = AgentConversation.Json(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "enabled");
+                writer.WriteNumber("budget_tokens"u8, budget);
+                writer.WriteEndObject();
+            });
+        }
+
+        return body;
+    }
+
+    /// <summary>The configuration with <c>memory</c> excluded from every tool-use clearing, unless memory may be cleared.</summary>
+    private static ContextManagementConfig ExcludeMemory(ContextManagementConfig config, bool clearMemory)
+    {
+        if (clearMemory)
+        {
+            return config;
+        }
+
+        return new ContextManagementConfig([.. config.Edits.Select(edit => edit is ClearToolUsesEdit tools && !tools.Excludes(AgentSession.MemoryToolName)
+            ? new ClearToolUsesEdit
+            {
+                Trigger = tools.Trigger,
+                Keep = tools.Keep,
+                ClearAtLeast = tools.ClearAtLeast,
+                ExcludeTools = [.. tools.ExcludeTools ?? [], AgentSession.MemoryToolName],
+                ClearToolInputs = tools.ClearToolInputs,
+                ClearToolInputsFor = tools.ClearToolInputsFor,
+            }
+            : edit)]);
+    }
+}

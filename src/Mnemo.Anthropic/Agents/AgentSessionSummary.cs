@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+using Mnemo.Context;
+
+namespace Mnemo.Anthropic.Agents;
+
+/// <summary>Represents what a session did, summed from its start: the figures its metrics report.</summary>
+/// <param name="Requests">Requests sent.</param>
+/// <param name="InputTokens">Input tokens over all requests, as billed.</param>
+/// <param name="MaxInputTokens">The largest request's input tokens.</param>
+/// <param name="OutputTokens">Output tokens over all responses.</param>
+/// <param name="ToolCalls">Tool calls run.</param>
+/// <param name="ToolErrors">Tool calls whose result was an error.</param>
+/// <param name="Clearings">Requests whose editing cleared tool uses not cleared before.</param>
+/// <param name="ClearedToolUses">Tool uses cleared, each counted once.</param>
+/// <param name="ClearedInputTokens">Input tokens editing removed, summed over requests.</param>
+/// <param name="ClearedThinkingTurns">Thinking turns cleared, summed over requests.</param>
+/// <param name="Warnings">Warnings that clearing was near.</param>
+/// <param name="Preservations">Each approach that ended in a clearing, in order.</param>
+/// <param name="MemoryWrites">Memory writes that succeeded.</param>
+/// <param name="MemoryWriteTime">Their total time.</param>
+/// <param name="SlowestMemoryWrite">The slowest of them.</param>
+public sealed record AgentSessionSummary(
+    int Requests,
+    long InputTokens,
+    long MaxInputTokens,
+    long OutputTokens,
+    int ToolCalls,
+    int ToolErrors,
+    int Clearings,
+    int ClearedToolUses,
+    long ClearedInputTokens,
+    int ClearedThinkingTurns,
+    int Warnings,
+    IReadOnlyList<PreservationRecord> Preservations,
+    int MemoryWrites,
+    TimeSpan MemoryWriteTime,
+    TimeSpan SlowestMemoryWrite)
+{
+    /// <summary>Gets how many requests went out with something cleared, counting those that cleared only what was cleared before.</summary>
+    public int EditedRequests { get; init; }
+
+    /// <summary>Gets the tool uses cleared, oldest first, each once: their <c>tool_use</c> blocks as they were.</summary>
+    public IReadOnlyList<ContextBlock> ClearedToolUseBlocks { get; init; } = [];
+
+    /// <summary>Gets the mean input tokens per request.</summary>
+    public double InputTokensPerRequest => Requests == 0 ? 0 : (double)InputTokens / Requests;
+
+    /// <summary>Gets how many requests go by per clearing; <see langword="null"/> when nothing was cleared.</summary>
+    public double? RequestsPerClearing => Clearings == 0 ? null : (double)Requests / Clearings;
+
+    /// <summary>Gets how many clearings the model was warned of and wrote to memory before.</summary>
+    public int PreservedBeforeClearing => Preservations.Count(record => record.Preserved);
+
+    /// <summary>Gets the mean time of a memory write.</summary>
+    public TimeSpan MeanMemoryWrite => MemoryWrites == 0 ? TimeSpan.Zero : MemoryWriteTime / MemoryWrites;
+
+    /// <summary>Returns the summary as lines for a console.</summary>
+    public string Format()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.Append(c, $"requests: {Requests}; input tokens sent {InputTokens:N0} ({InputTokensPerRequest:N0} per request, largest {MaxInputTokens:N0}); output tokens {OutputTokens:N0}\n");
+        text.Append(c, $"tool calls: {ToolCalls} ({ToolErrors} errors); memory writes: {MemoryWrites}");
+        if (MemoryWrites > 0)
+        {
+            text.Append(c, $" (mean {MeanMemoryWrite.TotalMilliseconds:0.00} ms, slowest {SlowestMemoryWrite.TotalMilliseconds:0.00} ms)");
+        }
+
+        text.Append('\n');
+        if (EditedRequests == 0)
+        {
+            text.Append("context editing: nothing cleared");
+        }
+        else
+        {
+            // Every request resends the whole conversation, so each one past the trigger goes out with the old results
+            // cleared again; a clearing is a request that cleared results not cleared before.
+            text.Append(c, $"context editing: {EditedRequests} of {Requests} request(s) went out with old context cleared, {Clearings} of them clearing tool results not cleared before");
+            if (RequestsPerClearing is { } every)
+            {
+                text.Append(c, $" (one per {every:0.#} requests)");
+            }
+
+            text.Append(c, $"; {ClearedToolUses} tool use(s) cleared, {ClearedInputTokens:N0} input tokens not sent in all");
+            if (ClearedThinkingTurns > 0)
+            {
+                text.Append(c, $", {ClearedThinkingTurns} thinking turn(s) cleared");
+            }
+
+            if (ClearedToolUseBlocks.Count > 0)
+            {
+                text.Append("\n  cleared: ").Append(string.Join(", ", ClearedToolUseBlocks.Select(ToolUseText.Describe)));
+            }
+        }
+        text.Append('\n');
+        text.Append(c, $"preserve before clear: {Warnings} warning(s); {PreservedBeforeClearing} of {Preservations.Count} clearing(s) had memory written after a warning");
+        foreach (var record in Preservations.Where(record => record.Preserved))
+        {
+            text.Append(c, $"\n  request {record.ClearedAtRequest}: warned at request {record.WarnedAtRequest}, {record.MemoryWrites} write(s), the first after {record.TurnsToFirstWrite} request(s) and {record.TokensToFirstWrite:N0} tokens");
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,168 @@
+using Mnemo.Context;
+
+namespace Mnemo.Anthropic.Agents;
+
+/// <summary>Watches a session's approach to a clearing: how close each request is to the trigger, when the model is to be
+/// warned, which tool uses each clearing newly took, and whether the model wrote to memory between the warning and the clearing.</summary>
+/// <remarks>
+/// An approach begins when a request reaches the warning level (<see cref="AgentSessionOptions.WarningRatio"/> of the
+/// trigger), is warned of once, and ends at the first request that clears tool uses not cleared before, with a
+/// <see cref="PreservationRecord"/>. It is over, too, when a request falls back below the warning level. Not thread-safe:
+/// the session runs one turn at a time.
+/// </remarks>
+internal sealed class ContextPressureMonitor
+{
+    private readonly ClearToolUsesEdit? _clearToolUses;
+    private readonly double? _warningRatio;
+    private readonly bool _warns;
+    private readonly PreservationTracker _tracker = new();
+    private Approach _approach;
+    private int _clearedToolUses;
+    private (int Request, long Tokens) _context;
+
+    /// <summary>Initializes a new instance of the <see cref="ContextPressureMonitor"/> class.</summary>
+    /// <param name="clearToolUses">The tool-use clearing in force, whose trigger the pressure is measured against; <see langword="null"/> for none.</param>
+    /// <param name="warningRatio">The share of the trigger at which to warn; <see langword="null"/> for no warning.</param>
+    /// <param name="hasMemory">Whether the model has a memory tool to save to (without one there is nothing to warn of).</param>
+    public ContextPressureMonitor(ClearToolUsesEdit? clearToolUses, double? warningRatio, bool hasMemory)
+    {
+        _clearToolUses = clearToolUses;
+        _warningRatio = warningRatio;
+        _warns = warningRatio is not null && clearToolUses is not null && hasMemory;
+    }
+
+    /// <summary>How close a request is to the clearing trigger: its input tokens, or its tool uses, over the trigger's value.</summary>
+    /// <param name="request">The request as it would go out unedited.</param>
+    /// <param name="projected">Its projected input tokens.</param>
+    /// <returns>The ratio (over 1: past the trigger); <see langword="null"/> without a tool-use clearing.</returns>
+    public double? TriggerRatio(ContextRequest request, long projected)
+    {
+        if (_clearToolUses is null)
+        {
+            return null;
+        }
+
+        var trigger = _clearToolUses.EffectiveTrigger;
+        var value = trigger.Kind == ContextTriggerKind.ToolUses ? ContextEditor.CountToolUses(request.Messages) : projected;
+        return value / (double)trigger.Value;
+    }
+
+    /// <summary>Tells whether the request about to go out should carry the warning: the first of an approach, ending with a user's turn.</summary>
+    /// <param name="ratio">The request's <see cref="TriggerRatio"/>.</param>
+    /// <param name="endsWithAssistant">Whether the conversation ends with the assistant's (paused) turn, which takes no warning.</param>
+    /// <returns><see langword="true"/> to warn; then call <see cref="Warned"/>.</returns>
+    /// <remarks>A request below the warning level ends whatever approach there was, so the next one is warned of again.</remarks>
+    public bool ShouldWarn(double? ratio, bool endsWithAssistant)
+    {
+        if (ratio is not { } pressure || pressure < (_warningRatio ?? 1))
+        {
+            _approach = Approach.None;
+            return false;
+        }
+
+        return _warns && _approach == Approach.None && !endsWithAssistant;
+    }
+
+    /// <summary>Takes note that the warning went into a request; memory writes are counted from here.</summary>
+    /// <param name="request">The request's number.</param>
+    /// <param name="projected">Its projected input tokens.</param>
+    public void Warned(int request, long projected)
+    {
+        _approach = Approach.Warned;
+        _tracker.Warn(request, projected);
+    }
+
+    /// <summary>Takes in the edits applied to a request: which tool uses it cleared for the first time, and the end of the
+    /// approach when it cleared any.</summary>
+    /// <param name="request">The request's number.</param>
+    /// <param name="edits">The edits, as the API reports them (counting what earlier requests cleared too).</param>
+    /// <param name="messages">The conversation the request sent, unedited.</param>
+    /// <returns>How many tool uses it cleared for the first time, their <c>tool_use</c> blocks (oldest first), and the
+    /// approach's record when this is its clearing.</returns>
+    public (int Newly, IReadOnlyList<ContextBlock> NewlyCleared, PreservationRecord? Record) Cleared(
+        int request, IReadOnlyList<AppliedContextEdit> edits, IReadOnlyList<ContextMessage> messages)
+    {
+        var before = _clearedToolUses;
+        var (newly, clearedTokens) = (0, 0L);
+        foreach (var edit in edits.Where(edit => edit.Type != ClearThinkingEdit.TypeName))
+        {
+            // The whole conversation goes out each time, so a report counts the tool uses cleared before as well: those
+            // beyond the most seen so far are new.
+            newly = Math.Max(0, edit.ClearedToolUses - _clearedToolUses);
+            _clearedToolUses += newly;
+            clearedTokens = edit.ClearedInputTokens;
+        }
+
+        if (newly == 0)
+        {
+            return (0, [], null);
+        }
+
+        // Both sides clear the oldest tool uses first, skipping the excluded ones, so the k cleared are the first k of those.
+        var cleared = ClearableToolUses(messages).Skip(before).Take(newly).ToList();
+        if (_approach == Approach.Clearing)
+        {
+            // The whole conversation goes out each time and only grows, so once over the trigger every request clears
+            // what has aged out since: the approach ended at the first of these clearings.
+            return (newly, cleared, null);
+        }
+
+        _approach = Approach.Clearing;
+        return (newly, cleared, _tracker.Cleared(request, newly, clearedTokens));
+    }
+
+    /// <summary>Follows what the model does between a warning and a clearing: the size of the context, its memory writes.</summary>
+    /// <param name="agentEvent">An event of the session, in order.</param>
+    public void Observe(AgentEvent agentEvent)
+    {
+        switch (agentEvent)
+        {
+            case AgentResponseEvent response:
+                _context = (response.Request, response.InputTokens + response.OutputTokens);
+                break;
+            case AgentToolResultEvent { IsMemoryWrite: true } write:
+                _tracker.MemoryWritten(write.Request, write.Request == _context.Request ? _context.Tokens : 0);
+                break;
+        }
+    }
+
+    /// <summary>The tool uses clearing may take, oldest first: every answered one whose tool is not excluded.</summary>
+    private IEnumerable<ContextBlock> ClearableToolUses(IReadOnlyList<ContextMessage> messages)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!messages[i].IsAssistant)
+            {
+                continue;
+            }
+
+            foreach (var block in messages[i].Blocks)
+            {
+                var answered = block.Kind switch
+                {
+                    ContextBlockKind.ToolUse => i + 1 < messages.Count &&
+                        messages[i + 1].Blocks.Any(b => b.Kind == ContextBlockKind.ToolResult && b.ToolUseId == block.ToolUseId),
+                    ContextBlockKind.ServerToolUse => messages[i].Blocks.Any(b => b.Kind == ContextBlockKind.ServerToolResult && b.ToolUseId == block.ToolUseId),
+                    _ => false,
+                };
+                if (answered && _clearToolUses?.Excludes(block.ToolName) != true)
+                {
+                    yield return block;
+                }
+            }
+        }
+    }
+
+    /// <summary>Where the conversation stands on its way to a clearing.</summary>
+    private enum Approach
+    {
+        /// <summary>Below the warning level, or no warning given yet.</summary>
+        None,
+
+        /// <summary>Warned; the clearing has not come yet.</summary>
+        Warned,
+
+        /// <summary>Cleared: every request now clears what ages out.</summary>
+        Clearing,
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Mnemo.Anthropic.Agents;
+using Mnemo.Context;
+
+namespace Mnemo.Anthropic.Tests.Agents.Parts;
+
+/// <summary>The summary and the metrics are read from the same events, so every figure agrees between them.</summary>
+public sealed class AgentSessionTallyTests
+{
+    private static IEnumerable<AgentEvent> Session()
+    {
+        var block = ContextMessage.FromJson(JsonSerializer.SerializeToElement(new
+        {
+            role = "assistant",
+            content = new object[] { new { type = "tool_use", id = "t1", name = "read_file", input = new { path = "a.py" } } },
+        })).Blocks[0];
+        yield return new AgentRequestEvent(1, 1, 500, 0.5);
+        yield return new AgentResponseEvent(1, "tool_use", 520, 40, string.Empty);
+        yield return new AgentToolCallEvent(1, "t1", "read_file", default);
+        yield return new AgentToolResultEvent(1, "t1", "read_file", "text", false, TimeSpan.FromMilliseconds(1));
+        yield return new AgentToolResultEvent(1, "t2", "memory", "saved", false, TimeSpan.FromMilliseconds(4)) { MemoryCommand = "create" };
+        yield return new AgentToolResultEvent(1, "t3", "memory", "no", true, TimeSpan.FromMilliseconds(9)) { MemoryCommand = "delete" };
+        yield return new AgentContextWarningEvent(2, 900, 0.9);
+        yield return new AgentRequestEvent(2, 5, 900, 0.9);
+        yield return new AgentContextEditEvent(2, ContextEditingSide.Client,
+            [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 300, 1), new AppliedContextEdit(ClearThinkingEdit.TypeName, 50, 0, 2)], 1)
+        {
+            NewlyCleared = [block],
+        };
+        yield return new AgentPreservationEvent(2, new PreservationRecord(2, 900, 1, 1, 1, 60, 2, 1, 300));
+        yield return new AgentResponseEvent(2, "end_turn", 610, 30, "done");
+    }
+
+    [Fact]
+    public void Summary_AndMeters_ReadTheSameEvents_AndAgree()
+    {
+        using var factory = new TestMeterFactory();
+        using var log = new MeasurementLog(factory);
+        var meters = new AgentMeters(factory, "claude-sonnet-4-5", ContextEditingSide.Client);
+        var tally = new AgentSessionTally();
+        foreach (var agentEvent in Session())
+        {
+            tally.Add(agentEvent);
+            meters.Record(agentEvent);
+        }
+
+        var summary = tally.Summary;
+        (summary.Requests, summary.InputTokens, summary.MaxInputTokens, summary.OutputTokens).ShouldBe((2, 1130L, 610L, 70L));
+        (summary.ToolCalls, summary.ToolErrors, summary.MemoryWrites, summary.SlowestMemoryWrite).ShouldBe((3, 1, 1, TimeSpan.FromMilliseconds(4)));
+        (summary.EditedRequests, summary.Clearings, summary.ClearedToolUses, summary.ClearedInputTokens, summary.ClearedThinkingTurns)
+            .ShouldBe((1, 1, 1, 350L, 2));
+        (summary.Warnings, summary.Preservations.Count, summary.PreservedBeforeClearing).ShouldBe((1, 1, 1));
+        summary.ClearedToolUseBlocks.Single().ToolUseId.ShouldBe("t1");
+
+        log.Values(AgentMetrics.RequestInputTokens).Sum().ShouldBe(summary.InputTokens);
+        log.Sum(AgentMetrics.ResponseOutputTokens).ShouldBe(summary.OutputTokens);
+        log.Sum(AgentMetrics.ToolCalls).ShouldBe(summary.ToolCalls);
+        log.Values(AgentMetrics.MemoryWriteDuration).Count.ShouldBe(summary.MemoryWrites);
+        log.Sum(AgentMetrics.Clearings).ShouldBe(summary.Clearings);
+        log.Sum(AgentMetrics.ClearedToolUses).ShouldBe(summary.ClearedToolUses);
+        log.Sum(AgentMetrics.ClearedInputTokens).ShouldBe(summary.ClearedInputTokens);
+        log.Sum(AgentMetrics.ClearedThinkingTurns).ShouldBe(summary.ClearedThinkingTurns);
+        log.Sum(AgentMetrics.Warnings).ShouldBe(summary.Warnings);
+        log.Sum(AgentMetrics.Preservations).ShouldBe(summary.Preservations.Count);
+    }
+}
