@@ -1,8 +1,4 @@
-using System.Buffers;
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Unicode;
 
 namespace Mnemo.Memory;
 
@@ -17,9 +13,6 @@ public sealed class MemoryAdmin
 {
     /// <summary>The expected hash that means "there must be no file here yet".</summary>
     public const string NoFile = "";
-
-    private const string ArchiveFormat = "mnemo-memory-archive";
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly TimeProvider _time;
     private readonly CompareAndSwap<MemoryWriteOutcome> _writes = new(CompareAndSwap.DefaultMaxRetries);
@@ -176,30 +169,7 @@ public sealed class MemoryAdmin
             return history;
         }
 
-        // Walk back from the newest change, widening the names followed whenever a rename brought the file here.
-        var names = new HashSet<string>(StringComparer.Ordinal) { path.Normalized };
-        var touched = new List<MemoryChange>();
-        for (var i = history.Count - 1; i >= 0; i--)
-        {
-            var change = history[i];
-            if (Touches(change, names))
-            {
-                touched.Add(change);
-                if (change.Kind == MemoryChangeKind.Rename && change.From is { } from && change.Path is { } to)
-                {
-                    foreach (var name in names.ToList())
-                    {
-                        if (Within(name, to))
-                        {
-                            names.Add(from + name[to.Length..]);
-                        }
-                    }
-                }
-            }
-        }
-
-        touched.Reverse();
-        return touched;
+        return MemoryHistoryQueries.Touching(history, path);
     }
 
     /// <summary>Finds the version of a file that a change recorded.</summary>
@@ -212,7 +182,7 @@ public sealed class MemoryAdmin
         ArgumentNullException.ThrowIfNull(path);
         var history = await HistoryAsync(path, cancellationToken).ConfigureAwait(false);
         var change = history.FirstOrDefault(change => change.Sequence == sequence);
-        return change is null ? null : VersionIn(change, path);
+        return change is null ? null : MemoryHistoryQueries.VersionIn(change, path);
     }
 
     /// <summary>Brings a file back to a recorded version, recreating it if it was deleted; recorded as a change itself.</summary>
@@ -234,7 +204,7 @@ public sealed class MemoryAdmin
         MemoryFileVersion? version = null;
         for (var i = history.Count - 1; i >= 0 && chosen is null; i--)
         {
-            var candidate = VersionIn(history[i], path);
+            var candidate = MemoryHistoryQueries.VersionIn(history[i], path);
             var wanted = sequence is { } exact
                 ? history[i].Sequence == exact
                 : candidate is not null && (history[i].Kind == MemoryChangeKind.Delete || candidate.Hash != currentHash);
@@ -266,29 +236,7 @@ public sealed class MemoryAdmin
     public async ValueTask<IReadOnlyList<(MemoryFileVersion File, MemoryChange DeletedBy)>> DeletedFilesAsync(CancellationToken cancellationToken = default)
     {
         var history = await Versioned.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
-        var last = new Dictionary<string, (MemoryFileVersion, MemoryChange)>(StringComparer.Ordinal);
-        var deleted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var change in history)
-        {
-            if (change.Kind == MemoryChangeKind.Rename && change.From is { } from)
-            {
-                deleted.RemoveWhere(name => Within(name, from));
-            }
-
-            foreach (var file in change.Files)
-            {
-                last[file.Path] = (file, change);
-                if (change.Kind == MemoryChangeKind.Delete)
-                {
-                    deleted.Add(file.Path);
-                }
-                else
-                {
-                    deleted.Remove(file.Path);
-                }
-            }
-        }
-
+        var (last, deleted) = MemoryHistoryQueries.Deleted(history);
         var result = new List<(MemoryFileVersion, MemoryChange)>();
         foreach (var name in deleted.Order(StringComparer.Ordinal))
         {
@@ -313,21 +261,25 @@ public sealed class MemoryAdmin
         ArgumentNullException.ThrowIfNull(path);
         var history = await HistoryAsync(path, cancellationToken).ConfigureAwait(false);
         var versions = history
-            .Select(change => (Change: change, File: VersionIn(change, path)))
+            .Select(change => (Change: change, File: MemoryHistoryQueries.VersionIn(change, path)))
             .Where(pair => pair.File is not null && pair.Change.Kind != MemoryChangeKind.Delete)
             .ToList();
+
+        int IndexOf(long sequence)
+        {
+            var index = versions.FindIndex(pair => pair.Change.Sequence == sequence);
+            return index >= 0 ? index : throw new MemoryException($"No change {sequence} recorded a version of {path.Normalized}.");
+        }
+
+        (string Text, string Label) At(int index) =>
+            (Text(versions[index].File!, versions[index].Change), $"{path.Normalized} (version {versions[index].Change.Sequence})");
 
         string newText, newLabel;
         int newIndex;
         if (toSequence is { } to)
         {
-            newIndex = versions.FindIndex(pair => pair.Change.Sequence == to);
-            if (newIndex < 0)
-            {
-                throw new MemoryException($"No change {to} recorded a version of {path.Normalized}.");
-            }
-
-            (newText, newLabel) = (Text(versions[newIndex].File!, versions[newIndex].Change), $"{path.Normalized} (version {to})");
+            newIndex = IndexOf(to);
+            (newText, newLabel) = At(newIndex);
         }
         else
         {
@@ -341,26 +293,9 @@ public sealed class MemoryAdmin
             }
         }
 
-        string oldText, oldLabel;
-        if (fromSequence is { } from)
-        {
-            var index = versions.FindIndex(pair => pair.Change.Sequence == from);
-            if (index < 0)
-            {
-                throw new MemoryException($"No change {from} recorded a version of {path.Normalized}.");
-            }
-
-            (oldText, oldLabel) = (Text(versions[index].File!, versions[index].Change), $"{path.Normalized} (version {from})");
-        }
-        else if (newIndex > 0)
-        {
-            var previous = versions[newIndex - 1];
-            (oldText, oldLabel) = (Text(previous.File!, previous.Change), $"{path.Normalized} (version {previous.Change.Sequence})");
-        }
-        else
-        {
-            (oldText, oldLabel) = (string.Empty, "/dev/null");
-        }
+        var (oldText, oldLabel) = fromSequence is { } from ? At(IndexOf(from))
+            : newIndex > 0 ? At(newIndex - 1)
+            : (string.Empty, "/dev/null");
 
         return LineDiff.Unified(oldText, newText, oldLabel, newLabel);
     }
@@ -381,37 +316,9 @@ public sealed class MemoryAdmin
             activity = await versioned.ReadActivityAsync(cancellationToken).ConfigureAwait(false);
             var history = await versioned.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
             changes = history.Count;
-            var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var change in history)
-            {
-                var before = sizes.Values.Sum();
-                if (change.Kind == MemoryChangeKind.Rename && change.From is { } from)
-                {
-                    foreach (var name in sizes.Keys.Where(name => Within(name, from)).ToList())
-                    {
-                        sizes.Remove(name);
-                    }
-                }
-
-                foreach (var file in change.Files)
-                {
-                    if (change.Kind == MemoryChangeKind.Delete)
-                    {
-                        sizes.Remove(file.Path);
-                    }
-                    else
-                    {
-                        sizes[file.Path] = file.Size;
-                    }
-                }
-
-                var delta = sizes.Values.Sum() - before;
-                var age = now - change.Time;
-                growthDay += age <= TimeSpan.FromDays(1) ? delta : 0;
-                growthWeek += age <= TimeSpan.FromDays(7) ? delta : 0;
-                growthMonth += age <= TimeSpan.FromDays(30) ? delta : 0;
-            }
+            (growthDay, growthWeek, growthMonth) = MemoryStoreStats.Growth(history, now);
         }
+
         else
         {
             var (files, _) = await ListAllAsync(cancellationToken).ConfigureAwait(false);
@@ -501,74 +408,7 @@ public sealed class MemoryAdmin
             ? await versioned.ReadHistoryAsync(cancellationToken).ConfigureAwait(false)
             : [];
         var (files, empty) = await ListAllAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = new ArrayBufferWriter<byte>();
-        await using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-
-        async ValueTask FlushLineAsync()
-        {
-            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-            buffer.Write("\n"u8);
-            await destination.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            buffer.ResetWrittenCount();
-            writer.Reset();
-        }
-
-        writer.WriteStartObject();
-        writer.WriteString("format", ArchiveFormat);
-        writer.WriteNumber("version", 1);
-        writer.WriteString("exported", _time.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-        writer.WriteNumber("files", files.Count);
-        writer.WriteNumber("changes", history.Count);
-        writer.WriteEndObject();
-        await FlushLineAsync().ConfigureAwait(false);
-
-        foreach (var directory in empty)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("dir", directory.Normalized);
-            writer.WriteEndObject();
-            await FlushLineAsync().ConfigureAwait(false);
-        }
-
-        var written = 0;
-        foreach (var (path, _) in files)
-        {
-            if (await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false) is not { Kind: MemoryEntryKind.File } item)
-            {
-                continue; // deleted while exporting
-            }
-
-            writer.WriteStartObject();
-            writer.WriteStartObject("file");
-            writer.WriteString("path", path.Normalized);
-            writer.WriteString("sha256", MemoryHash.Sha256(item.Content.Span));
-            writer.WriteNumber("size", item.Content.Length);
-            if (Utf8.IsValid(item.Content.Span))
-            {
-                writer.WriteString("text", item.Content.Span);
-            }
-            else
-            {
-                writer.WriteBase64String("base64", item.Content.Span);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-            await FlushLineAsync().ConfigureAwait(false);
-            written++;
-        }
-
-        foreach (var change in history)
-        {
-            writer.WriteStartObject();
-            writer.WritePropertyName("change");
-            MemoryChangeJson.Write(writer, change);
-            writer.WriteEndObject();
-            await FlushLineAsync().ConfigureAwait(false);
-        }
-
-        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return (written, history.Count);
+        return await MemoryArchive.WriteAsync(Store, files, empty, history, _time.GetUtcNow(), destination, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Loads an archive made by <see cref="ExportAsync"/> into this store, which must be empty: no file, no history.</summary>
@@ -576,127 +416,14 @@ public sealed class MemoryAdmin
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>How many files and changes were loaded.</returns>
     /// <exception cref="MemoryException">The archive is damaged, or the store is not empty.</exception>
-    public async ValueTask<(int Files, int Changes)> ImportAsync(Stream source, CancellationToken cancellationToken = default)
+    public ValueTask<(int Files, int Changes)> ImportAsync(Stream source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var files = new List<MemorySnapshotFile>();
-        var directories = new List<MemoryPath>();
-        var history = new List<MemoryChange>();
-        using var reader = new StreamReader(source, StrictUtf8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
-        var number = 0;
-        while (await ReadLineAsync(reader, number + 1, cancellationToken).ConfigureAwait(false) is { } line)
-        {
-            number++;
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            try
-            {
-                using var document = JsonDocument.Parse(line);
-                var root = document.RootElement;
-                if (number == 1)
-                {
-                    if (!root.TryGetProperty("format", out var format) || format.GetString() != ArchiveFormat ||
-                        root.GetProperty("version").GetInt32() != 1)
-                    {
-                        throw new MemoryException("This is not a Mnemo memory archive (version 1): its first line is not the archive's header.");
-                    }
-                }
-                else if (root.TryGetProperty("dir", out var dir))
-                {
-                    directories.Add(ParsePath(dir.GetString()));
-                }
-                else if (root.TryGetProperty("file", out var file))
-                {
-                    var content = file.TryGetProperty("text", out var text) ? Encoding.UTF8.GetBytes(text.GetString()!) : file.GetProperty("base64").GetBytesFromBase64();
-                    if (MemoryHash.Sha256(content) != file.GetProperty("sha256").GetString())
-                    {
-                        throw new MemoryException($"The archive's copy of {file.GetProperty("path").GetString()} does not match its sha256.");
-                    }
-
-                    files.Add(new MemorySnapshotFile(ParsePath(file.GetProperty("path").GetString()), content));
-                }
-                else if (root.TryGetProperty("change", out var change))
-                {
-                    history.Add(MemoryChangeJson.Read(change));
-                }
-                else
-                {
-                    throw new MemoryException("The line is not a folder, a file or a change.");
-                }
-            }
-            catch (Exception exception) when (exception is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or MemoryException)
-            {
-                // In words: the parser's and the accessors' own messages speak of .NET types and zero-based positions.
-                var why = exception switch
-                {
-                    MemoryException => exception.Message,
-                    JsonException { BytePositionInLine: { } at } => string.Create(CultureInfo.InvariantCulture, $"it is not JSON (at character {at + 1})."),
-                    JsonException => "it is not JSON.",
-                    _ => "a field is missing or has the wrong type.",
-                };
-                throw new MemoryException(number == 1 && exception is not MemoryException
-                    ? "This is not a Mnemo memory archive: its first line is not JSON with the archive's header."
-                    : $"The archive is damaged at line {number}: {why}", exception);
-            }
-        }
-
-        if (number == 0)
-        {
-            throw new MemoryException("The archive is empty.");
-        }
-
-        if (Store is IVersionedMemoryStore versioned)
-        {
-            await versioned.ImportAsync(new MemorySnapshot(files, directories, history), cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            foreach (var file in files)
-            {
-                if (!await Store.CreateFileAsync(file.Path, file.Content, new MemoryWriteContext(null, "import"), cancellationToken).ConfigureAwait(false))
-                {
-                    throw new MemoryException($"The store is not empty: {file.Path.Normalized} already exists.");
-                }
-            }
-        }
-
-        return (files.Count, history.Count);
+        return MemoryArchive.LoadAsync(Store, source, cancellationToken);
     }
-
-    private static async ValueTask<string?> ReadLineAsync(StreamReader reader, int number, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (DecoderFallbackException exception)
-        {
-            throw new MemoryException($"The archive is damaged at line {number}: it is not UTF-8 text.", exception);
-        }
-    }
-
-    private static MemoryPath ParsePath(string? text) =>
-        MemoryPath.TryParse(text, out var path, out _) && !path.IsRoot ? path : throw new MemoryException($"{text} is not a memory path.");
 
     private static MemoryWriteContext WithReason(MemoryWriteContext? context, string reason) =>
         context is null ? new MemoryWriteContext(null, reason) : context.Reason is null ? context with { Reason = reason } : context;
-
-    private static bool Touches(MemoryChange change, HashSet<string> names) =>
-        names.Any(name => change.Path is { } path && (Within(name, path) || Within(path, name))) ||
-        names.Any(name => change.From is { } from && Within(name, from)) ||
-        change.Files.Any(file => names.Contains(file.Path));
-
-    /// <summary>Tells whether <paramref name="path"/> is <paramref name="folder"/> or lies under it.</summary>
-    private static bool Within(string path, string folder) =>
-        path.Length >= folder.Length && path.StartsWith(folder, StringComparison.Ordinal) && (path.Length == folder.Length || path[folder.Length] == '/');
-
-    /// <summary>The version of a file in a change: by its name, or, for a change of one file under an earlier name, that file.</summary>
-    private static MemoryFileVersion? VersionIn(MemoryChange change, MemoryPath path) =>
-        change.Files.FirstOrDefault(file => file.Path == path.Normalized)
-        ?? (change.Files is [var only] && only.Path == change.Path ? only : null);
 
     private static string Text(MemoryFileVersion file, MemoryChange change) =>
         file.Content is { } content ? Decode(content) : throw new MemoryException($"Version {change.Sequence} of {file.Path} was redacted; its content is gone.");
@@ -716,24 +443,3 @@ public enum MemoryWriteOutcome
     /// <summary>The file already held the content; nothing was written.</summary>
     Unchanged,
 }
-
-/// <summary>Represents what a store holds and how it has grown.</summary>
-/// <param name="Files">How many files.</param>
-/// <param name="Bytes">How many bytes they hold together.</param>
-/// <param name="Changes">How many changes the history records.</param>
-/// <param name="GrowthLastDay">Bytes added (less bytes removed) over the last day.</param>
-/// <param name="GrowthLastWeek">The same over the last 7 days.</param>
-/// <param name="GrowthLastMonth">The same over the last 30 days.</param>
-/// <param name="LastAccess">When any file was last read or written.</param>
-/// <param name="Largest">The largest files, largest first.</param>
-/// <param name="Stalest">The files untouched for longest, stalest first.</param>
-public sealed record MemoryStoreStats(
-    int Files,
-    long Bytes,
-    int Changes,
-    long GrowthLastDay,
-    long GrowthLastWeek,
-    long GrowthLastMonth,
-    DateTimeOffset? LastAccess,
-    IReadOnlyList<MemoryFileActivity> Largest,
-    IReadOnlyList<MemoryFileActivity> Stalest);
