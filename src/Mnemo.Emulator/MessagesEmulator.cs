@@ -30,8 +30,6 @@ namespace Mnemo.Emulator;
 /// </remarks>
 public sealed class MessagesEmulator : IAsyncDisposable
 {
-    private const int MaxBodyBytes = 32 * 1024 * 1024;
-
     /// <summary>Writes text as the API does: quotes, apostrophes and non-ASCII letters as they are, not as \u escapes.</summary>
     internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -128,10 +126,10 @@ public sealed class MessagesEmulator : IAsyncDisposable
                 throw new ApiErrorException(405, "invalid_request_error", $"Method Not Allowed: {path} takes POST");
             }
 
-            var apiKey = Authenticate(context.Request);
-            var betas = Betas(context.Request);
+            var apiKey = EmulatorRequests.Authenticate(context.Request, _options.ApiKey);
+            var betas = EmulatorRequests.Betas(context.Request);
             exchange.Betas = [.. betas];
-            var body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+            var body = await EmulatorRequests.ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
             exchange.Request = body;
             if (!countTokens && MessageThreads.Asks(body))
             {
@@ -294,97 +292,6 @@ public sealed class MessagesEmulator : IAsyncDisposable
             writer.WriteEndArray();
         });
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(json.GetRawText()), context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private string Authenticate(HttpRequest request)
-    {
-        string? key = request.Headers["x-api-key"];
-        if (string.IsNullOrEmpty(key) && request.Headers.Authorization.ToString() is { } authorization &&
-            authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            key = authorization["Bearer ".Length..].Trim();
-        }
-
-        if (string.IsNullOrEmpty(key))
-        {
-            throw new ApiErrorException(401, "authentication_error", "x-api-key header is required");
-        }
-
-        if (_options.ApiKey is { } expected && !string.Equals(key, expected, StringComparison.Ordinal))
-        {
-            throw new ApiErrorException(401, "authentication_error", "invalid x-api-key");
-        }
-
-        string? version = request.Headers["anthropic-version"];
-        if (string.IsNullOrEmpty(version))
-        {
-            throw ApiErrorException.InvalidRequest("anthropic-version: header is required");
-        }
-
-        // The SDK moves to newer versions (13.11.0 sends 2026-10-21); any dated version is taken, a malformed one is not.
-        if (!DateOnly.TryParseExact(version, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) || date.Year < 2023)
-        {
-            throw ApiErrorException.InvalidRequest($"anthropic-version: \"{version}\" is not a valid version, such as 2023-06-01");
-        }
-
-        return key;
-    }
-
-    private static List<string> Betas(HttpRequest request)
-    {
-        var betas = new List<string>();
-        foreach (var header in request.Headers["anthropic-beta"])
-        {
-            foreach (var beta in (header ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                betas.Add(beta);
-            }
-        }
-
-        return betas;
-    }
-
-    private static async Task<JsonElement> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            throw TooLarge();
-        }
-
-        // A declared length is a hint, not a promise: the first buffer is capped so a false one costs nothing.
-        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)Math.Min(length, 1024 * 1024) : 16 * 1024);
-        while (true)
-        {
-            var read = await request.Body.ReadAsync(buffer.GetMemory(64 * 1024), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            buffer.Advance(read);
-            if (buffer.WrittenCount > MaxBodyBytes)
-            {
-                throw TooLarge();
-            }
-        }
-
-        if (buffer.WrittenCount == 0)
-        {
-            throw ApiErrorException.InvalidRequest("The request body is empty; send a JSON object.");
-        }
-
-        try
-        {
-            var reader = new Utf8JsonReader(buffer.WrittenSpan, new JsonReaderOptions { MaxDepth = 256 });
-            return JsonElement.ParseValue(ref reader);
-        }
-        catch (JsonException exception)
-        {
-            throw ApiErrorException.InvalidRequest(
-                $"The request body is not valid JSON: {exception.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].TrimEnd('.')} (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).");
-        }
-
-        static ApiErrorException TooLarge() => new(413, "request_too_large", "Request exceeds the maximum allowed number of bytes (32 MB).");
     }
 
     private static async Task WriteJsonAsync(HttpResponse response, int status, JsonElement body, Exchange exchange)

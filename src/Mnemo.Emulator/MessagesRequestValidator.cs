@@ -12,7 +12,7 @@ internal static class MessagesRequestValidator
 {
     public const string ContextManagementBeta = "context-management-2025-06-27";
 
-    private const string ThinkingDocs = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking";
+    internal const string ThinkingDocs = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking";
 
     public static void Validate(JsonElement body, bool countTokens, IReadOnlyCollection<string> betas, bool strictAlternation)
     {
@@ -43,7 +43,7 @@ internal static class MessagesRequestValidator
         var cacheBreakpoints = 0;
         ValidateSystem(body, ref cacheBreakpoints);
         ValidateTools(body, betas, ref cacheBreakpoints);
-        ValidateMessages(messages, thinking, strictAlternation, ref cacheBreakpoints);
+        MessageListValidator.Validate(messages, thinking, strictAlternation, ref cacheBreakpoints);
         cacheBreakpoints += HasCacheControl(body) ? 1 : 0;
         if (cacheBreakpoints > 4)
         {
@@ -130,7 +130,7 @@ internal static class MessagesRequestValidator
                 throw Invalid($"{where}.type: Input should be 'text'");
             }
 
-            ValidateText(block, where);
+            MessageListValidator.ValidateText(block, where);
             cacheBreakpoints += HasCacheControl(block) ? 1 : 0;
         }
     }
@@ -182,267 +182,6 @@ internal static class MessagesRequestValidator
         }
     }
 
-    private static void ValidateMessages(JsonElement messages, bool thinking, bool strictAlternation, ref int cacheBreakpoints)
-    {
-        var list = messages.EnumerateArray().ToArray();
-        var roles = new string[list.Length];
-        for (var i = 0; i < list.Length; i++)
-        {
-            var message = list[i];
-            var where = Format($"messages.{i}");
-            if (message.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid($"{where}: Input should be a valid dictionary or object to extract fields from");
-            }
-
-            if (!message.TryGetProperty("role"u8, out var roleValue) || roleValue.ValueKind != JsonValueKind.String ||
-                roleValue.GetString() is not ("user" or "assistant"))
-            {
-                throw Invalid(message.TryGetProperty("role"u8, out _) ? $"{where}.role: Input should be 'user' or 'assistant'" : $"{where}.role: Field required");
-            }
-
-            var role = roles[i] = roleValue.GetString()!;
-            var isLast = i == list.Length - 1;
-            if (!message.TryGetProperty("content"u8, out var content))
-            {
-                throw Invalid($"{where}.content: Field required");
-            }
-
-            if (content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array))
-            {
-                throw Invalid($"{where}.content: Input should be a valid string or a list of content blocks");
-            }
-
-            var empty = content.ValueKind == JsonValueKind.String ? content.GetString()!.Length == 0 : content.GetArrayLength() == 0;
-            if (empty && !(isLast && role == "assistant"))
-            {
-                throw Invalid($"{where}: all messages must have non-empty content except for the optional final assistant message");
-            }
-
-            if (strictAlternation && i > 0 && role == roles[i - 1])
-            {
-                throw Invalid($"messages: roles must alternate between \"user\" and \"assistant\", but found multiple \"{role}\" roles in a row");
-            }
-
-            if (content.ValueKind == JsonValueKind.Array)
-            {
-                var j = 0;
-                foreach (var block in content.EnumerateArray())
-                {
-                    ValidateBlock(block, Format($"{where}.content.{j++}"), role, thinking, isLast);
-                    cacheBreakpoints += HasCacheControl(block) ? 1 : 0;
-                }
-            }
-        }
-
-        ValidateToolPairs(list, roles);
-        if (thinking)
-        {
-            RequireThinkingFirstInToolLoop(list);
-        }
-    }
-
-    /// <summary>
-    /// Every tool call of an assistant turn is answered by a result in the user turn right after it, and every result
-    /// answers a call of that assistant turn. Consecutive messages of one role are one turn, as the API combines them.
-    /// </summary>
-    private static void ValidateToolPairs(JsonElement[] list, string[] roles)
-    {
-        var calls = new List<string>();
-        var callsEnd = -1;
-        for (var start = 0; start < list.Length;)
-        {
-            var end = start;
-            while (end + 1 < list.Length && roles[end + 1] == roles[start])
-            {
-                end++;
-            }
-
-            if (roles[start] == "assistant")
-            {
-                calls.Clear();
-                for (var i = start; i <= end; i++)
-                {
-                    foreach (var (block, _) in Blocks(list[i], "tool_use"))
-                    {
-                        calls.Add(block.GetProperty("id"u8).GetString()!);
-                    }
-                }
-
-                callsEnd = end;
-            }
-            else
-            {
-                var answered = new HashSet<string>(StringComparer.Ordinal);
-                for (var i = start; i <= end; i++)
-                {
-                    foreach (var (block, j) in Blocks(list[i], "tool_result"))
-                    {
-                        var id = block.GetProperty("tool_use_id"u8).GetString()!;
-                        if (!calls.Contains(id))
-                        {
-                            throw Invalid(Format($"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: {id}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."));
-                        }
-
-                        answered.Add(id);
-                    }
-                }
-
-                var missing = calls.Where(id => !answered.Contains(id)).ToList();
-                if (missing.Count > 0)
-                {
-                    throw Invalid(Format($"messages.{callsEnd}: `tool_use` ids were found without `tool_result` blocks immediately after: {string.Join(", ", missing)}. Each `tool_use` block must have a corresponding `tool_result` block in the next message."));
-                }
-
-                calls.Clear();
-            }
-
-            start = end + 1;
-        }
-    }
-
-    private static IEnumerable<(JsonElement Block, int Index)> Blocks(JsonElement message, string type)
-    {
-        var content = message.GetProperty("content"u8);
-        if (content.ValueKind != JsonValueKind.Array)
-        {
-            yield break;
-        }
-
-        var j = 0;
-        foreach (var block in content.EnumerateArray())
-        {
-            if (IsType(block, type))
-            {
-                yield return (block, j);
-            }
-
-            j++;
-        }
-    }
-
-    private static void ValidateBlock(JsonElement block, string at, string role, bool thinking, bool inLastMessage)
-    {
-        if (block.ValueKind != JsonValueKind.Object)
-        {
-            throw Invalid($"{at}: Input should be a valid dictionary or object to extract fields from");
-        }
-
-        if (!block.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            throw Invalid($"{at}.type: Field required");
-        }
-
-        switch (type.GetString())
-        {
-            case "text":
-                ValidateText(block, at);
-                break;
-            case "tool_use":
-                if (role != "assistant")
-                {
-                    throw Invalid($"{at}: `tool_use` blocks can only be in `assistant` messages");
-                }
-
-                RequireField(block, "id", JsonValueKind.String, at);
-                RequireField(block, "name", JsonValueKind.String, at);
-                RequireField(block, "input", JsonValueKind.Object, at);
-                break;
-            case "tool_result":
-                if (role != "user")
-                {
-                    throw Invalid($"{at}: `tool_result` blocks can only be in `user` messages");
-                }
-
-                RequireField(block, "tool_use_id", JsonValueKind.String, at);
-                break;
-            case "thinking" or "redacted_thinking":
-                if (role != "assistant")
-                {
-                    throw Invalid($"{at}: `{type.GetString()}` blocks can only be in `assistant` messages");
-                }
-
-                if (!thinking && inLastMessage)
-                {
-                    throw Invalid($"{at}: When thinking is disabled, an `assistant` message in the final position cannot contain `thinking`. To use thinking blocks, enable `thinking` in your request.");
-                }
-
-                if (type.ValueEquals("thinking"u8))
-                {
-                    RequireField(block, "thinking", JsonValueKind.String, at);
-                    RequireField(block, "signature", JsonValueKind.String, at);
-                    if (!EmulatorIds.IsValidSignature(block.GetProperty("thinking"u8).GetString()!, block.GetProperty("signature"u8).GetString()!))
-                    {
-                        throw Invalid($"{at}: Invalid `signature` in `thinking` block");
-                    }
-                }
-
-                break;
-        }
-    }
-
-    /// <summary>With thinking on, the assistant message that made the calls now being answered must open with its thinking.</summary>
-    private static void RequireThinkingFirstInToolLoop(JsonElement[] list)
-    {
-        var last = list[^1];
-        if (!last.GetProperty("role"u8).ValueEquals("user"u8) || !HasBlock(last, "tool_result"))
-        {
-            return;
-        }
-
-        for (var i = list.Length - 2; i >= 0; i--)
-        {
-            if (!list[i].GetProperty("role"u8).ValueEquals("assistant"u8))
-            {
-                continue;
-            }
-
-            var content = list[i].GetProperty("content"u8);
-            var first = content.ValueKind == JsonValueKind.Array && content.GetArrayLength() > 0 ? content[0] : default;
-            var firstType = first.ValueKind == JsonValueKind.Object && first.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String
-                ? t.GetString()!
-                : "text";
-            if (firstType is not ("thinking" or "redacted_thinking"))
-            {
-                throw Invalid(Format($"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{firstType}`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at {ThinkingDocs}"));
-            }
-
-            return;
-        }
-    }
-
-    private static bool HasBlock(JsonElement message, string type)
-    {
-        var content = message.GetProperty("content"u8);
-        return content.ValueKind == JsonValueKind.Array && content.EnumerateArray().Any(block => block.ValueKind == JsonValueKind.Object && IsType(block, type));
-    }
-
-    private static void ValidateText(JsonElement block, string at)
-    {
-        if (!block.TryGetProperty("text"u8, out var text) || text.ValueKind != JsonValueKind.String)
-        {
-            throw Invalid($"{at}.text: Field required");
-        }
-
-        if (text.GetString()!.Length == 0)
-        {
-            throw Invalid("messages: text content blocks must be non-empty");
-        }
-    }
-
-    private static void RequireField(JsonElement block, string name, JsonValueKind kind, string at)
-    {
-        if (!block.TryGetProperty(name, out var value))
-        {
-            throw Invalid($"{at}.{name}: Field required");
-        }
-
-        if (value.ValueKind != kind)
-        {
-            throw Invalid(kind == JsonValueKind.Object ? $"{at}.{name}: Input should be a valid dictionary" : $"{at}.{name}: Input should be a valid string");
-        }
-    }
-
     private static void RequireString(JsonElement body, string name)
     {
         if (!body.TryGetProperty(name, out var value))
@@ -479,10 +218,10 @@ internal static class MessagesRequestValidator
     internal static bool HasCacheControl(JsonElement element) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty("cache_control"u8, out var control) && control.ValueKind == JsonValueKind.Object;
 
-    private static bool IsType(JsonElement block, string type) =>
+    internal static bool IsType(JsonElement block, string type) =>
         block.TryGetProperty("type"u8, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(type);
 
-    private static ApiErrorException Invalid(string message) => ApiErrorException.InvalidRequest(message);
+    internal static ApiErrorException Invalid(string message) => ApiErrorException.InvalidRequest(message);
 
-    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    internal static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static Mnemo.Server.ServerHttp;
 using Microsoft.AspNetCore.Http;
 using Mnemo.Memory;
 using Mnemo.Memory.Remote;

@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using static Mnemo.Server.ServerHttp;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -32,8 +33,6 @@ namespace Mnemo.Server;
 /// </remarks>
 public sealed partial class MemoryServer : IAsyncDisposable
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     private readonly WebApplication _app;
     private readonly MemoryServerOptions _options;
     private readonly ConcurrentDictionary<string, Lazy<(IVersionedMemoryStore Store, IMemoryTool Tool)>> _stores = new(StringComparer.Ordinal);
@@ -259,26 +258,6 @@ public sealed partial class MemoryServer : IAsyncDisposable
         }
     }
 
-    private static void RequireMethod(HttpContext context, string method)
-    {
-        if (!string.Equals(context.Request.Method, method, StringComparison.OrdinalIgnoreCase))
-        {
-            context.Response.Headers.Allow = method;
-            throw new RequestException(405, "invalid_request_error", $"This endpoint takes {method}.");
-        }
-    }
-
-    private static string? ApiKeyOf(HttpRequest request)
-    {
-        if (request.Headers.Authorization.ToString() is { Length: > 7 } authorization &&
-            authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return authorization[7..].Trim();
-        }
-
-        return request.Headers["x-api-key"].ToString() is { Length: > 0 } key ? key : null;
-    }
-
     private (IVersionedMemoryStore Store, IMemoryTool Tool) Store(string name)
     {
         var entry = _stores.GetOrAdd(name, n => new Lazy<(IVersionedMemoryStore, IMemoryTool)>(() =>
@@ -303,23 +282,6 @@ public sealed partial class MemoryServer : IAsyncDisposable
             // freed, a folder's permissions fixed) instead of failing until the server restarts.
             _stores.TryRemove(new KeyValuePair<string, Lazy<(IVersionedMemoryStore, IMemoryTool)>>(name, entry));
             throw;
-        }
-    }
-
-    private static async Task<JsonDocument> ReadJsonAsync(HttpContext context, string expected)
-    {
-        if (context.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new RequestException(415, "invalid_request_error", "The body must be JSON (Content-Type: application/json).");
-        }
-
-        try
-        {
-            return await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException)
-        {
-            throw new RequestException(400, "invalid_request_error", $"The body is not JSON: send {expected}.");
         }
     }
 
@@ -420,46 +382,5 @@ public sealed partial class MemoryServer : IAsyncDisposable
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/x-ndjson";
         await new MemoryAdmin(Store(store).Store).ExportAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        using var buffer = new MemoryStream();
-        await using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-        }
-
-        context.Response.ContentLength = buffer.Length;
-        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static Task WriteErrorAsync(HttpContext context, int status, string type, string message)
-    {
-        if (context.Response.HasStarted)
-        {
-            context.Abort();
-            return Task.CompletedTask;
-        }
-
-        return WriteJsonAsync(context, status, writer =>
-        {
-            writer.WriteString("type", "error");
-            writer.WriteStartObject("error");
-            writer.WriteString("type", type);
-            writer.WriteString("message", message);
-            writer.WriteEndObject();
-        });
-    }
-
-    private sealed class RequestException(int status, string type, string message) : Exception(message)
-    {
-        public int Status { get; } = status;
-
-        public string Type { get; } = type;
     }
 }

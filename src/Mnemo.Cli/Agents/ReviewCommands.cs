@@ -293,7 +293,7 @@ internal static class ReviewCommands
         output.WriteLine();
         output.WriteLine($"== Its history (`mnemo memory history --dir {folder}`)");
         output.Flush();
-        MemoryAdminCommands.WriteHistory(await admin.HistoryAsync(MemoryPath.RootPath, cancellationToken).ConfigureAwait(false));
+        AdminOutput.WriteHistory(await admin.HistoryAsync(MemoryPath.RootPath, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Whether a folder holds any memory: a name that is not hidden (the store keeps its own data in <c>.mnemo</c>).</summary>
