@@ -1,6 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Benchmarks;
@@ -41,8 +42,8 @@ public class HistoryOverheadBenchmarks
         _historyDirectory = Directory.CreateTempSubdirectory("mnemo-bench-").FullName;
         _plain = new FileSystemMemoryStore(_plainDirectory, new FileSystemMemoryStoreOptions { Durable = Durable, History = false, Quotas = MemoryQuotas.Unlimited });
         _history = new FileSystemMemoryStore(_historyDirectory, new FileSystemMemoryStoreOptions { Durable = Durable, History = true, Quotas = MemoryQuotas.Unlimited });
-        _plainTool = new MemoryTool(_plain, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 }).AsBuilder().UseActor("bench").Build();
-        _historyTool = new MemoryTool(_history, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 }).AsBuilder().UseActor("bench").Build();
+        _plainTool = new MemoryTool(_plain, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 }).AsBuilder().UseActor("bench").UseScreening().Build();
+        _historyTool = new MemoryTool(_history, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 }).AsBuilder().UseActor("bench").UseScreening().Build();
         var line = "- the service retries 3 times before giving up\n";
         _text = "token-A\n" + string.Concat(Enumerable.Repeat(line, Math.Max(1, (Size - 8) / line.Length)));
         _ = Encoding.UTF8.GetByteCount(_text);

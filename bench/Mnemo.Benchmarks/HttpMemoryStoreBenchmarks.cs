@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 using Mnemo.Memory.FileSystem;
 using Mnemo.Memory.Remote;
 using Mnemo.Server;
@@ -20,7 +21,7 @@ public class HttpMemoryStoreBenchmarks
     private MemoryServer _server = null!;
     private HttpClient _http = null!;
     private HttpMemoryStore _store = null!;
-    private MemoryTool _tool = null!;
+    private IMemoryTool _tool = null!;
     private MemoryPath _path = null!;
     private Uri _operations = null!;
     private string _key = null!;
@@ -43,7 +44,7 @@ public class HttpMemoryStoreBenchmarks
         _http = new HttpClient();
         _operations = new Uri(_server.BaseAddress, "/v1/stores/bench/ops");
         _store = new HttpMemoryStore(new HttpMemoryStoreOptions { Endpoint = _server.BaseAddress, Store = "bench", ApiKey = _key });
-        _tool = new MemoryTool(_store);
+        _tool = new MemoryTool(_store).AsBuilder().UseScreening().Build();
         _path = MemoryPath.FromSegments(["note.md"]);
         var body = string.Concat(Enumerable.Repeat("- the service retries 3 times before giving up\n", 40));
         await _store.CreateFileAsync(_path, Encoding.UTF8.GetBytes("token-A\n" + body));

@@ -5,6 +5,7 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Mnemo.Mcp;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Benchmarks;
@@ -21,7 +22,7 @@ public class McpServerBenchmarks
 
     private string _directory = null!;
     private FileSystemMemoryStore _store = null!;
-    private MemoryTool _tool = null!;
+    private IMemoryTool _tool = null!;
     private McpClient _client = null!;
     private CancellationTokenSource _stop = null!;
     private Task _serving = null!;
@@ -32,7 +33,7 @@ public class McpServerBenchmarks
         _directory = Directory.CreateTempSubdirectory("mnemo-bench-").FullName;
         File.WriteAllText(Path.Combine(_directory, "note.md"), string.Concat(Enumerable.Repeat("- the service retries 3 times before giving up\n", 40)));
         _store = new FileSystemMemoryStore(_directory);
-        _tool = new MemoryTool(_store);
+        _tool = new MemoryTool(_store).AsBuilder().UseScreening().Build();
         var toServer = new Pipe();
         var toClient = new Pipe();
         var server = new MemoryMcpServer(_store, new MemoryMcpServerOptions { PollInterval = null });

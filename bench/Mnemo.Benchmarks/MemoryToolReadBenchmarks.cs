@@ -1,6 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Benchmarks;
@@ -13,7 +14,7 @@ public class MemoryToolReadBenchmarks
     private string _directory = null!;
     private string _file = null!;
     private FileSystemMemoryStore _store = null!;
-    private MemoryTool _tool = null!;
+    private IMemoryTool _tool = null!;
     private MemoryPath _path = null!;
 
     /// <summary>Gets or sets the file's size in bytes.</summary>
@@ -29,7 +30,7 @@ public class MemoryToolReadBenchmarks
         var line = "- the service retries 3 times before giving up\n";
         File.WriteAllText(_file, string.Concat(Enumerable.Repeat(line, Math.Max(1, Size / line.Length))), Encoding.UTF8);
         _store = new FileSystemMemoryStore(_directory);
-        _tool = new MemoryTool(_store);
+        _tool = new MemoryTool(_store).AsBuilder().UseScreening().Build();
         _path = MemoryPath.FromSegments(["topic", "note.md"]);
     }
 

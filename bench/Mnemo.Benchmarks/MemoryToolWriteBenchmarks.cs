@@ -1,6 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Mnemo.Memory;
+using Mnemo.Memory.Safety;
 using Mnemo.Memory.FileSystem;
 using static Mnemo.Memory.FileSystem.LinuxInterop;
 
@@ -13,7 +14,7 @@ public class MemoryToolWriteBenchmarks
 {
     private string _directory = null!;
     private FileSystemMemoryStore _store = null!;
-    private MemoryTool _tool = null!;
+    private IMemoryTool _tool = null!;
     private int _dirFd;
     private byte[] _bytes = null!;
     private string _text = null!;
@@ -34,7 +35,7 @@ public class MemoryToolWriteBenchmarks
         _directory = Directory.CreateTempSubdirectory("mnemo-bench-").FullName;
         // History and quotas have their own benchmark (HistoryOverheadBenchmarks); this one measures the write path beneath them.
         _store = new FileSystemMemoryStore(_directory, new FileSystemMemoryStoreOptions { Durable = Durable, History = false, Quotas = MemoryQuotas.Unlimited });
-        _tool = new MemoryTool(_store, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 });
+        _tool = new MemoryTool(_store, new MemoryToolOptions { MaxFileBytes = 16 * 1024 * 1024 }).AsBuilder().UseScreening().Build();
         _dirFd = OpenAt(AtFdCwd, _directory, ORdOnly | ODirectory | OCloExec, 0);
         var line = "- the service retries 3 times before giving up\n";
         _text = "token-A\n" + string.Concat(Enumerable.Repeat(line, Math.Max(1, (Size - 8) / line.Length)));
