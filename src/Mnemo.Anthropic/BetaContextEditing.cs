@@ -140,17 +140,40 @@ public static class BetaContextEditing
     private static JsonElement ToElement(ContextMessage message) => Write(message.WriteTo);
 
     /// <summary>The JSON a writer writes, as an element.</summary>
+    /// <remarks>
+    /// The element holds an exact copy of the bytes; the buffer they are written into is kept per thread and reused, so
+    /// a request of the whole conversation costs its copy, not a buffer grown by doubling each time. A call made while
+    /// the thread's buffer is in use (a writer that writes another element) gets a buffer of its own.
+    /// </remarks>
     internal static JsonElement Write(Action<Utf8JsonWriter> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var buffer = _threadBuffer ?? new ArrayBufferWriter<byte>(4096);
+        _threadBuffer = null;
+        try
         {
-            write(writer);
-        }
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                write(writer);
+            }
 
-        var reader = new Utf8JsonReader(buffer.WrittenSpan);
-        return JsonElement.ParseValue(ref reader);
+            var reader = new Utf8JsonReader(buffer.WrittenSpan);
+            return JsonElement.ParseValue(ref reader);
+        }
+        finally
+        {
+            buffer.ResetWrittenCount();
+            if (buffer.Capacity <= MaxKeptBuffer)
+            {
+                _threadBuffer = buffer;
+            }
+        }
     }
+
+    // A conversation's request is rarely larger; a larger buffer goes back to the collector rather than stay with the thread.
+    private const int MaxKeptBuffer = 4 * 1024 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _threadBuffer;
 }
 
 /// <summary>A conversation of the SDK's messages after editing.</summary>

@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Anthropic.Models.Beta.Messages;
 using Mnemo.Context;
@@ -11,15 +13,20 @@ internal sealed class AgentConversation
 {
     private readonly List<ContextMessage> _messages = [];
 
+    /// <summary>Initializes a new instance of the <see cref="AgentConversation"/> class.</summary>
+    public AgentConversation()
+    {
+        BetaMessageParams = new SdkView(_messages);
+    }
+
     /// <summary>Gets the messages, in order.</summary>
     public IReadOnlyList<ContextMessage> Messages => _messages;
 
     /// <summary>Gets a value indicating whether the conversation ends with the assistant's message.</summary>
     public bool EndsWithAssistant => _messages.Count > 0 && _messages[^1].IsAssistant;
 
-    /// <summary>Returns the messages as the SDK's, for a caller that keeps or resends them.</summary>
-    /// <returns>One <see cref="BetaMessageParam"/> per message, over the same JSON.</returns>
-    public IReadOnlyList<BetaMessageParam> ToBetaMessageParams() => _messages.ConvertAll(message => new BetaMessageParam(message.Json));
+    /// <summary>Gets the messages as the SDK's: a live view, each message over the same JSON, the same instance each time.</summary>
+    public IReadOnlyList<BetaMessageParam> BetaMessageParams { get; }
 
     /// <summary>Adds a message given as the API's JSON.</summary>
     /// <param name="message">The message.</param>
@@ -92,5 +99,26 @@ internal sealed class AgentConversation
         writer.WriteString("type"u8, "text");
         writer.WriteString("text"u8, text);
         writer.WriteEndObject();
+    }
+
+    /// <summary>The conversation as the SDK's messages, made once per message when first asked for.</summary>
+    private sealed class SdkView(List<ContextMessage> messages) : IReadOnlyList<BetaMessageParam>
+    {
+        private readonly ConditionalWeakTable<ContextMessage, BetaMessageParam> _made = [];
+
+        public int Count => messages.Count;
+
+        public BetaMessageParam this[int index] =>
+            _made.GetValue(messages[index], static message => new BetaMessageParam(message.Json));
+
+        public IEnumerator<BetaMessageParam> GetEnumerator()
+        {
+            for (var i = 0; i < messages.Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -95,7 +95,7 @@ public sealed class AgentSession
     }
 
     /// <summary>Gets the whole conversation so far, as sent and received, never edited.</summary>
-    public IReadOnlyList<BetaMessageParam> Messages => _conversation.ToBetaMessageParams();
+    public IReadOnlyList<BetaMessageParam> Messages => _conversation.BetaMessageParams;
 
     /// <summary>Gets the context-management configuration in force: the one given, with <c>memory</c> excluded from clearing unless allowed.</summary>
     public ContextManagementConfig? ContextManagement => _requests.ContextManagement;
