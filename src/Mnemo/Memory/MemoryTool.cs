@@ -118,7 +118,7 @@ public sealed class MemoryTool : IMemoryTool
                 : MemoryToolResult.Ok(MemoryView.FormatListing(path.Original, entries));
         }
 
-        return MemoryView.File(path, item.Content, command.ViewRange, _options.FrameMemoryAsData);
+        return MemoryView.File(path, item.Content, command.ViewRange);
     }
 
     private async ValueTask<MemoryToolResult> CreateAsync(CreateMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)

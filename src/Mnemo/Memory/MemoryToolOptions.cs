@@ -15,11 +15,6 @@ public sealed class MemoryToolOptions
     /// <value><see langword="null"/> by default. The exception may name host paths; log it, never show it to the model.</value>
     public Action<MemoryCommand, Exception>? UnexpectedError { get; set; }
 
-    /// <summary>Gets or sets a value indicating whether a file's view ends with a note that its content is data recorded
-    /// earlier, not instructions to follow.</summary>
-    /// <value><see langword="false"/> by default: every result is the reference's string, unchanged.</value>
-    public bool FrameMemoryAsData { get; set; }
-
     internal MemoryToolOptions Validated()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFileBytes, 1, nameof(MaxFileBytes));

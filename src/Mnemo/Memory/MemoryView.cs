@@ -18,9 +18,8 @@ internal static class MemoryView
     /// <param name="path">The path as the model gave it.</param>
     /// <param name="bytes">The file's content.</param>
     /// <param name="range">The <c>view_range</c>: first and last line, 1-based, -1 for the end.</param>
-    /// <param name="frameAsData">Whether to end the view with the note that memory is data, not instructions.</param>
     /// <returns>The view, or the error the reference gives for content that is not UTF-8 or has too many lines.</returns>
-    public static MemoryToolResult File(MemoryPath path, ReadOnlyMemory<byte> bytes, IReadOnlyList<long>? range, bool frameAsData)
+    public static MemoryToolResult File(MemoryPath path, ReadOnlyMemory<byte> bytes, IReadOnlyList<long>? range)
     {
         // A view works on the bytes and decodes only the lines it shows: a large file costs one validation pass, not a copy.
         var content = bytes.Span;
@@ -47,8 +46,7 @@ internal static class MemoryView
             stop = last == -1 ? lineCount : (int)PythonIndex(last, lineCount);
         }
 
-        var view = FormatFile(path.Original, content, lineCount, start, stop);
-        return MemoryToolResult.Ok(frameAsData ? view + MemoryMessages.DataFrame : view);
+        return MemoryToolResult.Ok(FormatFile(path.Original, content, lineCount, start, stop));
     }
 
     /// <summary>Lists a folder two levels deep as the reference does: hidden names left out, names in code-point order.</summary>

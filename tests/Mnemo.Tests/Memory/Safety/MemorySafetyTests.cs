@@ -28,7 +28,12 @@ public sealed class MemorySafetyTests : IDisposable
 
     private IMemoryTool Tool(MemorySafety? safety, JsonLinesMemoryAuditLog? audit = null, bool frame = false)
     {
-        var builder = new MemoryTool(_store, new MemoryToolOptions { FrameMemoryAsData = frame }).AsBuilder().UseActor("agent");
+        var builder = new MemoryTool(_store).AsBuilder().UseActor("agent");
+        if (frame)
+        {
+            builder.UseReadFraming();
+        }
+
         if (audit is not null)
         {
             builder.UseAudit(audit);
