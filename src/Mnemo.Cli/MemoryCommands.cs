@@ -76,7 +76,8 @@ internal static class MemoryCommands
                 Action<MemoryCommand, Exception> unexpectedError = (command, error) => Console.Error.WriteLine(
                     $"mnemo: {command.Name} failed: {(error is MemoryException ? error.Message : $"{error.GetType().Name}: {error.Message}").ReplaceLineEndings(" ")}");
                 var tool = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder()
-                    .UseActor(parseResult.GetValue(actor) is { Length: > 0 } named ? named : Environment.UserName);
+                    .UseActor(parseResult.GetValue(actor) is { } named && !string.IsNullOrWhiteSpace(named) ? named
+                        : string.IsNullOrWhiteSpace(Environment.UserName) ? "mnemo" : Environment.UserName);
                 if (audit is not null)
                 {
                     tool.UseAudit(audit, unexpectedError: unexpectedError);

@@ -27,6 +27,24 @@ public sealed class MemoryExecCommandTests : IDisposable
         return (document.RootElement.GetProperty("content").GetString()!, document.RootElement.GetProperty("is_error").GetBoolean());
     }
 
+    [Theory]
+    [InlineData("  ", null)]
+    [InlineData("reviewer", "reviewer")]
+    public async Task Exec_ABlankActor_NamesTheLoginName_AndANamedOneItself(string given, string? expected)
+    {
+        using var process = MnemoProcess.Start("memory", "exec", "--dir", Root, "--actor", given);
+        await process.StandardInput.WriteLineAsync(Json(new { command = "create", path = "/memories/a.md", file_text = "a" }));
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync(Ct);
+        var error = await process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+
+        (process.ExitCode, error).ShouldBe((0, string.Empty));
+        Parse(output.Trim()).ShouldBe(("File created successfully at: /memories/a.md", false));
+        using var store = new FileSystemMemoryStore(Root);
+        (await store.ReadHistoryAsync(Ct)).Single().Actor.ShouldBe(expected ?? Environment.UserName);
+    }
+
     [Fact]
     public async Task Exec_ThroughAPipe_AnswersEachCommandBeforeTheNextIsSent()
     {
