@@ -145,8 +145,9 @@ public sealed class ContextEditorApiContractTests
     [InlineData("claude-haiku-4-5-20251001", false)]
     [InlineData("claude-haiku-5-5", false)]
     [InlineData("claude-3-7-sonnet-20250219", false)]
-    [InlineData("gpt-5", false)]
-    [InlineData(null, false)]
+    [InlineData("claude-opus-6", true)]
+    [InlineData("gpt-5", true)]
+    [InlineData(null, true)]
     public void ModelTable_KeepsAllThinkingByDefault_OnOpus45AndSonnet46AndLater(string? model, bool keepsAll) =>
         ClaudeModels.KeepsAllThinkingByDefault(model).ShouldBe(keepsAll);
 
