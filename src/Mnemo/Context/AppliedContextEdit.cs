@@ -52,6 +52,10 @@ public sealed class ContextEditResult
     /// <summary>The input tokens after the edits.</summary>
     public long InputTokens { get; }
 
+    /// <summary>What <c>compact_20260112</c> did; <see langword="null"/> when it did not run. The API reports compaction with
+    /// a <c>compaction</c> block and a usage iteration, not in <c>applied_edits</c>.</summary>
+    public ContextCompaction? Compaction { get; init; }
+
     /// <summary>Writes <c>{"applied_edits": [...]}</c>, the API's <c>context_management</c> of a response.</summary>
     public void WriteContextManagement(Utf8JsonWriter writer)
     {

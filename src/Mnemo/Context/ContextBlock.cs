@@ -28,6 +28,9 @@ public enum ContextBlockKind
     /// <c>web_fetch_tool_result</c>, <c>code_execution_tool_result</c>, <c>bash_code_execution_tool_result</c>,
     /// <c>text_editor_code_execution_tool_result</c> or <c>mcp_tool_result</c>.</summary>
     ServerToolResult,
+
+    /// <summary>A <c>compaction</c> block: the summary that stands in for everything before it.</summary>
+    Compaction,
 }
 
 /// <summary>One content block of a message, as the Messages API's JSON holds it; immutable.</summary>
@@ -87,6 +90,7 @@ public sealed class ContextBlock
 
         return type.ValueEquals("thinking"u8) ? new ContextBlock(json, ContextBlockKind.Thinking, null, null)
             : type.ValueEquals("redacted_thinking"u8) ? new ContextBlock(json, ContextBlockKind.RedactedThinking, null, null)
+            : type.ValueEquals("compaction"u8) ? new ContextBlock(json, ContextBlockKind.Compaction, null, null)
             : new ContextBlock(json, ContextBlockKind.Other, null, null);
     }
 

@@ -242,7 +242,7 @@ public sealed class ClearThinkingEdit : ContextEditStrategy
 
     /// <summary>The number of thinking turns kept in force on a model that keeps the last turn's by default;
     /// <see cref="long.MaxValue"/> when all are kept. <see cref="EffectiveKeepTurnsFor"/> knows the request's model.</summary>
-    public long EffectiveKeepTurns => EffectiveKeepTurnsFor(null);
+    public long EffectiveKeepTurns => KeepAll ? long.MaxValue : KeepTurns ?? 1;
 
     /// <summary>The number of thinking turns kept in force for a request to <paramref name="model"/>: the <c>keep</c>
     /// given, or the model's default (<see cref="ClaudeModels.DefaultThinkingTurnsKept"/>).</summary>

@@ -22,6 +22,8 @@ public sealed class ContextEditor
     private static Utf8JsonWriter? _threadWriter;
 
     private readonly ITokenCounter _counter;
+    private readonly IContextSummarizer _summarizer;
+    private readonly bool _compactionKeepsLastTurn;
     private readonly string _placeholder;
     private readonly ContextBlock _placeholderText;
 
@@ -31,7 +33,10 @@ public sealed class ContextEditor
     public ContextEditor(ITokenCounter? counter = null, ContextEditorOptions? options = null)
     {
         _counter = counter ?? EstimatingTokenCounter.Instance;
-        _placeholder = (options ?? new ContextEditorOptions()).Placeholder;
+        options ??= new ContextEditorOptions();
+        _placeholder = options.Placeholder;
+        _summarizer = options.Summarizer ?? ExtractiveContextSummarizer.Instance;
+        _compactionKeepsLastTurn = options.CompactionKeepsLastTurn;
         ArgumentException.ThrowIfNullOrEmpty(_placeholder, nameof(ContextEditorOptions.Placeholder));
         _placeholderText = ContextBlock.FromJson(Write(_placeholder, static (writer, placeholder) =>
         {
@@ -51,11 +56,24 @@ public sealed class ContextEditor
         ArgumentNullException.ThrowIfNull(config);
         config.ValidateFor(request);
 
-        var original = await _counter.CountAsync(request, cancellationToken).ConfigureAwait(false);
-        var (current, tokens) = (request, original);
+        // A compaction block already in the history stands in for everything before it, on every request.
+        var (rendered, origins) = Compactor.Render(request);
+        var original = await _counter.CountAsync(rendered, cancellationToken).ConfigureAwait(false);
+        var (current, tokens) = (rendered, original);
         List<AppliedContextEdit>? applied = null;
+        ContextCompaction? compaction = null;
         foreach (var edit in config.Edits)
         {
+            if (edit is CompactEdit compact)
+            {
+                if (tokens > compact.EffectiveTriggerTokens)
+                {
+                    (current, tokens, compaction) = await CompactAsync(current, tokens, compact, origins, cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
             var (edited, cleared) = edit switch
             {
                 ClearThinkingEdit thinking => ClearThinking(current, thinking),
@@ -81,7 +99,27 @@ public sealed class ContextEditor
             (current, tokens) = (edited, after);
         }
 
-        return new ContextEditResult(current, applied ?? (IReadOnlyList<AppliedContextEdit>)[], original, tokens);
+        return new ContextEditResult(current, applied ?? (IReadOnlyList<AppliedContextEdit>)[], original, tokens) { Compaction = compaction };
+    }
+
+    /// <summary>Summarises the older context; the summary replaces it, and the last turn stays whole when so configured.</summary>
+    private async ValueTask<(ContextRequest Request, long Tokens, ContextCompaction Compaction)> CompactAsync(
+        ContextRequest request, long tokens, CompactEdit edit, int[]? origins, CancellationToken cancellationToken)
+    {
+        var cut = Compactor.Cut(request.Messages, _compactionKeepsLastTurn);
+        var covered = request.WithMessages([.. request.Messages.Take(cut)]);
+        var summary = await _summarizer.SummarizeAsync(covered, edit.Instructions, cancellationToken).ConfigureAwait(false);
+        // Where the block goes in the caller's own history: before the first message kept, or after the last one.
+        var insertAt = cut < request.Messages.Count ? (origins is null ? cut : origins[cut]) : -1;
+        if (summary.Text is null)
+        {
+            // A failed compaction changes nothing; its block (content null) is still returned, and reported.
+            return (request, tokens, new ContextCompaction(null, 0, tokens, tokens, insertAt, edit.PauseAfterCompaction == true, summary));
+        }
+
+        var edited = request.WithMessages([Compactor.SummaryMessage(summary.Text), .. request.Messages.Skip(cut)]);
+        var after = await _counter.CountAsync(edited, cancellationToken).ConfigureAwait(false);
+        return (edited, after, new ContextCompaction(summary.Text, cut, tokens, after, insertAt, edit.PauseAfterCompaction == true, summary));
     }
 
     /// <summary>Counts the tool uses of a conversation: assistant <c>tool_use</c> blocks answered in the next message, and

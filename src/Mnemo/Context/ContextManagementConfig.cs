@@ -188,8 +188,9 @@ public sealed class ContextManagementConfig
 
         return type.ValueKind == JsonValueKind.String && type.ValueEquals(ClearToolUsesEdit.TypeName) ? ClearToolUsesEdit.Read(json, where)
             : type.ValueKind == JsonValueKind.String && type.ValueEquals(ClearThinkingEdit.TypeName) ? ClearThinkingEdit.Read(json, where)
+            : type.ValueKind == JsonValueKind.String && type.ValueEquals(CompactEdit.TypeName) ? CompactEdit.Read(json, where)
             : throw new ContextFormatException(
-                $"{where}.type: Input tag '{(type.ValueKind == JsonValueKind.String ? type.GetString() : type.GetRawText())}' found using 'type' does not match any of the expected tags: '{ClearToolUsesEdit.TypeName}', '{ClearThinkingEdit.TypeName}'");
+                $"{where}.type: Input tag '{(type.ValueKind == JsonValueKind.String ? type.GetString() : type.GetRawText())}' found using 'type' does not match any of the expected tags: '{ClearToolUsesEdit.TypeName}', '{ClearThinkingEdit.TypeName}', '{CompactEdit.TypeName}'");
     }
 
     private static void CheckValue(long? value, long minimum, int index, string field)
@@ -220,6 +221,11 @@ public sealed class ContextManagementConfig
                 CheckValue(clear.Trigger?.Value, 1, i, "trigger.value");
                 CheckValue(clear.Keep, 0, i, "keep.value");
                 CheckValue(clear.ClearAtLeast, 1, i, "clear_at_least.value");
+            }
+
+            if (edits[i] is CompactEdit compact)
+            {
+                compact.Check(i);
             }
 
             if (edits[i] is ClearThinkingEdit && i > 0)

@@ -52,7 +52,7 @@ public sealed class ContextManagementConfigTests
 
     [Theory]
     [InlineData("""{"edits":[{"type":"clear_everything"}]}""",
-        "context_management.edits.0.type: Input tag 'clear_everything' found using 'type' does not match any of the expected tags: 'clear_tool_uses_20250919', 'clear_thinking_20251015'")]
+        "context_management.edits.0.type: Input tag 'clear_everything' found using 'type' does not match any of the expected tags: 'clear_tool_uses_20250919', 'clear_thinking_20251015', 'compact_20260112'")]
     [InlineData("""{"edits":[{}]}""", "context_management.edits.0.type: Field required")]
     [InlineData("""{}""", "context_management.edits: Field required")]
     [InlineData("""{"edits":{}}""", "context_management.edits: Input should be a valid list")]
