@@ -26,6 +26,12 @@ internal sealed record ToolUseReply(string Id, string Name, string InputJson) : 
 }
 
 /// <summary>A block of a type the emulator does not build itself, sent as the script wrote it.</summary>
+/// <summary>A <c>compaction</c> block: not output of the message, its tokens are the compaction iteration's.</summary>
+internal sealed record CompactionReply(Mnemo.Context.ContextCompaction Compaction) : ReplyBlock
+{
+    public override long Tokens => 0;
+}
+
 internal sealed record RawReply(JsonElement Json) : ReplyBlock
 {
     public override long Tokens => TokenEstimator.Estimate(Json.GetRawText().AsSpan());
@@ -37,8 +43,9 @@ internal sealed record RawReply(JsonElement Json) : ReplyBlock
 /// </summary>
 internal sealed class EmulatedReply
 {
-    private EmulatedReply(List<ReplyBlock> blocks, string stopReason, string? stopSequence, long outputTokens)
+    private EmulatedReply(List<ReplyBlock> blocks, string stopReason, string? stopSequence, long outputTokens, Mnemo.Context.ContextCompaction? compaction = null)
     {
+        Compaction = compaction;
         Blocks = blocks;
         StopReason = stopReason;
         StopSequence = stopSequence;
@@ -53,11 +60,25 @@ internal sealed class EmulatedReply
 
     public long OutputTokens { get; }
 
-    public static EmulatedReply Build(ScriptSelection selection, bool thinkingEnabled, long maxTokens, IReadOnlyList<string> stopSequences)
+    /// <summary>The compaction this response opens with; <see langword="null"/> when none ran.</summary>
+    public Mnemo.Context.ContextCompaction? Compaction { get; }
+
+    /// <summary>A response that stops after its compaction block (<c>pause_after_compaction</c>): nothing is sampled.</summary>
+    public static EmulatedReply Paused(Mnemo.Context.ContextCompaction compaction) =>
+        new([new CompactionReply(compaction)], "compaction", null, 0, compaction);
+
+    public static EmulatedReply Build(
+        ScriptSelection selection, bool thinkingEnabled, long maxTokens, IReadOnlyList<string> stopSequences, Mnemo.Context.ContextCompaction? compaction = null)
     {
         var turn = selection.Turn;
         var planned = Planned(selection, thinkingEnabled);
-        var blocks = new List<ReplyBlock>(planned.Count);
+        var blocks = new List<ReplyBlock>(planned.Count + 1);
+        if (compaction is not null)
+        {
+            // The API returns the compaction block first; the reply sampled on the compacted context follows it.
+            blocks.Add(new CompactionReply(compaction));
+        }
+
         string? stopReason = null;
         string? stopSequence = null;
         var remaining = maxTokens;
@@ -100,7 +121,7 @@ internal sealed class EmulatedReply
 
         stopReason ??= turn.StopReason ?? (blocks.Any(b => b is ToolUseReply) ? "tool_use" : "end_turn");
         var output = Math.Max(1, blocks.Sum(b => b.Tokens));
-        return new EmulatedReply(blocks, stopReason, stopSequence, Math.Min(output, maxTokens));
+        return new EmulatedReply(blocks, stopReason, stopSequence, Math.Min(output, maxTokens), compaction);
     }
 
     private static List<ReplyBlock> Planned(ScriptSelection selection, bool thinkingEnabled)

@@ -208,6 +208,23 @@ internal static class MessageListValidator
                 }
 
                 break;
+            case "compaction":
+                if (role != "assistant")
+                {
+                    throw Invalid($"{at}: `compaction` blocks can only be in `assistant` messages");
+                }
+
+                if (!block.TryGetProperty("content"u8, out var summary) || summary.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+                {
+                    throw Invalid($"{at}.content: Field required");
+                }
+
+                if (summary.ValueKind == JsonValueKind.String && summary.GetString()!.Length == 0)
+                {
+                    throw Invalid($"{at}.content: Empty string content is not allowed; send null for a failed compaction");
+                }
+
+                break;
         }
     }
 
@@ -228,13 +245,20 @@ internal static class MessageListValidator
             }
 
             var content = list[i].GetProperty("content"u8);
-            var first = content.ValueKind == JsonValueKind.Array && content.GetArrayLength() > 0 ? content[0] : default;
+            // A compaction block the API put first is no part of the turn's own output: the thinking follows it.
+            var at = 0;
+            while (content.ValueKind == JsonValueKind.Array && at < content.GetArrayLength() - 1 && IsType(content[at], "compaction"))
+            {
+                at++;
+            }
+
+            var first = content.ValueKind == JsonValueKind.Array && content.GetArrayLength() > 0 ? content[at] : default;
             var firstType = first.ValueKind == JsonValueKind.Object && first.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String
                 ? t.GetString()!
                 : "text";
             if (firstType is not ("thinking" or "redacted_thinking"))
             {
-                throw Invalid(Format($"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{firstType}`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at {ThinkingDocs}"));
+                throw Invalid(Format($"messages.{i}.content.{at}.type: Expected `thinking` or `redacted_thinking`, but found `{firstType}`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at {ThinkingDocs}"));
             }
 
             return;

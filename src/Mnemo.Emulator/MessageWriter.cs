@@ -125,6 +125,10 @@ internal sealed class MessageWriter(string id, string model, EmulatedReply reply
 
                 await Delta(events, index, "signature_delta", "signature", thinking.Signature).ConfigureAwait(false);
                 break;
+            case CompactionReply compaction when compaction.Compaction.Summary is { } summary:
+                // The summary arrives whole in one delta.
+                await Delta(events, index, "compaction_delta", "content", summary).ConfigureAwait(false);
+                break;
             case ToolUseReply toolUse:
                 // The API opens a call's input with an empty piece, then sends the JSON text in pieces.
                 await Delta(events, index, "input_json_delta", "partial_json", string.Empty).ConfigureAwait(false);
@@ -190,6 +194,33 @@ internal sealed class MessageWriter(string id, string model, EmulatedReply reply
         writer.WriteEndObject();
         writer.WriteNumber("output_tokens"u8, outputTokens);
         writer.WriteString("service_tier"u8, "standard"u8);
+        if (reply.Compaction is { } compaction)
+        {
+            // The compaction's own request comes first; its tokens are not in the top-level fields, which are the message's.
+            writer.WriteStartArray("iterations"u8);
+            var summarised = compaction.Usage.InputTokens > 0 ? compaction.Usage.InputTokens : compaction.InputTokensBefore;
+            var written = compaction.Usage.OutputTokens > 0 ? compaction.Usage.OutputTokens
+                : Math.Max(1, Mnemo.Tokens.TokenEstimator.Estimate((compaction.Summary ?? string.Empty).AsSpan()));
+            WriteIteration(writer, "compaction"u8, summarised, 0, 0, written);
+            if (reply.StopReason != "compaction")
+            {
+                WriteIteration(writer, "message"u8, usage.InputTokens, usage.CacheCreationTokens, usage.CacheReadTokens, outputTokens);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteIteration(Utf8JsonWriter writer, ReadOnlySpan<byte> type, long input, long cacheCreation, long cacheRead, long output)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, type);
+        writer.WriteNumber("input_tokens"u8, input);
+        writer.WriteNumber("cache_creation_input_tokens"u8, cacheCreation);
+        writer.WriteNumber("cache_read_input_tokens"u8, cacheRead);
+        writer.WriteNumber("output_tokens"u8, output);
         writer.WriteEndObject();
     }
 
@@ -234,6 +265,20 @@ internal sealed class MessageWriter(string id, string model, EmulatedReply reply
                 {
                     writer.WriteStartObject();
                     writer.WriteEndObject();
+                }
+
+                writer.WriteEndObject();
+                break;
+            case CompactionReply compaction:
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "compaction"u8);
+                if (whole && compaction.Compaction.Summary is { } summary)
+                {
+                    writer.WriteString("content"u8, summary);
+                }
+                else
+                {
+                    writer.WriteNull("content"u8);
                 }
 
                 writer.WriteEndObject();

@@ -38,7 +38,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
     private readonly ScriptedAssistant _assistant;
     private readonly PromptCache _cache;
     private readonly MessageThreads _threads;
-    private readonly ContextEditor _editor = new(EstimatingTokenCounter.Instance);
+    private readonly ContextEditor _editor;
     private readonly ConcurrentQueue<EmulatorExchange> _exchanges = new();
 
     private MessagesEmulator(WebApplication app, MessagesEmulatorOptions options)
@@ -48,6 +48,8 @@ public sealed class MessagesEmulator : IAsyncDisposable
         _assistant = new ScriptedAssistant(options.Script);
         _cache = new PromptCache(options.TimeProvider, options.CacheMinimumTokens);
         _threads = new MessageThreads(options.TimeProvider);
+        // The API compacts everything before the response; the summary comes from the options, or is extracted.
+        _editor = new ContextEditor(EstimatingTokenCounter.Instance, new ContextEditorOptions { Summarizer = options.Summarizer, CompactionKeepsLastTurn = false });
     }
 
     /// <summary>Gets the address to give the SDK as its base URL, such as <c>http://127.0.0.1:41234</c>.</summary>
@@ -154,10 +156,13 @@ public sealed class MessagesEmulator : IAsyncDisposable
             if (request.ContextManagement is { ValueKind: not JsonValueKind.Null } management)
             {
                 edit = await _editor.EditAsync(request, ContextManagementConfig.FromJson(management), context.RequestAborted).ConfigureAwait(false);
-                if (edit.AppliedEdits.Count > 0 && (_options.RecordedExchanges > 0 || _options.OnExchange is not null))
-                {
-                    exchange.AnsweredRequest = ToElement(writer => edit.Request.WriteTo(writer, withoutContextManagement: true));
-                }
+            }
+
+            // What the model answers: the edited request, or the request with the compaction blocks it holds applied.
+            var answering = edit?.Request ?? ContextEditor.ApplyCompactionBlocks(request);
+            if (!ReferenceEquals(answering, request) && (_options.RecordedExchanges > 0 || _options.OnExchange is not null))
+            {
+                exchange.AnsweredRequest = ToElement(writer => answering.WriteTo(writer, withoutContextManagement: true));
             }
 
             if (countTokens)
@@ -171,14 +176,14 @@ public sealed class MessagesEmulator : IAsyncDisposable
                     }
 
                     writer.WriteStartObject();
-                    writer.WriteNumber("input_tokens"u8, EstimatingTokenCounter.Instance.Count(request));
+                    writer.WriteNumber("input_tokens"u8, EstimatingTokenCounter.Instance.Count(answering));
                     writer.WriteEndObject();
                 });
                 await WriteJsonAsync(response, 200, count, exchange).ConfigureAwait(false);
                 return;
             }
 
-            var message = await AnswerAsync(context, apiKey, body, request, edit, exchange).ConfigureAwait(false);
+            var message = await AnswerAsync(context, apiKey, body, request, answering, edit, exchange).ConfigureAwait(false);
             answered = true;
             if (threaded)
             {
@@ -223,7 +228,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
     }
 
     private async Task<JsonElement> AnswerAsync(
-        HttpContext context, string apiKey, JsonElement body, ContextRequest request, ContextEditResult? edit, Exchange exchange)
+        HttpContext context, string apiKey, JsonElement body, ContextRequest request, ContextRequest edited, ContextEditResult? edit, Exchange exchange)
     {
         var cancellationToken = context.RequestAborted;
         var selection = _assistant.Select([.. body.GetProperty("messages"u8).EnumerateArray()]);
@@ -241,13 +246,14 @@ public sealed class MessagesEmulator : IAsyncDisposable
         }
 
         var model = _options.Script?.Model ?? body.GetProperty("model"u8).GetString()!;
-        var edited = edit?.Request ?? request;
-        var total = edit?.InputTokens ?? EstimatingTokenCounter.Instance.Count(request);
+        var total = edit?.InputTokens ?? EstimatingTokenCounter.Instance.Count(edited);
         var usage = _cache.Apply(apiKey + "\n" + body.GetProperty("model"u8).GetString(), edited, total);
         var stops = body.TryGetProperty("stop_sequences"u8, out var stopValues) && stopValues.ValueKind == JsonValueKind.Array
             ? [.. stopValues.EnumerateArray().Select(stop => stop.GetString()!)]
             : Array.Empty<string>();
-        var reply = EmulatedReply.Build(selection, request.ThinkingEnabled, body.GetProperty("max_tokens"u8).GetInt64(), stops);
+        var reply = edit?.Compaction is { Paused: true } paused
+            ? EmulatedReply.Paused(paused)
+            : EmulatedReply.Build(selection, request.ThinkingEnabled, body.GetProperty("max_tokens"u8).GetInt64(), stops, edit?.Compaction);
         // Every answer has an id of its own, as the API's do; the content stays the script's, the same every run.
         var message = new MessageWriter(EmulatorIds.Random("msg_01"), model, reply, usage, edit);
         var whole = ToElement(message.WriteMessage);

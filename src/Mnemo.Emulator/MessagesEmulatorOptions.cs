@@ -38,6 +38,11 @@ public sealed class MessagesEmulatorOptions
     /// <summary>Gets or sets a callback for every exchange when it is done, such as a console log line.</summary>
     public Action<EmulatorExchange>? OnExchange { get; set; }
 
+    /// <summary>Gets or sets what writes the summary of a <c>compact_20260112</c> compaction.</summary>
+    /// <value><see langword="null"/> (the default) extracts one from the conversation (<see cref="Mnemo.Context.ExtractiveContextSummarizer"/>);
+    /// tests give their own to script it.</value>
+    public Mnemo.Context.IContextSummarizer? Summarizer { get; set; }
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegative(Port, nameof(Port));

@@ -57,6 +57,23 @@ internal static class MessagesRequestValidator
             throw Invalid("context_management: Extra inputs are not permitted");
         }
 
+        if (contextManagement.ValueKind == JsonValueKind.Object && contextManagement.TryGetProperty("edits"u8, out var edits) &&
+            edits.ValueKind == JsonValueKind.Array && !betas.Contains(Mnemo.Context.CompactEdit.Beta))
+        {
+            // Without its beta the API does not know the compaction strategy at all.
+            var i = 0;
+            foreach (var edit in edits.EnumerateArray())
+            {
+                if (edit.ValueKind == JsonValueKind.Object && edit.TryGetProperty("type"u8, out var type) && type.ValueKind == JsonValueKind.String &&
+                    type.ValueEquals(Mnemo.Context.CompactEdit.TypeName))
+                {
+                    throw Invalid(Format($"context_management.edits.{i}.type: Input tag '{Mnemo.Context.CompactEdit.TypeName}' found using 'type' does not match any of the expected tags: 'clear_tool_uses_20250919', 'clear_thinking_20251015'"));
+                }
+
+                i++;
+            }
+        }
+
         if (body.TryGetProperty("stop_sequences"u8, out var stops) && stops.ValueKind != JsonValueKind.Null &&
             (stops.ValueKind != JsonValueKind.Array || stops.EnumerateArray().Any(stop => stop.ValueKind != JsonValueKind.String)))
         {

@@ -122,6 +122,15 @@ public sealed class ContextEditor
         return (edited, after, new ContextCompaction(summary.Text, cut, tokens, after, insertAt, edit.PauseAfterCompaction == true, summary));
     }
 
+    /// <summary>The request as the model sees it once the <c>compaction</c> blocks in its history are applied: everything
+    /// before the last block with a summary is replaced by that summary. <see cref="EditAsync"/> does this itself.</summary>
+    /// <returns>The request itself when it holds no such block.</returns>
+    public static ContextRequest ApplyCompactionBlocks(ContextRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Compactor.Render(request).Request;
+    }
+
     /// <summary>Counts the tool uses of a conversation: assistant <c>tool_use</c> blocks answered in the next message, and
     /// server tool uses (<c>server_tool_use</c>, <c>mcp_tool_use</c>) answered in their own message.</summary>
     public static int CountToolUses(IReadOnlyList<ContextMessage> messages)
