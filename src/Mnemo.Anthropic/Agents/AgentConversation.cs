@@ -85,6 +85,17 @@ internal sealed class AgentConversation
         }));
     }
 
+    /// <summary>Puts a block at the start of a message: where a compaction made here stands, as the API puts its block at
+    /// the start of the assistant message it begins.</summary>
+    /// <param name="index">The message.</param>
+    /// <param name="block">The block.</param>
+    public void PrependBlock(int index, JsonElement block)
+    {
+        var message = _messages[index].WithBlocks([ContextBlock.FromJson(block), .. _messages[index].Blocks]);
+        // Written out whole, so the SDK's view of the message (made from its JSON) has the block too.
+        _messages[index] = ContextMessage.FromJson(Json(message.WriteTo));
+    }
+
     /// <summary>The JSON a writer writes, as an element.</summary>
     /// <param name="write">Writes one JSON value.</param>
     /// <returns>The element.</returns>

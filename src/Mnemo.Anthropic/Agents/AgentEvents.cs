@@ -25,7 +25,15 @@ public sealed record AgentTextDeltaEvent(int Request, string Text) : AgentEvent(
 /// <param name="InputTokens">The input tokens the request was billed for, cache reads and writes included.</param>
 /// <param name="OutputTokens">The tokens written.</param>
 /// <param name="Text">The text the response holds, its blocks joined; empty when it holds none.</param>
-public sealed record AgentResponseEvent(int Request, string? StopReason, long InputTokens, long OutputTokens, string Text) : AgentEvent(Request);
+public sealed record AgentResponseEvent(int Request, string? StopReason, long InputTokens, long OutputTokens, string Text) : AgentEvent(Request)
+{
+    /// <summary>Gets how many thinking blocks (<c>thinking</c> or <c>redacted_thinking</c>) the response holds.</summary>
+    public int ThinkingBlocks { get; init; }
+
+    /// <summary>Gets the thinking the response shows, its blocks joined; empty when the model returned none or omitted it
+    /// (newer models return empty thinking by default, the text between tool calls among it).</summary>
+    public string Thinking { get; init; } = string.Empty;
+}
 
 /// <summary>Represents a tool call the model made, before it runs.</summary>
 /// <param name="Request">The number of the request whose response made the call.</param>
@@ -68,11 +76,34 @@ public sealed record AgentContextEditEvent(int Request, ContextEditingSide Side,
     public IReadOnlyList<ContextBlock> NewlyCleared { get; init; } = [];
 }
 
+/// <summary>Represents a compaction (<c>compact_20260112</c>): the older context summarised into a <c>compaction</c> block
+/// that stands in for it from now on.</summary>
+/// <param name="Request">The request it was applied to.</param>
+/// <param name="Side">Where it ran.</param>
+/// <param name="Summary">The summary; <see langword="null"/> when summarising failed (the block is kept, with null content,
+/// and stands in for nothing).</param>
+/// <param name="InputTokensBefore">The request's input tokens before compaction, as projected.</param>
+/// <param name="CompactionInputTokens">Input tokens of the compaction's own request (not of the context it closed).</param>
+/// <param name="CompactionOutputTokens">Output tokens of the compaction's own request: the summary.</param>
+/// <param name="Paused">Whether the run paused after it (<c>pause_after_compaction</c>).</param>
+public sealed record AgentCompactionEvent(
+    int Request, ContextEditingSide Side, string? Summary, long InputTokensBefore, long CompactionInputTokens, long CompactionOutputTokens, bool Paused)
+    : AgentEvent(Request)
+{
+    /// <summary>Gets a value indicating whether the summary was made.</summary>
+    public bool Succeeded => Summary is not null;
+}
+
 /// <summary>Represents the warning the session added to a request because clearing is near.</summary>
 /// <param name="Request">The request's number.</param>
 /// <param name="ProjectedInputTokens">The request's input tokens as projected.</param>
 /// <param name="TriggerRatio">How close it is to the trigger.</param>
-public sealed record AgentContextWarningEvent(int Request, long ProjectedInputTokens, double TriggerRatio) : AgentEvent(Request);
+public sealed record AgentContextWarningEvent(int Request, long ProjectedInputTokens, double TriggerRatio) : AgentEvent(Request)
+{
+    /// <summary>Gets a value indicating whether the trigger drawing near is compaction's (the older context is to be
+    /// summarised) rather than clearing's.</summary>
+    public bool IsCompaction { get; init; }
+}
 
 /// <summary>Represents the end of an approach to a clearing: whether the model saved to memory before it.</summary>
 /// <param name="Request">The number of the request that cleared.</param>

@@ -42,6 +42,12 @@ public static class AgentMetrics
     /// <summary>Warnings that clearing is near, added to the conversation (counter).</summary>
     public const string Warnings = "mnemo.context.warnings";
 
+    /// <summary>Counts compactions, tagged with whether the summary was made (<c>mnemo.context.compaction.succeeded</c>).</summary>
+    public const string Compactions = "mnemo.context.compactions";
+
+    /// <summary>Counts the tokens of the compactions' own requests, tagged input or output (<c>mnemo.token.type</c>).</summary>
+    public const string CompactionTokens = "mnemo.context.compaction.tokens";
+
     /// <summary>Approaches that ended in a clearing, tagged <c>mnemo.context.warned</c> and <c>mnemo.context.preserved</c> (counter).</summary>
     public const string Preservations = "mnemo.context.preservations";
 
@@ -114,6 +120,11 @@ internal sealed class AgentMeters
             case AgentContextWarningEvent:
                 _instruments.Warnings.Add(1, _model, _side);
                 break;
+            case AgentCompactionEvent compaction:
+                _instruments.Compactions.Add(1, _model, _side, new("mnemo.context.compaction.succeeded", compaction.Succeeded));
+                _instruments.CompactionTokens.Add(compaction.CompactionInputTokens, _model, _side, new("mnemo.token.type", "input"));
+                _instruments.CompactionTokens.Add(compaction.CompactionOutputTokens, _model, _side, new("mnemo.token.type", "output"));
+                break;
             case AgentPreservationEvent preservation:
                 _instruments.Preservations.Add(1, _model, _side,
                     new("mnemo.context.warned", preservation.Record.Warned), new("mnemo.context.preserved", preservation.Record.Preserved));
@@ -145,6 +156,11 @@ internal sealed class AgentMeters
             meter.CreateCounter<long>(AgentMetrics.ClearedThinkingTurns, "{turn}", "Thinking turns cleared from requests.");
 
         public Counter<long> Warnings { get; } = meter.CreateCounter<long>(AgentMetrics.Warnings, "{warning}", "Warnings that clearing is near.");
+
+        public Counter<long> Compactions { get; } = meter.CreateCounter<long>(AgentMetrics.Compactions, "{compaction}", "Compactions of the older context.");
+
+        public Counter<long> CompactionTokens { get; } =
+            meter.CreateCounter<long>(AgentMetrics.CompactionTokens, "{token}", "Tokens of the compactions' own requests.");
 
         public Counter<long> Preservations { get; } =
             meter.CreateCounter<long>(AgentMetrics.Preservations, "{approach}", "Approaches to a clearing, and whether memory was written before it.");

@@ -6,6 +6,13 @@ using Mnemo.Tokens;
 
 namespace Mnemo.Anthropic.Agents;
 
+/// <summary>A request ready to send.</summary>
+/// <param name="Parameters">The SDK's parameters.</param>
+/// <param name="Counted">The request as the model sees it (edited, compaction blocks applied): what its usage counts.</param>
+/// <param name="Edits">The edits applied here; <see langword="null"/> when the API edits.</param>
+/// <param name="Compaction">The compaction applied here; <see langword="null"/> when none ran here.</param>
+internal sealed record AgentRequest(MessageCreateParams Parameters, ContextRequest Counted, IReadOnlyList<AppliedContextEdit>? Edits, ContextCompaction? Compaction);
+
 /// <summary>Builds a session's requests: the model, the system prompt with the memory protocol, the tools, thinking, the
 /// betas, and context management on either side (sent to the API, or applied here to a copy of the conversation).</summary>
 /// <remarks>Everything but the messages is fixed when the session is built, and checked then against the API's rules.
@@ -24,13 +31,20 @@ internal sealed class AgentRequestBuilder
     /// <param name="options">The session's options, already checked.</param>
     /// <param name="tools">The session's tools, the memory tool among them when it has one.</param>
     /// <param name="counter">The counter client-side editing measures with.</param>
+    /// <param name="summarizer">What summarises the older context when compaction runs on the client side.</param>
     /// <exception cref="ArgumentException">The context-management configuration breaks the API's rules for this request.</exception>
-    public AgentRequestBuilder(AgentSessionOptions options, IReadOnlyCollection<IBetaRunnableTool> tools, ITokenCounter counter)
+    public AgentRequestBuilder(AgentSessionOptions options, IReadOnlyCollection<IBetaRunnableTool> tools, ITokenCounter counter, IContextSummarizer summarizer)
     {
         var hasMemory = tools.Any(tool => tool.Name == AgentSession.MemoryToolName);
         ContextManagement = options.ContextManagement is { } config ? ExcludeMemory(config, options.ClearMemoryToolUses) : null;
         _editsHere = ContextManagement is not null && options.ContextEditing == ContextEditingSide.Client;
-        _editor = new ContextEditor(counter, options.ClearedPlaceholder is { } placeholder ? new ContextEditorOptions { Placeholder = placeholder } : null);
+        var editorOptions = new ContextEditorOptions { Summarizer = summarizer };
+        if (options.ClearedPlaceholder is { } placeholder)
+        {
+            editorOptions.Placeholder = placeholder;
+        }
+
+        _editor = new ContextEditor(counter, editorOptions);
         _body = Preamble(options, tools, hasMemory);
         _preamble = ContextRequest.FromJson(AgentConversation.Json(writer =>
         {
@@ -69,6 +83,12 @@ internal sealed class AgentRequestBuilder
             betas.Add(AgentSession.ContextManagementBeta);
         }
 
+        if (Compact is not null && !_editsHere)
+        {
+            // Compaction is a beta of its own: without it the API does not know the strategy, nor the blocks it returns.
+            betas.Add(CompactEdit.Beta);
+        }
+
         foreach (var beta in options.Betas)
         {
             if (!string.IsNullOrWhiteSpace(beta) && !betas.Contains(beta))
@@ -89,6 +109,9 @@ internal sealed class AgentRequestBuilder
     /// <summary>Gets the configuration's tool-use clearing, the one the warning is about; <see langword="null"/> without one.</summary>
     public ClearToolUsesEdit? ClearToolUses => ContextManagement?.Edits.OfType<ClearToolUsesEdit>().FirstOrDefault();
 
+    /// <summary>Gets the configuration's compaction; <see langword="null"/> without one.</summary>
+    public CompactEdit? Compact => ContextManagement?.Edits.OfType<CompactEdit>().FirstOrDefault();
+
     /// <summary>The whole request for a conversation, as the API would read it before any editing: what its size is projected on.</summary>
     /// <param name="messages">The conversation.</param>
     /// <returns>The request.</returns>
@@ -98,15 +121,15 @@ internal sealed class AgentRequestBuilder
     /// <param name="request">The unedited request (<see cref="Unedited"/>).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The SDK's parameters, the request as sent, and the edits applied here (<see langword="null"/> when the API edits).</returns>
-    public async Task<(MessageCreateParams Parameters, ContextRequest Sent, IReadOnlyList<AppliedContextEdit>? Edits)> BuildAsync(
-        ContextRequest request, CancellationToken cancellationToken)
+    public async Task<AgentRequest> BuildAsync(ContextRequest request, CancellationToken cancellationToken)
     {
         var sent = request;
         IReadOnlyList<AppliedContextEdit>? edits = null;
+        ContextCompaction? compaction = null;
         if (_editsHere)
         {
             var edit = await _editor.EditAsync(request, ContextManagement!, cancellationToken).ConfigureAwait(false);
-            (sent, edits) = (edit.Request, edit.AppliedEdits);
+            (sent, edits, compaction) = (edit.Request, edit.AppliedEdits, edit.Compaction);
         }
 
         var messages = AgentConversation.Json(writer =>
@@ -120,7 +143,9 @@ internal sealed class AgentRequestBuilder
             writer.WriteEndArray();
         });
         var body = new Dictionary<string, JsonElement>(_body) { ["messages"] = messages };
-        return (MessageCreateParams.FromRawUnchecked(_headers, NoQuery, body), sent, edits);
+        // What the API counts: the request as sent, less what a compaction block in it stands in for.
+        var counted = _editsHere ? sent : ContextEditor.ApplyCompactionBlocks(sent);
+        return new AgentRequest(MessageCreateParams.FromRawUnchecked(_headers, NoQuery, body), counted, edits, compaction);
     }
 
     /// <summary>Reads the edits the API applied, from a response's <c>context_management</c>.</summary>

@@ -19,6 +19,10 @@ public enum AgentStopCause
 
     /// <summary>The request no longer fits the model's context window (<c>model_context_window_exceeded</c>).</summary>
     ContextWindowFull,
+
+    /// <summary>The context was compacted and the run paused as asked (<c>pause_after_compaction</c>, stop reason
+    /// <c>compaction</c>); run again to go on, after adding to the conversation if need be.</summary>
+    Compacted,
 }
 
 /// <summary>Represents one request and what came of it.</summary>

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Anthropic;
 using Anthropic.Helpers;
 using Anthropic.Helpers.Beta;
 using Anthropic.Models.Beta.Messages;
+using Microsoft.Extensions.AI;
 using Mnemo.Context;
 using Mnemo.Memory;
 using Mnemo.Tokens;
@@ -40,6 +42,11 @@ public sealed class AgentSession
         "[context notice] This conversation is close to its context limit: older tool results will soon be cleared from it. " +
         "Anything you still need from them (findings, progress, decisions) belongs in your memory directory: save it with the memory tool now, then continue.";
 
+    /// <summary>The warning the session adds when the older context is about to be compacted (summarised).</summary>
+    public const string DefaultCompactionWarning =
+        "[context notice] This conversation is close to its context limit: the older part of it will soon be replaced by a summary. " +
+        "Anything you still need word for word (findings, progress, decisions, exact values) belongs in your memory directory: save it with the memory tool now, then continue.";
+
     /// <summary>The name of the memory tool among the session's tools.</summary>
     internal const string MemoryToolName = "memory";
 
@@ -57,6 +64,7 @@ public sealed class AgentSession
 
     private int _running;
     private bool _paused;
+    private JsonElement? _pendingCompactionBlock;
 
     /// <summary>Initializes a new instance of the <see cref="AgentSession"/> class.</summary>
     /// <param name="client">The SDK client: the API, or the emulator for offline runs and tests.</param>
@@ -88,8 +96,10 @@ public sealed class AgentSession
         }
 
         _counter = options.TokenCounter ?? (_calibrated = new UsageCalibratedTokenCounter());
-        _requests = new AgentRequestBuilder(options, _tools.Values, _counter);
-        _monitor = new ContextPressureMonitor(_requests.ClearToolUses, options.WarningRatio, _tools.ContainsKey(MemoryToolName));
+        var summarizer = options.CompactionSummarizer
+            ?? new ChatClientContextSummarizer(client.AsIChatClient(options.Model, options.MaxTokens), new ChatOptions { MaxOutputTokens = options.MaxTokens });
+        _requests = new AgentRequestBuilder(options, _tools.Values, _counter, summarizer);
+        _monitor = new ContextPressureMonitor(_requests.ClearToolUses, _requests.Compact, options.WarningRatio, _tools.ContainsKey(MemoryToolName));
         _runner = new AgentToolRunner(_tools, options.TimeProvider, Raise);
         _meters = new AgentMeters(options.MeterFactory, options.Model, options.ContextEditing);
     }
@@ -211,33 +221,36 @@ public sealed class AgentSession
     private async Task<AgentTurn> TurnAsync(CancellationToken cancellationToken)
     {
         var number = Requests + 1;
-        var request = _requests.Unedited(_conversation.Messages);
-        var projected = await _counter.CountAsync(request, cancellationToken).ConfigureAwait(false);
-        var ratio = _monitor.TriggerRatio(request, projected);
+        var (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
+        var (ratio, nearCompaction) = _monitor.TriggerRatio(view, projected);
         if (_monitor.ShouldWarn(ratio, _conversation.EndsWithAssistant))
         {
-            _conversation.AppendTextToLast(_options.ContextWarning);
+            _conversation.AppendTextToLast(nearCompaction ? _options.CompactionWarning : _options.ContextWarning);
             _monitor.Warned(number, projected);
-            Raise(new AgentContextWarningEvent(number, projected, ratio!.Value));
-            request = _requests.Unedited(_conversation.Messages);
-            projected = await _counter.CountAsync(request, cancellationToken).ConfigureAwait(false);
+            Raise(new AgentContextWarningEvent(number, projected, ratio!.Value) { IsCompaction = nearCompaction });
+            (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
         }
 
         Raise(new AgentRequestEvent(number, _conversation.Messages.Count, projected, ratio));
-        var (parameters, sent, clientEdits) = await _requests.BuildAsync(request, cancellationToken).ConfigureAwait(false);
+        var built = await _requests.BuildAsync(request, cancellationToken).ConfigureAwait(false);
+        if (built.Compaction is { } compacted && Compacted(number, compacted) is { } pausedTurn)
+        {
+            return pausedTurn;
+        }
+
         var response = _options.Streaming
-            ? await StreamAsync(number, parameters, cancellationToken).ConfigureAwait(false)
-            : await _client.Beta.Messages.Create(parameters, cancellationToken).ConfigureAwait(false);
+            ? await StreamAsync(number, built.Parameters, cancellationToken).ConfigureAwait(false)
+            : await _client.Beta.Messages.Create(built.Parameters, cancellationToken).ConfigureAwait(false);
 
         if (_calibrated is not null)
         {
-            await _calibrated.CalibrateAsync(sent, response.SentInputTokens(), cancellationToken).ConfigureAwait(false);
+            await _calibrated.CalibrateAsync(built.Counted, response.SentInputTokens(), cancellationToken).ConfigureAwait(false);
         }
 
-        var edits = clientEdits ?? AgentRequestBuilder.ServerEdits(response);
+        var edits = built.Edits ?? AgentRequestBuilder.ServerEdits(response);
         if (edits.Count > 0)
         {
-            var (newly, cleared, record) = _monitor.Cleared(number, edits, request.Messages);
+            var (newly, cleared, record) = _monitor.Cleared(number, edits, view.Messages);
             Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly) { NewlyCleared = cleared });
             if (record is not null)
             {
@@ -248,16 +261,27 @@ public sealed class AgentSession
         var billed = response.Usage.InputTokens + (response.Usage.CacheReadInputTokens ?? 0) + (response.Usage.CacheCreationInputTokens ?? 0);
         var (assistant, toolUses, text) = Read(response);
         var stopReason = response.StopReason?.Raw();
-        Raise(new AgentResponseEvent(number, stopReason, billed, response.Usage.OutputTokens, text));
+        if (ServerCompaction(response) is { } serverCompaction)
+        {
+            Raise(new AgentCompactionEvent(number, ContextEditingSide.Server, serverCompaction.Summary, projected,
+                serverCompaction.InputTokens, serverCompaction.OutputTokens, stopReason == "compaction"));
+            Raise(new AgentPreservationEvent(number, _monitor.Compacted(number, projected - billed)));
+        }
+
+        var (thinkingBlocks, thinking) = ReadThinking(response);
+        Raise(new AgentResponseEvent(number, stopReason, billed, response.Usage.OutputTokens, text) { ThinkingBlocks = thinkingBlocks, Thinking = thinking });
 
         // From here the assistant's calls are in the conversation, and every one of them gets its result.
         if (assistant)
         {
+            var pending = _pendingCompactionBlock;
+            _pendingCompactionBlock = null;
             _conversation.Add(AgentConversation.Json(writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteString("role"u8, "assistant");
                 writer.WriteStartArray("content"u8);
+                pending?.WriteTo(writer);
                 foreach (var block in response.Content)
                 {
                     block.Json.WriteTo(writer);
@@ -268,8 +292,8 @@ public sealed class AgentSession
             }));
         }
 
-        // A paused turn goes back as it is, ending the next request, for the model to carry on.
-        _paused = stopReason == "pause_turn" && assistant && toolUses.Count == 0;
+        // A paused turn goes back as it is, ending the next request, for the model to carry on; so does a compaction that paused.
+        _paused = (stopReason == "pause_turn" && assistant && toolUses.Count == 0) || (stopReason == "compaction" && assistant);
         var (cause, message) = StopOf(stopReason, toolUses.Count);
         if (toolUses.Count > 0)
         {
@@ -281,6 +305,104 @@ public sealed class AgentSession
         return new AgentTurn(number, response, text, toolUses.Count, cause, message);
     }
 
+    /// <summary>The request the conversation makes now, unedited; as the model sees it (a compaction block in it standing
+    /// in for what came before); and that view's projected input tokens.</summary>
+    private async Task<(ContextRequest Request, ContextRequest View, long Projected)> ProjectAsync(CancellationToken cancellationToken)
+    {
+        var request = _requests.Unedited(_conversation.Messages);
+        var view = ContextEditor.ApplyCompactionBlocks(request);
+        return (request, view, await _counter.CountAsync(view, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Takes in a compaction made here: reports it, keeps its block in the history where the API would have put
+    /// it, and pauses the run before the request when the edit asks to, with the response the API would have sent.</summary>
+    /// <returns>The paused turn; <see langword="null"/> to send the request.</returns>
+    private AgentTurn? Compacted(int number, ContextCompaction compaction)
+    {
+        Raise(new AgentCompactionEvent(number, ContextEditingSide.Client, compaction.Summary, compaction.InputTokensBefore,
+            compaction.Usage.InputTokens, compaction.Usage.OutputTokens, compaction.Paused));
+        var block = AgentConversation.Json(compaction.WriteBlock);
+        if (compaction.Succeeded)
+        {
+            Raise(new AgentPreservationEvent(number, _monitor.Compacted(number, compaction.InputTokensBefore - compaction.InputTokensAfter)));
+        }
+
+        if (compaction.InsertAt >= 0)
+        {
+            _conversation.PrependBlock(compaction.InsertAt, block);
+        }
+        else
+        {
+            _pendingCompactionBlock = block;
+        }
+
+        if (!compaction.Paused)
+        {
+            return null;
+        }
+
+        // What the API returns when it pauses after compacting: the block alone, stop reason "compaction".
+        var response = BetaMessage.FromRawUnchecked(new Dictionary<string, JsonElement>
+        {
+            ["id"] = JsonSerializer.SerializeToElement("msg_client_compaction"),
+            ["type"] = JsonSerializer.SerializeToElement("message"),
+            ["role"] = JsonSerializer.SerializeToElement("assistant"),
+            ["model"] = JsonSerializer.SerializeToElement(_options.Model),
+            ["content"] = AgentConversation.Json(writer =>
+            {
+                writer.WriteStartArray();
+                block.WriteTo(writer);
+                writer.WriteEndArray();
+            }),
+            ["stop_reason"] = JsonSerializer.SerializeToElement("compaction"),
+            ["stop_sequence"] = JsonSerializer.SerializeToElement<string?>(null),
+            ["usage"] = JsonSerializer.SerializeToElement(new { input_tokens = 0, output_tokens = 0 }),
+        });
+        if (compaction.InsertAt < 0)
+        {
+            // No assistant message to carry the block: it is the turn's own, as the API would send it.
+            _pendingCompactionBlock = null;
+            _conversation.Add(AgentConversation.Json(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("role"u8, "assistant");
+                writer.WriteStartArray("content"u8);
+                block.WriteTo(writer);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }));
+            _paused = true;
+        }
+
+        var (cause, message) = StopOf("compaction", 0);
+        return new AgentTurn(number, response, string.Empty, 0, cause, message);
+    }
+
+    /// <summary>The compaction a response from the API opens with, and the usage of its own request.</summary>
+    private static (string? Summary, long InputTokens, long OutputTokens)? ServerCompaction(BetaMessage response)
+    {
+        foreach (var block in response.Content)
+        {
+            if (!block.TryPickCompaction(out var compaction))
+            {
+                continue;
+            }
+
+            var (input, output) = (0L, 0L);
+            foreach (var iteration in response.Usage.Iterations ?? [])
+            {
+                if (iteration.TryPickBetaCompactionIterationUsage(out var usage))
+                {
+                    (input, output) = (input + usage.InputTokens, output + usage.OutputTokens);
+                }
+            }
+
+            return (compaction.Content, input, output);
+        }
+
+        return null;
+    }
+
     /// <summary>Why the run stops after a response, or <see langword="null"/> to go on.</summary>
     private (AgentStopCause? Cause, string? Message) StopOf(string? stopReason, int toolUses) => stopReason switch
     {
@@ -290,6 +412,8 @@ public sealed class AgentSession
         "model_context_window_exceeded" => (AgentStopCause.ContextWindowFull,
             "The conversation no longer fits the model's context window; configure context editing or start a new session."),
         "pause_turn" => (null, null),
+        "compaction" => (AgentStopCause.Compacted,
+            "The context was compacted and the run paused (pause_after_compaction); add to the conversation if need be, then run again to go on."),
         _ when toolUses > 0 => (null, null),
         _ => (AgentStopCause.Completed, null),
     };
@@ -328,6 +452,29 @@ public sealed class AgentSession
 
         // The API takes no empty assistant message back; an empty reply leaves no trace in the conversation.
         return (response.Content.Count > 0, toolUses, text.ToString());
+    }
+
+    /// <summary>Reads a response's thinking: how many blocks, and the text of those that show it.</summary>
+    private static (int Blocks, string Text) ReadThinking(BetaMessage response)
+    {
+        var (blocks, text) = (0, new StringBuilder());
+        foreach (var block in response.Content)
+        {
+            if (block.TryPickThinking(out var thinking))
+            {
+                blocks++;
+                if (thinking.Thinking.Length > 0)
+                {
+                    text.Append(text.Length == 0 ? string.Empty : "\n").Append(thinking.Thinking);
+                }
+            }
+            else if (block.TryPickRedactedThinking(out _))
+            {
+                blocks++;
+            }
+        }
+
+        return (blocks, text.ToString());
     }
 
     private void ThrowIfRunning()

@@ -72,6 +72,16 @@ public sealed class AgentSessionOptions
     /// <value><see cref="AgentSession.DefaultContextWarning"/> by default.</value>
     public string ContextWarning { get; set; } = AgentSession.DefaultContextWarning;
 
+    /// <summary>Gets or sets the warning added instead of <see cref="ContextWarning"/> when the trigger drawing near is
+    /// compaction's (<c>compact_20260112</c>): the older context is about to be summarised.</summary>
+    /// <value><see cref="AgentSession.DefaultCompactionWarning"/> by default.</value>
+    public string CompactionWarning { get; set; } = AgentSession.DefaultCompactionWarning;
+
+    /// <summary>Gets or sets what summarises the older context when compaction runs on the client side.</summary>
+    /// <value><see langword="null"/> by default: the session asks its own client and model for the summary, with the
+    /// edit's <c>instructions</c> or <see cref="Mnemo.Context.CompactionPrompt.Default"/>.</value>
+    public IContextSummarizer? CompactionSummarizer { get; set; }
+
     /// <summary>Gets or sets the most requests one <see cref="AgentSession.RunAsync(string, CancellationToken)"/> sends.</summary>
     /// <value>25 by default.</value>
     public int MaxTurns { get; set; } = 25;
@@ -123,6 +133,11 @@ public sealed class AgentSessionOptions
         {
             throw new ArgumentException(
                 "AgentSessionOptions.WarningRatio must be above 0 and at most 1 (a share of the trigger), or null for no warning.", "options");
+        }
+
+        if (string.IsNullOrWhiteSpace(CompactionWarning))
+        {
+            throw new ArgumentException("AgentSessionOptions.CompactionWarning must have text; set WarningRatio to null for no warning.", "options");
         }
 
         if (string.IsNullOrWhiteSpace(ContextWarning))

@@ -43,6 +43,18 @@ public sealed record AgentSessionSummary(
     /// <summary>Gets the tool uses cleared, oldest first, each once: their <c>tool_use</c> blocks as they were.</summary>
     public IReadOnlyList<ContextBlock> ClearedToolUseBlocks { get; init; } = [];
 
+    /// <summary>Gets how many compactions summarised the older context.</summary>
+    public int Compactions { get; init; }
+
+    /// <summary>Gets how many compactions failed to make a summary (their blocks stand in for nothing).</summary>
+    public int FailedCompactions { get; init; }
+
+    /// <summary>Gets the input tokens of the compactions' own requests, which are not in <see cref="InputTokens"/>.</summary>
+    public long CompactionInputTokens { get; init; }
+
+    /// <summary>Gets the output tokens of the compactions' own requests (the summaries), which are not in <see cref="OutputTokens"/>.</summary>
+    public long CompactionOutputTokens { get; init; }
+
     /// <summary>Gets the mean input tokens per request.</summary>
     public double InputTokensPerRequest => Requests == 0 ? 0 : (double)InputTokens / Requests;
 
@@ -93,6 +105,18 @@ public sealed record AgentSessionSummary(
                 text.Append("\n  cleared: ").Append(string.Join(", ", ClearedToolUseBlocks.Select(ToolUseText.Describe)));
             }
         }
+
+        if (Compactions + FailedCompactions > 0)
+        {
+            text.Append(c, $"\ncompaction: {Compactions} compaction(s)");
+            if (FailedCompactions > 0)
+            {
+                text.Append(c, $" and {FailedCompactions} that failed (nothing was summarised)");
+            }
+
+            text.Append(c, $"; their own requests used {CompactionInputTokens:N0} input and {CompactionOutputTokens:N0} output tokens");
+        }
+
         text.Append('\n');
         text.Append(c, $"preserve before clear: {Warnings} warning(s); {PreservedBeforeClearing} of {Preservations.Count} clearing(s) had memory written after a warning");
         foreach (var record in Preservations.Where(record => record.Preserved))

@@ -21,6 +21,10 @@ internal sealed class AgentSessionTally
     private long _clearedInputTokens;
     private int _clearedThinkingTurns;
     private int _warnings;
+    private int _compactions;
+    private int _failedCompactions;
+    private long _compactionInputTokens;
+    private long _compactionOutputTokens;
     private int _memoryWrites;
     private TimeSpan _memoryWriteTime;
     private TimeSpan _slowestMemoryWrite;
@@ -35,6 +39,10 @@ internal sealed class AgentSessionTally
     {
         EditedRequests = _editedRequests,
         ClearedToolUseBlocks = [.. _clearedToolUseBlocks],
+        Compactions = _compactions,
+        FailedCompactions = _failedCompactions,
+        CompactionInputTokens = _compactionInputTokens,
+        CompactionOutputTokens = _compactionOutputTokens,
     };
 
     /// <summary>Adds what an event counts.</summary>
@@ -80,6 +88,12 @@ internal sealed class AgentSessionTally
                 break;
             case AgentContextWarningEvent:
                 _warnings++;
+                break;
+            case AgentCompactionEvent compaction:
+                _compactions += compaction.Succeeded ? 1 : 0;
+                _failedCompactions += compaction.Succeeded ? 0 : 1;
+                _compactionInputTokens += compaction.CompactionInputTokens;
+                _compactionOutputTokens += compaction.CompactionOutputTokens;
                 break;
             case AgentPreservationEvent preservation:
                 _preservations.Add(preservation.Record);

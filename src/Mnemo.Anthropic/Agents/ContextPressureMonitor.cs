@@ -13,6 +13,7 @@ namespace Mnemo.Anthropic.Agents;
 internal sealed class ContextPressureMonitor
 {
     private readonly ClearToolUsesEdit? _clearToolUses;
+    private readonly CompactEdit? _compact;
     private readonly double? _warningRatio;
     private readonly bool _warns;
     private readonly PreservationTracker _tracker = new();
@@ -22,29 +23,47 @@ internal sealed class ContextPressureMonitor
 
     /// <summary>Initializes a new instance of the <see cref="ContextPressureMonitor"/> class.</summary>
     /// <param name="clearToolUses">The tool-use clearing in force, whose trigger the pressure is measured against; <see langword="null"/> for none.</param>
+    /// <param name="compact">The compaction in force, whose trigger counts too; <see langword="null"/> for none.</param>
     /// <param name="warningRatio">The share of the trigger at which to warn; <see langword="null"/> for no warning.</param>
     /// <param name="hasMemory">Whether the model has a memory tool to save to (without one there is nothing to warn of).</param>
-    public ContextPressureMonitor(ClearToolUsesEdit? clearToolUses, double? warningRatio, bool hasMemory)
+    public ContextPressureMonitor(ClearToolUsesEdit? clearToolUses, CompactEdit? compact, double? warningRatio, bool hasMemory)
     {
         _clearToolUses = clearToolUses;
+        _compact = compact;
         _warningRatio = warningRatio;
-        _warns = warningRatio is not null && clearToolUses is not null && hasMemory;
+        _warns = warningRatio is not null && (clearToolUses is not null || compact is not null) && hasMemory;
     }
 
-    /// <summary>How close a request is to the clearing trigger: its input tokens, or its tool uses, over the trigger's value.</summary>
-    /// <param name="request">The request as it would go out unedited.</param>
+    /// <summary>How close a request is to the nearest trigger: the clearing's (its input tokens, or its tool uses, over the
+    /// trigger's value) or the compaction's (its input tokens over the trigger).</summary>
+    /// <param name="request">The request as the model would see it unedited.</param>
     /// <param name="projected">Its projected input tokens.</param>
-    /// <returns>The ratio (over 1: past the trigger); <see langword="null"/> without a tool-use clearing.</returns>
-    public double? TriggerRatio(ContextRequest request, long projected)
+    /// <returns>The ratio (over 1: past the trigger), and whether the nearest trigger is the compaction's; a <see langword="null"/>
+    /// ratio without either strategy.</returns>
+    public (double? Ratio, bool Compaction) TriggerRatio(ContextRequest request, long projected)
     {
-        if (_clearToolUses is null)
+        double? clearing = null;
+        if (_clearToolUses is not null)
         {
-            return null;
+            var trigger = _clearToolUses.EffectiveTrigger;
+            var value = trigger.Kind == ContextTriggerKind.ToolUses ? ContextEditor.CountToolUses(request.Messages) : projected;
+            clearing = value / (double)trigger.Value;
         }
 
-        var trigger = _clearToolUses.EffectiveTrigger;
-        var value = trigger.Kind == ContextTriggerKind.ToolUses ? ContextEditor.CountToolUses(request.Messages) : projected;
-        return value / (double)trigger.Value;
+        double? compaction = _compact is null ? null : projected / (double)_compact.EffectiveTriggerTokens;
+        return compaction > (clearing ?? double.MinValue) ? (compaction, true) : (clearing, false);
+    }
+
+    /// <summary>Takes in a compaction: it ends the approach as a clearing does, and the context starts small again.</summary>
+    /// <param name="request">The request it was applied to.</param>
+    /// <param name="removedTokens">The input tokens it took out of that request.</param>
+    /// <returns>The approach's record.</returns>
+    public PreservationRecord Compacted(int request, long removedTokens)
+    {
+        // What the clearing reports count from is gone with the context it was in.
+        _clearedToolUses = 0;
+        _approach = Approach.None;
+        return _tracker.Cleared(request, 0, removedTokens) with { Compacted = true };
     }
 
     /// <summary>Tells whether the request about to go out should carry the warning: the first of an approach, ending with a user's turn.</summary>

@@ -24,6 +24,9 @@ public sealed record PreservationRecord(
     int ClearedToolUses,
     long ClearedInputTokens)
 {
+    /// <summary>Gets a value indicating whether the approach ended in a compaction (the older context summarised) rather than a clearing.</summary>
+    public bool Compacted { get; init; }
+
     /// <summary>Gets a value indicating whether the model was warned before the clearing.</summary>
     public bool Warned => WarnedAtRequest is not null;
 

@@ -58,6 +58,15 @@ internal sealed class AgentConsole
                 {
                     _out.WriteLine($"  {_speaker}: {response.Text.Replace("\n", "\n    ", StringComparison.Ordinal)}");
                 }
+                else if (response.Text.Length == 0 && response.ThinkingBlocks > 0)
+                {
+                    // Newer models return the text between tool calls inside thinking, empty unless it is asked for: say
+                    // that the model thought rather than go silent.
+                    var shown = response.Thinking.Split('\n')[0];
+                    _out.WriteLine(shown.Length > 0
+                        ? $"  {_speaker} (thinking): {(shown.Length > 160 ? string.Concat(shown.AsSpan(0, 160), "…") : shown)}"
+                        : string.Create(c, $"  {_speaker} thought ({response.ThinkingBlocks} block(s), not shown by the model; {response.OutputTokens:N0} output tokens)"));
+                }
 
                 break;
             case AgentToolCallEvent call:
@@ -72,7 +81,14 @@ internal sealed class AgentConsole
                 break;
             case AgentContextWarningEvent warning:
                 _out.WriteLine(string.Create(c,
-                    $"  !! clearing is near ({warning.TriggerRatio * 100:0}% of the trigger): the model is told to save what it needs to memory now"));
+                    $"  !! {(warning.IsCompaction ? "compaction" : "clearing")} is near ({warning.TriggerRatio * 100:0}% of the trigger): the model is told to save what it needs to memory now"));
+                break;
+            case AgentCompactionEvent compaction:
+                var where = compaction.Side == ContextEditingSide.Server ? "on the server" : "on the client";
+                _out.WriteLine(compaction.Succeeded
+                    ? string.Create(c, $"  -- compaction {where}: the older context ({compaction.InputTokensBefore:N0} tokens) is now a summary of {compaction.Summary!.Length:N0} characters; the summary took {compaction.CompactionInputTokens:N0} input and {compaction.CompactionOutputTokens:N0} output tokens{(compaction.Paused ? "; paused" : string.Empty)}")
+                    : $"  !! compaction {where} failed: no summary was made, the context stays as it was");
+                _clearedThisRequest = compaction.Succeeded;
                 break;
             case AgentContextEditEvent edit:
                 var side = edit.Side == ContextEditingSide.Server ? "on the server" : "on the client";
@@ -94,9 +110,9 @@ internal sealed class AgentConsole
                 _out.WriteLine(record switch
                 {
                     { Preserved: true } => string.Create(c,
-                        $"  ok preserve-before-clear: the model wrote to memory {record.TurnsToFirstWrite} request(s) after the warning ({record.MemoryWrites} write(s)), before this clearing"),
-                    { Warned: true } => "  !! preserve-before-clear: warned, but nothing was written to memory before this clearing",
-                    _ => "  !! preserve-before-clear: this clearing came without a warning",
+                        $"  ok preserve-before-clear: the model wrote to memory {record.TurnsToFirstWrite} request(s) after the warning ({record.MemoryWrites} write(s)), before this {(record.Compacted ? "compaction" : "clearing")}"),
+                    { Warned: true } => $"  !! preserve-before-clear: warned, but nothing was written to memory before this {(record.Compacted ? "compaction" : "clearing")}",
+                    _ => $"  !! preserve-before-clear: this {(record.Compacted ? "compaction" : "clearing")} came without a warning",
                 });
                 break;
             case AgentRunEndEvent end when end.Result.Message is { } message:

@@ -29,10 +29,10 @@ public sealed class ContextPressureMonitorTests
     [Fact]
     public void ShouldWarn_OncePerApproach_AndAgainAfterFallingBelowTheLevel()
     {
-        var monitor = new ContextPressureMonitor(Clearing, warningRatio: 0.8, hasMemory: true);
+        var monitor = new ContextPressureMonitor(Clearing, null, warningRatio: 0.8, hasMemory: true);
         var request = Request(new { role = "user", content = "hi" });
 
-        monitor.TriggerRatio(request, 900).ShouldBe(0.9);
+        monitor.TriggerRatio(request, 900).Ratio.ShouldBe(0.9);
         monitor.ShouldWarn(0.7, endsWithAssistant: false).ShouldBeFalse();
         monitor.ShouldWarn(0.9, endsWithAssistant: true).ShouldBeFalse("a paused assistant turn takes no warning");
         monitor.ShouldWarn(0.9, endsWithAssistant: false).ShouldBeTrue();
@@ -45,15 +45,15 @@ public sealed class ContextPressureMonitorTests
     [Fact]
     public void NoMemoryOrNoWarningRatio_NeverWarns()
     {
-        new ContextPressureMonitor(Clearing, 0.8, hasMemory: false).ShouldWarn(0.9, false).ShouldBeFalse();
-        new ContextPressureMonitor(Clearing, null, hasMemory: true).ShouldWarn(2, false).ShouldBeFalse();
-        new ContextPressureMonitor(null, 0.8, hasMemory: true).TriggerRatio(Request(new { role = "user", content = "hi" }), 5000).ShouldBeNull();
+        new ContextPressureMonitor(Clearing, null, 0.8, hasMemory: false).ShouldWarn(0.9, false).ShouldBeFalse();
+        new ContextPressureMonitor(Clearing, null, null, hasMemory: true).ShouldWarn(2, false).ShouldBeFalse();
+        new ContextPressureMonitor(null, null, 0.8, hasMemory: true).TriggerRatio(Request(new { role = "user", content = "hi" }), 5000).Ratio.ShouldBeNull();
     }
 
     [Fact]
     public void Cleared_NamesTheToolUsesNewlyTaken_SkipsExcludedOnes_AndRecordsTheWarnedApproachOnce()
     {
-        var monitor = new ContextPressureMonitor(Clearing, 0.8, hasMemory: true);
+        var monitor = new ContextPressureMonitor(Clearing, null, 0.8, hasMemory: true);
         var conversation = Conversation();
         monitor.ShouldWarn(0.9, false).ShouldBeTrue();
         monitor.Warned(3, 900);
