@@ -63,6 +63,19 @@ internal sealed class EmulatedReply
     /// <summary>The compaction this response opens with; <see langword="null"/> when none ran.</summary>
     public Mnemo.Context.ContextCompaction? Compaction { get; }
 
+    /// <summary>The reply with its thinking blocks signed anew, such as bound to the prefix that produced them.</summary>
+    /// <param name="sign">Makes a block's signature from the blocks before it and its text.</param>
+    public EmulatedReply Resigned(Func<IReadOnlyList<ReplyBlock>, string, string> sign)
+    {
+        var blocks = new List<ReplyBlock>(Blocks.Count);
+        foreach (var block in Blocks)
+        {
+            blocks.Add(block is ThinkingReply thinking ? thinking with { Signature = sign(blocks, thinking.Thinking) } : block);
+        }
+
+        return new EmulatedReply(blocks, StopReason, StopSequence, OutputTokens, Compaction);
+    }
+
     /// <summary>A response that stops after its compaction block (<c>pause_after_compaction</c>): nothing is sampled.</summary>
     public static EmulatedReply Paused(Mnemo.Context.ContextCompaction compaction) =>
         new([new CompactionReply(compaction)], "compaction", null, 0, compaction);

@@ -13,7 +13,7 @@ internal static class EmulatorIds
     private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     // Signatures the emulator gives its thinking blocks; a block sent back with one that does not fit its text was changed.
-    private const string SignaturePrefix = "mnemo-emulator:";
+    internal const string SignaturePrefix = "mnemo-emulator:";
 
     public static string Derived(string prefix, string seed)
     {

@@ -11,8 +11,10 @@ internal static class MessageListValidator
     /// <param name="messages">The <c>messages</c> array, not empty.</param>
     /// <param name="thinking">Whether the request has thinking on.</param>
     /// <param name="strictAlternation">Whether two messages of one role in a row are refused.</param>
+    /// <param name="refusesSystemMessages">The model's id when it takes no mid-conversation <c>system</c> messages;
+    /// <see langword="null"/> when it takes them (or is not known).</param>
     /// <param name="cacheBreakpoints">The cache breakpoints counted so far; the messages' are added.</param>
-    public static void Validate(JsonElement messages, bool thinking, bool strictAlternation, ref int cacheBreakpoints)
+    public static void Validate(JsonElement messages, bool thinking, bool strictAlternation, string? refusesSystemMessages, ref int cacheBreakpoints)
     {
         var list = messages.EnumerateArray().ToArray();
         var roles = new string[list.Length];
@@ -26,12 +28,18 @@ internal static class MessageListValidator
             }
 
             if (!message.TryGetProperty("role"u8, out var roleValue) || roleValue.ValueKind != JsonValueKind.String ||
-                roleValue.GetString() is not ("user" or "assistant"))
+                roleValue.GetString() is not ("user" or "assistant" or "system"))
             {
-                throw Invalid(message.TryGetProperty("role"u8, out _) ? $"{where}.role: Input should be 'user' or 'assistant'" : $"{where}.role: Field required");
+                throw Invalid(message.TryGetProperty("role"u8, out _) ? $"{where}.role: Input should be 'user', 'assistant' or 'system'" : $"{where}.role: Field required");
             }
 
             var role = roles[i] = roleValue.GetString()!;
+            if (role == "system")
+            {
+                ValidateSystemMessage(list, i, where, refusesSystemMessages);
+                continue;
+            }
+
             var isLast = i == list.Length - 1;
             if (!message.TryGetProperty("content"u8, out var content))
             {
@@ -70,6 +78,53 @@ internal static class MessageListValidator
         {
             RequireThinkingFirstInToolLoop(list);
         }
+    }
+
+    /// <summary>A mid-conversation <c>system</c> message: on a model that takes them, after a user message, last or
+    /// before an assistant message, never first nor next to another, text only.</summary>
+    private static void ValidateSystemMessage(JsonElement[] list, int i, string where, string? refusedBy)
+    {
+        if (refusedBy is not null)
+        {
+            throw Invalid(Format($"{where}.role: mid-conversation `system` messages are not supported by {refusedBy}; put the instruction in a `user` message"));
+        }
+
+        if (i == 0)
+        {
+            throw Invalid($"{where}: a `system` message cannot be the first message; give conversation-wide instructions in the top-level `system` field");
+        }
+
+        if (Role(list[i - 1]) != "user")
+        {
+            throw Invalid($"{where}: a `system` message must follow a `user` message");
+        }
+
+        if (i + 1 < list.Length && Role(list[i + 1]) != "assistant")
+        {
+            throw Invalid($"{where}: a `system` message must be the last message or be followed by an `assistant` message");
+        }
+
+        if (!list[i].TryGetProperty("content"u8, out var content) || content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array))
+        {
+            throw Invalid($"{where}.content: Input should be a valid string or a list of text blocks");
+        }
+
+        if (content.ValueKind == JsonValueKind.Array)
+        {
+            var j = 0;
+            foreach (var block in content.EnumerateArray())
+            {
+                if (!IsType(block, "text"))
+                {
+                    throw Invalid(Format($"{where}.content.{j}.type: Input should be 'text'"));
+                }
+
+                ValidateText(block, Format($"{where}.content.{j++}"));
+            }
+        }
+
+        static string? Role(JsonElement message) =>
+            message.ValueKind == JsonValueKind.Object && message.TryGetProperty("role"u8, out var role) && role.ValueKind == JsonValueKind.String ? role.GetString() : null;
     }
 
     /// <summary>
@@ -231,13 +286,20 @@ internal static class MessageListValidator
     /// <summary>With thinking on, the assistant message that made the calls now being answered must open with its thinking.</summary>
     private static void RequireThinkingFirstInToolLoop(JsonElement[] list)
     {
-        var last = list[^1];
+        // A system message at the end (an instruction for the turn to come) does not end the tool loop.
+        var end = list.Length - 1;
+        while (end > 0 && list[end].GetProperty("role"u8).ValueEquals("system"u8))
+        {
+            end--;
+        }
+
+        var last = list[end];
         if (!last.GetProperty("role"u8).ValueEquals("user"u8) || !HasBlock(last, "tool_result"))
         {
             return;
         }
 
-        for (var i = list.Length - 2; i >= 0; i--)
+        for (var i = end - 1; i >= 0; i--)
         {
             if (!list[i].GetProperty("role"u8).ValueEquals("assistant"u8))
             {

@@ -10,7 +10,7 @@ namespace Mnemo.Emulator;
 /// <c>ping</c>, a start, deltas and a stop per content block, <c>message_delta</c> with the stop reason, usage and
 /// applied edits, <c>message_stop</c>).
 /// </summary>
-internal sealed class MessageWriter(string id, string model, EmulatedReply reply, CacheUsage usage, ContextEditResult? edit)
+internal sealed class MessageWriter(string id, string model, EmulatedReply reply, CacheUsage usage, ContextEditResult? edit, IReadOnlyList<(string Path, string Reason)>? inputTransformations = null)
 {
     private const int TextChunk = 24;
     private const int JsonChunk = 40;
@@ -168,6 +168,21 @@ internal sealed class MessageWriter(string id, string model, EmulatedReply reply
         writer.WriteString("type"u8, "message"u8);
         writer.WriteString("role"u8, "assistant"u8);
         writer.WriteString("model"u8, model);
+        if (inputTransformations is not null)
+        {
+            // With the binding beta every response reports them, as [] when nothing was dropped; final in message_start.
+            writer.WriteStartArray("input_transformations"u8);
+            foreach (var (path, reason) in inputTransformations)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "thinking_dropped"u8);
+                writer.WriteString("path"u8, path);
+                writer.WriteString("reason"u8, reason);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
     }
 
     private void WriteStopSequence(Utf8JsonWriter writer)
@@ -234,7 +249,7 @@ internal sealed class MessageWriter(string id, string model, EmulatedReply reply
     }
 
     /// <summary>Writes a block whole, or as a stream's <c>content_block_start</c> carries it: empty, to be filled by deltas.</summary>
-    private static void WriteBlock(Utf8JsonWriter writer, ReplyBlock block, bool whole)
+    internal static void WriteBlock(Utf8JsonWriter writer, ReplyBlock block, bool whole)
     {
         switch (block)
         {

@@ -145,7 +145,16 @@ public sealed class MessagesEmulator : IAsyncDisposable
                 exchange.AnsweredRequest = continues is null ? null : body;
             }
 
-            MessagesRequestValidator.Validate(body, countTokens, betas, _options.StrictRoleAlternation);
+            var (_, model) = MessagesRequestValidator.Validate(body, countTokens, betas, _options.StrictRoleAlternation);
+            IReadOnlyList<(string Path, string Reason)>? transformations = betas.Contains(ModelRules.BindingBeta) ? [] : null;
+            var bound = model?.ThinkingPrefixBound == true;
+            if (bound)
+            {
+                // Thinking blocks sent back are checked against the prefix they are sent with; dropped ones are reported.
+                var (checkedBody, dropped) = ThinkingBinding.Check(body, transformations is not null && ModelRules.DropsMismatchedBlocks(body));
+                (body, transformations) = (checkedBody, transformations is null ? null : dropped);
+            }
+
             if (countTokens && body.TryGetProperty("max_tokens"u8, out _))
             {
                 throw ApiErrorException.InvalidRequest("max_tokens: Extra inputs are not permitted");
@@ -183,7 +192,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
                 return;
             }
 
-            var message = await AnswerAsync(context, apiKey, body, request, answering, edit, exchange).ConfigureAwait(false);
+            var message = await AnswerAsync(context, apiKey, body, request, answering, edit, exchange, new Binding(bound, transformations)).ConfigureAwait(false);
             answered = true;
             if (threaded)
             {
@@ -228,7 +237,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
     }
 
     private async Task<JsonElement> AnswerAsync(
-        HttpContext context, string apiKey, JsonElement body, ContextRequest request, ContextRequest edited, ContextEditResult? edit, Exchange exchange)
+        HttpContext context, string apiKey, JsonElement body, ContextRequest request, ContextRequest edited, ContextEditResult? edit, Exchange exchange, Binding binding)
     {
         var cancellationToken = context.RequestAborted;
         var selection = _assistant.Select([.. body.GetProperty("messages"u8).EnumerateArray()]);
@@ -254,8 +263,20 @@ public sealed class MessagesEmulator : IAsyncDisposable
         var reply = edit?.Compaction is { Paused: true } paused
             ? EmulatedReply.Paused(paused)
             : EmulatedReply.Build(selection, request.ThinkingEnabled, body.GetProperty("max_tokens"u8).GetInt64(), stops, edit?.Compaction);
+        if (binding.Bound)
+        {
+            // Each thinking block is bound to the prefix that produced it, and to the thinking before it in its turn.
+            var previous = ThinkingBinding.LastInTurn(body);
+            reply = reply.Resigned((before, thinking) =>
+            {
+                var signature = ThinkingBinding.Sign(body, [.. before.Where(block => block is not ThinkingReply).Select(block => ToElement(writer => MessageWriter.WriteBlock(writer, block, whole: true)))], previous, thinking);
+                previous = signature;
+                return signature;
+            });
+        }
+
         // Every answer has an id of its own, as the API's do; the content stays the script's, the same every run.
-        var message = new MessageWriter(EmulatorIds.Random("msg_01"), model, reply, usage, edit);
+        var message = new MessageWriter(EmulatorIds.Random("msg_01"), model, reply, usage, edit, binding.InputTransformations);
         var whole = ToElement(message.WriteMessage);
         if (!stream)
         {
@@ -382,4 +403,8 @@ public sealed class MessagesEmulator : IAsyncDisposable
 
         public string? Failure { get; set; }
     }
+
+    /// <summary>Whether the model binds thinking to its prefix, and the <c>input_transformations</c> to report
+    /// (<see langword="null"/> without the binding beta).</summary>
+    private sealed record Binding(bool Bound, IReadOnlyList<(string Path, string Reason)>? InputTransformations);
 }

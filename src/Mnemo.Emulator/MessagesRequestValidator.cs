@@ -14,7 +14,8 @@ internal static class MessagesRequestValidator
 
     internal const string ThinkingDocs = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking";
 
-    public static void Validate(JsonElement body, bool countTokens, IReadOnlyCollection<string> betas, bool strictAlternation)
+    /// <returns>Whether thinking is on (the model's default counted), and the model's row when the table knows it.</returns>
+    public static (bool Thinking, Mnemo.Context.ClaudeModel? Model) Validate(JsonElement body, bool countTokens, IReadOnlyCollection<string> betas, bool strictAlternation)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -23,7 +24,7 @@ internal static class MessagesRequestValidator
 
         RequireString(body, "model");
         var maxTokens = countTokens ? long.MaxValue : RequirePositiveInteger(body, "max_tokens");
-        var thinking = ValidateThinking(body, maxTokens);
+        var (thinking, model) = ModelRules.Check(body, countTokens, betas, ValidateThinking(body, maxTokens), maxTokens);
 
         if (!body.TryGetProperty("messages"u8, out var messages))
         {
@@ -43,7 +44,7 @@ internal static class MessagesRequestValidator
         var cacheBreakpoints = 0;
         ValidateSystem(body, ref cacheBreakpoints);
         ValidateTools(body, betas, ref cacheBreakpoints);
-        MessageListValidator.Validate(messages, thinking, strictAlternation, ref cacheBreakpoints);
+        MessageListValidator.Validate(messages, thinking, strictAlternation, model?.AcceptsSystemMessages != false ? null : model.Id, ref cacheBreakpoints);
         cacheBreakpoints += HasCacheControl(body) ? 1 : 0;
         if (cacheBreakpoints > 4)
         {
@@ -79,13 +80,15 @@ internal static class MessagesRequestValidator
         {
             throw Invalid("stop_sequences: Input should be a valid list of strings");
         }
+
+        return (thinking, model);
     }
 
-    private static bool ValidateThinking(JsonElement body, long maxTokens)
+    private static bool? ValidateThinking(JsonElement body, long maxTokens)
     {
         if (!body.TryGetProperty("thinking"u8, out var thinking) || thinking.ValueKind == JsonValueKind.Null)
         {
-            return false;
+            return null;
         }
 
         if (thinking.ValueKind != JsonValueKind.Object || !thinking.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)

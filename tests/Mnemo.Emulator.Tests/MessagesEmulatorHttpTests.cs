@@ -80,7 +80,18 @@ public sealed class MessagesEmulatorHttpTests
         { "max_tokens missing", """{"model":"m","messages":[{"role":"user","content":"hi"}]}""", "max_tokens: Field required" },
         { "max_tokens zero", """{"model":"m","max_tokens":0,"messages":[{"role":"user","content":"hi"}]}""", "max_tokens: Input should be greater than or equal to 1" },
         { "messages missing", """{"model":"m","max_tokens":10}""", "messages: Field required" },
-        { "bad role", """{"model":"m","max_tokens":10,"messages":[{"role":"system","content":"hi"}]}""", "messages.0.role: Input should be 'user' or 'assistant'" },
+        { "bad role", """{"model":"m","max_tokens":10,"messages":[{"role":"tool","content":"hi"}]}""", "messages.0.role: Input should be 'user', 'assistant' or 'system'" },
+        { "system message first", """{"model":"m","max_tokens":10,"messages":[{"role":"system","content":"hi"}]}""", "messages.0: a `system` message cannot be the first message; give conversation-wide instructions in the top-level `system` field" },
+        { "system message after the assistant", """{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yes"},{"role":"system","content":"be brief"}]}""", "messages.2: a `system` message must follow a `user` message" },
+        { "system message before a user message", """{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"system","content":"be brief"},{"role":"user","content":"and?"}]}""", "messages.1: a `system` message must be the last message or be followed by an `assistant` message" },
+        { "system message with an image", """{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"system","content":[{"type":"image","source":{}}]}]}""", "messages.1.content.0.type: Input should be 'text'" },
+        { "system message on a model that takes none", """{"model":"claude-sonnet-5","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"system","content":"be brief"}]}""", "messages.1.role: mid-conversation `system` messages are not supported by claude-sonnet-5; put the instruction in a `user` message" },
+        { "manual thinking on an adaptive-only model", """{"model":"claude-fable-5-1","max_tokens":4000,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"hi"}]}""", "`thinking.type.enabled` is not supported for this model. Use `thinking.type.adaptive` and `output_config.effort` to control thinking behavior." },
+        { "thinking off on a model that always thinks", """{"model":"claude-opus-5","max_tokens":4000,"thinking":{"type":"disabled"},"messages":[{"role":"user","content":"hi"}]}""", "`thinking.type.disabled` is not supported for this model: it always thinks. Leave `thinking` out, or use `thinking.type.adaptive`." },
+        { "adaptive thinking on an older model", """{"model":"claude-sonnet-4-5","max_tokens":4000,"thinking":{"type":"adaptive"},"messages":[{"role":"user","content":"hi"}]}""", "`thinking.type.adaptive` is not supported for this model. Use `thinking.type.enabled` with `budget_tokens`." },
+        { "max_tokens over the model's output limit", """{"model":"claude-sonnet-4-5","max_tokens":64001,"messages":[{"role":"user","content":"hi"}]}""", "max_tokens: 64001 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-5-20250929" },
+        { "forced tool use on a model that always thinks", """{"model":"claude-opus-5","max_tokens":4000,"tool_choice":{"type":"any"},"tools":[{"name":"t","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}""", "Thinking may not be enabled when tool_choice forces tool use." },
+        { "binding controls without their beta", """{"model":"claude-fable-5-1","max_tokens":4000,"thinking":{"type":"adaptive","block_binding":{"prefix_mismatch_behavior":"drop_block"}},"messages":[{"role":"user","content":"hi"}]}""", "thinking.adaptive.block_binding: Extra inputs are not permitted" },
         {
             "empty content", """{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[]}]}""",
             "messages.0: all messages must have non-empty content except for the optional final assistant message"
@@ -148,7 +159,8 @@ public sealed class MessagesEmulatorHttpTests
         // Two answered questions with thinking, sent back as answered, and a third question: the earlier turn's thinking
         // is cleared by default on the models that keep only the last turn's, and kept on the ones that keep all.
         await using var emulator = await StartAsync("turns: [{thinking: first thought, text: one}, {thinking: second thought, text: two}, three]");
-        var extra = $$$"""{"model":"{{{model}}}","max_tokens":4000,"thinking":{"type":"adaptive"}}""";
+        var thinking = model is "claude-haiku-4-5" or "claude-sonnet-4-5" ? """{"type":"enabled","budget_tokens":1024}""" : """{"type":"adaptive"}""";
+        var extra = $$$"""{"model":"{{{model}}}","max_tokens":4000,"thinking":{{{thinking}}}}""";
         var messages = User("first");
         for (var turn = 0; turn < 2; turn++)
         {

@@ -16,9 +16,7 @@ public sealed class ContextRequest
         Json = json;
         Messages = messages;
         IsMessageList = isMessageList;
-        ThinkingEnabled = !isMessageList && json.TryGetProperty("thinking"u8, out var thinking) && thinking.ValueKind == JsonValueKind.Object &&
-            thinking.TryGetProperty("type"u8, out var type) && type.ValueKind == JsonValueKind.String &&
-            (type.ValueEquals("enabled"u8) || type.ValueEquals("adaptive"u8));
+        ThinkingEnabled = !isMessageList && IsThinkingOn(json);
     }
 
     /// <summary>The request's <c>model</c>; <see langword="null"/> for a bare list of messages or a request that names none.</summary>
@@ -35,9 +33,23 @@ public sealed class ContextRequest
     /// <summary>Whether the input was a bare list of messages rather than a request body.</summary>
     public bool IsMessageList { get; }
 
-    /// <summary>Whether the request turns extended or adaptive thinking on; always <see langword="false"/> for a bare list of
-    /// messages, which has no place to say.</summary>
+    /// <summary>Whether the request turns extended or adaptive thinking on, or leaves it out on a model that thinks by
+    /// default (<see cref="ClaudeModel.DefaultThinking"/>); always <see langword="false"/> for a bare list of messages, which
+    /// has no place to say.</summary>
     public bool ThinkingEnabled { get; }
+
+    private static bool IsThinkingOn(JsonElement json)
+    {
+        if (json.TryGetProperty("thinking"u8, out var thinking) && thinking.ValueKind != JsonValueKind.Null)
+        {
+            return thinking.ValueKind == JsonValueKind.Object && thinking.TryGetProperty("type"u8, out var type) &&
+                type.ValueKind == JsonValueKind.String && (type.ValueEquals("enabled"u8) || type.ValueEquals("adaptive"u8));
+        }
+
+        // Left out: the model's default, for a model the table knows.
+        return json.TryGetProperty("model"u8, out var model) && model.ValueKind == JsonValueKind.String &&
+            ClaudeModels.Find(model.GetString()) is { IsKnown: true } known && known.Model.DefaultThinking != ThinkingModes.Disabled;
+    }
 
     /// <summary>The request's <c>context_management</c> object, if it has one.</summary>
     public JsonElement? ContextManagement =>
