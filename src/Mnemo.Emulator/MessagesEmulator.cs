@@ -49,7 +49,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
         _cache = new PromptCache(options.TimeProvider, options.CacheMinimumTokens);
         _threads = new MessageThreads(options.TimeProvider);
         // The API compacts everything before the response; the summary comes from the options, or is extracted.
-        _editor = new ContextEditor(EstimatingTokenCounter.Instance, new ContextEditorOptions { Summarizer = options.Summarizer, CompactionKeepsLastTurn = false });
+        _editor = new ContextEditor(EstimatingTokenCounter.Instance, new ContextEditorOptions { Summarizer = options.Summarizer, CompactionKeepsLastTurn = false, KeepPrefixBoundThinkingValid = false });
     }
 
     /// <summary>Gets the address to give the SDK as its base URL, such as <c>http://127.0.0.1:41234</c>.</summary>

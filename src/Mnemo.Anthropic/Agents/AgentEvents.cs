@@ -94,6 +94,18 @@ public sealed record AgentCompactionEvent(
     public bool Succeeded => Summary is not null;
 }
 
+/// <summary>Represents what client-side editing did to keep a prefix-bound model's thinking valid: the earlier turns'
+/// thinking blocks it removed, or the edits it held back until the turn in progress ends.</summary>
+/// <param name="Request">The request.</param>
+/// <param name="Report">What was removed or held back, and why.</param>
+public sealed record AgentThinkingBindingEvent(int Request, ThinkingBindingReport Report) : AgentEvent(Request);
+
+/// <summary>Represents a warning about the session's setup, given before its first request, such as a model the model
+/// table does not know (its rules are then guessed).</summary>
+/// <param name="Request">The request it was given before: 1.</param>
+/// <param name="Message">The warning, in one line.</param>
+public sealed record AgentSetupWarningEvent(int Request, string Message) : AgentEvent(Request);
+
 /// <summary>Represents the warning the session added to a request because clearing is near.</summary>
 /// <param name="Request">The request's number.</param>
 /// <param name="ProjectedInputTokens">The request's input tokens as projected.</param>

@@ -11,7 +11,9 @@ namespace Mnemo.Anthropic.Agents;
 /// <param name="Counted">The request as the model sees it (edited, compaction blocks applied): what its usage counts.</param>
 /// <param name="Edits">The edits applied here; <see langword="null"/> when the API edits.</param>
 /// <param name="Compaction">The compaction applied here; <see langword="null"/> when none ran here.</param>
-internal sealed record AgentRequest(MessageCreateParams Parameters, ContextRequest Counted, IReadOnlyList<AppliedContextEdit>? Edits, ContextCompaction? Compaction);
+/// <param name="ThinkingBinding">What editing here did to keep prefix-bound thinking valid; <see langword="null"/> when nothing.</param>
+internal sealed record AgentRequest(
+    MessageCreateParams Parameters, ContextRequest Counted, IReadOnlyList<AppliedContextEdit>? Edits, ContextCompaction? Compaction, ThinkingBindingReport? ThinkingBinding = null);
 
 /// <summary>Builds a session's requests: the model, the system prompt with the memory protocol, the tools, thinking, the
 /// betas, and context management on either side (sent to the API, or applied here to a copy of the conversation).</summary>
@@ -126,10 +128,11 @@ internal sealed class AgentRequestBuilder
         var sent = request;
         IReadOnlyList<AppliedContextEdit>? edits = null;
         ContextCompaction? compaction = null;
+        ThinkingBindingReport? binding = null;
         if (_editsHere)
         {
             var edit = await _editor.EditAsync(request, ContextManagement!, cancellationToken).ConfigureAwait(false);
-            (sent, edits, compaction) = (edit.Request, edit.AppliedEdits, edit.Compaction);
+            (sent, edits, compaction, binding) = (edit.Request, edit.AppliedEdits, edit.Compaction, edit.ThinkingBinding);
         }
 
         var messages = AgentConversation.Json(writer =>
@@ -145,7 +148,7 @@ internal sealed class AgentRequestBuilder
         var body = new Dictionary<string, JsonElement>(_body) { ["messages"] = messages };
         // What the API counts: the request as sent, less what a compaction block in it stands in for.
         var counted = _editsHere ? sent : ContextEditor.ApplyCompactionBlocks(sent);
-        return new AgentRequest(MessageCreateParams.FromRawUnchecked(_headers, NoQuery, body), counted, edits, compaction);
+        return new AgentRequest(MessageCreateParams.FromRawUnchecked(_headers, NoQuery, body), counted, edits, compaction, binding);
     }
 
     /// <summary>Reads the edits the API applied, from a response's <c>context_management</c>.</summary>
@@ -204,7 +207,16 @@ internal sealed class AgentRequestBuilder
             });
         }
 
-        if (options.ThinkingBudgetTokens is { } budget)
+        if (options.AdaptiveThinking)
+        {
+            body["thinking"] = AgentConversation.Json(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "adaptive");
+                writer.WriteEndObject();
+            });
+        }
+        else if (options.ThinkingBudgetTokens is { } budget)
         {
             body["thinking"] = AgentConversation.Json(writer =>
             {

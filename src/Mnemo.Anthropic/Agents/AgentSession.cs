@@ -232,7 +232,17 @@ public sealed class AgentSession
         }
 
         Raise(new AgentRequestEvent(number, _conversation.Messages.Count, projected, ratio));
+        if (number == 1 && ClaudeModels.Find(_options.Model).Warning is { } unknown)
+        {
+            Raise(new AgentSetupWarningEvent(number, unknown));
+        }
+
         var built = await _requests.BuildAsync(request, cancellationToken).ConfigureAwait(false);
+        if (built.ThinkingBinding is { } binding)
+        {
+            Raise(new AgentThinkingBindingEvent(number, binding));
+        }
+
         if (built.Compaction is { } compacted && Compacted(number, compacted) is { } pausedTurn)
         {
             return pausedTurn;

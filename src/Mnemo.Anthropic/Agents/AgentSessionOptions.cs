@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics.Metrics;
 using Anthropic.Helpers.Beta;
 using Mnemo.Context;
@@ -94,6 +95,12 @@ public sealed class AgentSessionOptions
     /// <value>None by default: thinking is off. At least 1,024 and under <see cref="MaxTokens"/>.</value>
     public int? ThinkingBudgetTokens { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether the model thinks adaptively (<c>{"type": "adaptive"}</c>): it decides
+    /// when and how much; the only setting the newest models take.</summary>
+    /// <value><see langword="false"/> by default: the request leaves <c>thinking</c> out (the model's default; on the newest
+    /// models that is adaptive thinking), unless <see cref="ThinkingBudgetTokens"/> is set.</value>
+    public bool AdaptiveThinking { get; set; }
+
     /// <summary>Gets other beta features to send in <c>anthropic-beta</c>; the session adds those it needs itself.</summary>
     public IList<string> Betas { get; } = [];
 
@@ -149,6 +156,33 @@ public sealed class AgentSessionOptions
         {
             throw new ArgumentException(
                 "AgentSessionOptions.ThinkingBudgetTokens must be at least 1024 and less than MaxTokens, as the API requires.", "options");
+        }
+
+        if (AdaptiveThinking && ThinkingBudgetTokens is not null)
+        {
+            throw new ArgumentException("AgentSessionOptions.AdaptiveThinking and ThinkingBudgetTokens cannot both be set: choose adaptive or manual thinking.", "options");
+        }
+
+        // What the model table knows of the model is checked here, in the API's words, rather than by a 400 later.
+        if (ClaudeModels.Find(Model) is { IsKnown: true, Model: var model })
+        {
+            if (MaxTokens > model.MaxOutputTokens)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"AgentSessionOptions.MaxTokens: max_tokens: {MaxTokens} > {model.MaxOutputTokens}, which is the maximum allowed number of output tokens for {model.Id}"), "options");
+            }
+
+            if (ThinkingBudgetTokens is not null && (model.Thinking & ThinkingModes.Enabled) == 0)
+            {
+                throw new ArgumentException(
+                    "AgentSessionOptions.ThinkingBudgetTokens: `thinking.type.enabled` is not supported for this model. Use `thinking.type.adaptive` and `output_config.effort` to control thinking behavior (set AdaptiveThinking).", "options");
+            }
+
+            if (AdaptiveThinking && (model.Thinking & ThinkingModes.Adaptive) == 0)
+            {
+                throw new ArgumentException(
+                    "AgentSessionOptions.AdaptiveThinking: `thinking.type.adaptive` is not supported for this model. Use `thinking.type.enabled` with `budget_tokens` (set ThinkingBudgetTokens).", "options");
+            }
         }
 
         if (!Enum.IsDefined(ContextEditing))

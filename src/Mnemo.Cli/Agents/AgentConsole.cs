@@ -83,6 +83,14 @@ internal sealed class AgentConsole
                 _out.WriteLine(string.Create(c,
                     $"  !! {(warning.IsCompaction ? "compaction" : "clearing")} is near ({warning.TriggerRatio * 100:0}% of the trigger): the model is told to save what it needs to memory now"));
                 break;
+            case AgentThinkingBindingEvent binding:
+                _out.WriteLine(binding.Report.DeferredEdits.Count > 0
+                    ? $"  -- context editing held back ({string.Join(", ", binding.Report.DeferredEdits)}): {binding.Report.Reason}"
+                    : $"  -- {binding.Report.RemovedBlocks.Count} thinking block(s) of earlier turns removed ({string.Join(", ", binding.Report.RemovedBlocks)}): {binding.Report.Reason}");
+                break;
+            case AgentSetupWarningEvent setup:
+                _out.WriteLine($"  !! {setup.Message}");
+                break;
             case AgentCompactionEvent compaction:
                 var where = compaction.Side == ContextEditingSide.Server ? "on the server" : "on the client";
                 _out.WriteLine(compaction.Succeeded

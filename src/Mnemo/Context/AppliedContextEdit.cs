@@ -56,6 +56,10 @@ public sealed class ContextEditResult
     /// a <c>compaction</c> block and a usage iteration, not in <c>applied_edits</c>.</summary>
     public ContextCompaction? Compaction { get; init; }
 
+    /// <summary>What editing did to keep prefix-bound thinking valid: blocks removed, or edits held back to the next turn;
+    /// <see langword="null"/> when nothing needed it.</summary>
+    public ThinkingBindingReport? ThinkingBinding { get; init; }
+
     /// <summary>Writes <c>{"applied_edits": [...]}</c>, the API's <c>context_management</c> of a response.</summary>
     public void WriteContextManagement(Utf8JsonWriter writer)
     {

@@ -24,6 +24,7 @@ public sealed class ContextEditor
     private readonly ITokenCounter _counter;
     private readonly IContextSummarizer _summarizer;
     private readonly bool _compactionKeepsLastTurn;
+    private readonly bool _guardBinding;
     private readonly string _placeholder;
     private readonly ContextBlock _placeholderText;
 
@@ -37,6 +38,7 @@ public sealed class ContextEditor
         _placeholder = options.Placeholder;
         _summarizer = options.Summarizer ?? ExtractiveContextSummarizer.Instance;
         _compactionKeepsLastTurn = options.CompactionKeepsLastTurn;
+        _guardBinding = options.KeepPrefixBoundThinkingValid;
         ArgumentException.ThrowIfNullOrEmpty(_placeholder, nameof(ContextEditorOptions.Placeholder));
         _placeholderText = ContextBlock.FromJson(Write(_placeholder, static (writer, placeholder) =>
         {
@@ -97,6 +99,29 @@ public sealed class ContextEditor
                 ? new AppliedContextEdit(edit.Type, tokens - after, ClearedThinkingTurns: cleared)
                 : new AppliedContextEdit(edit.Type, tokens - after, ClearedToolUses: cleared));
             (current, tokens) = (edited, after);
+        }
+
+        if (_guardBinding && !ReferenceEquals(current, rendered) && ClaudeModels.Find(request.Model) is { IsKnown: true, Model.ThinkingPrefixBound: true })
+        {
+            List<string> types = [.. (applied ?? []).Select(edit => edit.Type)];
+            if (compaction is { Succeeded: true })
+            {
+                types.Add(CompactEdit.TypeName);
+            }
+
+            var (guarded, report) = PrefixBoundThinking.Guard(rendered, current, origins, types);
+            if (report is not null)
+            {
+                if (guarded is null)
+                {
+                    // Held back: the request goes out as it was, and the next turn's request edits it.
+                    return new ContextEditResult(rendered, [], original, original) { ThinkingBinding = report };
+                }
+
+                (current, tokens) = (guarded, await _counter.CountAsync(guarded, cancellationToken).ConfigureAwait(false));
+            }
+
+            return new ContextEditResult(current, applied ?? (IReadOnlyList<AppliedContextEdit>)[], original, tokens) { Compaction = compaction, ThinkingBinding = report };
         }
 
         return new ContextEditResult(current, applied ?? (IReadOnlyList<AppliedContextEdit>)[], original, tokens) { Compaction = compaction };

@@ -16,4 +16,11 @@ public sealed class ContextEditorOptions
     /// the tool calls in progress keep their results; otherwise everything is summarised, as the API does.</summary>
     /// <value>Defaults to <see langword="true"/>; the emulator sets <see langword="false"/> to compact as the API does.</value>
     public bool CompactionKeepsLastTurn { get; set; } = true;
+
+    /// <summary>Whether edits keep the thinking blocks of a model whose thinking is bound to its prefix valid: the blocks of
+    /// earlier turns an edit would invalidate are removed, and an edit that would invalidate the turn in progress waits for
+    /// the next turn (<see cref="ContextEditResult.ThinkingBinding"/> says which).</summary>
+    /// <value>Defaults to <see langword="true"/>; the emulator, which edits as the API does (on its side, where the client's
+    /// history is not changed), sets <see langword="false"/>.</value>
+    public bool KeepPrefixBoundThinkingValid { get; set; } = true;
 }

@@ -70,7 +70,7 @@ public sealed class AgentRequestBuilderTests : IDisposable
         var builder = Builder(ContextEditingSide.Server);
         var request = builder.Unedited(Conversation());
 
-        var (parameters, sent, edits, _) = await builder.BuildAsync(request, Ct);
+        var (parameters, sent, edits, _, _) = await builder.BuildAsync(request, Ct);
 
         edits.ShouldBeNull();
         sent.ShouldBeSameAs(request);
@@ -88,7 +88,7 @@ public sealed class AgentRequestBuilderTests : IDisposable
         var builder = Builder(ContextEditingSide.Client, memory: false);
         var conversation = Conversation();
 
-        var (parameters, sent, edits, _) = await builder.BuildAsync(builder.Unedited(conversation), Ct);
+        var (parameters, sent, edits, _, _) = await builder.BuildAsync(builder.Unedited(conversation), Ct);
 
         edits!.Single().ClearedToolUses.ShouldBe(2);
         parameters.RawBodyData.ContainsKey("context_management").ShouldBeFalse();
