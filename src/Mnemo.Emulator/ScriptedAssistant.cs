@@ -43,6 +43,11 @@ internal sealed class ScriptedAssistant(AssistantScript? script)
                 lastUser = Text(messages[i]);
                 firstUser ??= lastUser;
             }
+            else if (Role(messages[i]) == "system")
+            {
+                // An instruction given mid-conversation is what the next reply answers to, as a user's words are.
+                lastUser = Text(messages[i]);
+            }
         }
 
         firstUser ??= string.Empty;

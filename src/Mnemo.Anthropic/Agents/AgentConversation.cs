@@ -25,6 +25,9 @@ internal sealed class AgentConversation
     /// <summary>Gets a value indicating whether the conversation ends with the assistant's message.</summary>
     public bool EndsWithAssistant => _messages.Count > 0 && _messages[^1].IsAssistant;
 
+    /// <summary>Whether the conversation ends with a user's turn (a system message after it counting as part of it).</summary>
+    public bool EndsWithUser => _messages.Count > 0 && (_messages[^1].Role == "user" || (EndsWithSystem && _messages.Count > 1 && _messages[^2].Role == "user"));
+
     /// <summary>Gets the messages as the SDK's: a live view, each message over the same JSON, the same instance each time.</summary>
     public IReadOnlyList<BetaMessageParam> BetaMessageParams { get; }
 
@@ -36,9 +39,40 @@ internal sealed class AgentConversation
     /// <param name="messages">The messages, in order.</param>
     public void AddRange(IEnumerable<ContextMessage> messages) => _messages.AddRange(messages);
 
+    /// <summary>Whether the conversation ends with a mid-conversation system message.</summary>
+    public bool EndsWithSystem => _messages.Count > 0 && _messages[^1].Role == "system";
+
+    /// <summary>Adds an instruction as a <c>{"role": "system"}</c> message at its point in the history, which keeps the
+    /// prefix before it (and its cache) as it was. The conversation must end with a user message.</summary>
+    /// <param name="text">The instruction.</param>
+    public void AddSystemText(string text) => Add(Json(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "system");
+        writer.WriteStartArray("content"u8);
+        WriteText(writer, text);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }));
+
     /// <summary>Adds a user message of one text block.</summary>
     /// <param name="text">The text.</param>
-    public void AddUserText(string text) => Add(Json(writer =>
+    public void AddUserText(string text)
+    {
+        // A system message stands last or before an assistant message: a new user message goes before a trailing one.
+        if (EndsWithSystem)
+        {
+            var system = _messages[^1];
+            _messages.RemoveAt(_messages.Count - 1);
+            AddUserTextAtEnd(text);
+            _messages.Add(system);
+            return;
+        }
+
+        AddUserTextAtEnd(text);
+    }
+
+    private void AddUserTextAtEnd(string text) => Add(Json(writer =>
     {
         writer.WriteStartObject();
         writer.WriteString("role"u8, "user");

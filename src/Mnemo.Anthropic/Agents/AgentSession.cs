@@ -65,6 +65,7 @@ public sealed class AgentSession
     private int _running;
     private bool _paused;
     private JsonElement? _pendingCompactionBlock;
+    private readonly List<string> _pendingInstructions = [];
 
     /// <summary>Initializes a new instance of the <see cref="AgentSession"/> class.</summary>
     /// <param name="client">The SDK client: the API, or the emulator for offline runs and tests.</param>
@@ -128,6 +129,23 @@ public sealed class AgentSession
         ThrowIfRunning();
         _conversation.AddUserText(text);
     }
+
+    /// <summary>Adds an instruction that has become relevant, such as a rule for what follows or the memory protocol for a
+    /// memory given mid-session: as a <c>{"role": "system"}</c> message at its point in the history on a model that takes
+    /// them (the prefix before it, and its cache, stay as they were), as user text elsewhere. It goes in with the next
+    /// request, after the user's message when the conversation ends with the assistant's answer.</summary>
+    /// <param name="text">The instruction.</param>
+    /// <exception cref="InvalidOperationException">A run is under way.</exception>
+    public void AddInstruction(string text)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        ThrowIfRunning();
+        _pendingInstructions.Add(text);
+    }
+
+    /// <summary>Gets a value indicating whether instructions and warnings go in as mid-conversation system messages: the
+    /// model takes them (<see cref="ClaudeModel.AcceptsSystemMessages"/>).</summary>
+    public bool UsesSystemMessages => ClaudeModels.Find(_options.Model) is { IsKnown: true, Model.AcceptsSystemMessages: true };
 
     /// <summary>Adds messages to the conversation as they are, such as a conversation saved earlier, to go on with it.</summary>
     /// <param name="messages">The messages, in order.</param>
@@ -221,11 +239,21 @@ public sealed class AgentSession
     private async Task<AgentTurn> TurnAsync(CancellationToken cancellationToken)
     {
         var number = Requests + 1;
+        if (_pendingInstructions.Count > 0 && _conversation.EndsWithUser)
+        {
+            foreach (var instruction in _pendingInstructions)
+            {
+                Instruct(instruction);
+            }
+
+            _pendingInstructions.Clear();
+        }
+
         var (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
         var (ratio, nearCompaction) = _monitor.TriggerRatio(view, projected);
         if (_monitor.ShouldWarn(ratio, _conversation.EndsWithAssistant))
         {
-            _conversation.AppendTextToLast(nearCompaction ? _options.CompactionWarning : _options.ContextWarning);
+            Instruct(nearCompaction ? _options.CompactionWarning : _options.ContextWarning);
             _monitor.Warned(number, projected);
             Raise(new AgentContextWarningEvent(number, projected, ratio!.Value) { IsCompaction = nearCompaction });
             (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
@@ -313,6 +341,25 @@ public sealed class AgentSession
         }
 
         return new AgentTurn(number, response, text, toolUses.Count, cause, message);
+    }
+
+    /// <summary>Puts an instruction at the end of the conversation, which ends with a user's turn: a system message of its
+    /// own where the model takes them (merged into a trailing one), user text elsewhere.</summary>
+    private void Instruct(string text)
+    {
+        if (!UsesSystemMessages)
+        {
+            _conversation.AppendTextToLast(text);
+        }
+        else if (_conversation.EndsWithSystem)
+        {
+            // Two system messages may not stand side by side: the second joins the first.
+            _conversation.AppendTextToLast(text);
+        }
+        else
+        {
+            _conversation.AddSystemText(text);
+        }
     }
 
     /// <summary>The request the conversation makes now, unedited; as the model sees it (a compaction block in it standing

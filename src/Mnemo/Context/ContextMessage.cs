@@ -16,7 +16,7 @@ public sealed class ContextMessage
     /// <summary>The message's JSON as it came; its <c>content</c> is stale when <see cref="ContentChanged"/> is set.</summary>
     public JsonElement Json { get; }
 
-    /// <summary>The message's role: <c>user</c> or <c>assistant</c>.</summary>
+    /// <summary>The message's role: <c>user</c>, <c>assistant</c>, or <c>system</c> for an instruction given mid-conversation.</summary>
     public string Role { get; }
 
     /// <summary>The content blocks; a message whose content is a plain string has one block holding that string.</summary>
@@ -33,8 +33,9 @@ public sealed class ContextMessage
     {
         get
         {
-            if (IsAssistant)
+            if (Role != "user")
             {
+                // A mid-conversation system message is an instruction within the turn, not a turn of its own.
                 return false;
             }
 
@@ -66,13 +67,13 @@ public sealed class ContextMessage
 
         if (!json.TryGetProperty("role"u8, out var role) || role.ValueKind != JsonValueKind.String)
         {
-            throw new ContextFormatException($"{Location()}.role: a message needs a role, \"user\" or \"assistant\"");
+            throw new ContextFormatException($"{Location()}.role: a message needs a role, \"user\", \"assistant\" or \"system\"");
         }
 
         var roleName = role.GetString()!;
-        if (roleName is not ("user" or "assistant"))
+        if (roleName is not ("user" or "assistant" or "system"))
         {
-            throw new ContextFormatException($"{Location()}.role: expected \"user\" or \"assistant\", got \"{roleName}\"");
+            throw new ContextFormatException($"{Location()}.role: expected \"user\", \"assistant\" or \"system\", got \"{roleName}\"");
         }
 
         if (!json.TryGetProperty("content"u8, out var content))
