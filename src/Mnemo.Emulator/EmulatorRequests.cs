@@ -40,7 +40,7 @@ internal static class EmulatorRequests
             throw ApiErrorException.InvalidRequest("anthropic-version: header is required");
         }
 
-        // The SDK moves to newer versions (13.11.0 sends 2026-10-21); any dated version is taken, a malformed one is not.
+        // The SDK moves to newer versions (13.15.0 sends 2026-10-21); any dated version is taken, a malformed one is not.
         if (!DateOnly.TryParseExact(version, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) || date.Year < 2023)
         {
             throw ApiErrorException.InvalidRequest($"anthropic-version: \"{version}\" is not a valid version, such as 2023-06-01");
