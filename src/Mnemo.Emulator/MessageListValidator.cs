@@ -14,7 +14,8 @@ internal static class MessageListValidator
     /// <param name="refusesSystemMessages">The model's id when it takes no mid-conversation <c>system</c> messages;
     /// <see langword="null"/> when it takes them (or is not known).</param>
     /// <param name="cacheBreakpoints">The cache breakpoints counted so far; the messages' are added.</param>
-    public static void Validate(JsonElement messages, bool thinking, bool strictAlternation, string? refusesSystemMessages, ref int cacheBreakpoints)
+    /// <param name="compactionBeta">Whether the request names the compaction beta, which <c>compaction</c> blocks need.</param>
+    public static void Validate(JsonElement messages, bool thinking, bool strictAlternation, string? refusesSystemMessages, bool compactionBeta, ref int cacheBreakpoints)
     {
         var list = messages.EnumerateArray().ToArray();
         var roles = new string[list.Length];
@@ -67,7 +68,7 @@ internal static class MessageListValidator
                 var j = 0;
                 foreach (var block in content.EnumerateArray())
                 {
-                    ValidateBlock(block, Format($"{where}.content.{j++}"), role, thinking, isLast);
+                    ValidateBlock(block, Format($"{where}.content.{j++}"), role, thinking, isLast, compactionBeta);
                     cacheBreakpoints += HasCacheControl(block) ? 1 : 0;
                 }
             }
@@ -206,7 +207,7 @@ internal static class MessageListValidator
         }
     }
 
-    private static void ValidateBlock(JsonElement block, string at, string role, bool thinking, bool inLastMessage)
+    private static void ValidateBlock(JsonElement block, string at, string role, bool thinking, bool inLastMessage, bool compactionBeta)
     {
         if (block.ValueKind != JsonValueKind.Object)
         {
@@ -264,6 +265,11 @@ internal static class MessageListValidator
 
                 break;
             case "compaction":
+                if (!compactionBeta)
+                {
+                    throw Invalid($"{at}: `compaction` blocks need the `{Mnemo.Context.CompactEdit.Beta}` beta in the anthropic-beta header");
+                }
+
                 if (role != "assistant")
                 {
                     throw Invalid($"{at}: `compaction` blocks can only be in `assistant` messages");

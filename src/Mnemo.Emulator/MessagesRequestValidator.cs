@@ -44,7 +44,7 @@ internal static class MessagesRequestValidator
         var cacheBreakpoints = 0;
         ValidateSystem(body, ref cacheBreakpoints);
         ValidateTools(body, betas, ref cacheBreakpoints);
-        MessageListValidator.Validate(messages, thinking, strictAlternation, model?.AcceptsSystemMessages != false ? null : model.Id, ref cacheBreakpoints);
+        MessageListValidator.Validate(messages, thinking, strictAlternation, model?.AcceptsSystemMessages != false ? null : model.Id, betas.Contains(Mnemo.Context.CompactEdit.Beta), ref cacheBreakpoints);
         cacheBreakpoints += HasCacheControl(body) ? 1 : 0;
         if (cacheBreakpoints > 4)
         {

@@ -16,37 +16,70 @@ internal static class Compactor
     public static (ContextRequest Request, int[]? Origins) Render(ContextRequest request)
     {
         var messages = request.Messages;
-        for (var i = messages.Count - 1; i >= 0; i--)
+        var (from, summary) = (0, (string?)null);
+        var after = 0;
+        for (var i = messages.Count - 1; i >= 0 && summary is null; i--)
         {
             var blocks = messages[i].Blocks;
             for (var b = blocks.Count - 1; b >= 0; b--)
             {
-                if (blocks[b].Kind != ContextBlockKind.Compaction || SummaryOf(blocks[b]) is not { } summary)
+                if (blocks[b].Kind == ContextBlockKind.Compaction && SummaryOf(blocks[b]) is { } text)
+                {
+                    (from, summary, after) = (i, text, b + 1);
+                    break;
+                }
+            }
+        }
+
+        if (summary is null && !messages.Any(HasCompaction))
+        {
+            return (request, null);
+        }
+
+        // The summary stands in for everything before its block; every compaction block itself (a failed one, with
+        // null content, stands in for nothing) is left out of what the model reads.
+        var rendered = new List<ContextMessage>(messages.Count - from + 1);
+        var origins = new List<int>(messages.Count - from + 1);
+        if (summary is not null)
+        {
+            rendered.Add(SummaryMessage(summary));
+            origins.Add(-1);
+        }
+
+        for (var i = from; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            if (i == from && summary is not null)
+            {
+                var rest = message.Blocks.Skip(after).Where(block => block.Kind != ContextBlockKind.Compaction).ToArray();
+                if (rest.Length > 0)
+                {
+                    rendered.Add(message.WithBlocks(rest));
+                    origins.Add(i);
+                }
+
+                continue;
+            }
+
+            if (HasCompaction(message))
+            {
+                var kept = message.Blocks.Where(block => block.Kind != ContextBlockKind.Compaction).ToArray();
+                if (kept.Length == 0)
                 {
                     continue;
                 }
 
-                var rendered = new List<ContextMessage>(messages.Count - i + 1) { SummaryMessage(summary) };
-                var origins = new List<int> { -1 };
-                var rest = blocks.Skip(b + 1).Where(block => block.Kind != ContextBlockKind.Compaction).ToArray();
-                if (rest.Length > 0)
-                {
-                    rendered.Add(messages[i].WithBlocks(rest));
-                    origins.Add(i);
-                }
-
-                for (var j = i + 1; j < messages.Count; j++)
-                {
-                    rendered.Add(messages[j]);
-                    origins.Add(j);
-                }
-
-                return (request.WithMessages(rendered), [.. origins]);
+                message = message.WithBlocks(kept);
             }
+
+            rendered.Add(message);
+            origins.Add(i);
         }
 
-        return (request, null);
+        return (request.WithMessages(rendered), [.. origins]);
     }
+
+    private static bool HasCompaction(ContextMessage message) => message.Blocks.Any(block => block.Kind == ContextBlockKind.Compaction);
 
     /// <summary>Where a compaction of <paramref name="messages"/> ends: with <paramref name="keepLastTurn"/>, at the last
     /// assistant message (it and what follows stay whole, so every tool call keeps its result); else after everything,

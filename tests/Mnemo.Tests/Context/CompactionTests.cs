@@ -168,7 +168,11 @@ public sealed class CompactionTests
         var request = Session(3);
         request["messages"]![3]!["content"]!.AsArray().Insert(0, new JsonObject { ["type"] = "compaction", ["content"] = null });
         var result = await Edit(request, """{"edits":[{"type":"clear_tool_uses_20250919"}]}""");
-        Messages(result).Count.ShouldBe(7);
+        var messages = Messages(result);
+        messages.Count.ShouldBe(7);
+        // The model never reads the block itself: a provider without compaction would refuse it.
+        messages[3]!["content"]![0]!["type"]!.GetValue<string>().ShouldBe("text");
+        messages.ToJsonString().ShouldNotContain("\"compaction\"");
     }
 
     private sealed class Failing : IContextSummarizer
