@@ -40,7 +40,7 @@ internal static class ContextCommands
                     ? ContextManagementConfig.Parse(Encoding.UTF8.GetString(await Read(configFile, cancellationToken).ConfigureAwait(false)))
                     : request.ContextManagement is { } own ? ContextManagementConfig.FromJson(own) : ContextManagementConfig.Default;
                 var result = await new ContextEditor().EditAsync(request, settings, cancellationToken).ConfigureAwait(false);
-                Console.Out.Write(Describe(result));
+                Console.Out.Write(Describe(result, request.Model));
                 if (outFile is not null)
                 {
                     await File.WriteAllTextAsync(outFile.FullName, result.Request.ToJsonString(withoutContextManagement: true), cancellationToken)
@@ -70,7 +70,7 @@ internal static class ContextCommands
             ? await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false)
             : throw new FileNotFoundException($"{file.Name}: no such file");
 
-    private static string Describe(ContextEditResult result)
+    private static string Describe(ContextEditResult result, string? model)
     {
         var text = new StringBuilder();
         var culture = CultureInfo.InvariantCulture;
@@ -86,8 +86,31 @@ internal static class ContextCommands
                 : string.Create(culture, $"{edit.Type}: cleared {edit.ClearedToolUses} tool use(s), {edit.ClearedInputTokens:N0} tokens"));
         }
 
+        if (result.Compaction is { } compaction)
+        {
+            text.AppendLine(compaction.Succeeded
+                ? string.Create(culture, $"{CompactEdit.TypeName}: {compaction.CompactedMessages} message(s) became a summary of {compaction.Summary!.Length:N0} characters")
+                : $"{CompactEdit.TypeName}: the summary failed; nothing was compacted");
+        }
+
+        if (result.ThinkingBinding is { } binding)
+        {
+            text.AppendLine(binding.DeferredEdits.Count > 0
+                ? $"held back ({string.Join(", ", binding.DeferredEdits)}): {binding.Reason}"
+                : $"removed thinking {string.Join(", ", binding.RemovedBlocks)}: {binding.Reason}");
+        }
+
         text.AppendLine(string.Create(culture,
             $"input tokens (local estimate): {result.OriginalInputTokens:N0} before, {result.InputTokens:N0} after"));
+        if (model is not null)
+        {
+            // What the input costs at list price, uncached, by the model table (or the rules it falls back to, said so).
+            var lookup = ClaudeModels.Find(model);
+            var prices = lookup.Model.Prices;
+            text.AppendLine(string.Create(culture,
+                $"input cost at {lookup.Model.DisplayName} list price (${prices.Input:0.##}/MTok, uncached): ${prices.Cost(result.OriginalInputTokens, 0):0.0000} before, ${prices.Cost(result.InputTokens, 0):0.0000} after{(lookup.IsKnown ? string.Empty : $" ({lookup.Warning})")}"));
+        }
+
         return text.ToString();
     }
 }

@@ -23,10 +23,16 @@ public sealed class ContextSimulateCommandTests : IDisposable
         error.ShouldBeEmpty();
         exitCode.ShouldBe(0);
         var lines = output.TrimEnd('\n').Split('\n');
-        lines.Length.ShouldBe(3);
+        lines.Length.ShouldBe(4);
         lines[0].ShouldStartWith("clear_thinking_20251015: cleared the thinking of 1 turn(s), ");
         lines[1].ShouldStartWith("clear_tool_uses_20250919: cleared 5 tool use(s), ");
         lines[2].ShouldStartWith("input tokens (local estimate): ");
+
+        // The cost line prices the same two counts at the request's model's list price (Sonnet 4.5: $3 per MTok).
+        var counts = System.Text.RegularExpressions.Regex.Matches(lines[2], @"([\d,]+) (before|after)")
+            .Select(m => long.Parse(m.Groups[1].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        lines[3].ShouldBe(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"input cost at Claude Sonnet 4.5 list price ($3/MTok, uncached): ${counts[0] * 3m / 1_000_000m:0.0000} before, ${counts[1] * 3m / 1_000_000m:0.0000} after"));
 
         var original = JsonNode.Parse(await File.ReadAllTextAsync(Sample, Ct))!.AsObject();
         var result = JsonNode.Parse(await File.ReadAllTextAsync(edited, Ct))!.AsObject();
