@@ -26,6 +26,10 @@ public sealed class AssistantScript
     /// <summary>Gets the model name the responses report; the request's own when <see langword="null"/>.</summary>
     public string? Model { get; }
 
+    /// <summary>Gets the summary every compaction (<c>compact_20260112</c>) returns; <see langword="null"/> to extract one
+    /// from the conversation.</summary>
+    public string? CompactionSummary { get; private init; }
+
     /// <summary>Gets the conversations, in the order they are tried against a request's first user message.</summary>
     public IReadOnlyList<ScriptConversation> Conversations { get; }
 
@@ -77,8 +81,9 @@ public sealed class AssistantScript
     public static AssistantScript FromJson(JsonElement json)
     {
         var root = new Reader(json, "script");
-        root.Allow("model", "conversations", "turns", "rules");
+        root.Allow("model", "conversations", "turns", "rules", "compaction_summary");
         var model = root.OptionalString("model");
+        var compactionSummary = root.OptionalString("compaction_summary");
         var conversations = new List<ScriptConversation>();
         if (root.Optional("conversations") is { } list)
         {
@@ -110,7 +115,12 @@ public sealed class AssistantScript
             throw new ScriptFormatException("script: no turns, conversations or rules; the assistant would have nothing to say");
         }
 
-        return new AssistantScript(model, conversations, rules);
+        if (compactionSummary is { Length: 0 })
+        {
+            throw new ScriptFormatException("script.compaction_summary: must not be empty (leave it out to extract summaries)");
+        }
+
+        return new AssistantScript(model, conversations, rules) { CompactionSummary = compactionSummary };
     }
 
     private static ScriptConversation ReadConversation(Reader item)

@@ -49,7 +49,8 @@ public sealed class MessagesEmulator : IAsyncDisposable
         _cache = new PromptCache(options.TimeProvider, options.CacheMinimumTokens);
         _threads = new MessageThreads(options.TimeProvider);
         // The API compacts everything before the response; the summary comes from the options, or is extracted.
-        _editor = new ContextEditor(EstimatingTokenCounter.Instance, new ContextEditorOptions { Summarizer = options.Summarizer, CompactionKeepsLastTurn = false, KeepPrefixBoundThinkingValid = false });
+        var summarizer = options.Summarizer ?? (options.Script?.CompactionSummary is { } scripted ? new ScriptedSummarizer(scripted) : null);
+        _editor = new ContextEditor(EstimatingTokenCounter.Instance, new ContextEditorOptions { Summarizer = summarizer, CompactionKeepsLastTurn = false, KeepPrefixBoundThinkingValid = false });
     }
 
     /// <summary>Gets the address to give the SDK as its base URL, such as <c>http://127.0.0.1:41234</c>.</summary>
@@ -407,4 +408,11 @@ public sealed class MessagesEmulator : IAsyncDisposable
     /// <summary>Whether the model binds thinking to its prefix, and the <c>input_transformations</c> to report
     /// (<see langword="null"/> without the binding beta).</summary>
     private sealed record Binding(bool Bound, IReadOnlyList<(string Path, string Reason)>? InputTransformations);
+
+    /// <summary>The script's one summary, for every compaction.</summary>
+    private sealed class ScriptedSummarizer(string summary) : IContextSummarizer
+    {
+        public ValueTask<ContextSummary> SummarizeAsync(ContextRequest request, string? instructions, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new ContextSummary(summary));
+    }
 }

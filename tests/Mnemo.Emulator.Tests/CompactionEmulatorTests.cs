@@ -128,6 +128,18 @@ public sealed class CompactionEmulatorTests
     }
 
     [Fact]
+    public async Task Create_AScriptsCompactionSummary_IsTheBlocksContent()
+    {
+        await using var emulator = await StartAsync("compaction_summary: Thirty files read; the race is in f7.py.\nturns: [Noted.]");
+        using var client = emulator.Client();
+
+        var message = await client.Beta.Messages.Create(Params(Body(LongLoop, Compact), ContextBeta, CompactBeta), Ct);
+
+        message.Content[0].TryPickCompaction(out var block).ShouldBeTrue();
+        block!.Content.ShouldBe("Thirty files read; the race is in f7.py.");
+    }
+
+    [Fact]
     public async Task Create_ASummaryThatFails_ReturnsABlockWithNullContent_AndTheFullContextIsAnswered()
     {
         await using var emulator = await StartAsync("turns: [Noted.]", options => options.Summarizer = new Scripted(null));

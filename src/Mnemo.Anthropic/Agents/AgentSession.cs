@@ -303,7 +303,11 @@ public sealed class AgentSession
         {
             Raise(new AgentCompactionEvent(number, ContextEditingSide.Server, serverCompaction.Summary, projected,
                 serverCompaction.InputTokens, serverCompaction.OutputTokens, stopReason == "compaction"));
-            Raise(new AgentPreservationEvent(number, _monitor.Compacted(number, projected - billed)));
+            if (serverCompaction.Summary is not null)
+            {
+                // A failed compaction (null content) stands in for nothing: the approach goes on.
+                Raise(new AgentPreservationEvent(number, _monitor.Compacted(number, projected - billed)));
+            }
         }
 
         var (thinkingBlocks, thinking) = ReadThinking(response);
