@@ -22,6 +22,7 @@ public class ContextEditorBenchmarks
     private readonly ContextEditor _editor = new();
     private ContextManagementConfig _clearTen = null!;
     private ContextRequest _request = null!;
+    private ContextRequest _bound = null!;
     private byte[] _text = [];
 
     /// <summary>Gets or sets the number of messages.</summary>
@@ -79,6 +80,13 @@ public class ContextEditorBenchmarks
             ["messages"] = messages,
         }.ToJsonString();
         _request = ContextRequest.Parse(json);
+        // The same conversation on a model whose thinking is bound to its prefix, mid tool loop: an edit is held back.
+        _bound = ContextRequest.Parse(new JsonObject
+        {
+            ["model"] = "claude-fable-5-1", ["max_tokens"] = 4096, ["thinking"] = new JsonObject { ["type"] = "adaptive" },
+            ["messages"] = JsonNode.Parse(json)!["messages"]!.DeepClone(),
+        }.ToJsonString());
+        _ = EstimatingTokenCounter.Instance.Count(_bound);
         _text = Encoding.UTF8.GetBytes(json);
         _ = EstimatingTokenCounter.Instance.Count(_request); // the blocks' estimates are worked out once, as in a running agent
         _clearTen = ContextManagementConfig.Parse($$$"""
@@ -94,6 +102,9 @@ public class ContextEditorBenchmarks
 
     [Benchmark(Description = "plan + apply, 10 tool uses to clear")]
     public ContextEditResult EditTen() => _editor.EditAsync(_request, _clearTen).AsTask().GetAwaiter().GetResult();
+
+    [Benchmark(Description = "plan + apply, 10 tool uses to clear, prefix-bound model mid tool loop")]
+    public ContextEditResult EditTenBound() => _editor.EditAsync(_bound, _clearTen).AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Description = "estimator over the request's JSON text")]
     public long EstimateText() => TokenEstimator.Estimate(_text);

@@ -158,6 +158,27 @@ public static class ClaudeModels
             return new ModelLookup(Newest, false, model);
         }
 
+        if (Lookups.TryGetValue(model, out var cached))
+        {
+            return cached;
+        }
+
+        var found = Lookup(model);
+        if (Lookups.Count < MaxCachedNames)
+        {
+            // Names are few in practice; the bound keeps a stream of made-up names from growing the cache.
+            Lookups.TryAdd(model, found);
+        }
+
+        return found;
+    }
+
+    private const int MaxCachedNames = 1024;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelLookup> Lookups = new(StringComparer.Ordinal);
+
+    private static ModelLookup Lookup(string model)
+    {
         foreach (var row in All)
         {
             if (row.IsNamedBy(model))

@@ -11,12 +11,12 @@ namespace Mnemo.Context;
 /// </summary>
 public sealed class ContextRequest
 {
-    private ContextRequest(JsonElement json, IReadOnlyList<ContextMessage> messages, bool isMessageList)
+    private ContextRequest(JsonElement json, IReadOnlyList<ContextMessage> messages, bool isMessageList, bool? thinkingEnabled = null)
     {
         Json = json;
         Messages = messages;
         IsMessageList = isMessageList;
-        ThinkingEnabled = !isMessageList && IsThinkingOn(json);
+        ThinkingEnabled = thinkingEnabled ?? (!isMessageList && IsThinkingOn(json));
     }
 
     /// <summary>The request's <c>model</c>; <see langword="null"/> for a bare list of messages or a request that names none.</summary>
@@ -126,7 +126,8 @@ public sealed class ContextRequest
     public ContextRequest WithMessages(IReadOnlyList<ContextMessage> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        return new ContextRequest(Json, messages, IsMessageList);
+        // The same request body: whether thinking is on does not change with the messages.
+        return new ContextRequest(Json, messages, IsMessageList, ThinkingEnabled);
     }
 
     /// <summary>Writes the request as JSON, every field but the messages as it came.</summary>
