@@ -55,6 +55,23 @@ internal sealed class AgentConversation
         writer.WriteEndObject();
     }));
 
+    /// <summary>Puts an instruction at the end of the conversation, which ends with a user's turn: a system message of
+    /// its own when <paramref name="asSystemMessage"/> (joined to a trailing one, since two may not stand side by side),
+    /// else text after the last user message's content.</summary>
+    /// <param name="text">The instruction.</param>
+    /// <param name="asSystemMessage">Whether the model takes mid-conversation system messages.</param>
+    public void AddInstruction(string text, bool asSystemMessage)
+    {
+        if (asSystemMessage && !EndsWithSystem)
+        {
+            AddSystemText(text);
+        }
+        else
+        {
+            AppendTextToLast(text);
+        }
+    }
+
     /// <summary>Adds a user message of one text block.</summary>
     /// <param name="text">The text.</param>
     public void AddUserText(string text)

@@ -297,9 +297,9 @@ public sealed class AgentSession
         }
 
         var billed = response.Usage.InputTokens + (response.Usage.CacheReadInputTokens ?? 0) + (response.Usage.CacheCreationInputTokens ?? 0);
-        var (assistant, toolUses, text) = Read(response);
+        var (assistant, toolUses, text) = AgentResponses.Read(response);
         var stopReason = response.StopReason?.Raw();
-        if (ServerCompaction(response) is { } serverCompaction)
+        if (AgentResponses.ServerCompaction(response) is { } serverCompaction)
         {
             Raise(new AgentCompactionEvent(number, ContextEditingSide.Server, serverCompaction.Summary, projected,
                 serverCompaction.InputTokens, serverCompaction.OutputTokens, stopReason == "compaction"));
@@ -310,7 +310,7 @@ public sealed class AgentSession
             }
         }
 
-        var (thinkingBlocks, thinking) = ReadThinking(response);
+        var (thinkingBlocks, thinking) = AgentResponses.ReadThinking(response);
         Raise(new AgentResponseEvent(number, stopReason, billed, response.Usage.OutputTokens, text) { ThinkingBlocks = thinkingBlocks, Thinking = thinking });
 
         // From here the assistant's calls are in the conversation, and every one of them gets its result.
@@ -336,7 +336,7 @@ public sealed class AgentSession
 
         // A paused turn goes back as it is, ending the next request, for the model to carry on; so does a compaction that paused.
         _paused = (stopReason == "pause_turn" && assistant && toolUses.Count == 0) || (stopReason == "compaction" && assistant);
-        var (cause, message) = StopOf(stopReason, toolUses.Count);
+        var (cause, message) = AgentResponses.StopOf(stopReason, toolUses.Count, _options.MaxTokens);
         if (toolUses.Count > 0)
         {
             // A call cut off by max_tokens has incomplete input: it is answered, not run.
@@ -347,24 +347,8 @@ public sealed class AgentSession
         return new AgentTurn(number, response, text, toolUses.Count, cause, message);
     }
 
-    /// <summary>Puts an instruction at the end of the conversation, which ends with a user's turn: a system message of its
-    /// own where the model takes them (merged into a trailing one), user text elsewhere.</summary>
-    private void Instruct(string text)
-    {
-        if (!UsesSystemMessages)
-        {
-            _conversation.AppendTextToLast(text);
-        }
-        else if (_conversation.EndsWithSystem)
-        {
-            // Two system messages may not stand side by side: the second joins the first.
-            _conversation.AppendTextToLast(text);
-        }
-        else
-        {
-            _conversation.AddSystemText(text);
-        }
-    }
+    /// <summary>Puts an instruction at the end of the conversation, which ends with a user's turn.</summary>
+    private void Instruct(string text) => _conversation.AddInstruction(text, asSystemMessage: UsesSystemMessages);
 
     /// <summary>The request the conversation makes now, unedited; as the model sees it (a compaction block in it standing
     /// in for what came before); and that view's projected input tokens.</summary>
@@ -403,22 +387,7 @@ public sealed class AgentSession
         }
 
         // What the API returns when it pauses after compacting: the block alone, stop reason "compaction".
-        var response = BetaMessage.FromRawUnchecked(new Dictionary<string, JsonElement>
-        {
-            ["id"] = JsonSerializer.SerializeToElement("msg_client_compaction"),
-            ["type"] = JsonSerializer.SerializeToElement("message"),
-            ["role"] = JsonSerializer.SerializeToElement("assistant"),
-            ["model"] = JsonSerializer.SerializeToElement(_options.Model),
-            ["content"] = AgentConversation.Json(writer =>
-            {
-                writer.WriteStartArray();
-                block.WriteTo(writer);
-                writer.WriteEndArray();
-            }),
-            ["stop_reason"] = JsonSerializer.SerializeToElement("compaction"),
-            ["stop_sequence"] = JsonSerializer.SerializeToElement<string?>(null),
-            ["usage"] = JsonSerializer.SerializeToElement(new { input_tokens = 0, output_tokens = 0 }),
-        });
+        var response = AgentResponses.PausedAfterCompaction(_options.Model, block);
         if (compaction.InsertAt < 0)
         {
             // No assistant message to carry the block: it is the turn's own, as the API would send it.
@@ -435,49 +404,9 @@ public sealed class AgentSession
             _paused = true;
         }
 
-        var (cause, message) = StopOf("compaction", 0);
+        var (cause, message) = AgentResponses.StopOf("compaction", 0, _options.MaxTokens);
         return new AgentTurn(number, response, string.Empty, 0, cause, message);
     }
-
-    /// <summary>The compaction a response from the API opens with, and the usage of its own request.</summary>
-    private static (string? Summary, long InputTokens, long OutputTokens)? ServerCompaction(BetaMessage response)
-    {
-        foreach (var block in response.Content)
-        {
-            if (!block.TryPickCompaction(out var compaction))
-            {
-                continue;
-            }
-
-            var (input, output) = (0L, 0L);
-            foreach (var iteration in response.Usage.Iterations ?? [])
-            {
-                if (iteration.TryPickBetaCompactionIterationUsage(out var usage))
-                {
-                    (input, output) = (input + usage.InputTokens, output + usage.OutputTokens);
-                }
-            }
-
-            return (compaction.Content, input, output);
-        }
-
-        return null;
-    }
-
-    /// <summary>Why the run stops after a response, or <see langword="null"/> to go on.</summary>
-    private (AgentStopCause? Cause, string? Message) StopOf(string? stopReason, int toolUses) => stopReason switch
-    {
-        "max_tokens" => (AgentStopCause.MaxTokens, string.Create(CultureInfo.InvariantCulture,
-            $"The response was cut off at max_tokens ({_options.MaxTokens}); raise MaxTokens to let the model finish, then run again.")),
-        "refusal" => (AgentStopCause.Refusal, "The model declined to continue (stop_reason: refusal)."),
-        "model_context_window_exceeded" => (AgentStopCause.ContextWindowFull,
-            "The conversation no longer fits the model's context window; configure context editing or start a new session."),
-        "pause_turn" => (null, null),
-        "compaction" => (AgentStopCause.Compacted,
-            "The context was compacted and the run paused (pause_after_compaction); add to the conversation if need be, then run again to go on."),
-        _ when toolUses > 0 => (null, null),
-        _ => (AgentStopCause.Completed, null),
-    };
 
     private async Task<BetaMessage> StreamAsync(int number, MessageCreateParams parameters, CancellationToken cancellationToken)
     {
@@ -492,50 +421,6 @@ public sealed class AgentSession
         }
 
         return aggregator.Message();
-    }
-
-    /// <summary>Reads a response: whether it has content for the conversation, its tool calls, and its text.</summary>
-    private static (bool Assistant, List<BetaToolUseBlock> ToolUses, string Text) Read(BetaMessage response)
-    {
-        var toolUses = new List<BetaToolUseBlock>();
-        var text = new StringBuilder();
-        foreach (var block in response.Content)
-        {
-            if (block.TryPickToolUse(out var toolUse))
-            {
-                toolUses.Add(toolUse);
-            }
-            else if (block.TryPickText(out var textBlock) && textBlock.Text.Length > 0)
-            {
-                text.Append(text.Length == 0 ? string.Empty : "\n").Append(textBlock.Text);
-            }
-        }
-
-        // The API takes no empty assistant message back; an empty reply leaves no trace in the conversation.
-        return (response.Content.Count > 0, toolUses, text.ToString());
-    }
-
-    /// <summary>Reads a response's thinking: how many blocks, and the text of those that show it.</summary>
-    private static (int Blocks, string Text) ReadThinking(BetaMessage response)
-    {
-        var (blocks, text) = (0, new StringBuilder());
-        foreach (var block in response.Content)
-        {
-            if (block.TryPickThinking(out var thinking))
-            {
-                blocks++;
-                if (thinking.Thinking.Length > 0)
-                {
-                    text.Append(text.Length == 0 ? string.Empty : "\n").Append(thinking.Thinking);
-                }
-            }
-            else if (block.TryPickRedactedThinking(out _))
-            {
-                blocks++;
-            }
-        }
-
-        return (blocks, text.ToString());
     }
 
     private void ThrowIfRunning()

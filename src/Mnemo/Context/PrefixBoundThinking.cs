@@ -33,25 +33,23 @@ internal static class PrefixBoundThinking
         }
 
         var turnStart = TurnStart(edited.Messages);
+        if (HasThinkingAfter(edited.Messages, Math.Max(message, turnStart + 1), message, block))
+        {
+            // The turn in progress must keep its thinking in a tool loop: the edit waits for the turn to end.
+            return (null, new ThinkingBindingReport([], types,
+                "the edit would change the conversation before the thinking of the turn in progress, which is bound to it on this model; it is held back until the turn ends"));
+        }
+
         var removed = new List<(int Message, int Block)>();
         for (var i = message; i < edited.Messages.Count; i++)
         {
             var blocks = edited.Messages[i].Blocks;
-            for (var j = 0; j < blocks.Count; j++)
+            for (var j = i == message ? block : 0; j < blocks.Count; j++)
             {
-                if (!IsThinking(blocks[j]) || (i == message && j < block))
+                if (IsThinking(blocks[j]))
                 {
-                    continue;
+                    removed.Add((i, j));
                 }
-
-                if (i > turnStart)
-                {
-                    // The turn in progress must keep its thinking in a tool loop: the edit waits for the turn to end.
-                    return (null, new ThinkingBindingReport([], types,
-                        "the edit would change the conversation before the thinking of the turn in progress, which is bound to it on this model; it is held back until the turn ends"));
-                }
-
-                removed.Add((i, j));
             }
         }
 
@@ -113,6 +111,25 @@ internal static class PrefixBoundThinking
         }
 
         return (-1, -1);
+    }
+
+    /// <summary>Whether a thinking block stands at or after message <paramref name="from"/> (in the changed message, after
+    /// its changed block): one the edit would invalidate.</summary>
+    private static bool HasThinkingAfter(IReadOnlyList<ContextMessage> messages, int from, int changedMessage, int changedBlock)
+    {
+        for (var i = messages.Count - 1; i >= from; i--)
+        {
+            var blocks = messages[i].Blocks;
+            for (var j = i == changedMessage ? changedBlock : 0; j < blocks.Count; j++)
+            {
+                if (IsThinking(blocks[j]))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The last user message with no tool result: the start of the turn in progress; -1 when there is none.</summary>
