@@ -257,6 +257,12 @@ public sealed class MessagesEmulator : IAsyncDisposable
 
         var model = _options.Script?.Model ?? body.GetProperty("model"u8).GetString()!;
         var total = edit?.InputTokens ?? EstimatingTokenCounter.Instance.Count(edited);
+        if (ClaudeModels.Find(body.GetProperty("model"u8).GetString()) is { IsKnown: true, Model: var known } && total > known.ContextWindow)
+        {
+            // What the model would read does not fit its window (after any editing), as the API answers it.
+            throw ApiErrorException.InvalidRequest(string.Create(CultureInfo.InvariantCulture, $"prompt is too long: {total} tokens > {known.ContextWindow} maximum"));
+        }
+
         var usage = _cache.Apply(apiKey + "\n" + body.GetProperty("model"u8).GetString(), edited, total);
         var stops = body.TryGetProperty("stop_sequences"u8, out var stopValues) && stopValues.ValueKind == JsonValueKind.Array
             ? [.. stopValues.EnumerateArray().Select(stop => stop.GetString()!)]

@@ -181,6 +181,19 @@ public sealed class MessagesEmulatorHttpTests
     }
 
     [Fact]
+    public async Task Post_APromptOverTheModelsWindow_IsTooLong_AsTheApiSays()
+    {
+        await using var emulator = await StartAsync("turns: [ok]");
+        var words = string.Join(' ', Enumerable.Range(0, 210_000).Select(i => $"w{i}"));
+        var body = $$$"""{"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"{{{words}}}"}]}""";
+
+        var answer = await emulator.PostAsync("/v1/messages", body);
+
+        answer.Status.ShouldBe(400);
+        answer.Body.GetProperty("error").GetProperty("message").GetString()!.ShouldMatch(@"^prompt is too long: \d+ tokens > 200000 maximum$");
+    }
+
+    [Fact]
     public async Task Post_EditedThinkingSentBack_IsRejectedForItsSignature()
     {
         await using var emulator = await StartAsync("turns: [{thinking: first thought, tool_use: {name: t, input: {}}}, done]");

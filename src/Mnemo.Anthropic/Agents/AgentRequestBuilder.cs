@@ -73,6 +73,8 @@ internal sealed class AgentRequestBuilder
                 throw new ArgumentException($"AgentSessionOptions.ContextManagement: {exception.Message}", nameof(options), exception);
             }
 
+            CheckTriggersFit(ContextManagement, options.Model);
+
             if (!_editsHere)
             {
                 _body["context_management"] = AgentConversation.Json(ContextManagement.WriteTo);
@@ -228,6 +230,32 @@ internal sealed class AgentRequestBuilder
         }
 
         return body;
+    }
+
+    /// <summary>A trigger of input tokens that the model's context window cannot hold would never fire: the conversation
+    /// would overflow first. Refused, for the models the table knows.</summary>
+    private static void CheckTriggersFit(ContextManagementConfig config, string model)
+    {
+        if (ClaudeModels.Find(model) is not { IsKnown: true, Model: var known })
+        {
+            return;
+        }
+
+        for (var i = 0; i < config.Edits.Count; i++)
+        {
+            var tokens = config.Edits[i] switch
+            {
+                ClearToolUsesEdit { EffectiveTrigger: { Kind: ContextTriggerKind.InputTokens } trigger } => trigger.Value,
+                CompactEdit compact => compact.EffectiveTriggerTokens,
+                _ => 0,
+            };
+            if (tokens >= known.ContextWindow)
+            {
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"AgentSessionOptions.ContextManagement: context_management.edits.{i}.trigger: {tokens:N0} input tokens is not under {known.Id}'s context window of {known.ContextWindow:N0}, so it would never fire; lower it"),
+                    "options");
+            }
+        }
     }
 
     /// <summary>The configuration with <c>memory</c> excluded from every tool-use clearing, unless memory may be cleared.</summary>

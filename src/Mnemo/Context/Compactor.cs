@@ -16,10 +16,15 @@ internal static class Compactor
     public static (ContextRequest Request, int[]? Origins) Render(ContextRequest request)
     {
         var messages = request.Messages;
-        var (from, summary) = (0, (string?)null);
-        var after = 0;
+        var (from, summary, after, any) = (0, (string?)null, 0, false);
         for (var i = messages.Count - 1; i >= 0 && summary is null; i--)
         {
+            if (!messages[i].HasCompaction)
+            {
+                continue;
+            }
+
+            any = true;
             var blocks = messages[i].Blocks;
             for (var b = blocks.Count - 1; b >= 0; b--)
             {
@@ -31,7 +36,7 @@ internal static class Compactor
             }
         }
 
-        if (summary is null && !messages.Any(HasCompaction))
+        if (!any)
         {
             return (request, null);
         }
@@ -79,7 +84,7 @@ internal static class Compactor
         return (request.WithMessages(rendered), [.. origins]);
     }
 
-    private static bool HasCompaction(ContextMessage message) => message.Blocks.Any(block => block.Kind == ContextBlockKind.Compaction);
+    private static bool HasCompaction(ContextMessage message) => message.HasCompaction;
 
     /// <summary>Where a compaction of <paramref name="messages"/> ends: with <paramref name="keepLastTurn"/>, at the last
     /// assistant message (it and what follows stay whole, so every tool call keeps its result); else after everything,

@@ -11,7 +11,15 @@ public sealed class ContextMessage
         Role = role;
         Blocks = blocks;
         ContentChanged = contentChanged;
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            HasCompaction |= blocks[i].Kind == ContextBlockKind.Compaction;
+        }
     }
+
+    /// <summary>Whether the message holds a <c>compaction</c> block; worked out once, so a request is checked for one
+    /// message by message rather than block by block.</summary>
+    internal bool HasCompaction { get; }
 
     /// <summary>The message's JSON as it came; its <c>content</c> is stale when <see cref="ContentChanged"/> is set.</summary>
     public JsonElement Json { get; }

@@ -113,4 +113,17 @@ public sealed class AgentSessionThinkingBindingTests
         Should.Throw<ArgumentException>(() => new AgentSession(client, options)).Message
             .ShouldStartWith("AgentSessionOptions.MaxTokens: max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-5-20250929");
     }
+
+    [Theory]
+    [InlineData("""{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":250000}}]}""", "claude-sonnet-4-5",
+        "AgentSessionOptions.ContextManagement: context_management.edits.0.trigger: 250,000 input tokens is not under claude-sonnet-4-5-20250929's context window of 200,000, so it would never fire; lower it")]
+    [InlineData("""{"edits":[{"type":"compact_20260112"}]}""", "claude-haiku-4-5",
+        "AgentSessionOptions.ContextManagement: context_management.edits.0.trigger: 200,000 input tokens is not under claude-haiku-4-5-20251001's context window of 200,000, so it would never fire; lower it")]
+    public void ATriggerTheWindowCannotHold_IsRefusedBeforeSending(string config, string model, string message)
+    {
+        var options = new AgentSessionOptions { Model = model, ContextManagement = ContextManagementConfig.Parse(config.Replace("\"compact_20260112\"", "\"compact_20260112\",\"trigger\":{\"type\":\"input_tokens\",\"value\":200000}", StringComparison.Ordinal)) };
+        using var client = new global::Anthropic.AnthropicClient(new global::Anthropic.Core.ClientOptions { ApiKey = "k", BaseUrl = "http://127.0.0.1:9" });
+
+        Should.Throw<ArgumentException>(() => new AgentSession(client, options)).Message.ShouldStartWith(message);
+    }
 }
