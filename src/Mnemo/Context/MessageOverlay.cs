@@ -60,6 +60,11 @@ internal sealed class MessageOverlay : IReadOnlyList<ContextMessage>
 
     public int Count => _base.Count;
 
+    /// <summary>Where to start looking for a change against <paramref name="list"/>: the first message replaced when this
+    /// overlay lies over that very list, else 0.</summary>
+    public int FirstChangeOver(IReadOnlyList<ContextMessage> list) =>
+        ReferenceEquals(_base, list) ? (_indices.Length > 0 ? _indices[0] : _base.Count) : 0;
+
     public ContextMessage this[int index]
     {
         get

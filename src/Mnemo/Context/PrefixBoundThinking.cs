@@ -79,7 +79,8 @@ internal static class PrefixBoundThinking
             return (0, 0);
         }
 
-        for (var i = 0; i < edited.Count; i++)
+        // An overlay knows the first message it replaced; the messages before it are the original's own.
+        for (var i = edited is MessageOverlay overlay ? overlay.FirstChangeOver(original) : 0; i < edited.Count; i++)
         {
             if (ReferenceEquals(original[i], edited[i]))
             {
