@@ -45,15 +45,7 @@ internal sealed class AgentConversation
     /// <summary>Adds an instruction as a <c>{"role": "system"}</c> message at its point in the history, which keeps the
     /// prefix before it (and its cache) as it was. The conversation must end with a user message.</summary>
     /// <param name="text">The instruction.</param>
-    public void AddSystemText(string text) => Add(Json(writer =>
-    {
-        writer.WriteStartObject();
-        writer.WriteString("role"u8, "system");
-        writer.WriteStartArray("content"u8);
-        WriteText(writer, text);
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-    }));
+    public void AddSystemText(string text) => AddText("system", text);
 
     /// <summary>Puts an instruction at the end of the conversation, which ends with a user's turn: a system message of
     /// its own when <paramref name="asSystemMessage"/> (joined to a trailing one, since two may not stand side by side),
@@ -89,10 +81,13 @@ internal sealed class AgentConversation
         AddUserTextAtEnd(text);
     }
 
-    private void AddUserTextAtEnd(string text) => Add(Json(writer =>
+    private void AddUserTextAtEnd(string text) => AddText("user", text);
+
+    /// <summary>Adds a message of one text block.</summary>
+    private void AddText(string role, string text) => Add(Json(writer =>
     {
         writer.WriteStartObject();
-        writer.WriteString("role"u8, "user");
+        writer.WriteString("role"u8, role);
         writer.WriteStartArray("content"u8);
         WriteText(writer, text);
         writer.WriteEndArray();
