@@ -46,19 +46,22 @@ public sealed class AgentSessionCompactionTests
     private static ContextManagementConfig Compact(bool pause = false) => ContextManagementConfig.Parse(
         JsonSerializer.Serialize(new { edits = new object[] { new { type = "compact_20260112", trigger = new { type = "input_tokens", value = 50_000 }, pause_after_compaction = pause } } }));
 
-    private static AgentSession Session(AgentHarness harness, ContextEditingSide side, bool pause = false) => harness.Session(o =>
+    private static AgentSession Session(AgentHarness harness, ContextEditingSide side, bool pause = false, bool streaming = false) => harness.Session(o =>
     {
+        o.Streaming = streaming;
         o.Tools.Add(AgentHarness.ReadFile(lines: 530));
         o.ContextManagement = Compact(pause);
         o.ContextEditing = side;
         o.MaxTurns = 30;
     });
 
-    [Fact]
-    public async Task Server_TheModelIsWarnedAndSaves_ThenTheApiCompacts_AndTheBlockStaysInTheHistory()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Server_TheModelIsWarnedAndSaves_ThenTheApiCompacts_AndTheBlockStaysInTheHistory(bool streaming)
     {
         await using var harness = await AgentHarness.StartAsync(LongReview);
-        var session = Session(harness, ContextEditingSide.Server);
+        var session = Session(harness, ContextEditingSide.Server, streaming: streaming);
 
         var result = await session.RunAsync("Review all six files.", Ct);
         result.Completed.ShouldBeTrue(result.Message);
