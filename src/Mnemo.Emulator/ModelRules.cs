@@ -46,6 +46,22 @@ internal static class ModelRules
             }
         }
 
+        if (model is { AcceptsCompaction: false } && body.TryGetProperty("context_management"u8, out var management) &&
+            management.ValueKind == JsonValueKind.Object && management.TryGetProperty("edits"u8, out var edits) && edits.ValueKind == JsonValueKind.Array)
+        {
+            var i = 0;
+            foreach (var edit in edits.EnumerateArray())
+            {
+                if (edit.ValueKind == JsonValueKind.Object && edit.TryGetProperty("type"u8, out var type) && type.ValueKind == JsonValueKind.String &&
+                    type.ValueEquals(CompactEdit.TypeName))
+                {
+                    throw Invalid(Format($"context_management.edits.{i}.type: `{CompactEdit.TypeName}` is not supported for {model.Id}"));
+                }
+
+                i++;
+            }
+        }
+
         if (model is not null && !countTokens && maxTokens > model.MaxOutputTokens)
         {
             throw Invalid(Format($"max_tokens: {maxTokens} > {model.MaxOutputTokens}, which is the maximum allowed number of output tokens for {model.Id}"));

@@ -13,8 +13,8 @@ namespace Mnemo.Emulator.Tests;
 public sealed class CompactionEmulatorTests
 {
     private const string CompactBeta = "compact-2026-01-12";
-    private const string Compact = """{"context_management":{"edits":[{"type":"compact_20260112","trigger":{"type":"input_tokens","value":50000}}]}}""";
-    private const string CompactAndPause = """{"context_management":{"edits":[{"type":"compact_20260112","trigger":{"type":"input_tokens","value":50000},"pause_after_compaction":true}]}}""";
+    private const string Compact = """{"model":"claude-sonnet-4-6","context_management":{"edits":[{"type":"compact_20260112","trigger":{"type":"input_tokens","value":50000}}]}}""";
+    private const string CompactAndPause = """{"model":"claude-sonnet-4-6","context_management":{"edits":[{"type":"compact_20260112","trigger":{"type":"input_tokens","value":50000},"pause_after_compaction":true}]}}""";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -161,6 +161,18 @@ public sealed class CompactionEmulatorTests
         var error = await Should.ThrowAsync<AnthropicBadRequestException>(() => client.Beta.Messages.Create(Params(Body(User("hi"), Compact), ContextBeta), Ct));
 
         ApiMessage(error).ShouldBe("context_management.edits.0.type: Input tag 'compact_20260112' found using 'type' does not match any of the expected tags: 'clear_tool_uses_20250919', 'clear_thinking_20251015'");
+    }
+
+    [Fact]
+    public async Task Create_CompactionOnAModelTheApiDoesNotCompactFor_IsRefused()
+    {
+        await using var emulator = await StartAsync("turns: [Noted.]");
+        using var client = emulator.Client();
+        var body = Body(User("hi"), """{"model":"claude-sonnet-4-5","context_management":{"edits":[{"type":"compact_20260112"}]}}""");
+
+        var error = await Should.ThrowAsync<AnthropicBadRequestException>(() => client.Beta.Messages.Create(Params(body, ContextBeta, CompactBeta), Ct));
+
+        ApiMessage(error).ShouldBe("context_management.edits.0.type: `compact_20260112` is not supported for claude-sonnet-4-5-20250929");
     }
 
     [Theory]

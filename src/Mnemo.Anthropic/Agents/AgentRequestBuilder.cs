@@ -74,6 +74,12 @@ internal sealed class AgentRequestBuilder
             }
 
             CheckTriggersFit(ContextManagement, options.Model);
+            if (!_editsHere && Compact is not null && ClaudeModels.Find(options.Model) is { IsKnown: true, Model: { AcceptsCompaction: false } model })
+            {
+                throw new ArgumentException(
+                    $"AgentSessionOptions.ContextManagement: the API does not compact for {model.Id} (`{CompactEdit.TypeName}` needs Opus 4.6, Sonnet 4.6 or later); set ContextEditing = Client to compact on Mnemo's side",
+                    nameof(options));
+            }
 
             if (!_editsHere)
             {

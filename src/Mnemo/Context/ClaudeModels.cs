@@ -66,6 +66,10 @@ public sealed record ClaudeModel(
     /// (<c>tool_choice</c> <c>any</c> or <c>tool</c>), as every model does with thinking on.</summary>
     public bool AcceptsForcedToolUse => (Thinking & ThinkingModes.Disabled) != 0;
 
+    /// <summary>Whether the API compacts for this model (<c>compact_20260112</c> on its side): from Opus 4.6 and Sonnet 4.6
+    /// on, per the compaction page. Compaction on Mnemo's side works for any model.</summary>
+    public bool AcceptsCompaction { get; init; } = true;
+
     /// <summary>The default <c>keep</c> of <c>clear_thinking_20251015</c>, in thinking turns; <see cref="long.MaxValue"/> for all.</summary>
     public long DefaultThinkingTurnsKept => KeepsAllThinkingByDefault ? long.MaxValue : 1;
 
@@ -95,8 +99,8 @@ public readonly record struct ModelLookup(ClaudeModel Model, bool IsKnown, strin
 /// <para>Sources (platform docs, December 2026): the models overview (ids, windows, output limits), the pricing page
 /// (prices), the context-editing page (<c>clear_thinking</c>'s default <c>keep</c>: all turns on Opus 4.5+ and Sonnet
 /// 4.6+, the last turn's on earlier models and Haiku), the preserved-thinking page's prefix checks (bound on Fable 5.x,
-/// Mythos 5.x, Opus 5.5, Sonnet 5.5, Haiku 5.5) and the mid-conversation system messages page (Opus 4.8, Opus 5, Fable
-/// and Mythos; not Sonnet 5). Figures the public pages did not give are taken from the model before it and flagged
+/// Mythos 5.x, Opus 5.5, Sonnet 5.5, Haiku 5.5), the mid-conversation system messages page (Opus 4.8, Opus 5, Fable
+/// and Mythos; not Sonnet 5) and the compaction page (the API compacts from Opus 4.6 and Sonnet 4.6 on). Figures the public pages did not give are taken from the model before it and flagged
 /// <c>assumed</c> below: Fable and Mythos 5.2 (as 5.1), Sonnet 5.5 (as Sonnet 5), Haiku 5.5's window and output (as
 /// the 5 generation's 1M with Haiku 4.5's 64K), and Opus 5.5's and Haiku 5.5's split of the published average price
 /// (at the family's 1:5 input-to-output ratio).</para>
@@ -122,12 +126,12 @@ public static class ClaudeModels
     /// <summary>Every model in the table, oldest first.</summary>
     public static IReadOnlyList<ClaudeModel> All { get; } =
     [
-        new("claude-opus-4-20250514", "claude-opus-4-0", "Claude Opus 4", 200_000, 32_000, Manual, ThinkingModes.Disabled, false, false, false, Opus4Prices),
-        new("claude-sonnet-4-20250514", "claude-sonnet-4-0", "Claude Sonnet 4", 200_000, 64_000, Manual, ThinkingModes.Disabled, false, false, false, SonnetPrices),
-        new("claude-opus-4-1-20250805", "claude-opus-4-1", "Claude Opus 4.1", 200_000, 32_000, Manual, ThinkingModes.Disabled, false, false, false, Opus4Prices),
-        new("claude-sonnet-4-5-20250929", "claude-sonnet-4-5", "Claude Sonnet 4.5", 200_000, 64_000, Manual, ThinkingModes.Disabled, false, false, false, SonnetPrices),
-        new("claude-haiku-4-5-20251001", "claude-haiku-4-5", "Claude Haiku 4.5", 200_000, 64_000, Manual, ThinkingModes.Disabled, false, false, false, HaikuPrices),
-        new("claude-opus-4-5-20251101", "claude-opus-4-5", "Claude Opus 4.5", 200_000, 64_000, Manual, ThinkingModes.Disabled, false, false, true, OpusPrices),
+        new("claude-opus-4-20250514", "claude-opus-4-0", "Claude Opus 4", 200_000, 32_000, Manual, ThinkingModes.Disabled, false, false, false, Opus4Prices) { AcceptsCompaction = false },
+        new("claude-sonnet-4-20250514", "claude-sonnet-4-0", "Claude Sonnet 4", 200_000, 64_000, Manual, ThinkingModes.Disabled, false, false, false, SonnetPrices) { AcceptsCompaction = false },
+        new("claude-opus-4-1-20250805", "claude-opus-4-1", "Claude Opus 4.1", 200_000, 32_000, Manual, ThinkingModes.Disabled, false, false, false, Opus4Prices) { AcceptsCompaction = false },
+        new("claude-sonnet-4-5-20250929", "claude-sonnet-4-5", "Claude Sonnet 4.5", 200_000, 64_000, Manual, ThinkingModes.Disabled, false, false, false, SonnetPrices) { AcceptsCompaction = false },
+        new("claude-haiku-4-5-20251001", "claude-haiku-4-5", "Claude Haiku 4.5", 200_000, 64_000, Manual, ThinkingModes.Disabled, false, false, false, HaikuPrices) { AcceptsCompaction = false },
+        new("claude-opus-4-5-20251101", "claude-opus-4-5", "Claude Opus 4.5", 200_000, 64_000, Manual, ThinkingModes.Disabled, false, false, true, OpusPrices) { AcceptsCompaction = false },
         new("claude-opus-4-6", "claude-opus-4-6", "Claude Opus 4.6", Million, 128_000, AllModes, ThinkingModes.Disabled, false, false, true, OpusPrices),
         new("claude-sonnet-4-6", "claude-sonnet-4-6", "Claude Sonnet 4.6", Million, 64_000, AllModes, ThinkingModes.Disabled, false, false, true, SonnetPrices),
         new("claude-opus-4-7", "claude-opus-4-7", "Claude Opus 4.7", Million, 128_000, AllModes, ThinkingModes.Disabled, false, false, true, OpusPrices),

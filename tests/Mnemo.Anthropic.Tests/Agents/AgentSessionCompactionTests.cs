@@ -48,6 +48,7 @@ public sealed class AgentSessionCompactionTests
 
     private static AgentSession Session(AgentHarness harness, ContextEditingSide side, bool pause = false, bool streaming = false) => harness.Session(o =>
     {
+        o.Model = "claude-sonnet-4-6";
         o.Streaming = streaming;
         o.Tools.Add(AgentHarness.ReadFile(lines: 530));
         o.ContextManagement = Compact(pause);
@@ -175,6 +176,7 @@ public sealed class AgentSessionCompactionTests
         await using var harness = await AgentHarness.StartAsync(LongReview);
         var session = harness.Session(o =>
         {
+            o.Model = "claude-sonnet-4-6";
             o.Tools.Add(AgentHarness.ReadFile(lines: 530));
             o.ContextManagement = Compact();
             o.ContextEditing = ContextEditingSide.Client;
@@ -189,6 +191,18 @@ public sealed class AgentSessionCompactionTests
         session.Summary.Compactions.ShouldBe(0);
         session.Summary.FailedCompactions.ShouldBeGreaterThan(0);
         session.Summary.Format().ShouldContain("that failed (nothing was summarised)");
+    }
+
+    [Fact]
+    public void Server_OnAModelTheApiDoesNotCompactFor_IsRefusedBeforeSending_AndTheClientSideIsOffered()
+    {
+        var options = new AgentSessionOptions { Model = "claude-haiku-4-5", ContextManagement = Compact() };
+        using var client = new global::Anthropic.AnthropicClient(new global::Anthropic.Core.ClientOptions { ApiKey = "k", BaseUrl = "http://127.0.0.1:9" });
+
+        Should.Throw<ArgumentException>(() => new AgentSession(client, options)).Message.ShouldStartWith(
+            "AgentSessionOptions.ContextManagement: the API does not compact for claude-haiku-4-5-20251001 (`compact_20260112` needs Opus 4.6, Sonnet 4.6 or later); set ContextEditing = Client to compact on Mnemo's side");
+        options.ContextEditing = ContextEditingSide.Client;
+        Should.NotThrow(() => new AgentSession(client, options));
     }
 
     private sealed class Failing : IContextSummarizer
