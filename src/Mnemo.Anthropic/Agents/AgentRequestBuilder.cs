@@ -131,13 +131,28 @@ internal sealed class AgentRequestBuilder
     /// <param name="request">The unedited request (<see cref="Unedited"/>).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The SDK's parameters, the request as sent, and the edits applied here (<see langword="null"/> when the API edits).</returns>
-    public async Task<AgentRequest> BuildAsync(ContextRequest request, CancellationToken cancellationToken)
+    /// <param name="holdBack">When set, the request must clear nothing (it is the first to carry the warning): not edited
+    /// here, or sent with the API's triggers raised above its projected size (<c>Tokens</c>) and tool uses (<c>ToolUses</c>).</param>
+    public async Task<AgentRequest> BuildAsync(ContextRequest request, CancellationToken cancellationToken, (long Tokens, int ToolUses)? holdBack = null)
     {
         var sent = request;
         IReadOnlyList<AppliedContextEdit>? edits = null;
         ContextCompaction? compaction = null;
         ThinkingBindingReport? binding = null;
-        if (_editsHere)
+        var body = new Dictionary<string, JsonElement>(_body);
+        if (holdBack is { } held)
+        {
+            edits = _editsHere ? [] : null;
+            if (!_editsHere && ContextManagement is not null && HeldBack(ContextManagement, held.Tokens, held.ToolUses) is { } raised)
+            {
+                body["context_management"] = AgentConversation.Json(raised.WriteTo);
+            }
+            else
+            {
+                body.Remove("context_management");
+            }
+        }
+        else if (_editsHere)
         {
             var edit = await _editor.EditAsync(request, ContextManagement!, cancellationToken).ConfigureAwait(false);
             (sent, edits, compaction, binding) = (edit.Request, edit.AppliedEdits, edit.Compaction, edit.ThinkingBinding);
@@ -153,7 +168,7 @@ internal sealed class AgentRequestBuilder
 
             writer.WriteEndArray();
         });
-        var body = new Dictionary<string, JsonElement>(_body) { ["messages"] = messages };
+        body["messages"] = messages;
         // What the API counts: the request as sent, less what a compaction block in it stands in for.
         var counted = _editsHere ? sent : ContextEditor.ApplyCompactionBlocks(sent);
         return new AgentRequest(MessageCreateParams.FromRawUnchecked(_headers, NoQuery, body), counted, edits, compaction, binding);
@@ -236,6 +251,39 @@ internal sealed class AgentRequestBuilder
         }
 
         return body;
+    }
+
+    /// <summary>The configuration for a request that must clear nothing: each trigger raised above the request (its input
+    /// tokens by a fifth, for the counts' error, or its tool uses), thinking not cleared. <see langword="null"/> when no
+    /// edit is left.</summary>
+    private static ContextManagementConfig? HeldBack(ContextManagementConfig config, long tokens, int toolUses)
+    {
+        var above = Math.Max(CompactEdit.MinimumTriggerTokens, (tokens * 6 / 5) + 1_000);
+        var edits = new List<ContextEditStrategy>();
+        foreach (var edit in config.Edits)
+        {
+            switch (edit)
+            {
+                case ClearToolUsesEdit tools:
+                    edits.Add(new ClearToolUsesEdit
+                    {
+                        Trigger = tools.EffectiveTrigger.Kind == ContextTriggerKind.ToolUses
+                            ? new ContextTrigger(ContextTriggerKind.ToolUses, Math.Max(tools.EffectiveTrigger.Value, toolUses))
+                            : new ContextTrigger(ContextTriggerKind.InputTokens, Math.Max(tools.EffectiveTrigger.Value, above)),
+                        Keep = tools.Keep,
+                        ClearAtLeast = tools.ClearAtLeast,
+                        ExcludeTools = tools.ExcludeTools,
+                        ClearToolInputs = tools.ClearToolInputs,
+                        ClearToolInputsFor = tools.ClearToolInputsFor,
+                    });
+                    break;
+                case CompactEdit compact:
+                    edits.Add(new CompactEdit { TriggerTokens = Math.Max(compact.EffectiveTriggerTokens, above), Instructions = compact.Instructions, PauseAfterCompaction = compact.PauseAfterCompaction });
+                    break;
+            }
+        }
+
+        return edits.Count == 0 ? null : new ContextManagementConfig(edits);
     }
 
     /// <summary>A trigger of input tokens that the model's context window cannot hold would never fire: the conversation

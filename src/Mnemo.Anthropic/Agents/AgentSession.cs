@@ -61,6 +61,7 @@ public sealed class AgentSession
     private readonly ContextPressureMonitor _monitor;
     private readonly AgentSessionTally _tally = new();
     private readonly AgentMeters _meters;
+    private readonly PreserveBeforeClear _preserve;
 
     private int _running;
     private bool _paused;
@@ -100,7 +101,9 @@ public sealed class AgentSession
         var summarizer = options.CompactionSummarizer
             ?? new ChatClientContextSummarizer(client.AsIChatClient(options.Model, options.MaxTokens), new ChatOptions { MaxOutputTokens = options.MaxTokens });
         _requests = new AgentRequestBuilder(options, _tools.Values, _counter, summarizer);
-        _monitor = new ContextPressureMonitor(_requests.ClearToolUses, _requests.Compact, options.WarningRatio, _tools.ContainsKey(MemoryToolName));
+        _preserve = options.PreserveBeforeClear ?? (options.Memory is null ? PreserveBeforeClear.Never : PreserveBeforeClear.Guarantee);
+        _monitor = new ContextPressureMonitor(_requests.ClearToolUses, _requests.Compact, _preserve == PreserveBeforeClear.Never ? null : options.WarningRatio,
+            _tools.ContainsKey(MemoryToolName), options.LookAheadShare);
         _runner = new AgentToolRunner(_tools, options.TimeProvider, Raise);
         _meters = new AgentMeters(options.MeterFactory, options.Model, options.ContextEditing);
     }
@@ -251,12 +254,29 @@ public sealed class AgentSession
 
         var (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
         var (ratio, nearCompaction) = _monitor.TriggerRatio(view, projected);
+        (long, int)? holdBack = null;
         if (_monitor.ShouldWarn(ratio, _conversation.EndsWithAssistant))
         {
             Instruct(nearCompaction ? _options.CompactionWarning : _options.ContextWarning);
             _monitor.Warned(number, projected);
-            Raise(new AgentContextWarningEvent(number, projected, ratio!.Value) { IsCompaction = nearCompaction });
+            Raise(new AgentContextWarningEvent(number, projected, ratio ?? 0) { IsCompaction = nearCompaction });
             (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
+            if (_preserve == PreserveBeforeClear.Guarantee && _monitor.TriggerRatio(view, projected).Ratio > 1)
+            {
+                // This request would clear: it goes out whole with the warning, and the clearing waits one request, so
+                // the model has a turn to save. Unless even that request would not fit the model's window.
+                var window = ClaudeModels.Find(_options.Model).Model.ContextWindow;
+                if (projected + _options.MaxTokens <= window)
+                {
+                    holdBack = (projected, ContextEditor.CountToolUses(view.Messages));
+                }
+                else
+                {
+                    _monitor.WarnedTooLate();
+                    Raise(new AgentSetupWarningEvent(number, string.Create(CultureInfo.InvariantCulture,
+                        $"the warning could not come before the clearing: request {number} ({projected:N0} input tokens and {_options.MaxTokens:N0} to write) would not fit {_options.Model}'s window of {window:N0} unedited, so it clears now and the approach counts as not warned")));
+                }
+            }
         }
 
         Raise(new AgentRequestEvent(number, _conversation.Messages.Count, projected, ratio));
@@ -265,7 +285,7 @@ public sealed class AgentSession
             Raise(new AgentSetupWarningEvent(number, unknown));
         }
 
-        var built = await _requests.BuildAsync(request, cancellationToken).ConfigureAwait(false);
+        var built = await _requests.BuildAsync(request, cancellationToken, holdBack).ConfigureAwait(false);
         if (built.ThinkingBinding is { } binding)
         {
             Raise(new AgentThinkingBindingEvent(number, binding));

@@ -69,6 +69,17 @@ public sealed class AgentSessionOptions
     /// <value>0.8 by default; between 0 (exclusive) and 1 (inclusive). <see langword="null"/> turns the warning off.</value>
     public double? WarningRatio { get; set; } = 0.8;
 
+    /// <summary>Gets or sets how firmly the model is warned before anything is cleared or compacted.</summary>
+    /// <value><see langword="null"/> by default: <see cref="Agents.PreserveBeforeClear.Guarantee"/> when the session has a
+    /// memory tool, <see cref="Agents.PreserveBeforeClear.Never"/> without one. Setting <c>Warn</c> or <c>Guarantee</c>
+    /// without a memory tool is refused: there would be nothing to save to.</value>
+    public PreserveBeforeClear? PreserveBeforeClear { get; set; }
+
+    /// <summary>Gets or sets the share of the trigger that one tool result may fill before the next request is warned,
+    /// whatever the ratio: a large result is the step that jumps past the trigger.</summary>
+    /// <value>0.25 by default; above 0 and at most 1.</value>
+    public double LookAheadShare { get; set; } = 0.25;
+
     /// <summary>Gets or sets the warning added to the conversation once per approach to a clearing.</summary>
     /// <value><see cref="AgentSession.DefaultContextWarning"/> by default.</value>
     public string ContextWarning { get; set; } = AgentSession.DefaultContextWarning;
@@ -142,6 +153,22 @@ public sealed class AgentSessionOptions
                 "AgentSessionOptions.WarningRatio must be above 0 and at most 1 (a share of the trigger), or null for no warning.", "options");
         }
 
+        if (PreserveBeforeClear is { } preserve && !Enum.IsDefined(preserve))
+        {
+            throw new ArgumentException("AgentSessionOptions.PreserveBeforeClear must be Never, Warn or Guarantee.", "options");
+        }
+
+        if (PreserveBeforeClear is Agents.PreserveBeforeClear.Warn or Agents.PreserveBeforeClear.Guarantee && Memory is null)
+        {
+            throw new ArgumentException(
+                $"AgentSessionOptions.PreserveBeforeClear is {PreserveBeforeClear}, but the session has no memory tool to save to: set Memory, or PreserveBeforeClear = Never.", "options");
+        }
+
+        if (double.IsNaN(LookAheadShare) || LookAheadShare <= 0 || LookAheadShare > 1)
+        {
+            throw new ArgumentException("AgentSessionOptions.LookAheadShare must be above 0 and at most 1 (a share of the trigger).", "options");
+        }
+
         if (string.IsNullOrWhiteSpace(CompactionWarning))
         {
             throw new ArgumentException("AgentSessionOptions.CompactionWarning must have text; set WarningRatio to null for no warning.", "options");
@@ -192,6 +219,23 @@ public sealed class AgentSessionOptions
 
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
+}
+
+/// <summary>Specifies how firmly the model is warned before context is cleared or compacted.</summary>
+public enum PreserveBeforeClear
+{
+    /// <summary>No warning.</summary>
+    Never,
+
+    /// <summary>A warning once per approach, from <see cref="AgentSessionOptions.WarningRatio"/>; when the context jumps
+    /// past the trigger in one step, the warning and the clearing can land on the same request.</summary>
+    Warn,
+
+    /// <summary>As <see cref="Warn"/>, and a request that would clear is never the first to carry the warning: that request
+    /// goes out unedited (the API's trigger raised above it for that request alone), and the clearing comes with the
+    /// next. Costs one request larger than the trigger; when even that would not fit the model's window, the clearing
+    /// goes ahead and the approach is recorded as not warned.</summary>
+    Guarantee,
 }
 
 /// <summary>Specifies where context editing runs.</summary>

@@ -16,6 +16,8 @@ internal sealed class ContextPressureMonitor
     private readonly CompactEdit? _compact;
     private readonly double? _warningRatio;
     private readonly bool _warns;
+    private readonly long _lookAheadTokens;
+    private bool _lookAhead;
     private readonly PreservationTracker _tracker = new();
     private Approach _approach;
     private int _clearedToolUses;
@@ -26,12 +28,18 @@ internal sealed class ContextPressureMonitor
     /// <param name="compact">The compaction in force, whose trigger counts too; <see langword="null"/> for none.</param>
     /// <param name="warningRatio">The share of the trigger at which to warn; <see langword="null"/> for no warning.</param>
     /// <param name="hasMemory">Whether the model has a memory tool to save to (without one there is nothing to warn of).</param>
-    public ContextPressureMonitor(ClearToolUsesEdit? clearToolUses, CompactEdit? compact, double? warningRatio, bool hasMemory)
+    /// <param name="lookAheadShare">The share of the nearest input-token trigger one tool result may fill before the next
+    /// request is warned whatever its ratio; 0 for no look-ahead.</param>
+    public ContextPressureMonitor(ClearToolUsesEdit? clearToolUses, CompactEdit? compact, double? warningRatio, bool hasMemory, double lookAheadShare = 0)
     {
         _clearToolUses = clearToolUses;
         _compact = compact;
         _warningRatio = warningRatio;
         _warns = warningRatio is not null && (clearToolUses is not null || compact is not null) && hasMemory;
+        var trigger = Math.Min(
+            clearToolUses?.EffectiveTrigger is { Kind: ContextTriggerKind.InputTokens } clear ? clear.Value : long.MaxValue,
+            compact?.EffectiveTriggerTokens ?? long.MaxValue);
+        _lookAheadTokens = lookAheadShare > 0 && trigger != long.MaxValue ? (long)(trigger * lookAheadShare) : long.MaxValue;
     }
 
     /// <summary>How close a request is to the nearest trigger: the clearing's (its input tokens, or its tool uses, over the
@@ -73,7 +81,7 @@ internal sealed class ContextPressureMonitor
     /// <remarks>A request below the warning level ends whatever approach there was, so the next one is warned of again.</remarks>
     public bool ShouldWarn(double? ratio, bool endsWithAssistant)
     {
-        if (ratio is not { } pressure || pressure < (_warningRatio ?? 1))
+        if (!_lookAhead && (ratio is not { } pressure || pressure < (_warningRatio ?? 1)))
         {
             _approach = Approach.None;
             return false;
@@ -88,8 +96,13 @@ internal sealed class ContextPressureMonitor
     public void Warned(int request, long projected)
     {
         _approach = Approach.Warned;
+        _lookAhead = false;
         _tracker.Warn(request, projected);
     }
+
+    /// <summary>Takes note that the warning went into a request that clears all the same (it could not be held back):
+    /// the approach ends there unwarned.</summary>
+    public void WarnedTooLate() => _tracker.Unwarn();
 
     /// <summary>Takes in the edits applied to a request: which tool uses it cleared for the first time, and the end of the
     /// approach when it cleared any.</summary>
@@ -141,6 +154,10 @@ internal sealed class ContextPressureMonitor
                 break;
             case AgentToolResultEvent { IsMemoryWrite: true } write:
                 _tracker.MemoryWritten(write.Request, write.Request == _context.Request ? _context.Tokens : 0);
+                break;
+            case AgentToolResultEvent result when Mnemo.Tokens.TokenEstimator.Estimate(result.Content.AsSpan()) > _lookAheadTokens:
+                // One result this large is the step that jumps past the trigger: the next request is warned whatever its ratio.
+                _lookAhead = true;
                 break;
         }
     }

@@ -59,6 +59,9 @@ internal sealed class PreservationTracker
         _firstWrite ??= (request, contextTokens);
     }
 
+    /// <summary>Forgets the warning: it went into the request that clears, so the approach counts as not warned.</summary>
+    public void Unwarn() => _warning = null;
+
     /// <summary>Ends the approach at a clearing and begins the next one.</summary>
     public PreservationRecord Cleared(int request, int clearedToolUses, long clearedInputTokens)
     {

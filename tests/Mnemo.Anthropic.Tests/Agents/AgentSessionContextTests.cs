@@ -247,6 +247,7 @@ public sealed class AgentSessionContextTests
         {
             o.Tools.Add(AgentHarness.ReadFile());
             o.ContextManagement = Config(sizes[4]);
+            o.LookAheadShare = 1; // each read here is a third of the tiny trigger: no look-ahead, the approach alone
         }).RunAsync("Review all six files.", TestContext.Current.CancellationToken);
 
         result.Completed.ShouldBeTrue();
