@@ -41,7 +41,7 @@ public sealed class ReviewCommandTests
         saved.ShouldBeGreaterThan(warned);
         cleared.ShouldBeGreaterThan(saved);
         session3.ShouldContain("ok preserve-before-clear: the model wrote to memory 1 request(s) after the warning");
-        output.ShouldContain("1 of 1 clearing(s) had memory written after a warning");
+        output.ShouldContain("1 of 1 clearing(s) had memory saved (text added or changed) after a warning");
 
         // The memory tree is printed, and it is what is on disk.
         var tree = output[output.IndexOf("== The memory after the three sessions", StringComparison.Ordinal)..];

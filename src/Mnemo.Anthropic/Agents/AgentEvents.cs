@@ -61,6 +61,10 @@ public sealed record AgentToolResultEvent(int Request, string Id, string Name, s
 
     /// <summary>Gets a value indicating whether the call wrote to memory and succeeded: a create, str_replace, insert, delete or rename.</summary>
     public bool IsMemoryWrite => !IsError && Mnemo.Memory.MemoryCommand.IsWriteCommand(MemoryCommand);
+
+    /// <summary>Gets a value indicating whether the call saved to memory: a write that adds or changes text (create,
+    /// str_replace, insert) and succeeded; a delete or a rename alone is a write but no save.</summary>
+    public bool IsMemorySave => !IsError && MemoryCommand is "create" or "str_replace" or "insert";
 }
 
 /// <summary>Represents the context editing applied to a request.</summary>

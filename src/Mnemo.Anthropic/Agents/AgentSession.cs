@@ -103,7 +103,7 @@ public sealed class AgentSession
         _requests = new AgentRequestBuilder(options, _tools.Values, _counter, summarizer);
         _preserve = options.PreserveBeforeClear ?? (options.Memory is null ? PreserveBeforeClear.Never : PreserveBeforeClear.Guarantee);
         _monitor = new ContextPressureMonitor(_requests.ClearToolUses, _requests.Compact, _preserve == PreserveBeforeClear.Never ? null : options.WarningRatio,
-            _tools.ContainsKey(MemoryToolName), options.LookAheadShare);
+            _tools.ContainsKey(MemoryToolName), options.LookAheadShare, options.TimeProvider);
         _runner = new AgentToolRunner(_tools, options.TimeProvider, Raise);
         _meters = new AgentMeters(options.MeterFactory, options.Model, options.ContextEditing);
     }

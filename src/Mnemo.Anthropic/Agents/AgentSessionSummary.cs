@@ -118,7 +118,7 @@ public sealed record AgentSessionSummary(
         }
 
         text.Append('\n');
-        text.Append(c, $"preserve before clear: {Warnings} warning(s); {PreservedBeforeClearing} of {Preservations.Count} clearing(s) had memory written after a warning");
+        text.Append(c, $"preserve before clear: {Warnings} warning(s); {PreservedBeforeClearing} of {Preservations.Count} clearing(s) had memory saved (text added or changed) after a warning");
         foreach (var record in Preservations.Where(record => record.Preserved))
         {
             text.Append(c, $"\n  request {record.ClearedAtRequest}: warned at request {record.WarnedAtRequest}, {record.MemoryWrites} write(s), the first after {record.TurnsToFirstWrite} request(s) and {record.TokensToFirstWrite:N0} tokens");

@@ -18,7 +18,7 @@ internal sealed class ContextPressureMonitor
     private readonly bool _warns;
     private readonly long _lookAheadTokens;
     private bool _lookAhead;
-    private readonly PreservationTracker _tracker = new();
+    private readonly PreservationTracker _tracker;
     private Approach _approach;
     private int _clearedToolUses;
     private (int Request, long Tokens) _context;
@@ -30,8 +30,10 @@ internal sealed class ContextPressureMonitor
     /// <param name="hasMemory">Whether the model has a memory tool to save to (without one there is nothing to warn of).</param>
     /// <param name="lookAheadShare">The share of the nearest input-token trigger one tool result may fill before the next
     /// request is warned whatever its ratio; 0 for no look-ahead.</param>
-    public ContextPressureMonitor(ClearToolUsesEdit? clearToolUses, CompactEdit? compact, double? warningRatio, bool hasMemory, double lookAheadShare = 0)
+    /// <param name="time">The clock of the preservation records' seconds; the system's when <see langword="null"/>.</param>
+    public ContextPressureMonitor(ClearToolUsesEdit? clearToolUses, CompactEdit? compact, double? warningRatio, bool hasMemory, double lookAheadShare = 0, TimeProvider? time = null)
     {
+        _tracker = new PreservationTracker(time ?? TimeProvider.System);
         _clearToolUses = clearToolUses;
         _compact = compact;
         _warningRatio = warningRatio;
@@ -153,7 +155,7 @@ internal sealed class ContextPressureMonitor
                 _context = (response.Request, response.InputTokens + response.OutputTokens);
                 break;
             case AgentToolResultEvent { IsMemoryWrite: true } write:
-                _tracker.MemoryWritten(write.Request, write.Request == _context.Request ? _context.Tokens : 0);
+                _tracker.MemoryWritten(write.Request, write.Request == _context.Request ? _context.Tokens : 0, write.IsMemorySave);
                 break;
             case AgentToolResultEvent result when Mnemo.Tokens.TokenEstimator.Estimate(result.Content.AsSpan()) > _lookAheadTokens:
                 // One result this large is the step that jumps past the trigger: the next request is warned whatever its ratio.

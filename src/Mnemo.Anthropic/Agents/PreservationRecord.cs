@@ -7,9 +7,10 @@ namespace Mnemo.Anthropic.Agents;
 /// The memory writes (create, str_replace, insert, delete, rename that succeeded) made after the warning and before the
 /// clearing; without a warning, those since the approach began.
 /// </param>
-/// <param name="FirstWriteRequest">The request whose response made the first of them.</param>
-/// <param name="TurnsToFirstWrite">How many requests it took, the warned one included: 1 when the model wrote in its reply to the warning.</param>
-/// <param name="TokensToFirstWrite">How far the context grew from the warning to the first write: that request's input and output tokens less the warned request's input.</param>
+/// <param name="FirstWriteRequest">The request whose response made the first save among them (a write that adds or changes
+/// text: create, str_replace, insert).</param>
+/// <param name="TurnsToFirstWrite">How many requests it took, the warned one included: 1 when the model saved in its reply to the warning.</param>
+/// <param name="TokensToFirstWrite">How far the context grew from the warning to the first save: that request's input and output tokens less the warned request's input.</param>
 /// <param name="ClearedAtRequest">The request that cleared.</param>
 /// <param name="ClearedToolUses">The tool uses it cleared for the first time.</param>
 /// <param name="ClearedInputTokens">The input tokens its clearing removed from that request.</param>
@@ -30,16 +31,28 @@ public sealed record PreservationRecord(
     /// <summary>Gets a value indicating whether the model was warned before the clearing.</summary>
     public bool Warned => WarnedAtRequest is not null;
 
-    /// <summary>Gets a value indicating whether the model wrote to memory after the warning and before the clearing.</summary>
-    public bool Preserved => Warned && MemoryWrites > 0;
+    /// <summary>Gets the saves among <see cref="MemoryWrites"/>: writes that add or change text (create, str_replace,
+    /// insert), not a delete or a rename alone.</summary>
+    public int MemorySaves { get; init; }
+
+    /// <summary>Gets the wall-clock seconds from the warning to the first save; <see langword="null"/> without either.</summary>
+    public double? SecondsToFirstSave { get; init; }
+
+    /// <summary>Gets the wall-clock seconds from the warning to the clearing; <see langword="null"/> without a warning.</summary>
+    public double? SecondsToClear { get; init; }
+
+    /// <summary>Gets a value indicating whether the model saved to memory (added or changed text) after the warning and
+    /// before the clearing; a delete or a rename alone does not count.</summary>
+    public bool Preserved => Warned && MemorySaves > 0;
 }
 
 /// <summary>Follows the approaches to clearings: when one began, its warning, the memory writes after it.</summary>
-internal sealed class PreservationTracker
+internal sealed class PreservationTracker(TimeProvider time)
 {
-    private (int Request, long Tokens)? _warning;
+    private (int Request, long Tokens, long At)? _warning;
     private int _writes;
-    private (int Request, long Tokens)? _firstWrite;
+    private int _saves;
+    private (int Request, long Tokens, long At)? _firstWrite;
 
     /// <summary>Whether the current approach has had its warning.</summary>
     public bool Warned => _warning is not null;
@@ -47,16 +60,22 @@ internal sealed class PreservationTracker
     /// <summary>The warning was added to <paramref name="request"/>; writes are counted from here.</summary>
     public void Warn(int request, long projectedTokens)
     {
-        _warning = (request, projectedTokens);
-        _writes = 0;
-        _firstWrite = null;
+        _warning = (request, projectedTokens, time.GetTimestamp());
+        (_writes, _saves, _firstWrite) = (0, 0, null);
     }
 
     /// <summary>A memory write, made by the response to <paramref name="request"/>, whose context then held <paramref name="contextTokens"/>.</summary>
-    public void MemoryWritten(int request, long contextTokens)
+    /// <param name="request">The request whose response made it.</param>
+    /// <param name="contextTokens">The context's size then.</param>
+    /// <param name="save">Whether it adds or changes text (create, str_replace, insert).</param>
+    public void MemoryWritten(int request, long contextTokens, bool save)
     {
         _writes++;
-        _firstWrite ??= (request, contextTokens);
+        if (save)
+        {
+            _saves++;
+            _firstWrite ??= (request, contextTokens, time.GetTimestamp());
+        }
     }
 
     /// <summary>Forgets the warning: it went into the request that clears, so the approach counts as not warned.</summary>
@@ -67,6 +86,7 @@ internal sealed class PreservationTracker
     {
         var warning = _warning;
         var first = _firstWrite;
+        var now = time.GetTimestamp();
         var record = new PreservationRecord(
             warning?.Request,
             warning?.Tokens,
@@ -76,10 +96,13 @@ internal sealed class PreservationTracker
             warning is { } w2 && first is { } f2 ? Math.Max(0, f2.Tokens - w2.Tokens) : null,
             request,
             clearedToolUses,
-            clearedInputTokens);
-        _warning = null;
-        _writes = 0;
-        _firstWrite = null;
+            clearedInputTokens)
+        {
+            MemorySaves = _saves,
+            SecondsToFirstSave = warning is { } w3 && first is { } f3 ? time.GetElapsedTime(w3.At, f3.At).TotalSeconds : null,
+            SecondsToClear = warning is { } w4 ? time.GetElapsedTime(w4.At, now).TotalSeconds : null,
+        };
+        (_warning, _writes, _saves, _firstWrite) = (null, 0, 0, null);
         return record;
     }
 }

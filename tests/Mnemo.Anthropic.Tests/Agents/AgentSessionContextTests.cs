@@ -196,7 +196,13 @@ public sealed class AgentSessionContextTests
             TokensToFirstWrite: record.TokensToFirstWrite,
             ClearedAtRequest: clearing.Request,
             ClearedToolUses: clearing.NewlyClearedToolUses,
-            ClearedInputTokens: clearing.Edits[0].ClearedInputTokens));
+            ClearedInputTokens: clearing.Edits[0].ClearedInputTokens)
+        {
+            MemorySaves = 1,
+            SecondsToFirstSave = record.SecondsToFirstSave,
+            SecondsToClear = record.SecondsToClear,
+        });
+        record.SecondsToFirstSave.ShouldNotBeNull().ShouldBeLessThanOrEqualTo(record.SecondsToClear!.Value);
         record.Preserved.ShouldBeTrue();
         record.TokensToFirstWrite.ShouldBe(harness.Of<AgentResponseEvent>().Single(r => r.Request == 6) is var r6 ? r6.InputTokens + r6.OutputTokens - warning.ProjectedInputTokens : 0);
 
@@ -217,7 +223,7 @@ public sealed class AgentSessionContextTests
         log.Sum(AgentMetrics.Requests).ShouldBe(summary.Requests);
         log.Tags(AgentMetrics.Preservations)[0]["mnemo.context.preserved"].ShouldBe(true);
         log.Tags(AgentMetrics.Clearings).ShouldAllBe(tags => (string)tags["mnemo.context.side"]! == (side == ContextEditingSide.Server ? "server" : "client"));
-        summary.Format().ShouldContain("1 of " + summary.Preservations.Count + " clearing(s) had memory written after a warning");
+        summary.Format().ShouldContain("1 of " + summary.Preservations.Count + " clearing(s) had memory saved (text added or changed) after a warning");
     }
 
     [Fact]

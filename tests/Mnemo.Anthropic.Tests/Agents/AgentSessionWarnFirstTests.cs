@@ -78,6 +78,9 @@ public sealed class AgentSessionWarnFirstTests
         record.Preserved.ShouldBeTrue();
         record.WarnedAtRequest.ShouldBe(warning.Request);
         record.ClearedAtRequest.ShouldBe(clearing.Request);
+        record.MemorySaves.ShouldBe(1);
+        record.SecondsToFirstSave.ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(0);
+        record.SecondsToClear.ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(record.SecondsToFirstSave!.Value);
         if (side == ContextEditingSide.Server)
         {
             // The warned request carried the trigger raised above it, for that request alone.
@@ -99,6 +102,37 @@ public sealed class AgentSessionWarnFirstTests
         var warning = harness.Of<AgentContextWarningEvent>().ShouldHaveSingleItem();
         harness.Of<AgentContextEditEvent>().First(e => e.NewlyClearedToolUses > 0).Request.ShouldBe(warning.Request);
         result.Summary.Preservations.ShouldHaveSingleItem().Preserved.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task AModelThatOnlyDeletes_AfterTheWarning_PreservedNothing()
+    {
+        await using var harness = await AgentHarness.StartAsync("""
+            conversations:
+              - match: "review all"
+                turns:
+                  - tool_use: {name: memory, input: {command: create, path: /memories/scratch.md, file_text: "notes\n"}}
+                  - tool_use: {name: read_file, input: {path: a.py}}
+                  - tool_use: {name: read_file, input: {path: huge.py}}
+                  - tool_use: {name: read_file, input: {path: c.py}}
+                  - All files reviewed.
+            rules:
+              - match: "older tool results will soon be cleared"
+                reply:
+                  text: Tidying up.
+                  tool_use: {name: memory, input: {command: delete, path: /memories/scratch.md}}
+            """);
+        var session = Session(harness, ContextEditingSide.Client);
+
+        var result = await session.RunAsync("Review all files.", Ct);
+
+        result.Completed.ShouldBeTrue(result.Message);
+        var record = result.Summary.Preservations.ShouldHaveSingleItem();
+        record.Warned.ShouldBeTrue();
+        record.MemoryWrites.ShouldBe(1);
+        record.MemorySaves.ShouldBe(0);
+        record.Preserved.ShouldBeFalse();
+        record.SecondsToFirstSave.ShouldBeNull();
     }
 
     [Fact]

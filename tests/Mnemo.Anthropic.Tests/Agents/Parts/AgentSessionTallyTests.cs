@@ -27,7 +27,7 @@ public sealed class AgentSessionTallyTests
         {
             NewlyCleared = [block],
         };
-        yield return new AgentPreservationEvent(2, new PreservationRecord(2, 900, 1, 1, 1, 60, 2, 1, 300));
+        yield return new AgentPreservationEvent(2, new PreservationRecord(2, 900, 1, 1, 1, 60, 2, 1, 300) { MemorySaves = 1 });
         yield return new AgentResponseEvent(2, "end_turn", 610, 30, "done");
     }
 

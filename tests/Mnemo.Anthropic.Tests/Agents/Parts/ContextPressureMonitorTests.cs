@@ -63,7 +63,10 @@ public sealed class ContextPressureMonitorTests
         var (newly, cleared, record) = monitor.Cleared(4, [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 300, ClearedToolUses: 2)], conversation);
         newly.ShouldBe(2);
         cleared.Select(block => block.ToolUseId).ShouldBe(["t1", "t3"], "memory is excluded, so the oldest two others go");
-        record!.ShouldBe(new PreservationRecord(3, 900, 1, 3, 1, 50, 4, 2, 300));
+        record!.ShouldBe(new PreservationRecord(3, 900, 1, 3, 1, 50, 4, 2, 300)
+        {
+            MemorySaves = 1, SecondsToFirstSave = record!.SecondsToFirstSave, SecondsToClear = record.SecondsToClear,
+        });
         record!.Preserved.ShouldBeTrue();
 
         var (more, next, again) = monitor.Cleared(5, [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 400, ClearedToolUses: 3)], conversation);
