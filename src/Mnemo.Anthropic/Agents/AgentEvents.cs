@@ -110,6 +110,14 @@ public sealed record AgentThinkingBindingEvent(int Request, ThinkingBindingRepor
 /// <param name="Message">The warning, in one line.</param>
 public sealed record AgentSetupWarningEvent(int Request, string Message) : AgentEvent(Request);
 
+/// <summary>Represents a tool call that fetches again what a clearing took: its tool and input equal those of a call
+/// whose result was cleared earlier. What the model did not save, it pays for again.</summary>
+/// <param name="Request">The number of the request whose response made the call.</param>
+/// <param name="Id">The call's id.</param>
+/// <param name="Name">The tool's name.</param>
+/// <param name="Input">The call's input.</param>
+public sealed record AgentReacquisitionEvent(int Request, string Id, string Name, JsonElement Input) : AgentEvent(Request);
+
 /// <summary>Represents the warning the session added to a request because clearing is near.</summary>
 /// <param name="Request">The request's number.</param>
 /// <param name="ProjectedInputTokens">The request's input tokens as projected.</param>

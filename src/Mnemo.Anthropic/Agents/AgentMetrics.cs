@@ -42,6 +42,9 @@ public static class AgentMetrics
     /// <summary>Warnings that clearing is near, added to the conversation (counter).</summary>
     public const string Warnings = "mnemo.context.warnings";
 
+    /// <summary>Counts tool calls that fetched again what a clearing took, tagged by tool (<c>mnemo.tool.name</c>).</summary>
+    public const string Reacquisitions = "mnemo.context.reacquisitions";
+
     /// <summary>Counts compactions, tagged with whether the summary was made (<c>mnemo.context.compaction.succeeded</c>).</summary>
     public const string Compactions = "mnemo.context.compactions";
 
@@ -120,6 +123,9 @@ internal sealed class AgentMeters
             case AgentContextWarningEvent:
                 _instruments.Warnings.Add(1, _model, _side);
                 break;
+            case AgentReacquisitionEvent again:
+                _instruments.Reacquisitions.Add(1, _model, _side, new("mnemo.tool.name", again.Name));
+                break;
             case AgentCompactionEvent compaction:
                 _instruments.Compactions.Add(1, _model, _side, new("mnemo.context.compaction.succeeded", compaction.Succeeded));
                 _instruments.CompactionTokens.Add(compaction.CompactionInputTokens, _model, _side, new("mnemo.token.type", "input"));
@@ -156,6 +162,9 @@ internal sealed class AgentMeters
             meter.CreateCounter<long>(AgentMetrics.ClearedThinkingTurns, "{turn}", "Thinking turns cleared from requests.");
 
         public Counter<long> Warnings { get; } = meter.CreateCounter<long>(AgentMetrics.Warnings, "{warning}", "Warnings that clearing is near.");
+
+        public Counter<long> Reacquisitions { get; } =
+            meter.CreateCounter<long>(AgentMetrics.Reacquisitions, "{call}", "Tool calls that fetched again what a clearing took.");
 
         public Counter<long> Compactions { get; } = meter.CreateCounter<long>(AgentMetrics.Compactions, "{compaction}", "Compactions of the older context.");
 

@@ -60,6 +60,7 @@ public sealed class AgentSession
     private readonly AgentToolRunner _runner;
     private readonly ContextPressureMonitor _monitor;
     private readonly AgentSessionTally _tally = new();
+    private readonly ReacquisitionTracker _reacquisitions = new();
     private readonly AgentMeters _meters;
     private readonly PreserveBeforeClear _preserve;
 
@@ -458,5 +459,9 @@ public sealed class AgentSession
         _meters.Record(agentEvent);
         _monitor.Observe(agentEvent);
         _options.OnEvent?.Invoke(agentEvent);
+        if (_reacquisitions.Observe(agentEvent) is { } again)
+        {
+            Raise(again);
+        }
     }
 }

@@ -55,6 +55,9 @@ public sealed record AgentSessionSummary(
     /// <summary>Gets the output tokens of the compactions' own requests (the summaries), which are not in <see cref="OutputTokens"/>.</summary>
     public long CompactionOutputTokens { get; init; }
 
+    /// <summary>Gets the tool calls that fetched again what a clearing took (same tool, same input), in order.</summary>
+    public IReadOnlyList<AgentReacquisitionEvent> Reacquisitions { get; init; } = [];
+
     /// <summary>Gets the mean input tokens per request.</summary>
     public double InputTokensPerRequest => Requests == 0 ? 0 : (double)InputTokens / Requests;
 
@@ -115,6 +118,12 @@ public sealed record AgentSessionSummary(
             }
 
             text.Append(c, $"; their own requests used {CompactionInputTokens:N0} input and {CompactionOutputTokens:N0} output tokens");
+        }
+
+        if (Reacquisitions.Count > 0)
+        {
+            text.Append(c, $"\nre-acquired after clearing: {Reacquisitions.Count} call(s): ")
+                .Append(string.Join(", ", Reacquisitions.Select(again => ToolUseText.Describe(again.Name, again.Input))));
         }
 
         text.Append('\n');

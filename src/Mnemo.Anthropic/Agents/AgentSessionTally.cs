@@ -9,6 +9,7 @@ internal sealed class AgentSessionTally
 {
     private readonly List<PreservationRecord> _preservations = [];
     private readonly List<ContextBlock> _clearedToolUseBlocks = [];
+    private readonly List<AgentReacquisitionEvent> _reacquisitions = [];
     private int _requests;
     private long _inputTokens;
     private long _maxInputTokens;
@@ -43,6 +44,7 @@ internal sealed class AgentSessionTally
         FailedCompactions = _failedCompactions,
         CompactionInputTokens = _compactionInputTokens,
         CompactionOutputTokens = _compactionOutputTokens,
+        Reacquisitions = [.. _reacquisitions],
     };
 
     /// <summary>Adds what an event counts.</summary>
@@ -88,6 +90,9 @@ internal sealed class AgentSessionTally
                 break;
             case AgentContextWarningEvent:
                 _warnings++;
+                break;
+            case AgentReacquisitionEvent again:
+                _reacquisitions.Add(again);
                 break;
             case AgentCompactionEvent compaction:
                 _compactions += compaction.Succeeded ? 1 : 0;

@@ -182,4 +182,38 @@ public sealed class AgentSessionWarnFirstTests
         options.PreserveBeforeClear = null;
         Should.NotThrow(() => new AgentSession(client, options));
     }
+
+    [Theory]
+    [InlineData(ContextEditingSide.Server)]
+    [InlineData(ContextEditingSide.Client)]
+    public async Task AClearedResultFetchedAgain_IsCountedAsAReacquisition(ContextEditingSide side)
+    {
+        await using var harness = await AgentHarness.StartAsync("""
+            turns:
+              - tool_use: {name: read_file, input: {path: a.py}}
+              - tool_use: {name: read_file, input: {path: b.py}}
+              - tool_use: {name: read_file, input: {path: c.py}}
+              - tool_use: {name: read_file, input: {path: d.py}}
+              - tool_use: {name: read_file, input: {path: a.py}}
+              - Done.
+            """);
+        var session = harness.Session(o =>
+        {
+            o.Tools.Add(Files());
+            o.ContextManagement = ContextManagementConfig.Parse(
+                """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"tool_uses","value":2},"keep":{"type":"tool_uses","value":1}}]}""");
+            o.ContextEditing = side;
+            o.PreserveBeforeClear = PreserveBeforeClear.Never;
+        });
+
+        var result = await session.RunAsync("Read the files.", Ct);
+
+        result.Completed.ShouldBeTrue(result.Message);
+        // a.py's result was cleared before it was read again.
+        var again = harness.Of<AgentReacquisitionEvent>().ShouldHaveSingleItem();
+        again.Name.ShouldBe("read_file");
+        again.Input.GetProperty("path").GetString().ShouldBe("a.py");
+        result.Summary.Reacquisitions.ShouldHaveSingleItem().Id.ShouldBe(again.Id);
+        result.Summary.Format().ShouldContain("re-acquired after clearing: 1 call(s): read_file");
+    }
 }
