@@ -22,6 +22,9 @@ internal sealed class ContextPressureMonitor
     private Approach _approach;
     private int _clearedToolUses;
     private (int Request, long Tokens) _context;
+    private readonly Dictionary<string, int> _callRequests = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _memoryInputs = new(StringComparer.Ordinal);
+    private readonly List<(int Request, string Text)> _saves = [];
 
     /// <summary>Initializes a new instance of the <see cref="ContextPressureMonitor"/> class.</summary>
     /// <param name="clearToolUses">The tool-use clearing in force, whose trigger the pressure is measured against; <see langword="null"/> for none.</param>
@@ -142,7 +145,7 @@ internal sealed class ContextPressureMonitor
         }
 
         _approach = Approach.Clearing;
-        return (newly, cleared, _tracker.Cleared(request, newly, clearedTokens));
+        return (newly, cleared, _tracker.Cleared(request, newly, clearedTokens) with { ClearedResults = [.. cleared.Select(block => Judge(block, request))] });
     }
 
     /// <summary>Follows what the model does between a warning and a clearing: the size of the context, its memory writes.</summary>
@@ -154,8 +157,21 @@ internal sealed class ContextPressureMonitor
             case AgentResponseEvent response:
                 _context = (response.Request, response.InputTokens + response.OutputTokens);
                 break;
+            case AgentToolCallEvent call:
+                _callRequests[call.Id] = call.Request;
+                if (call.Name == AgentSession.MemoryToolName)
+                {
+                    _memoryInputs[call.Id] = string.Join('\n', Strings(call.Input));
+                }
+
+                break;
             case AgentToolResultEvent { IsMemoryWrite: true } write:
                 _tracker.MemoryWritten(write.Request, write.Request == _context.Request ? _context.Tokens : 0, write.IsMemorySave);
+                if (write.IsMemorySave && _memoryInputs.Remove(write.Id, out var saved))
+                {
+                    _saves.Add((write.Request, saved));
+                }
+
                 break;
             case AgentToolResultEvent result when Mnemo.Tokens.TokenEstimator.Estimate(result.Content.AsSpan()) > _lookAheadTokens:
                 // One result this large is the step that jumps past the trigger: the next request is warned whatever its ratio.
@@ -163,6 +179,27 @@ internal sealed class ContextPressureMonitor
                 break;
         }
     }
+
+    /// <summary>Whether memory covers a cleared result: a save made after it arrived (in the response to a later request)
+    /// and before the clearing, whose text mentions one of the call's input values.</summary>
+    private ClearedResult Judge(ContextBlock use, int clearing)
+    {
+        var input = use.Json.TryGetProperty("input"u8, out var value) ? value.Clone() : default;
+        var arrived = use.ToolUseId is { } id && _callRequests.TryGetValue(id, out var at) ? at : 0;
+        var after = _saves.Where(save => save.Request > arrived && save.Request < clearing).ToList();
+        var names = Strings(input).Where(text => text.Length >= 3).ToList();
+        var covered = after.Any(save => names.Any(name => save.Text.Contains(name, StringComparison.OrdinalIgnoreCase)));
+        return new ClearedResult(use.ToolName ?? string.Empty, input, after.Count > 0, covered);
+    }
+
+    /// <summary>The text values of a tool's input, at any depth.</summary>
+    private static IEnumerable<string> Strings(System.Text.Json.JsonElement json) => json.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.String => [json.GetString()!],
+        System.Text.Json.JsonValueKind.Object => json.EnumerateObject().SelectMany(property => Strings(property.Value)),
+        System.Text.Json.JsonValueKind.Array => json.EnumerateArray().SelectMany(Strings),
+        _ => [],
+    };
 
     /// <summary>The tool uses clearing may take, oldest first: every answered one whose tool is not excluded.</summary>
     private IEnumerable<ContextBlock> ClearableToolUses(IReadOnlyList<ContextMessage> messages)

@@ -41,10 +41,28 @@ public sealed record PreservationRecord(
     /// <summary>Gets the wall-clock seconds from the warning to the clearing; <see langword="null"/> without a warning.</summary>
     public double? SecondsToClear { get; init; }
 
+    /// <summary>Gets each tool result the clearing took, and whether a save made after the result arrived and before the
+    /// clearing mentions it (its tool's input, such as a path, a URL or a query, found in the saved text). A proxy for
+    /// "what the model needed from it is in memory", not proof.</summary>
+    public IReadOnlyList<ClearedResult> ClearedResults { get; init; } = [];
+
+    /// <summary>Gets how many of <see cref="ClearedResults"/> a save covers.</summary>
+    public int ResultsCovered => ClearedResults.Count(result => result.Covered);
+
+    /// <summary>Gets how many of <see cref="ClearedResults"/> no save covers.</summary>
+    public int ResultsNotCovered => ClearedResults.Count(result => !result.Covered);
+
     /// <summary>Gets a value indicating whether the model saved to memory (added or changed text) after the warning and
     /// before the clearing; a delete or a rename alone does not count.</summary>
     public bool Preserved => Warned && MemorySaves > 0;
 }
+
+/// <summary>One tool result a clearing took, and whether memory covers it.</summary>
+/// <param name="Tool">The tool's name.</param>
+/// <param name="Input">The call's input.</param>
+/// <param name="SavedAfter">Whether the model saved anything after the result arrived and before the clearing.</param>
+/// <param name="Covered">Whether such a save mentions the call's input (a path, a URL, a query), matched as text.</param>
+public sealed record ClearedResult(string Tool, System.Text.Json.JsonElement Input, bool SavedAfter, bool Covered);
 
 /// <summary>Follows the approaches to clearings: when one began, its warning, the memory writes after it.</summary>
 internal sealed class PreservationTracker(TimeProvider time)

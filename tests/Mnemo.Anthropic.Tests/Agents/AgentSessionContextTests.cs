@@ -201,7 +201,12 @@ public sealed class AgentSessionContextTests
             MemorySaves = 1,
             SecondsToFirstSave = record.SecondsToFirstSave,
             SecondsToClear = record.SecondsToClear,
+            ClearedResults = record.ClearedResults,
         });
+        // The save reads "a.py to c.py reviewed": it names a.py and c.py, not b.py. Coverage is matched as text, a proxy.
+        record.ClearedResults.Select(r => (r.Input.GetProperty("path").GetString(), r.Covered))
+            .ShouldBe([("a.py", true), ("b.py", false), ("c.py", true)]);
+        (record.ResultsCovered, record.ResultsNotCovered).ShouldBe((2, 1));
         record.SecondsToFirstSave.ShouldNotBeNull().ShouldBeLessThanOrEqualTo(record.SecondsToClear!.Value);
         record.Preserved.ShouldBeTrue();
         record.TokensToFirstWrite.ShouldBe(harness.Of<AgentResponseEvent>().Single(r => r.Request == 6) is var r6 ? r6.InputTokens + r6.OutputTokens - warning.ProjectedInputTokens : 0);

@@ -79,6 +79,17 @@ public sealed class AgentSessionWarnFirstTests
         record.WarnedAtRequest.ShouldBe(warning.Request);
         record.ClearedAtRequest.ShouldBe(clearing.Request);
         record.MemorySaves.ShouldBe(1);
+        // The save ("a.py and b.py reviewed") covers the results of a.py and b.py; any other result cleared is not covered.
+        record.ClearedResults.Count.ShouldBe(record.ClearedToolUses);
+        foreach (var cleared in record.ClearedResults)
+        {
+            var path = cleared.Input.GetProperty("path").GetString();
+            cleared.Covered.ShouldBe(path is "a.py" or "b.py", path);
+            cleared.SavedAfter.ShouldBeTrue(path);
+        }
+
+        record.ResultsCovered.ShouldBe(record.ClearedResults.Count(r => r.Input.GetProperty("path").GetString() is "a.py" or "b.py"));
+        record.ResultsCovered.ShouldBeGreaterThan(0);
         record.SecondsToFirstSave.ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(0);
         record.SecondsToClear.ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(record.SecondsToFirstSave!.Value);
         if (side == ContextEditingSide.Server)

@@ -66,7 +66,9 @@ public sealed class ContextPressureMonitorTests
         record!.ShouldBe(new PreservationRecord(3, 900, 1, 3, 1, 50, 4, 2, 300)
         {
             MemorySaves = 1, SecondsToFirstSave = record!.SecondsToFirstSave, SecondsToClear = record.SecondsToClear,
+            ClearedResults = record.ClearedResults,
         });
+        record.ClearedResults.Select(r => r.Tool).ShouldBe(["read_file", "read_file"]);
         record!.Preserved.ShouldBeTrue();
 
         var (more, next, again) = monitor.Cleared(5, [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 400, ClearedToolUses: 3)], conversation);
