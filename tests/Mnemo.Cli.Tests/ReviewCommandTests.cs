@@ -40,7 +40,7 @@ public sealed class ReviewCommandTests
         warned.ShouldBeGreaterThan(0);
         saved.ShouldBeGreaterThan(warned);
         cleared.ShouldBeGreaterThan(saved);
-        session3.ShouldContain("ok preserve-before-clear: the model wrote to memory 1 request(s) after the warning");
+        session3.ShouldContain("ok preserve-before-clear: the model saved to memory 1 request(s) and ");
         output.ShouldContain("1 of 1 clearing(s) had memory saved (text added or changed) after a warning");
 
         // The memory tree is printed, and it is what is on disk.

@@ -42,6 +42,12 @@ public static class AgentMetrics
     /// <summary>Warnings that clearing is near, added to the conversation (counter).</summary>
     public const string Warnings = "mnemo.context.warnings";
 
+    /// <summary>Records the wall-clock seconds from a warning to the model's first save, per approach that had one.</summary>
+    public const string WarningToSaveDuration = "mnemo.context.warning_to_save.duration";
+
+    /// <summary>Counts the tool results clearings took, tagged by whether a save covers them (<c>mnemo.context.covered</c>).</summary>
+    public const string ClearedResults = "mnemo.context.cleared_results";
+
     /// <summary>Counts tool calls that fetched again what a clearing took, tagged by tool (<c>mnemo.tool.name</c>).</summary>
     public const string Reacquisitions = "mnemo.context.reacquisitions";
 
@@ -132,8 +138,25 @@ internal sealed class AgentMeters
                 _instruments.CompactionTokens.Add(compaction.CompactionOutputTokens, _model, _side, new("mnemo.token.type", "output"));
                 break;
             case AgentPreservationEvent preservation:
+                var record = preservation.Record;
                 _instruments.Preservations.Add(1, _model, _side,
-                    new("mnemo.context.warned", preservation.Record.Warned), new("mnemo.context.preserved", preservation.Record.Preserved));
+                    new("mnemo.context.warned", record.Warned), new("mnemo.context.preserved", record.Preserved),
+                    new("mnemo.context.outcome", record.Preserved ? "preserved" : record.Warned ? "not_preserved" : "not_warned"));
+                if (record.SecondsToFirstSave is { } seconds)
+                {
+                    _instruments.WarningToSave.Record(seconds, _model, _side);
+                }
+
+                if (record.ResultsCovered > 0)
+                {
+                    _instruments.ClearedResults.Add(record.ResultsCovered, _model, _side, new("mnemo.context.covered", true));
+                }
+
+                if (record.ResultsNotCovered > 0)
+                {
+                    _instruments.ClearedResults.Add(record.ResultsNotCovered, _model, _side, new("mnemo.context.covered", false));
+                }
+
                 break;
         }
     }
@@ -162,6 +185,12 @@ internal sealed class AgentMeters
             meter.CreateCounter<long>(AgentMetrics.ClearedThinkingTurns, "{turn}", "Thinking turns cleared from requests.");
 
         public Counter<long> Warnings { get; } = meter.CreateCounter<long>(AgentMetrics.Warnings, "{warning}", "Warnings that clearing is near.");
+
+        public Histogram<double> WarningToSave { get; } =
+            meter.CreateHistogram<double>(AgentMetrics.WarningToSaveDuration, "s", "Seconds from a warning to the model's first save.");
+
+        public Counter<long> ClearedResults { get; } =
+            meter.CreateCounter<long>(AgentMetrics.ClearedResults, "{result}", "Tool results clearings took, by whether a save covers them.");
 
         public Counter<long> Reacquisitions { get; } =
             meter.CreateCounter<long>(AgentMetrics.Reacquisitions, "{call}", "Tool calls that fetched again what a clearing took.");

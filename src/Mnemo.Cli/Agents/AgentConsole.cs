@@ -118,13 +118,19 @@ internal sealed class AgentConsole
                 break;
             case AgentPreservationEvent preservation:
                 var record = preservation.Record;
+                var what = record.Compacted ? "compaction" : "clearing";
                 _out.WriteLine(record switch
                 {
                     { Preserved: true } => string.Create(c,
-                        $"  ok preserve-before-clear: the model wrote to memory {record.TurnsToFirstWrite} request(s) after the warning ({record.MemoryWrites} write(s)), before this {(record.Compacted ? "compaction" : "clearing")}"),
-                    { Warned: true } => $"  !! preserve-before-clear: warned, but nothing was written to memory before this {(record.Compacted ? "compaction" : "clearing")}",
-                    _ => $"  !! preserve-before-clear: this {(record.Compacted ? "compaction" : "clearing")} came without a warning",
+                        $"  ok preserve-before-clear: the model saved to memory {record.TurnsToFirstWrite} request(s) and {record.SecondsToFirstSave:0.00} s after the warning ({record.MemorySaves} save(s)), before this {what}"),
+                    { Warned: true } => $"  !! preserve-before-clear: warned, but nothing was saved to memory before this {what}",
+                    _ => $"  !! preserve-before-clear: this {what} came without a warning",
                 });
+                foreach (var cleared in record.ClearedResults)
+                {
+                    _out.WriteLine($"     {(cleared.Covered ? "covered" : "NOT covered")}: {ToolUseText.Describe(cleared.Tool, cleared.Input)}");
+                }
+
                 break;
             case AgentRunEndEvent end when end.Result.Message is { } message:
                 _out.WriteLine($"  stopped: {message}");

@@ -27,7 +27,13 @@ public sealed class AgentSessionTallyTests
         {
             NewlyCleared = [block],
         };
-        yield return new AgentPreservationEvent(2, new PreservationRecord(2, 900, 1, 1, 1, 60, 2, 1, 300) { MemorySaves = 1 });
+        yield return new AgentPreservationEvent(2, new PreservationRecord(2, 900, 1, 1, 1, 60, 2, 1, 300)
+        {
+            MemorySaves = 1,
+            SecondsToFirstSave = 1.5,
+            ClearedResults = [new ClearedResult("read_file", default, true, true)],
+        });
+        yield return new AgentReacquisitionEvent(2, "t4", "read_file", default);
         yield return new AgentResponseEvent(2, "end_turn", 610, 30, "done");
     }
 
@@ -62,5 +68,9 @@ public sealed class AgentSessionTallyTests
         log.Sum(AgentMetrics.ClearedThinkingTurns).ShouldBe(summary.ClearedThinkingTurns);
         log.Sum(AgentMetrics.Warnings).ShouldBe(summary.Warnings);
         log.Sum(AgentMetrics.Preservations).ShouldBe(summary.Preservations.Count);
+        log.Values(AgentMetrics.WarningToSaveDuration).ShouldBe([1.5]);
+        log.Sum(AgentMetrics.ClearedResults).ShouldBe(summary.Preservations.Sum(record => record.ClearedResults.Count));
+        log.Sum(AgentMetrics.Reacquisitions).ShouldBe(summary.Reacquisitions.Count);
+        summary.Reacquisitions.Count.ShouldBe(1);
     }
 }
