@@ -118,6 +118,12 @@ public sealed record AgentSetupWarningEvent(int Request, string Message) : Agent
 /// <param name="Input">The call's input.</param>
 public sealed record AgentReacquisitionEvent(int Request, string Id, string Name, JsonElement Input) : AgentEvent(Request);
 
+/// <summary>Represents how a session that began with memory present is picking up from it: given at its first tool call
+/// (was it a memory <c>view</c>?) and when it has read every file earlier sessions left.</summary>
+/// <param name="Request">The request whose response made the call.</param>
+/// <param name="Record">The record so far.</param>
+public sealed record AgentResumptionEvent(int Request, ResumptionRecord Record) : AgentEvent(Request);
+
 /// <summary>Represents the warning the session added to a request because clearing is near.</summary>
 /// <param name="Request">The request's number.</param>
 /// <param name="ProjectedInputTokens">The request's input tokens as projected.</param>

@@ -48,6 +48,10 @@ public static class AgentMetrics
     /// <summary>Counts the tool results clearings took, tagged by whether a save covers them (<c>mnemo.context.covered</c>).</summary>
     public const string ClearedResults = "mnemo.context.cleared_results";
 
+    /// <summary>Counts sessions that began with memory present, tagged by whether the first tool call was a memory view
+    /// (<c>mnemo.context.first_call_view</c>).</summary>
+    public const string Resumptions = "mnemo.context.resumptions";
+
     /// <summary>Counts tool calls that fetched again what a clearing took, tagged by tool (<c>mnemo.tool.name</c>).</summary>
     public const string Reacquisitions = "mnemo.context.reacquisitions";
 
@@ -129,6 +133,10 @@ internal sealed class AgentMeters
             case AgentContextWarningEvent:
                 _instruments.Warnings.Add(1, _model, _side);
                 break;
+            case AgentResumptionEvent { Record.RequestsToReadAll: null } resumed:
+                // Counted once, at the first tool call; the event that says every file was read is not a second session.
+                _instruments.Resumptions.Add(1, _model, new("mnemo.context.first_call_view", resumed.Record.FirstCallWasMemoryView));
+                break;
             case AgentReacquisitionEvent again:
                 _instruments.Reacquisitions.Add(1, _model, _side, new("mnemo.tool.name", again.Name));
                 break;
@@ -191,6 +199,9 @@ internal sealed class AgentMeters
 
         public Counter<long> ClearedResults { get; } =
             meter.CreateCounter<long>(AgentMetrics.ClearedResults, "{result}", "Tool results clearings took, by whether a save covers them.");
+
+        public Counter<long> Resumptions { get; } =
+            meter.CreateCounter<long>(AgentMetrics.Resumptions, "{session}", "Sessions that began with memory present.");
 
         public Counter<long> Reacquisitions { get; } =
             meter.CreateCounter<long>(AgentMetrics.Reacquisitions, "{call}", "Tool calls that fetched again what a clearing took.");

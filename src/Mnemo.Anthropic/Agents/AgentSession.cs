@@ -61,6 +61,8 @@ public sealed class AgentSession
     private readonly ContextPressureMonitor _monitor;
     private readonly AgentSessionTally _tally = new();
     private readonly ReacquisitionTracker _reacquisitions = new();
+    private ResumptionTracker? _resumption;
+    private bool _resumptionChecked;
     private readonly AgentMeters _meters;
     private readonly PreserveBeforeClear _preserve;
 
@@ -286,6 +288,13 @@ public sealed class AgentSession
             Raise(new AgentSetupWarningEvent(number, unknown));
         }
 
+        if (!_resumptionChecked && _options.Memory is { } memory)
+        {
+            // What earlier sessions left, listed once before the first request: how the model picks it up is recorded.
+            _resumptionChecked = true;
+            _resumption = await ResumptionTracker.StartAsync(memory, cancellationToken).ConfigureAwait(false);
+        }
+
         var built = await _requests.BuildAsync(request, cancellationToken, holdBack).ConfigureAwait(false);
         if (built.ThinkingBinding is { } binding)
         {
@@ -462,6 +471,11 @@ public sealed class AgentSession
         if (_reacquisitions.Observe(agentEvent) is { } again)
         {
             Raise(again);
+        }
+
+        if (_resumption?.Observe(agentEvent) is { } resumed)
+        {
+            Raise(new AgentResumptionEvent(agentEvent.Request, resumed));
         }
     }
 }

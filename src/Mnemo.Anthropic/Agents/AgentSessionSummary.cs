@@ -58,6 +58,9 @@ public sealed record AgentSessionSummary(
     /// <summary>Gets the tool calls that fetched again what a clearing took (same tool, same input), in order.</summary>
     public IReadOnlyList<AgentReacquisitionEvent> Reacquisitions { get; init; } = [];
 
+    /// <summary>Gets how the session picked up the memory earlier sessions left; <see langword="null"/> when it began with none.</summary>
+    public ResumptionRecord? Resumption { get; init; }
+
     /// <summary>Gets the mean input tokens per request.</summary>
     public double InputTokensPerRequest => Requests == 0 ? 0 : (double)InputTokens / Requests;
 
@@ -118,6 +121,12 @@ public sealed record AgentSessionSummary(
             }
 
             text.Append(c, $"; their own requests used {CompactionInputTokens:N0} input and {CompactionOutputTokens:N0} output tokens");
+        }
+
+        if (Resumption is { } resumed)
+        {
+            text.Append(c, $"\nresumption: {resumed.FilesAtStart} memory file(s) at the start; the first tool call {(resumed.FirstCallWasMemoryView ? "was" : "was not")} a memory view; {resumed.FilesRead} of them read")
+                .Append(resumed.RequestsToReadAll is { } all ? string.Create(c, $", all by request {all}") : string.Empty);
         }
 
         if (Reacquisitions.Count > 0)

@@ -10,6 +10,7 @@ internal sealed class AgentSessionTally
     private readonly List<PreservationRecord> _preservations = [];
     private readonly List<ContextBlock> _clearedToolUseBlocks = [];
     private readonly List<AgentReacquisitionEvent> _reacquisitions = [];
+    private ResumptionRecord? _resumption;
     private int _requests;
     private long _inputTokens;
     private long _maxInputTokens;
@@ -45,6 +46,7 @@ internal sealed class AgentSessionTally
         CompactionInputTokens = _compactionInputTokens,
         CompactionOutputTokens = _compactionOutputTokens,
         Reacquisitions = [.. _reacquisitions],
+        Resumption = _resumption,
     };
 
     /// <summary>Adds what an event counts.</summary>
@@ -93,6 +95,9 @@ internal sealed class AgentSessionTally
                 break;
             case AgentReacquisitionEvent again:
                 _reacquisitions.Add(again);
+                break;
+            case AgentResumptionEvent resumed:
+                _resumption = resumed.Record;
                 break;
             case AgentCompactionEvent compaction:
                 _compactions += compaction.Succeeded ? 1 : 0;

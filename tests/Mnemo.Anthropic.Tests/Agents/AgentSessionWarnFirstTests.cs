@@ -227,4 +227,31 @@ public sealed class AgentSessionWarnFirstTests
         result.Summary.Reacquisitions.ShouldHaveSingleItem().Id.ShouldBe(again.Id);
         result.Summary.Format().ShouldContain("re-acquired after clearing: 1 call(s): read_file");
     }
+
+    [Fact]
+    public async Task ASessionThatBeginsWithMemory_RecordsHowItPickedUp()
+    {
+        await using var harness = await AgentHarness.StartAsync("""
+            conversations:
+              - match: "first"
+                turns:
+                  - tool_use: {name: memory, input: {command: create, path: /memories/notes.md, file_text: "lock order: a then b\n"}}
+                  - tool_use: {name: memory, input: {command: create, path: /memories/progress/review.md, file_text: "a.py done\n"}}
+                  - Saved.
+              - match: "second"
+                turns:
+                  - tool_use: {name: memory, input: {command: view, path: /memories}}
+                  - tool_use: {name: memory, input: {command: view, path: /memories/notes.md}}
+                  - tool_use: {name: memory, input: {command: view, path: /memories/progress/review.md}}
+                  - Resumed.
+            """);
+
+        var first = await harness.Session().RunAsync("The first session.", Ct);
+        first.Summary.Resumption.ShouldBeNull("it began with no memory");
+
+        var second = await harness.Session().RunAsync("The second session.", Ct);
+
+        second.Summary.Resumption.ShouldBe(new ResumptionRecord(FilesAtStart: 2, FirstCallWasMemoryView: true, FilesRead: 2, RequestsToReadAll: 3));
+        second.Summary.Format().ShouldContain("resumption: 2 memory file(s) at the start; the first tool call was a memory view; 2 of them read, all by request 3");
+    }
 }
