@@ -29,7 +29,7 @@ namespace Mnemo.Anthropic.Agents;
 /// runner, the pressure monitor (warning and preservation), and the tally and meters that read its events.</para>
 /// <para>Not thread-safe: one run at a time; starting a second while one runs throws.</para>
 /// </remarks>
-public sealed class AgentSession
+public sealed partial class AgentSession
 {
     /// <summary>The beta that the memory tool and context editing need.</summary>
     public const string ContextManagementBeta = "context-management-2025-06-27";
@@ -257,30 +257,8 @@ public sealed class AgentSession
 
         var (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
         var (ratio, nearCompaction) = _monitor.TriggerRatio(view, projected);
-        (long, int)? holdBack = null;
-        if (_monitor.ShouldWarn(ratio, _conversation.EndsWithAssistant))
-        {
-            Instruct(nearCompaction ? _options.CompactionWarning : _options.ContextWarning);
-            _monitor.Warned(number, projected);
-            Raise(new AgentContextWarningEvent(number, projected, ratio ?? 0) { IsCompaction = nearCompaction });
-            (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
-            if (_preserve == PreserveBeforeClear.Guarantee && _monitor.TriggerRatio(view, projected).Ratio > 1)
-            {
-                // This request would clear: it goes out whole with the warning, and the clearing waits one request, so
-                // the model has a turn to save. Unless even that request would not fit the model's window.
-                var window = ClaudeModels.Find(_options.Model).Model.ContextWindow;
-                if (projected + _options.MaxTokens <= window)
-                {
-                    holdBack = (projected, ContextEditor.CountToolUses(view.Messages));
-                }
-                else
-                {
-                    _monitor.WarnedTooLate();
-                    Raise(new AgentSetupWarningEvent(number, string.Create(CultureInfo.InvariantCulture,
-                        $"the warning could not come before the clearing: request {number} ({projected:N0} input tokens and {_options.MaxTokens:N0} to write) would not fit {_options.Model}'s window of {window:N0} unedited, so it clears now and the approach counts as not warned")));
-                }
-            }
-        }
+        (long, int)? holdBack;
+        (request, view, projected, holdBack) = await WarnIfNearAsync(number, (request, view, projected), ratio, nearCompaction, cancellationToken).ConfigureAwait(false);
 
         Raise(new AgentRequestEvent(number, _conversation.Messages.Count, projected, ratio));
         if (number == 1 && ClaudeModels.Find(_options.Model).Warning is { } unknown)
@@ -375,67 +353,6 @@ public sealed class AgentSession
         }
 
         return new AgentTurn(number, response, text, toolUses.Count, cause, message);
-    }
-
-    /// <summary>Puts an instruction at the end of the conversation, which ends with a user's turn.</summary>
-    private void Instruct(string text) => _conversation.AddInstruction(text, asSystemMessage: UsesSystemMessages);
-
-    /// <summary>The request the conversation makes now, unedited; as the model sees it (a compaction block in it standing
-    /// in for what came before); and that view's projected input tokens.</summary>
-    private async Task<(ContextRequest Request, ContextRequest View, long Projected)> ProjectAsync(CancellationToken cancellationToken)
-    {
-        var request = _requests.Unedited(_conversation.Messages);
-        var view = ContextEditor.ApplyCompactionBlocks(request);
-        return (request, view, await _counter.CountAsync(view, cancellationToken).ConfigureAwait(false));
-    }
-
-    /// <summary>Takes in a compaction made here: reports it, keeps its block in the history where the API would have put
-    /// it, and pauses the run before the request when the edit asks to, with the response the API would have sent.</summary>
-    /// <returns>The paused turn; <see langword="null"/> to send the request.</returns>
-    private AgentTurn? Compacted(int number, ContextCompaction compaction)
-    {
-        Raise(new AgentCompactionEvent(number, ContextEditingSide.Client, compaction.Summary, compaction.InputTokensBefore,
-            compaction.Usage.InputTokens, compaction.Usage.OutputTokens, compaction.Paused));
-        var block = AgentConversation.Json(compaction.WriteBlock);
-        if (compaction.Succeeded)
-        {
-            Raise(new AgentPreservationEvent(number, _monitor.Compacted(number, compaction.InputTokensBefore - compaction.InputTokensAfter)));
-        }
-
-        if (compaction.InsertAt >= 0)
-        {
-            _conversation.PrependBlock(compaction.InsertAt, block);
-        }
-        else
-        {
-            _pendingCompactionBlock = block;
-        }
-
-        if (!compaction.Paused)
-        {
-            return null;
-        }
-
-        // What the API returns when it pauses after compacting: the block alone, stop reason "compaction".
-        var response = AgentResponses.PausedAfterCompaction(_options.Model, block);
-        if (compaction.InsertAt < 0)
-        {
-            // No assistant message to carry the block: it is the turn's own, as the API would send it.
-            _pendingCompactionBlock = null;
-            _conversation.Add(AgentConversation.Json(writer =>
-            {
-                writer.WriteStartObject();
-                writer.WriteString("role"u8, "assistant");
-                writer.WriteStartArray("content"u8);
-                block.WriteTo(writer);
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }));
-            _paused = true;
-        }
-
-        var (cause, message) = AgentResponses.StopOf("compaction", 0, _options.MaxTokens);
-        return new AgentTurn(number, response, string.Empty, 0, cause, message);
     }
 
     private async Task<BetaMessage> StreamAsync(int number, MessageCreateParams parameters, CancellationToken cancellationToken)
