@@ -126,6 +126,35 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
+    public async Task Review_Report_GivesWhatWasPreservedAndLostAsData()
+    {
+        using var work = new TempDirectory();
+        File.Copy(Sample("scraper.py"), work.Combine("scraper.py"));
+        (await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "scraper.py")).ExitCode.ShouldBe(0);
+
+        // The second review begins with the memory the first left, and clears past a tiny trigger.
+        var second = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "scraper.py", "--trigger", "1000", "--keep", "1", "--report", "report.json");
+
+        second.ExitCode.ShouldBe(0);
+        var report = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(work.Combine("report.json"), Ct)).RootElement;
+        var approach = report.GetProperty("approaches").EnumerateArray().ShouldHaveSingleItem();
+        approach.GetProperty("cleared_request").GetInt32().ShouldBeGreaterThan(approach.GetProperty("warned_request").GetInt32(), "warned first");
+        approach.GetProperty("outcome").GetString().ShouldBeOneOf("preserved", "not_preserved");
+        var cleared = approach.GetProperty("cleared").EnumerateArray().ShouldHaveSingleItem();
+        cleared.GetProperty("tool").GetString().ShouldBe("read_file");
+        cleared.GetProperty("input").GetProperty("path").GetString().ShouldBe("scraper.py");
+        report.GetProperty("reacquisitions").GetArrayLength().ShouldBe(0);
+        var resumption = report.GetProperty("resumption");
+        resumption.GetProperty("files_at_start").GetInt32().ShouldBeGreaterThan(0);
+        resumption.GetProperty("first_call_was_memory_view").GetBoolean().ShouldBeTrue();
+        second.Output.ShouldContain("resumption: " + resumption.GetProperty("files_at_start").GetInt32() + " memory file(s) at the start; the first tool call was a memory view");
+
+        var nowhere = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "scraper.py", "--report", Path.Combine("no-such-folder", "r.json"));
+        nowhere.ExitCode.ShouldBe(1);
+        nowhere.Error.ShouldBe("mnemo: r.json: cannot write the report (its folder does not exist)\n");
+    }
+
+    [Fact]
     public async Task Review_AFileTheOfflineScriptDoesNotKnow_SaysSoInOneLine()
     {
         using var work = new TempDirectory();

@@ -33,13 +33,21 @@ internal static class ReviewCommands
     {
         var shared = SharedOptions();
         var files = new Argument<FileInfo[]>("FILE") { Description = "The files to review.", Arity = ArgumentArity.OneOrMore };
+        var report = new Option<FileInfo?>("--report") { Description = "Also write what the review preserved and lost as JSON to this file." };
         var command = new Command("review", "Review files with the code-review assistant; what it learns is kept in the memory folder for the next review.")
         {
             files,
+            report,
         };
         Add(command, shared);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            if (parseResult.GetValue(report) is { Directory: { Exists: false } } missing)
+            {
+                // Known before the review runs: no review is spent on a report that cannot be written.
+                return await FailAsync($"{missing.Name}: cannot write the report (its folder does not exist)").ConfigureAwait(false);
+            }
+
             var reviewFiles = new List<ReviewFile>();
             foreach (var file in parseResult.GetRequiredValue(files))
             {
@@ -73,10 +81,36 @@ internal static class ReviewCommands
                     var result = await assistant.ReviewAsync(reviewFiles, cancellationToken).ConfigureAwait(false);
                     output.WriteLine();
                     output.WriteLine(result.Summary.Format());
+                    if (parseResult.GetValue(report) is { } reportFile)
+                    {
+                        try
+                        {
+                            await WriteReportAsync(reportFile, result.Summary, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                        {
+                            return await FailAsync($"{reportFile.Name}: cannot write the report ({(exception is UnauthorizedAccessException ? "permission denied" : exception.Message)})").ConfigureAwait(false);
+                        }
+                    }
+
                     return result.Completed ? 0 : 2;
                 }, cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>Writes the session's report as JSON, whole or not at all: through a file beside it, then moved in place.</summary>
+    private static async Task WriteReportAsync(FileInfo file, AgentSessionSummary summary, CancellationToken cancellationToken)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            AgentSessionReport.Write(summary, writer);
+        }
+
+        var temporary = file.FullName + ".tmp";
+        await File.WriteAllBytesAsync(temporary, buffer.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
+        File.Move(temporary, file.FullName, overwrite: true);
     }
 
     public static Command CreateDemo()
