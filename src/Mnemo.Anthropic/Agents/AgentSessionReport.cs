@@ -39,15 +39,7 @@ public static class AgentSessionReport
             {
                 writer.WriteStartObject();
                 writer.WriteString("tool"u8, cleared.Tool);
-                writer.WritePropertyName("input"u8);
-                if (cleared.Input.ValueKind == JsonValueKind.Undefined)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    cleared.Input.WriteTo(writer);
-                }
+                WriteInput(writer, cleared.Input);
 
                 writer.WriteBoolean("covered"u8, cleared.Covered);
                 writer.WriteEndObject();
@@ -64,8 +56,7 @@ public static class AgentSessionReport
             writer.WriteStartObject();
             writer.WriteNumber("request"u8, again.Request);
             writer.WriteString("tool"u8, again.Name);
-            writer.WritePropertyName("input"u8);
-            again.Input.WriteTo(writer);
+            WriteInput(writer, again.Input);
             writer.WriteEndObject();
         }
 
@@ -85,6 +76,20 @@ public static class AgentSessionReport
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>A call's input, or null when the event carries none (an event made by hand).</summary>
+    private static void WriteInput(Utf8JsonWriter writer, JsonElement input)
+    {
+        writer.WritePropertyName("input"u8);
+        if (input.ValueKind == JsonValueKind.Undefined)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            input.WriteTo(writer);
+        }
     }
 
     private static void WriteNumber(Utf8JsonWriter writer, ReadOnlySpan<byte> name, int? value)

@@ -34,8 +34,23 @@ internal sealed class ResumptionTracker
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     public static async Task<ResumptionTracker?> StartAsync(IMemoryTool memory, CancellationToken cancellationToken)
     {
-        if (memory.GetService<IMemoryStore>() is not { } store ||
-            await store.ListAsync(MemoryPath.RootPath, depth: 32, cancellationToken).ConfigureAwait(false) is not { Count: > 0 } entries)
+        if (memory.GetService<IMemoryStore>() is not { } store)
+        {
+            return null;
+        }
+
+        IReadOnlyList<MemoryEntry>? entries;
+        try
+        {
+            entries = await store.ListAsync(MemoryPath.RootPath, depth: 32, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // A measurement is not worth a run: a store that cannot be listed now (a server down) is not followed.
+            return null;
+        }
+
+        if (entries is not { Count: > 0 })
         {
             return null;
         }

@@ -72,5 +72,17 @@ public sealed class AgentSessionTallyTests
         log.Sum(AgentMetrics.ClearedResults).ShouldBe(summary.Preservations.Sum(record => record.ClearedResults.Count));
         log.Sum(AgentMetrics.Reacquisitions).ShouldBe(summary.Reacquisitions.Count);
         summary.Reacquisitions.Count.ShouldBe(1);
+
+        // The report writes the same figures, whole, even for events that carry no input.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            AgentSessionReport.Write(summary, writer);
+        }
+
+        var report = System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory).RootElement;
+        report.GetProperty("approaches")[0].GetProperty("outcome").GetString().ShouldBe("preserved");
+        report.GetProperty("approaches")[0].GetProperty("seconds_to_save").GetDouble().ShouldBe(1.5);
+        report.GetProperty("reacquisitions")[0].GetProperty("input").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
     }
 }
