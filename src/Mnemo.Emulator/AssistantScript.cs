@@ -129,18 +129,18 @@ public sealed class AssistantScript
         return new ScriptConversation(item.OptionalString("name"), ReadMatch(item), ReadTurns(item.Required("turns")));
     }
 
-    private static ScriptMatch? ReadMatch(Reader item)
+    private static ScriptMatch? ReadMatch(Reader item, string name = "match")
     {
-        var contains = item.OptionalString("match");
-        var pattern = item.OptionalString("match_regex");
+        var contains = item.OptionalString(name);
+        var pattern = item.OptionalString(name + "_regex");
         if (contains is not null && pattern is not null)
         {
-            throw item.Error("give match or match_regex, not both");
+            throw item.Error($"give {name} or {name}_regex, not both");
         }
 
         if (contains is not null)
         {
-            return contains.Length == 0 ? throw item.Error("match: must not be empty") : new ScriptMatch(contains, null);
+            return contains.Length == 0 ? throw item.Error($"{name}: must not be empty") : new ScriptMatch(contains, null);
         }
 
         if (pattern is null)
@@ -154,7 +154,7 @@ public sealed class AssistantScript
         }
         catch (ArgumentException exception)
         {
-            throw item.Error($"match_regex: not a valid regular expression ({exception.Message})");
+            throw item.Error($"{name}_regex: not a valid regular expression ({exception.Message})");
         }
     }
 
@@ -163,20 +163,41 @@ public sealed class AssistantScript
         var turns = new List<ScriptedTurn>();
         foreach (var item in list.Items())
         {
-            turns.Add(ReadTurn(item));
+            turns.Add(ReadTurn(item, inConversation: true));
         }
 
         return turns;
     }
 
-    private static ScriptedTurn ReadTurn(Reader item)
+    private static ScriptedTurn ReadTurn(Reader item, bool inConversation = false)
     {
         if (item.Json.ValueKind == JsonValueKind.String)
         {
             return new ScriptedTurn { Text = item.Json.GetString() };
         }
 
-        item.Allow("text", "thinking", "tool_use", "content", "stop_reason", "error", "delay_ms");
+        if (!inConversation)
+        {
+            item.Allow("text", "thinking", "tool_use", "content", "stop_reason", "error", "delay_ms");
+            return ReadTurnBody(item);
+        }
+
+        item.Allow("text", "thinking", "tool_use", "content", "stop_reason", "error", "delay_ms", "when", "when_regex", "otherwise");
+        var when = ReadMatch(item, "when");
+        var otherwise = item.Optional("otherwise");
+        return (when, otherwise) switch
+        {
+            (null, null) => ReadTurnBody(item),
+            (null, _) => throw item.Error("otherwise goes with when (or when_regex)"),
+
+            // A turn with two forms: this one when the last user message matches, the other one otherwise.
+            (_, null) => throw item.Error("a turn with when needs otherwise: the turn to play when the last user message does not match"),
+            _ => ReadTurnBody(item) with { When = when, Otherwise = ReadTurn(otherwise) },
+        };
+    }
+
+    private static ScriptedTurn ReadTurnBody(Reader item)
+    {
         var turn = new ScriptedTurn
         {
             Text = item.OptionalString("text"),
@@ -387,6 +408,13 @@ public sealed record ScriptedTurn
 
     /// <summary>Gets how long to wait before answering, in milliseconds.</summary>
     public int DelayMilliseconds { get; init; }
+
+    /// <summary>Gets what the last user message must hold for this form of the turn to be played (it then comes before
+    /// any rule); <see langword="null"/> for a turn with one form.</summary>
+    public ScriptMatch? When { get; init; }
+
+    /// <summary>Gets the form played in this turn's place when <see cref="When"/> does not match.</summary>
+    public ScriptedTurn? Otherwise { get; init; }
 }
 
 /// <summary>Represents one scripted tool call.</summary>

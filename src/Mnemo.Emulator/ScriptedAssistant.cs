@@ -20,7 +20,9 @@ internal sealed record ScriptSelection(ScriptedTurn Turn, string Source, string 
 /// user message plays its next turn: the first of its turns not yet in the request. A turn is in the request when an
 /// assistant message holds its first tool call's id (ids are derived from the conversation and the turn, so they are
 /// recognised exactly) or, for a turn without tool calls, its text. Assistant messages the script did not write, such as
-/// a history a test builds by hand, are passed over.
+/// a history a test builds by hand, are passed over. A turn with two forms (<c>when</c> and <c>otherwise</c>) plays its
+/// first form when the last user message matches, before any rule, and its other form otherwise; either one counts as the
+/// turn played.
 /// </remarks>
 internal sealed class ScriptedAssistant(AssistantScript? script)
 {
@@ -52,6 +54,14 @@ internal sealed class ScriptedAssistant(AssistantScript? script)
 
         firstUser ??= string.Empty;
         var seedBase = Hash(firstUser);
+        var next = NextTurn(messages, count, firstUser, seedBase);
+
+        // A turn that answers what the user just said comes before the rules: it is the more particular answer.
+        if (next is { Turn.When: { } when } && lastUser is not null && when.IsMatch(lastUser))
+        {
+            return new ScriptSelection(next.Turn, next.Source + " (when)", next.Seed, ToolIds(next.Turn, next.Seed));
+        }
+
         if (lastUser is not null && RuleFor(lastUser) is { } rule)
         {
             var index = IndexOf(script.Rules, rule);
@@ -59,8 +69,33 @@ internal sealed class ScriptedAssistant(AssistantScript? script)
             return new ScriptSelection(rule.Reply, Format($"rule {index}"), seed, ToolIds(rule.Reply, seed));
         }
 
+        if (next is null)
+        {
+            throw ApiErrorException.InvalidRequest(Format(
+                $"mnemo emulator script: no conversation matches the first user message ({Quote(firstUser)}) and no rule matches the last ({Quote(lastUser ?? string.Empty)})"));
+        }
+
+        if (next.Turn is null)
+        {
+            throw ApiErrorException.InvalidRequest(Format(
+                $"mnemo emulator script: conversation {next.Source} has played all {next.Played} of its turns; no rule matches the last user message ({Quote(lastUser ?? string.Empty)})"));
+        }
+
+        if (next.Turn.Otherwise is { } otherwise)
+        {
+            var seed = OtherwiseSeed(next.Seed);
+            return new ScriptSelection(otherwise, next.Source + " (otherwise)", seed, ToolIds(otherwise, seed));
+        }
+
+        return new ScriptSelection(next.Turn, next.Source, next.Seed, ToolIds(next.Turn, next.Seed));
+    }
+
+    /// <summary>The conversation whose match fits the first user message, and its next turn: the first not yet in the
+    /// request (in either of its forms); <see langword="null"/> when no conversation matches.</summary>
+    private NextScriptTurn? NextTurn(IReadOnlyList<JsonElement> messages, int count, string firstUser, string seedBase)
+    {
         var conversationIndex = -1;
-        for (var c = 0; c < script.Conversations.Count; c++)
+        for (var c = 0; c < script!.Conversations.Count; c++)
         {
             if (script.Conversations[c].Match is not { } match || match.IsMatch(firstUser))
             {
@@ -71,32 +106,30 @@ internal sealed class ScriptedAssistant(AssistantScript? script)
 
         if (conversationIndex < 0)
         {
-            throw ApiErrorException.InvalidRequest(Format(
-                $"mnemo emulator script: no conversation matches the first user message ({Quote(firstUser)}) and no rule matches the last ({Quote(lastUser ?? string.Empty)})"));
+            return null;
         }
 
         var conversation = script.Conversations[conversationIndex];
         var played = 0;
         for (var i = 0; i < count && played < conversation.Turns.Count; i++)
         {
+            var turn = conversation.Turns[played];
+            var seed = TurnSeed(seedBase, conversationIndex, played);
             if (Role(messages[i]) == "assistant" &&
-                IsTurn(messages[i], conversation.Turns[played], ToolIds(conversation.Turns[played], TurnSeed(seedBase, conversationIndex, played))))
+                (IsTurn(messages[i], turn, ToolIds(turn, seed)) ||
+                 (turn.Otherwise is { } otherwise && IsTurn(messages[i], otherwise, ToolIds(otherwise, OtherwiseSeed(seed))))))
             {
                 played++;
             }
         }
 
         var name = conversation.Name is { } n ? $"\"{n}\"" : conversationIndex.ToString(CultureInfo.InvariantCulture);
-        if (played >= conversation.Turns.Count)
-        {
-            throw ApiErrorException.InvalidRequest(Format(
-                $"mnemo emulator script: conversation {name} has played all {conversation.Turns.Count} of its turns; no rule matches the last user message ({Quote(lastUser ?? string.Empty)})"));
-        }
-
-        var turnSeed = TurnSeed(seedBase, conversationIndex, played);
-        var turn = conversation.Turns[played];
-        return new ScriptSelection(turn, Format($"conversation {name} turn {played + 1}"), turnSeed, ToolIds(turn, turnSeed));
+        return played >= conversation.Turns.Count
+            ? new NextScriptTurn(null, name, string.Empty, played)
+            : new NextScriptTurn(conversation.Turns[played], Format($"conversation {name} turn {played + 1}"), TurnSeed(seedBase, conversationIndex, played), played);
     }
+
+    private static string OtherwiseSeed(string seed) => seed + "/otherwise";
 
     private static string TurnSeed(string seedBase, int conversation, int turn) => Format($"{seedBase}/{conversation}/{turn}");
 
@@ -214,6 +247,9 @@ internal sealed class ScriptedAssistant(AssistantScript? script)
 
         return -1;
     }
+
+    /// <summary>A conversation's next turn (<see langword="null"/> when all are played), where it is, and how many came before.</summary>
+    private sealed record NextScriptTurn(ScriptedTurn? Turn, string Source, string Seed, int Played);
 
     private static string Quote(string text)
     {

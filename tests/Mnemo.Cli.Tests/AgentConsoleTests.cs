@@ -54,18 +54,33 @@ public sealed class AgentConsoleTests
     [Fact]
     public void AClearing_ListsEachResultItTook_AndWhetherASaveCoversIt()
     {
-        var input = System.Text.Json.JsonDocument.Parse("""{"path":"b.py"}""").RootElement;
-        var record = new PreservationRecord(5, 41_000, 1, 5, 1, 200, 6, 2, 9_000)
+        static System.Text.Json.JsonElement Path(string path) => System.Text.Json.JsonDocument.Parse($$"""{"path":"{{path}}"}""").RootElement;
+        var edits = new[] { new Mnemo.Context.AppliedContextEdit(Mnemo.Context.ClearToolUsesEdit.TypeName, 9_000, ClearedToolUses: 3) };
+
+        var lines = Print(false, new AgentContextEditEvent(6, ContextEditingSide.Server, edits, 3)
         {
-            MemorySaves = 1,
-            SecondsToFirstSave = 1.25,
-            ClearedResults = [new ClearedResult("read_file", System.Text.Json.JsonDocument.Parse("""{"path":"a.py"}""").RootElement, true, true), new ClearedResult("read_file", input, true, false)],
-        };
+            ClearedResults =
+            [
+                new ClearedResult("read_file", Path("a.py"), SavedAfter: true, Covered: true),
+                new ClearedResult("read_file", Path("b.py"), SavedAfter: true, Covered: false),
+                new ClearedResult("read_file", Path("c.py"), SavedAfter: false, Covered: false),
+            ],
+        }).Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
 
-        var lines = Print(false, new AgentPreservationEvent(6, record)).Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        lines.ShouldBe(
+        [
+            "  -- context editing on the server: 3 old tool result(s) cleared, 9,000 tokens not sent; memory kept",
+            "     cleared now, covered by a save: read_file a.py",
+            "     cleared now, NOT covered (no save after it names it): read_file b.py",
+            "     cleared now, NOT covered (nothing saved after it): read_file c.py",
+        ]);
+    }
 
-        lines.Length.ShouldBe(3);
-        lines[1].ShouldBe("     covered: read_file a.py");
-        lines[2].ShouldBe("     NOT covered: read_file b.py");
+    [Fact]
+    public void AWarningOnARequestPastTheTrigger_SaysTheClearingWaitsOneTurn()
+    {
+        Print(false, new AgentContextWarningEvent(6, 4_502, 1.38) { HoldsBackClearing = true }).ShouldBe(
+            "  !! clearing is near (138% of the trigger): the model is told to save what it needs to memory now; this request is past the trigger already, so it goes out unedited and the clearing waits one turn" +
+            Environment.NewLine);
     }
 }

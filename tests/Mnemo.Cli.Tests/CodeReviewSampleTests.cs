@@ -56,6 +56,14 @@ public sealed partial class CodeReviewSampleTests
         output.ShouldContain("sorted by a probe of the secrets table: [('south', 80), ('north', 120), ('east', 200)]");
     }
 
+    [Fact]
+    public async Task Payments_ChargeWhoseAnswerCameLate_IsSentAgain_AndTheCardIsChargedTwice()
+    {
+        var output = await RunAsync("payments.py");
+        output.ShouldContain("2 of 2 invoices paid");
+        output.ShouldContain("the gateway made 3 charges for 2 invoices: tok_mastercard charged 1 time(s), tok_visa charged 2 time(s)");
+    }
+
     private static Match Match(string output, string pattern)
     {
         var match = Regex.Match(output, pattern);

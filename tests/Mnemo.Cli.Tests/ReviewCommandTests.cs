@@ -32,16 +32,27 @@ public sealed class ReviewCommandTests
         session2.ShouldContain("-> memory view /memories/patterns/lost-update-race.md");
         session2.ShouldContain("Here's the content of /memories/patterns/lost-update-race.md with line numbers: (+7 lines)");
 
-        // Session 3: warned, saved, then cleared, in that order.
+        // Session 3: one large file takes the context from half the trigger to past it in one step. The request after
+        // it is warned and goes out unedited; the model saves that file's finding; only the next request clears.
         var session3 = Between(output, "== Session 3", "== What session 3 did");
+        var before = System.Text.RegularExpressions.Regex.Match(session3, @"\[request (\d+): [\d,]+ input tokens in the conversation, (\d+)% of the clearing trigger\]\n  -> read_file payments.py");
+        before.Success.ShouldBeTrue(session3);
+        int.Parse(before.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBeLessThan(80, "below the warning level before the large file");
+        var large = int.Parse(before.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         var warned = session3.IndexOf("!! clearing is near", StringComparison.Ordinal);
+        session3[warned..].ShouldStartWith("!! clearing is near (1");
+        session3.ShouldContain("this request is past the trigger already, so it goes out unedited and the clearing waits one turn");
         var saved = session3.IndexOf("-> memory str_replace", warned, StringComparison.Ordinal);
         var cleared = session3.IndexOf("-- context editing on the server:", StringComparison.Ordinal);
         warned.ShouldBeGreaterThan(0);
         saved.ShouldBeGreaterThan(warned);
         cleared.ShouldBeGreaterThan(saved);
-        session3.ShouldContain("ok preserve-before-clear: the model saved to memory 1 request(s) and ");
+        session3[warned..saved].ShouldContain($"[request {large + 1}: ");
+        session3[saved..cleared].ShouldContain($"[request {large + 2}: ", customMessage: "the clearing comes on the request after the warned one");
+        session3[warned..saved].ShouldContain("its finding goes to memory before anything else");
+        session3.ShouldContain("cleared now, covered by a save: read_file accounts.py\n     cleared now, covered by a save: read_file payments.py\n  ok preserve-before-clear: the model saved to memory 1 request(s) and ");
         output.ShouldContain("1 of 1 clearing(s) had memory saved (text added or changed) after a warning");
+        output.ShouldContain($"  clearing at request {large + 2}: preserved; warned at request {large + 1}, 1 save(s), the first after 1 request(s), ");
 
         // The memory tree is printed, and it is what is on disk.
         var tree = output[output.IndexOf("== The memory after the three sessions", StringComparison.Ordinal)..];
@@ -51,7 +62,7 @@ public sealed class ReviewCommandTests
         var pattern = await File.ReadAllTextAsync(Path.Combine(memory, "patterns", "lost-update-race.md"), Ct);
         pattern.ShouldContain("Async form: an `await` between the read and the write is the gap");
         var progress = await File.ReadAllTextAsync(Path.Combine(memory, "review-progress.md"), Ct);
-        progress.ShouldStartWith("# Review in progress (context notice received");
+        progress.ShouldContain("- [x] payments.py: double charge;");
         progress.ShouldNotContain("- [ ]");
     }
 
@@ -96,7 +107,7 @@ public sealed class ReviewCommandTests
             using var http = new HttpClient();
             var exchanges = JsonDocument.Parse(await http.GetStringAsync(url + "/_emulator/exchanges", Ct)).RootElement;
             var requests = exchanges.EnumerateArray().Select(e => e.GetProperty("request")).ToList();
-            requests.Count.ShouldBe(21);
+            requests.Count.ShouldBe(23, "4, 5 and 14 requests in the three sessions");
             requests.ShouldAllBe(r => r.GetProperty("model").GetString() == "claude-opus-4-1" && r.GetProperty("stream").GetBoolean());
         }
         finally
@@ -189,7 +200,7 @@ public sealed class ReviewCommandTests
             .ToDictionary(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), m => N(m.Groups[2].Value));
         var sent = System.Text.RegularExpressions.Regex.Matches(session3, @"request (\d+) sent ([\d,]+) input tokens of the conversation's ([\d,]+)")
             .ToDictionary(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), m => (Sent: N(m.Groups[2].Value), Of: N(m.Groups[3].Value)));
-        var clearings = System.Text.RegularExpressions.Regex.Matches(session3, @"-- context editing on the server: (?:the same )?(\d+) old tool result\(s\) cleared( again)?, ([\d,]+) tokens not sent(; newly cleared: ([^;]+);)?");
+        var clearings = System.Text.RegularExpressions.Regex.Matches(session3, @"-- context editing on the server: (?:the same )?(\d+) old tool result\(s\) cleared( again)?, ([\d,]+) tokens not sent");
         clearings.Count.ShouldBe(sent.Count, "a line of what was sent for every request that cleared");
         var perRequest = conversation.Select(pair => sent.TryGetValue(pair.Key, out var s) ? s.Sent : pair.Value).ToList();
         foreach (var (request, (wasSent, of)) in sent)
@@ -207,12 +218,17 @@ public sealed class ReviewCommandTests
         var editing = System.Text.RegularExpressions.Regex.Match(summary, @"context editing: (\d+) of (\d+) request\(s\) went out with old context cleared, (\d+) of them clearing tool results not cleared before.*; (\d+) tool use\(s\) cleared, ([\d,]+) input tokens not sent in all");
         editing.Success.ShouldBeTrue(summary);
         int.Parse(editing.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBe(clearings.Count, "as many clearing lines as the summary counts");
-        int.Parse(editing.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBe(clearings.Count(m => m.Groups[5].Success));
+        int.Parse(editing.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBe(clearings.Count(m => !m.Groups[2].Success));
         N(editing.Groups[5].Value).ShouldBe(clearings.Sum(m => N(m.Groups[3].Value)));
-        var named = clearings.Where(m => m.Groups[5].Success).SelectMany(m => m.Groups[5].Value.Split(", ")).ToList();
+
+        // Each result a clearing took, named under it with whether a save covers it; the summary lists the same.
+        var named = System.Text.RegularExpressions.Regex.Matches(session3, @"     cleared now, (covered by a save|NOT covered[^:]*): (.+)")
+            .Select(m => (Call: m.Groups[2].Value, Covered: m.Groups[1].Value == "covered by a save")).ToList();
         named.Count.ShouldBe(int.Parse(editing.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture));
-        named.ShouldBe(["read_file accounts.py", "read_file notifications.py", "read_file inventory.py", "read_file report.py"]);
-        summary.ShouldContain("  cleared: " + string.Join(", ", named));
+        named.Select(n => n.Call).ShouldBe(["read_file accounts.py", "read_file payments.py", "read_file notifications.py", "read_file inventory.py", "read_file report.py"]);
+        summary.ShouldContain(
+            $"  results cleared: {named.Count}; covered by a save {named.Count(n => n.Covered)}, not covered {named.Count(n => !n.Covered)}: " +
+            string.Join(", ", named.Select(n => $"{n.Call} ({(n.Covered ? "covered" : "NOT covered")})")));
 
         // The memory: its files, then its history as `mnemo memory history` prints it, never the store's own files.
         var after = output[output.IndexOf("== The memory after the three sessions", StringComparison.Ordinal)..];

@@ -45,7 +45,11 @@ public sealed class AssistantScriptTests
 
     [Theory]
     [InlineData("turns: [{text: a, tool_use: {name: memory, input: oops}}]", "script.turns.0.tool_use.input: expected an object, got a string")]
-    [InlineData("turns: [{txt: a}]", "script.turns.0: unknown field \"txt\"; expected one of text, thinking, tool_use, content, stop_reason, error, delay_ms")]
+    [InlineData("turns: [{txt: a}]", "script.turns.0: unknown field \"txt\"; expected one of text, thinking, tool_use, content, stop_reason, error, delay_ms, when, when_regex, otherwise")]
+    [InlineData("turns: [{text: a, when: x}]", "script.turns.0: a turn with when needs otherwise: the turn to play when the last user message does not match")]
+    [InlineData("turns: [{text: a, otherwise: b}]", "script.turns.0: otherwise goes with when (or when_regex)")]
+    [InlineData("turns: [{text: a, when: x, otherwise: {txt: b}}]", "script.turns.0.otherwise: unknown field \"txt\"; expected one of text, thinking, tool_use, content, stop_reason, error, delay_ms")]
+    [InlineData("rules: [{match: x, reply: {text: a, when: x}}]", "script.rules.0.reply: unknown field \"when\"")]
     [InlineData("turns: [{stop_reason: done}]", "script.turns.0.stop_reason: expected one of end_turn, max_tokens, stop_sequence, tool_use, pause_turn, refusal, got \"done\"")]
     [InlineData("rules: [{reply: hi}]", "script.rules.0: a rule needs match or match_regex")]
     [InlineData("conversations: [{match_regex: '(', turns: [a]}]", "script.conversations.0: match_regex: not a valid regular expression")]
@@ -113,5 +117,42 @@ public sealed class AssistantScriptTests
         var none = await emulator.PostAsync("/v1/messages", Body(User("Review app.py")));
         none.Body.GetProperty("error").GetProperty("message").GetString()
             .ShouldBe("mnemo emulator script: no conversation matches the first user message (\"Review app.py\") and no rule matches the last (\"Review app.py\")");
+    }
+
+    [Fact]
+    public async Task TurnWithTwoForms_PlaysWhenItsUserMessageMatches_BeforeAnyRule_AndOtherwiseItsOtherForm()
+    {
+        const string Script = """
+            turns:
+              - {text: Reading., tool_use: {name: t, input: {}}}
+              - when: will be cleared soon
+                text: Saving what I just read first.
+                tool_use: {name: save, input: {}}
+                otherwise: {text: Noting what I read., tool_use: {name: save, input: {note: plain}}}
+              - Done.
+            rules:
+              - match: will be cleared soon
+                reply: The rule's answer.
+            """;
+        await using var emulator = await StartAsync(Script);
+        var first = (await emulator.PostAsync("/v1/messages", Body(User("go")))).Body;
+        var id = first.GetProperty("content")[1].GetProperty("id").GetString();
+        string History(string notice) =>
+            $$$"""{{{User("go")}}},{{{JsonSerializer.Serialize(new { role = "assistant", content = first.GetProperty("content") })}}},{"role":"user","content":[{"type":"tool_result","tool_use_id":"{{{id}}}","content":"r"}{{{notice}}}]}""";
+
+        var warned = (await emulator.PostAsync("/v1/messages", Body(History(""",{"type":"text","text":"Context will be cleared soon."}""")))).Body;
+        var plain = (await emulator.PostAsync("/v1/messages", Body(History(string.Empty)))).Body;
+
+        warned.GetProperty("content")[0].GetProperty("text").GetString().ShouldBe("Saving what I just read first.", "the turn's own form comes before the rule");
+        plain.GetProperty("content")[0].GetProperty("text").GetString().ShouldBe("Noting what I read.");
+        plain.GetProperty("content")[1].GetProperty("input").GetProperty("note").GetString().ShouldBe("plain");
+        foreach (var form in new[] { warned, plain })
+        {
+            // Either form is the turn: the conversation goes on to the next one.
+            var saveId = form.GetProperty("content")[1].GetProperty("id").GetString();
+            var next = History(string.Empty) +
+                $$$""",{{{JsonSerializer.Serialize(new { role = "assistant", content = form.GetProperty("content") })}}},{"role":"user","content":[{"type":"tool_result","tool_use_id":"{{{saveId}}}","content":"ok"}]}""";
+            (await emulator.PostAsync("/v1/messages", Body(next))).Body.GetProperty("content")[0].GetProperty("text").GetString().ShouldBe("Done.");
+        }
     }
 }

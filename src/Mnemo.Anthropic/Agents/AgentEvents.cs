@@ -78,6 +78,10 @@ public sealed record AgentContextEditEvent(int Request, ContextEditingSide Side,
     /// <summary>Gets the tool uses cleared for the first time by this request, oldest first: their <c>tool_use</c> blocks
     /// (name and input), as they were before clearing.</summary>
     public IReadOnlyList<ContextBlock> NewlyCleared { get; init; } = [];
+
+    /// <summary>Gets each of <see cref="NewlyCleared"/>, judged: whether a save made after its result arrived and before
+    /// this request mentions it. Every clearing is judged, not only the one that ends an approach.</summary>
+    public IReadOnlyList<ClearedResult> ClearedResults { get; init; } = [];
 }
 
 /// <summary>Represents a compaction (<c>compact_20260112</c>): the older context summarised into a <c>compaction</c> block
@@ -133,6 +137,10 @@ public sealed record AgentContextWarningEvent(int Request, long ProjectedInputTo
     /// <summary>Gets a value indicating whether the trigger drawing near is compaction's (the older context is to be
     /// summarised) rather than clearing's.</summary>
     public bool IsCompaction { get; init; }
+
+    /// <summary>Gets a value indicating whether the request is past the trigger already, so it goes out unedited and the
+    /// clearing waits one request, giving the model a turn to save first (<see cref="PreserveBeforeClear.Guarantee"/>).</summary>
+    public bool HoldsBackClearing { get; init; }
 }
 
 /// <summary>Represents the end of an approach to a clearing: whether the model saved to memory before it.</summary>

@@ -129,6 +129,12 @@ internal sealed class AgentMeters
                     _instruments.ClearedToolUses.Add(edit.NewlyClearedToolUses, _model, _side);
                 }
 
+                // Every clearing's results, judged: the first of an approach's and each one after it.
+                foreach (var covered in edit.ClearedResults.GroupBy(result => result.Covered))
+                {
+                    _instruments.ClearedResults.Add(covered.Count(), _model, _side, new("mnemo.context.covered", covered.Key));
+                }
+
                 break;
             case AgentContextWarningEvent:
                 _instruments.Warnings.Add(1, _model, _side);
@@ -153,16 +159,6 @@ internal sealed class AgentMeters
                 if (record.SecondsToFirstSave is { } seconds)
                 {
                     _instruments.WarningToSave.Record(seconds, _model, _side);
-                }
-
-                if (record.ResultsCovered > 0)
-                {
-                    _instruments.ClearedResults.Add(record.ResultsCovered, _model, _side, new("mnemo.context.covered", true));
-                }
-
-                if (record.ResultsNotCovered > 0)
-                {
-                    _instruments.ClearedResults.Add(record.ResultsNotCovered, _model, _side, new("mnemo.context.covered", false));
                 }
 
                 break;

@@ -21,8 +21,9 @@ public sealed partial class AgentSession
         {
             Instruct(nearCompaction ? _options.CompactionWarning : _options.ContextWarning);
             _monitor.Warned(number, projected);
-            Raise(new AgentContextWarningEvent(number, projected, ratio ?? 0) { IsCompaction = nearCompaction });
+            var warnedAt = projected;
             (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
+            string? tooLate = null;
             if (_preserve == PreserveBeforeClear.Guarantee && _monitor.TriggerRatio(view, projected).Ratio > 1)
             {
                 // This request would clear: it goes out whole with the warning, and the clearing waits one request, so
@@ -35,9 +36,15 @@ public sealed partial class AgentSession
                 else
                 {
                     _monitor.WarnedTooLate();
-                    Raise(new AgentSetupWarningEvent(number, string.Create(CultureInfo.InvariantCulture,
-                        $"the warning could not come before the clearing: request {number} ({projected:N0} input tokens and {_options.MaxTokens:N0} to write) would not fit {_options.Model}'s window of {window:N0} unedited, so it clears now and the approach counts as not warned")));
+                    tooLate = string.Create(CultureInfo.InvariantCulture,
+                        $"the warning could not come before the clearing: request {number} ({projected:N0} input tokens and {_options.MaxTokens:N0} to write) would not fit {_options.Model}'s window of {window:N0} unedited, so it clears now and the approach counts as not warned");
                 }
+            }
+
+            Raise(new AgentContextWarningEvent(number, warnedAt, ratio ?? 0) { IsCompaction = nearCompaction, HoldsBackClearing = holdBack is not null });
+            if (tooLate is not null)
+            {
+                Raise(new AgentSetupWarningEvent(number, tooLate));
             }
         }
 

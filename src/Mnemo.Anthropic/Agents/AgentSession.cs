@@ -296,8 +296,8 @@ public sealed partial class AgentSession
         var edits = built.Edits ?? AgentRequestBuilder.ServerEdits(response);
         if (edits.Count > 0)
         {
-            var (newly, cleared, record) = _monitor.Cleared(number, edits, view.Messages);
-            Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly) { NewlyCleared = cleared });
+            var (newly, cleared, judged, record) = _monitor.Cleared(number, edits, view.Messages);
+            Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly) { NewlyCleared = cleared, ClearedResults = judged });
             if (record is not null)
             {
                 Raise(new AgentPreservationEvent(number, record));

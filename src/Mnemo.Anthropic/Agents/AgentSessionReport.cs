@@ -8,7 +8,8 @@ public static class AgentSessionReport
 {
     /// <summary>Writes the report: per approach to a clearing <c>warned_request</c>, <c>cleared_request</c>,
     /// <c>outcome</c> (<c>preserved</c>, <c>not_preserved</c>, <c>not_warned</c>), <c>seconds_to_save</c> and
-    /// <c>cleared[]</c> (<c>tool</c>, <c>input</c>, <c>covered</c>); then <c>reacquisitions[]</c> and <c>resumption</c>.</summary>
+    /// <c>cleared[]</c> (<c>tool</c>, <c>input</c>, <c>covered</c>); every clearing's results as <c>cleared_results[]</c>
+    /// (the same, with <c>cleared_request</c>); then <c>reacquisitions[]</c> and <c>resumption</c>.</summary>
     /// <param name="summary">The session's summary.</param>
     /// <param name="writer">Where to write.</param>
     public static void Write(AgentSessionSummary summary, Utf8JsonWriter writer)
@@ -38,14 +39,23 @@ public static class AgentSessionReport
             foreach (var cleared in record.ClearedResults)
             {
                 writer.WriteStartObject();
-                writer.WriteString("tool"u8, cleared.Tool);
-                WriteInput(writer, cleared.Input);
-
-                writer.WriteBoolean("covered"u8, cleared.Covered);
+                WriteCleared(writer, cleared);
                 writer.WriteEndObject();
             }
 
             writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
+        // Every clearing's results, the later ones of an approach too: over the trigger, each request clears what aged out.
+        writer.WriteStartArray("cleared_results"u8);
+        foreach (var cleared in summary.ClearedResults)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("cleared_request"u8, cleared.ClearedAtRequest);
+            WriteCleared(writer, cleared);
             writer.WriteEndObject();
         }
 
@@ -76,6 +86,13 @@ public static class AgentSessionReport
         }
 
         writer.WriteEndObject();
+    }
+
+    private static void WriteCleared(Utf8JsonWriter writer, ClearedResult cleared)
+    {
+        writer.WriteString("tool"u8, cleared.Tool);
+        WriteInput(writer, cleared.Input);
+        writer.WriteBoolean("covered"u8, cleared.Covered);
     }
 
     /// <summary>A call's input, or null when the event carries none (an event made by hand).</summary>

@@ -43,6 +43,16 @@ public sealed record AgentSessionSummary(
     /// <summary>Gets the tool uses cleared, oldest first, each once: their <c>tool_use</c> blocks as they were.</summary>
     public IReadOnlyList<ContextBlock> ClearedToolUseBlocks { get; init; } = [];
 
+    /// <summary>Gets every tool result a clearing took, in order, each judged: whether a save made after it arrived and
+    /// before its clearing mentions it. Covers every clearing, not only those that ended an approach.</summary>
+    public IReadOnlyList<ClearedResult> ClearedResults { get; init; } = [];
+
+    /// <summary>Gets how many of <see cref="ClearedResults"/> a save covers.</summary>
+    public int ResultsCovered => ClearedResults.Count(result => result.Covered);
+
+    /// <summary>Gets how many of <see cref="ClearedResults"/> no save covers.</summary>
+    public int ResultsNotCovered => ClearedResults.Count(result => !result.Covered);
+
     /// <summary>Gets how many compactions summarised the older context.</summary>
     public int Compactions { get; init; }
 
@@ -106,10 +116,13 @@ public sealed record AgentSessionSummary(
                 text.Append(c, $", {ClearedThinkingTurns} thinking turn(s) cleared");
             }
 
-            if (ClearedToolUseBlocks.Count > 0)
+            if (ClearedResults.Count > 0)
             {
-                text.Append("\n  cleared: ").Append(string.Join(", ", ClearedToolUseBlocks.Select(ToolUseText.Describe)));
+                text.Append(c, $"\n  results cleared: {ClearedResults.Count}; covered by a save {ResultsCovered}, not covered {ResultsNotCovered}: ")
+                    .Append(string.Join(", ", ClearedResults.Select(result =>
+                        $"{ToolUseText.Describe(result.Tool, result.Input)} ({(result.Covered ? "covered" : "NOT covered")})")));
             }
+
         }
 
         if (Compactions + FailedCompactions > 0)
@@ -137,9 +150,19 @@ public sealed record AgentSessionSummary(
 
         text.Append('\n');
         text.Append(c, $"preserve before clear: {Warnings} warning(s); {PreservedBeforeClearing} of {Preservations.Count} clearing(s) had memory saved (text added or changed) after a warning");
-        foreach (var record in Preservations.Where(record => record.Preserved))
+        foreach (var record in Preservations)
         {
-            text.Append(c, $"\n  request {record.ClearedAtRequest}: warned at request {record.WarnedAtRequest}, {record.MemoryWrites} write(s), the first after {record.TurnsToFirstWrite} request(s) and {record.TokensToFirstWrite:N0} tokens");
+            var what = record.Compacted ? "compaction" : "clearing";
+            text.Append(record switch
+            {
+                { Preserved: true } => string.Create(c, $"\n  {what} at request {record.ClearedAtRequest}: preserved; warned at request {record.WarnedAtRequest}, {record.MemorySaves} save(s), the first after {record.TurnsToFirstWrite} request(s), {record.TokensToFirstWrite:N0} tokens and {record.SecondsToFirstSave:0.00} s"),
+                { Warned: true } => $"\n  {what} at request {record.ClearedAtRequest}: NOT preserved; warned at request {record.WarnedAtRequest}, nothing saved before it",
+                _ => $"\n  {what} at request {record.ClearedAtRequest}: NOT warned",
+            });
+            if (record.ClearedResults.Count > 0)
+            {
+                text.Append(c, $"; {record.ResultsCovered} of {record.ClearedResults.Count} result(s) it cleared covered by a save");
+            }
         }
 
         return text.ToString();

@@ -9,6 +9,7 @@ internal sealed class AgentSessionTally
 {
     private readonly List<PreservationRecord> _preservations = [];
     private readonly List<ContextBlock> _clearedToolUseBlocks = [];
+    private readonly List<ClearedResult> _clearedResults = [];
     private readonly List<AgentReacquisitionEvent> _reacquisitions = [];
     private ResumptionRecord? _resumption;
     private int _requests;
@@ -41,6 +42,7 @@ internal sealed class AgentSessionTally
     {
         EditedRequests = _editedRequests,
         ClearedToolUseBlocks = [.. _clearedToolUseBlocks],
+        ClearedResults = [.. _clearedResults],
         Compactions = _compactions,
         FailedCompactions = _failedCompactions,
         CompactionInputTokens = _compactionInputTokens,
@@ -87,6 +89,7 @@ internal sealed class AgentSessionTally
                     _clearings++;
                     _clearedToolUses += edit.NewlyClearedToolUses;
                     _clearedToolUseBlocks.AddRange(edit.NewlyCleared);
+                    _clearedResults.AddRange(edit.ClearedResults);
                 }
 
                 break;

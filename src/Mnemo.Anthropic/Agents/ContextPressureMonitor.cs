@@ -114,9 +114,9 @@ internal sealed class ContextPressureMonitor
     /// <param name="request">The request's number.</param>
     /// <param name="edits">The edits, as the API reports them (counting what earlier requests cleared too).</param>
     /// <param name="messages">The conversation the request sent, unedited.</param>
-    /// <returns>How many tool uses it cleared for the first time, their <c>tool_use</c> blocks (oldest first), and the
-    /// approach's record when this is its clearing.</returns>
-    public (int Newly, IReadOnlyList<ContextBlock> NewlyCleared, PreservationRecord? Record) Cleared(
+    /// <returns>How many tool uses it cleared for the first time, their <c>tool_use</c> blocks (oldest first), each one's
+    /// judgement (whether a save covers it), and the approach's record when this is its clearing.</returns>
+    public (int Newly, IReadOnlyList<ContextBlock> NewlyCleared, IReadOnlyList<ClearedResult> Judged, PreservationRecord? Record) Cleared(
         int request, IReadOnlyList<AppliedContextEdit> edits, IReadOnlyList<ContextMessage> messages)
     {
         var before = _clearedToolUses;
@@ -132,20 +132,21 @@ internal sealed class ContextPressureMonitor
 
         if (newly == 0)
         {
-            return (0, [], null);
+            return (0, [], [], null);
         }
 
         // Both sides clear the oldest tool uses first, skipping the excluded ones, so the k cleared are the first k of those.
         var cleared = ClearableToolUses(messages).Skip(before).Take(newly).ToList();
+        ClearedResult[] judged = [.. cleared.Select(block => Judge(block, request))];
         if (_approach == Approach.Clearing)
         {
             // The whole conversation goes out each time and only grows, so once over the trigger every request clears
-            // what has aged out since: the approach ended at the first of these clearings.
-            return (newly, cleared, null);
+            // what has aged out since: the approach ended at the first of these clearings, but each result is judged.
+            return (newly, cleared, judged, null);
         }
 
         _approach = Approach.Clearing;
-        return (newly, cleared, _tracker.Cleared(request, newly, clearedTokens) with { ClearedResults = [.. cleared.Select(block => Judge(block, request))] });
+        return (newly, cleared, judged, _tracker.Cleared(request, newly, clearedTokens) with { ClearedResults = judged });
     }
 
     /// <summary>Follows what the model does between a warning and a clearing: the size of the context, its memory writes.</summary>
@@ -189,7 +190,7 @@ internal sealed class ContextPressureMonitor
         var after = _saves.Where(save => save.Request > arrived && save.Request < clearing).ToList();
         var names = Strings(input).Where(text => text.Length >= 3).ToList();
         var covered = after.Any(save => names.Any(name => save.Text.Contains(name, StringComparison.OrdinalIgnoreCase)));
-        return new ClearedResult(use.ToolName ?? string.Empty, input, after.Count > 0, covered);
+        return new ClearedResult(use.ToolName ?? string.Empty, input, after.Count > 0, covered) { ClearedAtRequest = clearing };
     }
 
     /// <summary>The text values of a tool's input, at any depth.</summary>

@@ -62,7 +62,11 @@ public sealed record PreservationRecord(
 /// <param name="Input">The call's input.</param>
 /// <param name="SavedAfter">Whether the model saved anything after the result arrived and before the clearing.</param>
 /// <param name="Covered">Whether such a save mentions the call's input (a path, a URL, a query), matched as text.</param>
-public sealed record ClearedResult(string Tool, System.Text.Json.JsonElement Input, bool SavedAfter, bool Covered);
+public sealed record ClearedResult(string Tool, System.Text.Json.JsonElement Input, bool SavedAfter, bool Covered)
+{
+    /// <summary>Gets the request that cleared it.</summary>
+    public int ClearedAtRequest { get; init; }
+}
 
 /// <summary>Follows the approaches to clearings: when one began, its warning, the memory writes after it.</summary>
 internal sealed class PreservationTracker(TimeProvider time)

@@ -81,7 +81,7 @@ internal sealed class AgentConsole
                 break;
             case AgentContextWarningEvent warning:
                 _out.WriteLine(string.Create(c,
-                    $"  !! {(warning.IsCompaction ? "compaction" : "clearing")} is near ({warning.TriggerRatio * 100:0}% of the trigger): the model is told to save what it needs to memory now"));
+                    $"  !! {(warning.IsCompaction ? "compaction" : "clearing")} is near ({warning.TriggerRatio * 100:0}% of the trigger): the model is told to save what it needs to memory now{(warning.HoldsBackClearing ? "; this request is past the trigger already, so it goes out unedited and the clearing waits one turn" : string.Empty)}"));
                 break;
             case AgentThinkingBindingEvent binding:
                 _out.WriteLine(binding.Report.DeferredEdits.Count > 0
@@ -110,7 +110,12 @@ internal sealed class AgentConsole
                         : edit.NewlyClearedToolUses == 0
                             ? string.Create(c, $"  -- context editing {side}: the same {applied.ClearedToolUses} old tool result(s) cleared again, {applied.ClearedInputTokens:N0} tokens not sent")
                             : string.Create(c,
-                                $"  -- context editing {side}: {applied.ClearedToolUses} old tool result(s) cleared, {applied.ClearedInputTokens:N0} tokens not sent; newly cleared: {string.Join(", ", edit.NewlyCleared.Select(ToolUseText.Describe))}; memory kept"));
+                                $"  -- context editing {side}: {applied.ClearedToolUses} old tool result(s) cleared, {applied.ClearedInputTokens:N0} tokens not sent; memory kept"));
+                }
+
+                foreach (var cleared in edit.ClearedResults)
+                {
+                    _out.WriteLine($"     cleared now, {(cleared.Covered ? "covered by a save" : cleared.SavedAfter ? "NOT covered (no save after it names it)" : "NOT covered (nothing saved after it)")}: {ToolUseText.Describe(cleared.Tool, cleared.Input)}");
                 }
 
                 _clearedThisRequest = true;
@@ -126,11 +131,6 @@ internal sealed class AgentConsole
                     { Warned: true } => $"  !! preserve-before-clear: warned, but nothing was saved to memory before this {what}",
                     _ => $"  !! preserve-before-clear: this {what} came without a warning",
                 });
-                foreach (var cleared in record.ClearedResults)
-                {
-                    _out.WriteLine($"     {(cleared.Covered ? "covered" : "NOT covered")}: {ToolUseText.Describe(cleared.Tool, cleared.Input)}");
-                }
-
                 break;
             case AgentRunEndEvent end when end.Result.Message is { } message:
                 _out.WriteLine($"  stopped: {message}");

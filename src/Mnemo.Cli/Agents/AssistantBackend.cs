@@ -132,7 +132,7 @@ internal sealed class AssistantBackend : IAsyncDisposable
 internal static class Samples
 {
     /// <summary>The code-review samples, in the order the demo's sessions use them.</summary>
-    public static readonly string[] CodeReview = ["scraper.py", "async_fetcher.py", "accounts.py", "notifications.py", "inventory.py", "report.py"];
+    public static readonly string[] CodeReview = ["scraper.py", "async_fetcher.py", "accounts.py", "payments.py", "notifications.py", "inventory.py", "report.py"];
 
     public static string Read(string name)
     {

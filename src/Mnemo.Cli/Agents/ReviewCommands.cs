@@ -13,7 +13,7 @@ namespace Mnemo.Cli.Agents;
 /// <summary>The <c>mnemo review</c> and <c>mnemo demo</c> commands: the code-review assistant, with memory across runs.</summary>
 internal static class ReviewCommands
 {
-    /// <summary>The demo's clearing trigger against the emulator, in its token estimate: session 3 nears it after its third file and passes it at the fourth.</summary>
+    /// <summary>The demo's clearing trigger against the emulator, in its token estimate: session 3's second file, a large one, takes it from half the trigger to past it in one step.</summary>
     public const long OfflineDemoTrigger = 3200;
 
     /// <summary>The demo's clearing trigger with Claude: a few files' worth above the prompt and tool definitions.</summary>
@@ -136,8 +136,8 @@ internal static class ReviewCommands
                 {
                     ("Session 1: review a multi-threaded scraper, and store the bug pattern it shows", ["scraper.py"]),
                     ("Session 2: a new conversation reviews async code with the same class of bug", ["async_fetcher.py"]),
-                    (string.Create(c, $"Session 3: a long review of four files; old tool results are cleared past {trigger:N0} input tokens"),
-                        ["accounts.py", "notifications.py", "inventory.py", "report.py"]),
+                    (string.Create(c, $"Session 3: a long review of five files, one of them large; old tool results are cleared past {trigger:N0} input tokens"),
+                        ["accounts.py", "payments.py", "notifications.py", "inventory.py", "report.py"]),
                 };
 
                 AgentRunResult? last = null;

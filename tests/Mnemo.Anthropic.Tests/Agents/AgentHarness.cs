@@ -135,6 +135,15 @@ internal sealed class MeasurementLog : IDisposable
 
     public double Sum(string instrument) => Values(instrument).Sum();
 
+    /// <summary>The sum of an instrument's measurements that carry the tag with the value.</summary>
+    public double Sum(string instrument, string tag, object value)
+    {
+        lock (_measurements)
+        {
+            return _measurements.Where(m => m.Instrument == instrument && m.Tags.TryGetValue(tag, out var v) && Equals(v, value)).Sum(m => m.Value);
+        }
+    }
+
     public IReadOnlyList<double> Values(string instrument)
     {
         lock (_measurements)

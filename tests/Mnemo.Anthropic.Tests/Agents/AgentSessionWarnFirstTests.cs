@@ -146,6 +146,33 @@ public sealed class AgentSessionWarnFirstTests
         record.SecondsToFirstSave.ShouldBeNull();
     }
 
+    [Theory]
+    [InlineData(ContextEditingSide.Client)]
+    [InlineData(ContextEditingSide.Server)]
+    public async Task AModelThatNeverSaves_IsHeldBackOneRequest_ThenCleared_AndCountsAsNotPreserved(ContextEditingSide side)
+    {
+        await using var harness = await AgentHarness.StartAsync("""
+            conversations:
+              - match: "review all"
+                turns:
+                  - tool_use: {name: read_file, input: {path: a.py}}
+                  - tool_use: {name: read_file, input: {path: huge.py}}
+                  - tool_use: {name: read_file, input: {path: c.py}}
+                  - All files reviewed.
+            """);
+        var session = Session(harness, side);
+
+        var result = await session.RunAsync("Review all files.", Ct);
+
+        result.Completed.ShouldBeTrue(result.Message);
+        var warning = harness.Of<AgentContextWarningEvent>().ShouldHaveSingleItem();
+        warning.HoldsBackClearing.ShouldBeTrue();
+        harness.Of<AgentContextEditEvent>().First(e => e.NewlyClearedToolUses > 0).Request.ShouldBe(warning.Request + 1);
+        var record = result.Summary.Preservations.ShouldHaveSingleItem();
+        (record.Warned, record.MemorySaves, record.Preserved).ShouldBe((true, 0, false));
+        record.ClearedResults.ShouldAllBe(cleared => !cleared.Covered && !cleared.SavedAfter);
+    }
+
     [Fact]
     public async Task ALargeResult_WarnsTheNextRequestWhateverItsRatio()
     {

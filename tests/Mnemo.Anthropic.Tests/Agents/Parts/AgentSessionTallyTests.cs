@@ -26,6 +26,7 @@ public sealed class AgentSessionTallyTests
             [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 300, 1), new AppliedContextEdit(ClearThinkingEdit.TypeName, 50, 0, 2)], 1)
         {
             NewlyCleared = [block],
+            ClearedResults = [new ClearedResult("read_file", default, true, true) { ClearedAtRequest = 2 }],
         };
         yield return new AgentPreservationEvent(2, new PreservationRecord(2, 900, 1, 1, 1, 60, 2, 1, 300)
         {
@@ -34,7 +35,15 @@ public sealed class AgentSessionTallyTests
             ClearedResults = [new ClearedResult("read_file", default, true, true)],
         });
         yield return new AgentReacquisitionEvent(2, "t4", "read_file", default);
-        yield return new AgentResponseEvent(2, "end_turn", 610, 30, "done");
+        yield return new AgentResponseEvent(2, "tool_use", 610, 30, "done");
+
+        // Over the trigger, the next request clears what aged out since: no approach ends there, but its result is judged.
+        yield return new AgentRequestEvent(3, 7, 1000, 1.1);
+        yield return new AgentContextEditEvent(3, ContextEditingSide.Client, [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 400, 2)], 1)
+        {
+            ClearedResults = [new ClearedResult("read_file", default, false, false) { ClearedAtRequest = 3 }],
+        };
+        yield return new AgentResponseEvent(3, "end_turn", 600, 10, "done");
     }
 
     [Fact]
@@ -51,10 +60,11 @@ public sealed class AgentSessionTallyTests
         }
 
         var summary = tally.Summary;
-        (summary.Requests, summary.InputTokens, summary.MaxInputTokens, summary.OutputTokens).ShouldBe((2, 1130L, 610L, 70L));
+        (summary.Requests, summary.InputTokens, summary.MaxInputTokens, summary.OutputTokens).ShouldBe((3, 1730L, 610L, 80L));
         (summary.ToolCalls, summary.ToolErrors, summary.MemoryWrites, summary.SlowestMemoryWrite).ShouldBe((3, 1, 1, TimeSpan.FromMilliseconds(4)));
         (summary.EditedRequests, summary.Clearings, summary.ClearedToolUses, summary.ClearedInputTokens, summary.ClearedThinkingTurns)
-            .ShouldBe((1, 1, 1, 350L, 2));
+            .ShouldBe((2, 2, 2, 750L, 2));
+        (summary.ClearedResults.Count, summary.ResultsCovered, summary.ResultsNotCovered).ShouldBe((2, 1, 1), "every clearing's results, the later one's too");
         (summary.Warnings, summary.Preservations.Count, summary.PreservedBeforeClearing).ShouldBe((1, 1, 1));
         summary.ClearedToolUseBlocks.Single().ToolUseId.ShouldBe("t1");
 
@@ -69,7 +79,8 @@ public sealed class AgentSessionTallyTests
         log.Sum(AgentMetrics.Warnings).ShouldBe(summary.Warnings);
         log.Sum(AgentMetrics.Preservations).ShouldBe(summary.Preservations.Count);
         log.Values(AgentMetrics.WarningToSaveDuration).ShouldBe([1.5]);
-        log.Sum(AgentMetrics.ClearedResults).ShouldBe(summary.Preservations.Sum(record => record.ClearedResults.Count));
+        log.Sum(AgentMetrics.ClearedResults).ShouldBe(summary.ClearedResults.Count);
+        log.Sum(AgentMetrics.ClearedResults, "mnemo.context.covered", false).ShouldBe(summary.ResultsNotCovered);
         log.Sum(AgentMetrics.Reacquisitions).ShouldBe(summary.Reacquisitions.Count);
         summary.Reacquisitions.Count.ShouldBe(1);
 
@@ -84,5 +95,8 @@ public sealed class AgentSessionTallyTests
         report.GetProperty("approaches")[0].GetProperty("outcome").GetString().ShouldBe("preserved");
         report.GetProperty("approaches")[0].GetProperty("seconds_to_save").GetDouble().ShouldBe(1.5);
         report.GetProperty("reacquisitions")[0].GetProperty("input").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+        report.GetProperty("cleared_results").EnumerateArray().Select(r => (r.GetProperty("cleared_request").GetInt32(), r.GetProperty("covered").GetBoolean()))
+            .ShouldBe([(2, true), (3, false)]);
+        summary.Format().ShouldContain("  results cleared: 2; covered by a save 1, not covered 1: read_file (covered), read_file (NOT covered)");
     }
 }

@@ -60,7 +60,7 @@ public sealed class ContextPressureMonitorTests
         monitor.Observe(new AgentResponseEvent(3, "tool_use", 900, 50, string.Empty));
         monitor.Observe(new AgentToolResultEvent(3, "t2", "memory", "saved", false, TimeSpan.Zero) { MemoryCommand = "create" });
 
-        var (newly, cleared, record) = monitor.Cleared(4, [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 300, ClearedToolUses: 2)], conversation);
+        var (newly, cleared, judged, record) = monitor.Cleared(4, [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 300, ClearedToolUses: 2)], conversation);
         newly.ShouldBe(2);
         cleared.Select(block => block.ToolUseId).ShouldBe(["t1", "t3"], "memory is excluded, so the oldest two others go");
         record!.ShouldBe(new PreservationRecord(3, 900, 1, 3, 1, 50, 4, 2, 300)
@@ -69,10 +69,14 @@ public sealed class ContextPressureMonitorTests
             ClearedResults = record.ClearedResults,
         });
         record.ClearedResults.Select(r => r.Tool).ShouldBe(["read_file", "read_file"]);
+        judged.ShouldBe(record.ClearedResults);
+        judged.ShouldAllBe(r => r.ClearedAtRequest == 4);
         record!.Preserved.ShouldBeTrue();
 
-        var (more, next, again) = monitor.Cleared(5, [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 400, ClearedToolUses: 3)], conversation);
+        var (more, next, nextJudged, again) = monitor.Cleared(5, [new AppliedContextEdit(ClearToolUsesEdit.TypeName, 400, ClearedToolUses: 3)], conversation);
         (more, next.Single().ToolUseId, again).ShouldBe((1, "t4", (PreservationRecord?)null));
+        nextJudged.Single().ShouldBe(new ClearedResult("read_file", nextJudged[0].Input, SavedAfter: false, Covered: false) { ClearedAtRequest = 5 },
+            "a clearing after the one that ended the approach is judged too");
         monitor.Cleared(6, [new AppliedContextEdit(ClearThinkingEdit.TypeName, 100, ClearedThinkingTurns: 1)], conversation).Newly.ShouldBe(0);
     }
 }
