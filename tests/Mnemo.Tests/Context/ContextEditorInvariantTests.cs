@@ -167,7 +167,7 @@ public sealed class ContextEditorInvariantTests
     private static string? Block(JsonArray messages, int message, string type, string idField, string id) =>
         messages[message]!["content"]!.AsArray().Single(b => (string?)b!["type"] == type && (string?)b[idField] == id)!.ToJsonString();
 
-    private static JsonObject Generate(Random random, bool thinking)
+    internal static JsonObject Generate(Random random, bool thinking)
     {
         var messages = new JsonArray();
         var turns = random.Next(1, 6);
@@ -265,7 +265,7 @@ public sealed class ContextEditorInvariantTests
         return request;
     }
 
-    private static string GenerateConfig(Random random, bool thinking)
+    internal static string GenerateConfig(Random random, bool thinking)
     {
         var edits = new JsonArray();
         if (thinking && random.Next(2) == 0)

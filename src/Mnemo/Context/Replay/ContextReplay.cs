@@ -1,0 +1,417 @@
+using System.Buffers;
+using System.Text.Json;
+using Mnemo.Tokens;
+
+namespace Mnemo.Context.Replay;
+
+/// <summary>How a replay counts the prompt cache and cost.</summary>
+public sealed record ReplayOptions
+{
+    /// <summary>Gets the prices cost is counted at; the session model's list prices when <see langword="null"/>.</summary>
+    public ModelPrices? Prices { get; init; }
+
+    /// <summary>Gets tokens every request held that the transcript does not (an agent's system prompt and tool
+    /// definitions, which Claude Code transcripts leave out).</summary>
+    public long PreambleTokens { get; init; }
+
+    /// <summary>Gets how long a cache entry lives after it was last written or read: 5 minutes, the API's default.</summary>
+    public TimeSpan CacheLife { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets how many content blocks before a breakpoint the API looks back for an earlier cache entry: about 20.</summary>
+    public int CacheLookbackBlocks { get; init; } = 20;
+
+    /// <summary>Gets the fewest tokens a prefix must hold to be cached; 1,024 on most models.</summary>
+    public long MinimumCacheableTokens { get; init; } = 1024;
+
+    /// <summary>Gets the text a cleared tool result holds.</summary>
+    public string Placeholder { get; init; } = new ContextEditorOptions().Placeholder;
+}
+
+/// <summary>One request of a replay.</summary>
+/// <param name="Number">The request's number in the session, from 1.</param>
+/// <param name="Segment">Its segment, from 0.</param>
+/// <param name="InputTokens">Its input tokens without editing.</param>
+/// <param name="EditedInputTokens">Its input tokens as sent with editing.</param>
+/// <param name="ClearedToolUses">The tool uses cleared from it (the report's <c>cleared_tool_uses</c>).</param>
+/// <param name="NewlyCleared">How many of them no earlier request cleared.</param>
+/// <param name="CacheReadTokens">Input tokens read from the prompt cache.</param>
+/// <param name="CacheWriteTokens">Input tokens written to it.</param>
+/// <param name="UncachedTokens">Input tokens neither read nor written.</param>
+/// <param name="Cost">The request's cost at list price, in US dollars: its input as cached, and its output when known.</param>
+public sealed record ReplayRow(
+    int Number, int Segment, long InputTokens, long EditedInputTokens, int ClearedToolUses, int NewlyCleared,
+    long CacheReadTokens, long CacheWriteTokens, long UncachedTokens, decimal Cost)
+{
+    /// <summary>Gets the tokens editing took out of the request.</summary>
+    public long ClearedInputTokens => InputTokens - EditedInputTokens;
+}
+
+/// <summary>A configuration replayed over a whole session.</summary>
+/// <param name="Name">What the configuration is called (a preset's name, a file's, <c>no editing</c>).</param>
+/// <param name="Rows">Each request.</param>
+public sealed record ReplayResult(string Name, IReadOnlyList<ReplayRow> Rows)
+{
+    /// <summary>Gets the input tokens sent, summed over requests.</summary>
+    public long InputTokens => Rows.Sum(row => row.EditedInputTokens);
+
+    /// <summary>Gets the tokens editing took out, summed over requests.</summary>
+    public long ClearedInputTokens => Rows.Sum(row => row.ClearedInputTokens);
+
+    /// <summary>Gets the requests that cleared tool uses no earlier request had cleared.</summary>
+    public int Clearings => Rows.Count(row => row.NewlyCleared > 0);
+
+    /// <summary>Gets the tokens read from the cache.</summary>
+    public long CacheReadTokens => Rows.Sum(row => row.CacheReadTokens);
+
+    /// <summary>Gets the tokens written to the cache.</summary>
+    public long CacheWriteTokens => Rows.Sum(row => row.CacheWriteTokens);
+
+    /// <summary>Gets the tokens neither read nor written.</summary>
+    public long UncachedTokens => Rows.Sum(row => row.UncachedTokens);
+
+    /// <summary>Gets the cost, summed over requests.</summary>
+    public decimal Cost => Rows.Sum(row => row.Cost);
+}
+
+/// <summary>
+/// Replays a session with a context-editing configuration: every request as the API would have edited it (the same
+/// engine and estimate as <see cref="ContextEditor"/>, whose results it matches request for request), with the prompt
+/// cache and cost of each.
+/// </summary>
+/// <remarks>
+/// <para>Linear in the session: each message is counted once, and each request's figures follow from sums kept as the
+/// conversation grows, not from editing each request whole. Memory holds the session and one row per request.</para>
+/// <para>Only <c>clear_tool_uses_20250919</c> is replayed; <c>clear_thinking_20251015</c> and <c>compact_20260112</c>
+/// are refused with a message.</para>
+/// </remarks>
+public static class ContextReplay
+{
+    /// <summary>The name of the run without editing.</summary>
+    public const string NoEditing = "no editing";
+
+    /// <summary>Checks that a configuration can be replayed.</summary>
+    /// <exception cref="ContextFormatException">It holds an edit replay does not model.</exception>
+    public static void Validate(ContextManagementConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        foreach (var edit in config.Edits)
+        {
+            if (edit is not ClearToolUsesEdit)
+            {
+                throw new ContextFormatException($"context_management: replay models {ClearToolUsesEdit.TypeName} only; {edit.Type} is not replayed yet");
+            }
+        }
+    }
+
+    /// <summary>Replays the session without editing, then with each configuration.</summary>
+    /// <param name="session">The session.</param>
+    /// <param name="configs">The configurations, each with its name.</param>
+    /// <param name="options">Cache and cost settings.</param>
+    /// <returns>The run without editing first, then one per configuration.</returns>
+    /// <exception cref="ContextFormatException">A configuration holds an edit replay does not model.</exception>
+    public static IReadOnlyList<ReplayResult> Run(ReplaySession session, IReadOnlyList<(string Name, ContextManagementConfig Config)> configs, ReplayOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(configs);
+        options ??= new ReplayOptions();
+        foreach (var (_, config) in configs)
+        {
+            Validate(config);
+        }
+
+        var prices = options.Prices ?? ClaudeModels.Find(session.Model).Model.Prices;
+        var prepared = session.Segments.Select(segment => new PreparedSegment(segment, options)).ToList();
+        var results = new List<ReplayResult> { Replay(NoEditing, null, prepared, options, prices) };
+        foreach (var (name, config) in configs)
+        {
+            results.Add(Replay(name, config.Edits.OfType<ClearToolUsesEdit>().FirstOrDefault(), prepared, options, prices));
+        }
+
+        return results;
+    }
+
+    private static ReplayResult Replay(string name, ClearToolUsesEdit? edit, List<PreparedSegment> segments, ReplayOptions options, ModelPrices prices)
+    {
+        var rows = new List<ReplayRow>();
+        var number = 0;
+        for (var s = 0; s < segments.Count; s++)
+        {
+            var segment = segments[s];
+            var plan = edit is null ? null : segment.Plan(edit);
+            var cache = new CacheModel(options, plan);
+            var (answered, clearedBefore) = (0, 0);
+            foreach (var request in segment.Source.Requests)
+            {
+                number++;
+                var end = request.MessageCount;
+                while (answered < segment.ToolUses.Count && segment.ToolUses[answered].ResultMessage < end)
+                {
+                    answered++;
+                }
+
+                var tokens = segment.PreambleTokens + segment.CumulativeTokens[end];
+                var (k, cleared, freed) = plan is null ? (0, 0, 0L) : plan.Apply(answered, tokens);
+                var edited = tokens - freed;
+                var (read, write, uncached) = cache.Send(segment.CumulativeBlocks[end], k, edited, request.At);
+                var output = request.Usage?.OutputTokens ?? 0;
+                var newly = Math.Max(0, cleared - clearedBefore);
+                clearedBefore = Math.Max(clearedBefore, cleared);
+                rows.Add(new ReplayRow(number, s, tokens, edited, cleared, newly, read, write, uncached, prices.Cost(uncached, output, read, write)));
+            }
+        }
+
+        return new ReplayResult(name, rows);
+    }
+
+    /// <summary>A segment counted once: its messages' tokens and blocks as running sums, and its tool uses in the order
+    /// the engine clears them.</summary>
+    private sealed class PreparedSegment
+    {
+        public PreparedSegment(ReplaySegment source, ReplayOptions options)
+        {
+            Source = source;
+            var messages = source.Conversation.Messages;
+            var counter = EstimatingTokenCounter.Instance;
+            PreambleTokens = counter.Count(source.Conversation.WithMessages([])) + options.PreambleTokens;
+            CumulativeTokens = new long[messages.Count + 1];
+            CumulativeBlocks = new long[messages.Count + 1];
+            var blockStart = new long[messages.Count];
+            for (var i = 0; i < messages.Count; i++)
+            {
+                CumulativeTokens[i + 1] = CumulativeTokens[i] + EstimatingTokenCounter.Count(messages[i]);
+                blockStart[i] = CumulativeBlocks[i];
+                CumulativeBlocks[i + 1] = CumulativeBlocks[i] + messages[i].Blocks.Count;
+            }
+
+            var placeholder = Block(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "text"u8);
+                writer.WriteString("text"u8, options.Placeholder);
+                writer.WriteEndObject();
+            });
+            Placeholder = options.Placeholder;
+            var uses = new List<ToolUse>();
+            for (var i = 0; i < messages.Count; i++)
+            {
+                if (!messages[i].IsAssistant)
+                {
+                    continue;
+                }
+
+                var blocks = messages[i].Blocks;
+                for (var b = 0; b < blocks.Count; b++)
+                {
+                    var use = blocks[b];
+                    var (m, r) = use.Kind switch
+                    {
+                        ContextBlockKind.ToolUse when i + 1 < messages.Count => (i + 1, Find(messages[i + 1], use.ToolUseId, ContextBlockKind.ToolResult)),
+                        ContextBlockKind.ServerToolUse => (i, Find(messages[i], use.ToolUseId, ContextBlockKind.ServerToolResult)),
+                        _ => (-1, -1),
+                    };
+                    if (r < 0 || (use.Kind == ContextBlockKind.ToolUse && messages[i + 1].IsAssistant))
+                    {
+                        continue;
+                    }
+
+                    var result = messages[m].Blocks[r];
+                    var server = use.Kind == ContextBlockKind.ServerToolUse;
+                    var resultCleared = server ? ServerToolResults.IsCleared(result, Placeholder) : ClientToolResults.IsCleared(result, Placeholder);
+                    var clearedResult = resultCleared ? result : Block(writer =>
+                    {
+                        if (server)
+                        {
+                            ServerToolResults.WriteCleared(writer, result, placeholder);
+                        }
+                        else
+                        {
+                            ClientToolResults.WriteCleared(writer, result, placeholder);
+                        }
+                    });
+                    var emptyInput = ClientToolResults.HasEmptyInput(use);
+                    var inputSaving = emptyInput ? 0 : use.EstimatedTokens - Block(writer => ClientToolResults.WriteWithEmptyInput(writer, use)).EstimatedTokens;
+                    uses.Add(new ToolUse(
+                        use.ToolName, m, !resultCleared, result.EstimatedTokens - clearedResult.EstimatedTokens, !emptyInput, inputSaving,
+                        blockStart[i] + b, blockStart[m] + r));
+                }
+            }
+
+            ToolUses = uses;
+        }
+
+        public ReplaySegment Source { get; }
+
+        public long PreambleTokens { get; }
+
+        /// <summary>Tokens of the first n messages, without the preamble.</summary>
+        public long[] CumulativeTokens { get; }
+
+        /// <summary>Content blocks of the first n messages.</summary>
+        public long[] CumulativeBlocks { get; }
+
+        public string Placeholder { get; }
+
+        /// <summary>The tool uses in the order the engine counts them; each is answered in requests past its result's message.</summary>
+        public List<ToolUse> ToolUses { get; }
+
+        public ClearingPlan Plan(ClearToolUsesEdit edit) => new(this, edit);
+
+        private static int Find(ContextMessage message, string? id, ContextBlockKind kind)
+        {
+            if (id is null || message.IsAssistant != (kind == ContextBlockKind.ServerToolResult))
+            {
+                return -1;
+            }
+
+            for (var i = 0; i < message.Blocks.Count; i++)
+            {
+                if (message.Blocks[i].Kind == kind && message.Blocks[i].ToolUseId == id)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        private static ContextBlock Block(Action<Utf8JsonWriter> write)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                write(writer);
+            }
+
+            return ContextBlock.FromJson(JsonElement.Parse(buffer.WrittenSpan));
+        }
+    }
+
+    /// <summary>A tool use as replay needs it: what clearing it would take out, and where in the conversation it is.</summary>
+    private sealed record ToolUse(string? Name, int ResultMessage, bool ResultClearable, long ResultSaving, bool InputClearable, long InputSaving, long UseBlock, long ResultBlock);
+
+    /// <summary>One configuration over one segment: what clearing the first k tool uses takes out, as running sums.</summary>
+    private sealed class ClearingPlan
+    {
+        private readonly ClearToolUsesEdit _edit;
+        private readonly long[] _saving;
+        private readonly int[] _cleared;
+
+        public ClearingPlan(PreparedSegment segment, ClearToolUsesEdit edit)
+        {
+            _edit = edit;
+            var uses = segment.ToolUses;
+            _saving = new long[uses.Count + 1];
+            _cleared = new int[uses.Count + 1];
+            FirstChanged = new long[uses.Count];
+            for (var o = 0; o < uses.Count; o++)
+            {
+                var use = uses[o];
+                var clearInput = !edit.Excludes(use.Name) && edit.ClearsInputOf(use.Name) && use.InputClearable;
+                var clearResult = !edit.Excludes(use.Name) && use.ResultClearable;
+                var saving = (clearResult ? use.ResultSaving : 0) + (clearInput ? use.InputSaving : 0);
+                _saving[o + 1] = _saving[o] + saving;
+                _cleared[o + 1] = _cleared[o] + (clearInput || clearResult ? 1 : 0);
+                FirstChanged[o] = clearInput ? use.UseBlock : clearResult ? use.ResultBlock : long.MaxValue;
+            }
+        }
+
+        /// <summary>The first block each tool use's clearing changes; <see cref="long.MaxValue"/> when it changes none.</summary>
+        public long[] FirstChanged { get; }
+
+        /// <summary>The edit on a request whose first <paramref name="answered"/> tool uses are answered.</summary>
+        /// <returns>How many tool uses (in order) the clearing reaches, how many it clears, and the tokens it takes out.</returns>
+        public (int Reach, int Cleared, long Freed) Apply(int answered, long tokens)
+        {
+            var trigger = _edit.EffectiveTrigger;
+            var reached = trigger.Kind == ContextTriggerKind.ToolUses ? answered > trigger.Value : tokens > trigger.Value;
+            var clearable = answered - _edit.EffectiveKeep;
+            if (!reached || clearable <= 0)
+            {
+                return (0, 0, 0);
+            }
+
+            var k = (int)clearable;
+            if (_cleared[k] == 0 || (_edit.ClearAtLeast is { } atLeast && _saving[k] < atLeast))
+            {
+                return (0, 0, 0);
+            }
+
+            return (k, _cleared[k], _saving[k]);
+        }
+    }
+
+    /// <summary>The prompt cache as the API keeps it, with one breakpoint at the end of each request: an entry is written
+    /// at each breakpoint; a later request reads the longest entry whose prefix it still has, at a breakpoint no more
+    /// than the lookback before its own, written or read within the cache's life.</summary>
+    private sealed class CacheModel(ReplayOptions options, ClearingPlan? plan)
+    {
+        private readonly List<Entry> _entries = [];
+
+        public (long Read, long Write, long Uncached) Send(long end, int reach, long tokens, DateTimeOffset? at)
+        {
+            _entries.RemoveAll(entry => entry.End < end - options.CacheLookbackBlocks);
+            Entry? hit = null;
+            foreach (var entry in _entries)
+            {
+                if (entry.End <= end && Alive(entry, at) && SamePrefix(entry, reach) && (hit is null || entry.End > hit.End))
+                {
+                    hit = entry;
+                }
+            }
+
+            var read = 0L;
+            if (hit is not null)
+            {
+                read = hit.Tokens;
+                hit.Used = at;
+            }
+
+            if (tokens < options.MinimumCacheableTokens)
+            {
+                return (read, 0, tokens - read);
+            }
+
+            if (tokens > read || hit is null || hit.End != end)
+            {
+                _entries.Add(new Entry(end, reach, tokens) { Used = at });
+            }
+
+            return (read, tokens - read, 0);
+        }
+
+        private bool Alive(Entry entry, DateTimeOffset? at) =>
+            at is null || entry.Used is null || at.Value - entry.Used.Value <= options.CacheLife;
+
+        /// <summary>Whether the request still holds the entry's prefix: the tool uses cleared before the entry's end are
+        /// the same in both.</summary>
+        private bool SamePrefix(Entry entry, int reach)
+        {
+            if (plan is null || entry.Reach == reach)
+            {
+                return true;
+            }
+
+            var (from, to) = entry.Reach < reach ? (entry.Reach, reach) : (reach, entry.Reach);
+            for (var o = from; o < to; o++)
+            {
+                if (plan.FirstChanged[o] < entry.End)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private sealed class Entry(long end, int reach, long tokens)
+        {
+            public long End { get; } = end;
+
+            public int Reach { get; } = reach;
+
+            public long Tokens { get; } = tokens;
+
+            public DateTimeOffset? Used { get; set; }
+        }
+    }
+}
