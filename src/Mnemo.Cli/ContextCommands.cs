@@ -62,7 +62,7 @@ internal static class ContextCommands
             }
         });
 
-        return new Command("context", "Preview context editing.") { simulate };
+        return new Command("context", "Preview context editing: on one request, or replayed over a whole session.") { simulate, ContextReplayCommand.Create() };
     }
 
     private static async Task<byte[]> Read(FileInfo file, CancellationToken cancellationToken) =>

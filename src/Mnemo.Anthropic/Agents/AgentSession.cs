@@ -284,6 +284,7 @@ public sealed partial class AgentSession
             return pausedTurn;
         }
 
+        RecordSent();
         var response = _options.Streaming
             ? await StreamAsync(number, built.Parameters, cancellationToken).ConfigureAwait(false)
             : await _client.Beta.Messages.Create(built.Parameters, cancellationToken).ConfigureAwait(false);
@@ -305,6 +306,7 @@ public sealed partial class AgentSession
         }
 
         var billed = response.Usage.InputTokens + (response.Usage.CacheReadInputTokens ?? 0) + (response.Usage.CacheCreationInputTokens ?? 0);
+        RecordUsage(response.Usage.InputTokens, response.Usage.CacheCreationInputTokens ?? 0, response.Usage.CacheReadInputTokens ?? 0, response.Usage.OutputTokens);
         var (assistant, toolUses, text) = AgentResponses.Read(response);
         var stopReason = response.StopReason?.Raw();
         if (AgentResponses.ServerCompaction(response) is { } serverCompaction)

@@ -34,10 +34,12 @@ internal static class ReviewCommands
         var shared = SharedOptions();
         var files = new Argument<FileInfo[]>("FILE") { Description = "The files to review.", Arity = ArgumentArity.OneOrMore };
         var report = new Option<FileInfo?>("--report") { Description = "Also write what the review preserved and lost as JSON to this file." };
+        var transcript = new Option<FileInfo?>("--transcript") { Description = "Also save the session (every request, its time and usage) to this file, for mnemo context replay." };
         var command = new Command("review", "Review files with the code-review assistant; what it learns is kept in the memory folder for the next review.")
         {
             files,
             report,
+            transcript,
         };
         Add(command, shared);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -46,6 +48,11 @@ internal static class ReviewCommands
             {
                 // Known before the review runs: no review is spent on a report that cannot be written.
                 return await FailAsync($"{missing.Name}: cannot write the report (its folder does not exist)").ConfigureAwait(false);
+            }
+
+            if (parseResult.GetValue(transcript) is { Directory: { Exists: false } } nowhere)
+            {
+                return await FailAsync($"{nowhere.Name}: cannot save the transcript (its folder does not exist)").ConfigureAwait(false);
             }
 
             var reviewFiles = new List<ReviewFile>();
@@ -78,7 +85,20 @@ internal static class ReviewCommands
                 async (backend, configure, output) =>
                 {
                     var assistant = new CodeReviewAssistant(backend.Client, configure);
-                    var result = await assistant.ReviewAsync(reviewFiles, cancellationToken).ConfigureAwait(false);
+                    var session = assistant.CreateSession(reviewFiles);
+                    var result = await session.RunAsync(CodeReviewAssistant.Request(reviewFiles), cancellationToken).ConfigureAwait(false);
+                    if (parseResult.GetValue(transcript) is { } transcriptFile)
+                    {
+                        try
+                        {
+                            await session.SaveTranscriptAsync(transcriptFile.FullName, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                        {
+                            return await FailAsync($"{transcriptFile.Name}: cannot save the transcript ({(exception is UnauthorizedAccessException ? "permission denied" : exception.Message)})").ConfigureAwait(false);
+                        }
+                    }
+
                     output.WriteLine();
                     output.WriteLine(result.Summary.Format());
                     if (parseResult.GetValue(report) is { } reportFile)
