@@ -107,7 +107,7 @@ public sealed class ReviewCommandTests
             using var http = new HttpClient();
             var exchanges = JsonDocument.Parse(await http.GetStringAsync(url + "/_emulator/exchanges", Ct)).RootElement;
             var requests = exchanges.EnumerateArray().Select(e => e.GetProperty("request")).ToList();
-            requests.Count.ShouldBe(23, "4, 5 and 14 requests in the three sessions");
+            requests.Count.ShouldBe(22, "4, 5 and 13 requests in the three sessions");
             requests.ShouldAllBe(r => r.GetProperty("model").GetString() == "claude-opus-4-1" && r.GetProperty("stream").GetBoolean());
         }
         finally
