@@ -12,7 +12,7 @@ internal static class ReplayChart
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
     private static readonly string[] Colours = ["#6b7280", "#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04"];
-    private const double Width = 960, Height = 480, Left = 80, Right = 200, Top = 40, Bottom = 50;
+    private const double Width = 1000, Height = 480, Left = 80, Right = 250, Top = 40, Bottom = 50;
 
     public static string Svg(ReplayReport report)
     {
@@ -22,7 +22,8 @@ internal static class ReplayChart
             .Select(pair => pair.Config.Edits.OfType<ClearToolUsesEdit>().FirstOrDefault()?.EffectiveTrigger)
             .Select(trigger => trigger is { Kind: ContextTriggerKind.InputTokens } t ? t.Value : (long?)null)
             .ToList();
-        var top = Nice(Math.Max(results.Max(result => result.Rows.Max(row => row.EditedInputTokens)), triggers.Max() ?? 0));
+        // Scaled to the requests, not to a trigger far above them; such a trigger is named in the legend instead.
+        var top = Nice(results.Max(result => result.Rows.Max(row => row.EditedInputTokens)));
         var plotWidth = Width - Left - Right;
         var plotHeight = Height - Top - Bottom;
         double X(int request) => Left + (count <= 1 ? plotWidth / 2 : (request - 1) * plotWidth / (count - 1));
@@ -54,12 +55,14 @@ internal static class ReplayChart
         {
             var colour = Colours[r % Colours.Length];
             var result = results[r];
-            if (r > 0 && triggers[r - 1] is { } trigger)
+            long? shown = r > 0 ? triggers[r - 1] : null;
+            if (shown is { } trigger && trigger <= top)
             {
                 svg.Append(C, $"<line x1=\"{Left}\" y1=\"{Y(trigger):0.#}\" x2=\"{Left + plotWidth}\" y2=\"{Y(trigger):0.#}\" stroke=\"{colour}\" stroke-dasharray=\"6 4\" stroke-opacity=\"0.7\"><title>{Escape(result.Name)} trigger: {trigger:N0}</title></line>\n");
             }
 
-            svg.Append(C, $"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"{(r == 0 ? 2.5 : 1.8)}\" points=\"");
+            // No editing is a wide pale band under the others, so a configuration that never clears is seen lying on it.
+            svg.Append(C, $"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"{(r == 0 ? 6 : 1.8)}\" stroke-opacity=\"{(r == 0 ? 0.35 : 1)}\" stroke-linejoin=\"round\" points=\"");
             foreach (var row in result.Rows)
             {
                 svg.Append(C, $"{X(row.Number):0.#},{Y(row.EditedInputTokens):0.#} ");
@@ -68,10 +71,10 @@ internal static class ReplayChart
             svg.Append("\"><title>").Append(Escape(result.Name)).Append("</title></polyline>\n");
             var legendY = Top + 10 + (r * 22);
             svg.Append(C, $"<line x1=\"{Width - Right + 16}\" y1=\"{legendY}\" x2=\"{Width - Right + 40}\" y2=\"{legendY}\" stroke=\"{colour}\" stroke-width=\"3\"/>\n");
-            svg.Append(C, $"<text x=\"{Width - Right + 46}\" y=\"{legendY + 4}\">{Escape(result.Name)}</text>\n");
+            svg.Append(C, $"<text x=\"{Width - Right + 46}\" y=\"{legendY + 4}\">{Escape(result.Name)}{(shown is { } t ? string.Create(C, $" ({t / 1000.0:0.#}k{(t > top ? ", off the chart" : string.Empty)})") : string.Empty)}</text>\n");
         }
 
-        svg.Append(C, $"<text x=\"{Width - Right + 16}\" y=\"{Top + 24 + (results.Count * 22)}\" fill=\"#4b5563\">dashed: triggers</text>\n");
+        svg.Append(C, $"<text x=\"{Width - Right + 16}\" y=\"{Top + 24 + (results.Count * 22)}\" fill=\"#4b5563\">(k): trigger; dashed line</text>\n");
         svg.Append("</svg>\n");
         return svg.ToString();
     }
