@@ -120,7 +120,12 @@ public sealed record AgentSetupWarningEvent(int Request, string Message) : Agent
 /// <param name="Id">The call's id.</param>
 /// <param name="Name">The tool's name.</param>
 /// <param name="Input">The call's input.</param>
-public sealed record AgentReacquisitionEvent(int Request, string Id, string Name, JsonElement Input) : AgentEvent(Request);
+public sealed record AgentReacquisitionEvent(int Request, string Id, string Name, JsonElement Input) : AgentEvent(Request)
+{
+    /// <summary>Gets a value indicating whether the result came back from the archive through the <c>recall</c> tool
+    /// (exactly as it was, without running the tool again) rather than by calling the tool again.</summary>
+    public bool Recalled { get; init; }
+}
 
 /// <summary>Represents how a session that began with memory present is picking up from it: given at its first tool call
 /// (was it a memory <c>view</c>?) and when it has read every file earlier sessions left.</summary>

@@ -144,7 +144,7 @@ internal sealed class AgentMeters
                 _instruments.Resumptions.Add(1, _model, new("mnemo.context.first_call_view", resumed.Record.FirstCallWasMemoryView));
                 break;
             case AgentReacquisitionEvent again:
-                _instruments.Reacquisitions.Add(1, _model, _side, new("mnemo.tool.name", again.Name));
+                _instruments.Reacquisitions.Add(1, _model, _side, new("mnemo.tool.name", again.Name), new("mnemo.context.recalled", again.Recalled));
                 break;
             case AgentCompactionEvent compaction:
                 _instruments.Compactions.Add(1, _model, _side, new("mnemo.context.compaction.succeeded", compaction.Succeeded));

@@ -35,12 +35,13 @@ internal sealed class AgentRequestBuilder
     /// <param name="counter">The counter client-side editing measures with.</param>
     /// <param name="summarizer">What summarises the older context when compaction runs on the client side.</param>
     /// <exception cref="ArgumentException">The context-management configuration breaks the API's rules for this request.</exception>
-    public AgentRequestBuilder(AgentSessionOptions options, IReadOnlyCollection<IBetaRunnableTool> tools, ITokenCounter counter, IContextSummarizer summarizer)
+    /// <param name="placeholderFor">The placeholder of each cleared result, given its call; <see langword="null"/> for one text for all.</param>
+    public AgentRequestBuilder(AgentSessionOptions options, IReadOnlyCollection<IBetaRunnableTool> tools, ITokenCounter counter, IContextSummarizer summarizer, Func<ContextBlock, string?>? placeholderFor = null)
     {
         var hasMemory = tools.Any(tool => tool.Name == AgentSession.MemoryToolName);
         ContextManagement = options.ContextManagement is { } config ? ExcludeMemory(config, options.ClearMemoryToolUses) : null;
         _editsHere = ContextManagement is not null && options.ContextEditing == ContextEditingSide.Client;
-        var editorOptions = new ContextEditorOptions { Summarizer = summarizer };
+        var editorOptions = new ContextEditorOptions { Summarizer = summarizer, PlaceholderFor = placeholderFor };
         if (options.ClearedPlaceholder is { } placeholder)
         {
             editorOptions.Placeholder = placeholder;

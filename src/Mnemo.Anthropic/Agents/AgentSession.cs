@@ -89,6 +89,18 @@ public sealed partial class AgentSession
             _tools.Add(MemoryToolName, new MnemoMemoryTool(memory));
         }
 
+        var recall = options.Recall ?? (options.ContextManagement?.Edits.Any(edit => edit is ClearToolUsesEdit) == true && options.Tools.All(tool => tool?.Name != RecallTool.ToolName));
+        if (recall)
+        {
+            _archive = new ClearedResultArchive(options.RecallArchiveBytes);
+            if (options.Tools.Any(tool => tool?.Name == RecallTool.ToolName))
+            {
+                throw new ArgumentException("AgentSessionOptions.Recall: a tool of the session is already named 'recall'; rename it, or leave Recall unset.", nameof(options));
+            }
+
+            _tools.Add(RecallTool.ToolName, new RecallTool(_archive, Recalled));
+        }
+
         foreach (var tool in options.Tools)
         {
             if (tool is null || !_tools.TryAdd(tool.Name, tool))
@@ -103,7 +115,7 @@ public sealed partial class AgentSession
         _counter = options.TokenCounter ?? (_calibrated = new UsageCalibratedTokenCounter());
         var summarizer = options.CompactionSummarizer
             ?? new ChatClientContextSummarizer(client.AsIChatClient(options.Model, options.MaxTokens), new ChatOptions { MaxOutputTokens = options.MaxTokens });
-        _requests = new AgentRequestBuilder(options, _tools.Values, _counter, summarizer);
+        _requests = new AgentRequestBuilder(options, _tools.Values, _counter, summarizer, recall ? PlaceholderFor : null);
         _preserve = options.PreserveBeforeClear ?? (options.Memory is null ? PreserveBeforeClear.Never : PreserveBeforeClear.Guarantee);
         _monitor = new ContextPressureMonitor(_requests.ClearToolUses, _requests.Compact, _preserve == PreserveBeforeClear.Never ? null : options.WarningRatio,
             _tools.ContainsKey(MemoryToolName), options.LookAheadShare, options.TimeProvider);
@@ -298,6 +310,7 @@ public sealed partial class AgentSession
         if (edits.Count > 0)
         {
             var (newly, cleared, judged, record) = _monitor.Cleared(number, edits, view.Messages);
+            Archive(number, cleared);
             Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly) { NewlyCleared = cleared, ClearedResults = judged });
             if (record is not null)
             {

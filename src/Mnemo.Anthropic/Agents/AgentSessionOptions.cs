@@ -61,9 +61,22 @@ public sealed class AgentSessionOptions
     /// </value>
     public ITokenCounter? TokenCounter { get; set; }
 
-    /// <summary>Gets or sets the text that replaces a cleared tool result on the client side.</summary>
-    /// <value>The placeholder of <see cref="ContextEditorOptions"/> by default.</value>
+    /// <summary>Gets or sets the text that replaces a cleared tool result on the client side; <c>{id}</c> in it becomes the
+    /// result's id for <see cref="RecallTool"/>.</summary>
+    /// <value>With recall on, <c>[cleared to save context: recall id={id} to see it again]</c> by default; else the
+    /// placeholder of <see cref="ContextEditorOptions"/>.</value>
     public string? ClearedPlaceholder { get; set; }
+
+    /// <summary>Gets or sets whether cleared tool results are kept whole in the session's archive
+    /// (<see cref="AgentSession.ClearedResults"/>, outside the model's memory) and the model gets the <c>recall</c> tool to
+    /// list them and bring one back exactly as it was.</summary>
+    /// <value><see langword="null"/> by default: on when the configuration clears tool uses and no tool of the session is
+    /// named <c>recall</c>. <see langword="true"/> with such a tool is refused.</value>
+    public bool? Recall { get; set; }
+
+    /// <summary>Gets or sets the most bytes of cleared results the archive keeps; past it, the oldest are dropped first.</summary>
+    /// <value>16 MiB by default.</value>
+    public long RecallArchiveBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Gets or sets the share of the trigger at which the model is warned that clearing is near.</summary>
     /// <value>0.8 by default; between 0 (exclusive) and 1 (inclusive). <see langword="null"/> turns the warning off.</value>
@@ -210,6 +223,11 @@ public sealed class AgentSessionOptions
                 throw new ArgumentException(
                     "AgentSessionOptions.AdaptiveThinking: `thinking.type.adaptive` is not supported for this model. Use `thinking.type.enabled` with `budget_tokens` (set ThinkingBudgetTokens).", "options");
             }
+        }
+
+        if (RecallArchiveBytes < 1)
+        {
+            throw new ArgumentException("AgentSessionOptions.RecallArchiveBytes must be at least 1.", "options");
         }
 
         if (!Enum.IsDefined(ContextEditing))

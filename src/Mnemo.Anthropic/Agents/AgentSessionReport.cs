@@ -67,6 +67,7 @@ public static class AgentSessionReport
             writer.WriteNumber("request"u8, again.Request);
             writer.WriteString("tool"u8, again.Name);
             WriteInput(writer, again.Input);
+            writer.WriteBoolean("recalled"u8, again.Recalled);
             writer.WriteEndObject();
         }
 

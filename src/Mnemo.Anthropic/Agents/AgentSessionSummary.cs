@@ -145,7 +145,7 @@ public sealed record AgentSessionSummary(
         if (Reacquisitions.Count > 0)
         {
             text.Append(c, $"\nre-acquired after clearing: {Reacquisitions.Count} call(s): ")
-                .Append(string.Join(", ", Reacquisitions.Select(again => ToolUseText.Describe(again.Name, again.Input))));
+                .Append(string.Join(", ", Reacquisitions.Select(again => ToolUseText.Describe(again.Name, again.Input) + (again.Recalled ? " (recalled from the archive)" : string.Empty))));
         }
 
         text.Append('\n');

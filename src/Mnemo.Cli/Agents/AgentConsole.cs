@@ -88,6 +88,9 @@ internal sealed class AgentConsole
                     ? $"  -- context editing held back ({string.Join(", ", binding.Report.DeferredEdits)}): {binding.Report.Reason}"
                     : $"  -- {binding.Report.RemovedBlocks.Count} thinking block(s) of earlier turns removed ({string.Join(", ", binding.Report.RemovedBlocks)}): {binding.Report.Reason}");
                 break;
+            case AgentReacquisitionEvent { Recalled: true } recalled:
+                _out.WriteLine($"  <- recalled: {ToolUseText.Describe(recalled.Name, recalled.Input)}, cleared earlier, comes back from the archive as it was");
+                break;
             case AgentReacquisitionEvent again:
                 _out.WriteLine($"  !! re-acquired: {ToolUseText.Describe(again.Name, again.Input)} was cleared earlier and is fetched again");
                 break;

@@ -27,6 +27,7 @@ public sealed class ContextEditor
     private readonly bool _guardBinding;
     private readonly string _placeholder;
     private readonly ContextBlock _placeholderText;
+    private readonly Func<ContextBlock, string?>? _placeholderFor;
 
     /// <summary>Creates an editor.</summary>
     /// <param name="counter">Counts tokens for triggers and reports; the local estimate when <see langword="null"/>.</param>
@@ -36,18 +37,21 @@ public sealed class ContextEditor
         _counter = counter ?? EstimatingTokenCounter.Instance;
         options ??= new ContextEditorOptions();
         _placeholder = options.Placeholder;
+        _placeholderFor = options.PlaceholderFor;
         _summarizer = options.Summarizer ?? ExtractiveContextSummarizer.Instance;
         _compactionKeepsLastTurn = options.CompactionKeepsLastTurn;
         _guardBinding = options.KeepPrefixBoundThinkingValid;
         ArgumentException.ThrowIfNullOrEmpty(_placeholder, nameof(ContextEditorOptions.Placeholder));
-        _placeholderText = ContextBlock.FromJson(Write(_placeholder, static (writer, placeholder) =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type"u8, "text"u8);
-            writer.WriteString("text"u8, placeholder);
-            writer.WriteEndObject();
-        }));
+        _placeholderText = PlaceholderBlock(_placeholder);
     }
+
+    private static ContextBlock PlaceholderBlock(string placeholder) => ContextBlock.FromJson(Write(placeholder, static (writer, placeholder) =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "text"u8);
+        writer.WriteString("text"u8, placeholder);
+        writer.WriteEndObject();
+    }));
 
     /// <summary>Edits a request as its configuration says.</summary>
     /// <exception cref="ContextFormatException">The configuration clears thinking and the request does not turn it on.</exception>
@@ -216,7 +220,7 @@ public sealed class ContextEditor
 
         // The blocks of each message the plan changes, copied once; the new blocks are written once the plan is complete.
         var copies = new Dictionary<int, ContextBlock[]>();
-        List<(ContextBlock[] Blocks, int Index, Rewrite How)> pending = [];
+        List<(ContextBlock[] Blocks, int Index, Rewrite How, ContextBlock Placeholder)> pending = [];
         var (ordinal, cleared) = (0, 0);
         for (var i = 0; i < messages.Count && ordinal < clearable; i++)
         {
@@ -243,8 +247,9 @@ public sealed class ContextEditor
 
                 var result = messages[m].Blocks[r];
                 var server = use.Kind == ContextBlockKind.ServerToolUse;
+                var (text, placeholder) = _placeholderFor?.Invoke(use) is { } own && own != _placeholder ? (own, PlaceholderBlock(own)) : (_placeholder, _placeholderText);
                 var clearInput = edit.ClearsInputOf(use.ToolName) && !ClientToolResults.HasEmptyInput(use);
-                var clearResult = server ? !ServerToolResults.IsCleared(result, _placeholder) : !ClientToolResults.IsCleared(result, _placeholder);
+                var clearResult = server ? !ServerToolResults.IsCleared(result, text) : !ClientToolResults.IsCleared(result, text);
                 if (!clearInput && !clearResult)
                 {
                     continue;
@@ -252,12 +257,12 @@ public sealed class ContextEditor
 
                 if (clearInput)
                 {
-                    pending.Add((CopyOf(i), b, Rewrite.EmptyInput));
+                    pending.Add((CopyOf(i), b, Rewrite.EmptyInput, placeholder));
                 }
 
                 if (clearResult)
                 {
-                    pending.Add((CopyOf(m), r, server ? Rewrite.ServerPlaceholder : Rewrite.Placeholder));
+                    pending.Add((CopyOf(m), r, server ? Rewrite.ServerPlaceholder : Rewrite.Placeholder, placeholder));
                 }
 
                 cleared++;
@@ -295,20 +300,20 @@ public sealed class ContextEditor
     /// Writes the cleared blocks into the arrays of their messages: all of them into one JSON document, so that a
     /// clearing of thousands of blocks makes one document, not thousands of small ones for the collector to move.
     /// </summary>
-    private void WriteCleared(List<(ContextBlock[] Blocks, int Index, Rewrite How)> pending)
+    private static void WriteCleared(List<(ContextBlock[] Blocks, int Index, Rewrite How, ContextBlock Placeholder)> pending)
     {
-        var array = Write((pending, _placeholderText), static (writer, state) =>
+        var array = Write(pending, static (writer, pending) =>
         {
             writer.WriteStartArray();
-            foreach (var (blocks, index, how) in state.pending)
+            foreach (var (blocks, index, how, placeholder) in pending)
             {
                 switch (how)
                 {
                     case Rewrite.Placeholder:
-                        ClientToolResults.WriteCleared(writer, blocks[index], state._placeholderText);
+                        ClientToolResults.WriteCleared(writer, blocks[index], placeholder);
                         break;
                     case Rewrite.ServerPlaceholder:
-                        ServerToolResults.WriteCleared(writer, blocks[index], state._placeholderText);
+                        ServerToolResults.WriteCleared(writer, blocks[index], placeholder);
                         break;
                     default:
                         ClientToolResults.WriteWithEmptyInput(writer, blocks[index]);
@@ -322,7 +327,7 @@ public sealed class ContextEditor
         var k = 0;
         foreach (var element in array.EnumerateArray())
         {
-            var (blocks, index, _) = pending[k++];
+            var (blocks, index, _, _) = pending[k++];
             blocks[index] = ContextBlock.FromJson(element);
         }
     }

@@ -7,6 +7,12 @@ public sealed class ContextEditorOptions
     /// <value>Defaults to <c>[cleared: this tool result was removed to save context]</c>; the API's own text is not published.</value>
     public string Placeholder { get; set; } = "[cleared: this tool result was removed to save context]";
 
+    /// <summary>The text one cleared tool result is replaced with, given its call (the <c>tool_use</c> block: its id, name
+    /// and input), such as a placeholder that names where to find the result again; <see langword="null"/> from it, or
+    /// no function, means <see cref="Placeholder"/>. It must give the same text for a call every time, so that a
+    /// request's prefix, and its prompt cache, stay the same from one request to the next.</summary>
+    public Func<ContextBlock, string?>? PlaceholderFor { get; set; }
+
     /// <summary>What summarises older context for <c>compact_20260112</c>.</summary>
     /// <value>Defaults to <see cref="ExtractiveContextSummarizer"/>, which needs no model; give a
     /// <see cref="ChatClientContextSummarizer"/> to summarise through a model.</value>

@@ -36,11 +36,16 @@ public sealed class AgentSessionContextTests
                 input: {command: insert, path: /memories/progress.md, insert_line: 1, insert_text: "a.py to c.py reviewed; findings noted\n"}
         """;
 
-    /// <summary>The projected input tokens of each request of the long review, with no editing and no warning.</summary>
-    private static async Task<IReadOnlyList<long>> DryRunAsync()
+    /// <summary>The projected input tokens of each request of the long review, with no editing and no warning, with the
+    /// recall tool or without it (it is on by default when clearing is).</summary>
+    private static async Task<IReadOnlyList<long>> DryRunAsync(bool recall = true)
     {
         await using var harness = await AgentHarness.StartAsync(LongReview);
-        await harness.Session(o => o.Tools.Add(AgentHarness.ReadFile())).RunAsync("Review all six files.", TestContext.Current.CancellationToken);
+        await harness.Session(o =>
+        {
+            o.Tools.Add(AgentHarness.ReadFile());
+            o.Recall = recall;
+        }).RunAsync("Review all six files.", TestContext.Current.CancellationToken);
         return [.. harness.Of<AgentRequestEvent>().Select(e => e.ProjectedInputTokens)];
     }
 
@@ -64,7 +69,7 @@ public sealed class AgentSessionContextTests
     [InlineData(ContextEditingSide.Client)]
     public async Task LongSession_ClearingFiresAtTheTrigger_AndMemorySurvives(ContextEditingSide side)
     {
-        var sizes = await DryRunAsync();
+        var sizes = await DryRunAsync(recall: true);
         var trigger = (sizes[5] + sizes[6]) / 2; // between the 6th and the 7th request
         await using var harness = await AgentHarness.StartAsync(LongReview);
         var session = harness.Session(o =>
@@ -88,8 +93,9 @@ public sealed class AgentSessionContextTests
         // What the model saw at the last request: the old reads cleared, the last kept, memory whole.
         var seen = Seen(harness, side, harness.Emulator.Exchanges.Count - 1);
         var results = ToolResults(seen);
-        results["read_file:a.py"].ShouldBe(Placeholder);
-        results["read_file:e.py"].ShouldBe(Placeholder);
+        // On the client side, each placeholder names the id the recall tool brings the result back by.
+        results["read_file:a.py"].ShouldBe(side == ContextEditingSide.Server ? Placeholder : "[cleared to save context: recall id=1 to see it again]");
+        results["read_file:e.py"].ShouldBe(side == ContextEditingSide.Server ? Placeholder : "[cleared to save context: recall id=5 to see it again]");
         results["read_file:f.py"].ShouldContain("def function_1(value)");
         results["memory:view"].ShouldStartWith("Here're the files and directories");
         results["memory:create"].ShouldBe("File created successfully at: /memories/progress.md");
@@ -101,7 +107,7 @@ public sealed class AgentSessionContextTests
     [Fact]
     public async Task LongSession_ServerAndClient_ReportTheSameEdits()
     {
-        var sizes = await DryRunAsync();
+        var sizes = await DryRunAsync(recall: false);
         var trigger = (sizes[4] + sizes[5]) / 2;
         var reports = new Dictionary<ContextEditingSide, List<(int, string)>>();
         foreach (var side in new[] { ContextEditingSide.Server, ContextEditingSide.Client })
@@ -113,6 +119,7 @@ public sealed class AgentSessionContextTests
                 o.ContextManagement = Config(trigger);
                 o.ContextEditing = side;
                 o.WarningRatio = null;
+                o.Recall = false; // one placeholder on both sides, so the reports can be equal to the token
             }).RunAsync("Review all six files.", TestContext.Current.CancellationToken);
             reports[side] = [.. harness.Of<AgentContextEditEvent>().SelectMany(e => e.Edits.Select(edit => (e.Request, edit.ToString())))];
 
