@@ -18,6 +18,13 @@ if (args is ["accuracy", var folder])
     return;
 }
 
+// `digest-survival FOLDER`: what the extractive summariser of cleared results keeps of the token corpus (bench/tokens).
+if (args is ["digest-survival", var tokens])
+{
+    DigestSurvival.Run(tokens);
+    return;
+}
+
 // `load URL KEY STORE CLIENTS SECONDS view|write`: a load on a running `mnemo serve` (bench/server-load.sh runs it).
 if (args is ["load", var url, var key, var store, var clients, var seconds, var mode])
 {

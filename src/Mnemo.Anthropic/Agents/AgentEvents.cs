@@ -127,6 +127,14 @@ public sealed record AgentReacquisitionEvent(int Request, string Id, string Name
     public bool Recalled { get; init; }
 }
 
+/// <summary>Represents the digest of a clearing written to memory: an entry per result it took, in the file
+/// <see cref="AgentSessionOptions.DigestPath"/>.</summary>
+/// <param name="Request">The request that cleared.</param>
+/// <param name="Path">The digest file.</param>
+/// <param name="Ids">The ids of the results it describes.</param>
+/// <param name="Folded">How many older entries were folded to keep the file within its size.</param>
+public sealed record AgentDigestEvent(int Request, string Path, IReadOnlyList<int> Ids, int Folded) : AgentEvent(Request);
+
 /// <summary>Represents how a session that began with memory present is picking up from it: given at its first tool call
 /// (was it a memory <c>view</c>?) and when it has read every file earlier sessions left.</summary>
 /// <param name="Request">The request whose response made the call.</param>

@@ -34,8 +34,9 @@ public sealed partial class AgentSession
             ? (_options.ClearedPlaceholder ?? DefaultRecallPlaceholder).Replace("{id}", NumberOf(id).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             : null;
 
-    /// <summary>Keeps the results a request cleared for the first time, whole, from the unedited conversation.</summary>
-    private void Archive(int request, IReadOnlyList<ContextBlock> cleared)
+    /// <summary>Keeps the results a request cleared for the first time, whole, from the unedited conversation; and writes
+    /// their digest to memory when digests are on.</summary>
+    private async Task ArchiveAsync(int request, IReadOnlyList<ContextBlock> cleared, IReadOnlyList<AppliedContextEdit> edits, long projected, CancellationToken cancellationToken)
     {
         if (_archive is null || cleared.Count == 0)
         {
@@ -43,6 +44,7 @@ public sealed partial class AgentSession
         }
 
         var at = _options.TimeProvider.GetUtcNow();
+        var added = new List<ArchivedResult>();
         foreach (var use in cleared)
         {
             // A recall's own result is already in the archive, under the id of the call it brought back.
@@ -54,7 +56,42 @@ public sealed partial class AgentSession
             var input = use.Json.TryGetProperty("input"u8, out var value) ? value.Clone() : default;
             var content = result.Json.TryGetProperty("content"u8, out var body) ? body.Clone() : AgentConversation.Json(writer => writer.WriteStringValue(string.Empty));
             var isError = result.Json.TryGetProperty("is_error"u8, out var error) && error.ValueKind == System.Text.Json.JsonValueKind.True;
-            _archive.Add(new ArchivedResult(NumberOf(id), id, use.ToolName ?? string.Empty, input, content, isError, request, at));
+            var archived = new ArchivedResult(NumberOf(id), id, use.ToolName ?? string.Empty, input, content, isError, request, at);
+            _archive.Add(archived);
+            added.Add(archived);
+        }
+
+        if (_options.ClearedResultDigests && added.Count > 0)
+        {
+            await DigestAsync(request, added, edits, projected, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Appends the digest of a clearing to its memory file: why it cleared, and each result summarised. A digest
+    /// that cannot be written is reported and the run goes on.</summary>
+    private async Task DigestAsync(int request, List<ArchivedResult> results, IReadOnlyList<AppliedContextEdit> edits, long projected, CancellationToken cancellationToken)
+    {
+        var clearing = edits.FirstOrDefault(edit => edit.Type == ClearToolUsesEdit.TypeName);
+        var trigger = _requests.ClearToolUses?.EffectiveTrigger;
+        var why = string.Create(CultureInfo.InvariantCulture,
+            $"the conversation held {projected:N0} input tokens{(trigger is { } t ? $", past the trigger of {t.Value:N0} {(t.Kind == ContextTriggerKind.ToolUses ? "tool uses" : "input tokens")}" : string.Empty)}; this clearing took {results.Count} result(s), {clearing?.ClearedInputTokens ?? 0:N0} tokens in all");
+        var summarizer = _options.DigestSummarizer ?? ExtractiveToolResultSummarizer.Instance;
+        var entries = new List<string>(results.Count);
+        foreach (var result in results)
+        {
+            entries.Add(ClearedResultDigest.Entry(result, why, await summarizer.SummarizeAsync(result.Tool, result.Input, result.Text, cancellationToken).ConfigureAwait(false)));
+        }
+
+        var store = (Mnemo.Memory.IMemoryStore)_options.Memory!.GetService(typeof(Mnemo.Memory.IMemoryStore))!;
+        Mnemo.Memory.MemoryPath.TryParse(_options.DigestPath, out var path, out _);
+        try
+        {
+            var folded = await ClearedResultDigest.WriteAsync(store, path!, entries, _options.DigestFileBytes, cancellationToken).ConfigureAwait(false);
+            Raise(new AgentDigestEvent(request, _options.DigestPath, [.. results.Select(result => result.Id)], folded));
+        }
+        catch (Mnemo.Memory.MemoryException exception)
+        {
+            Raise(new AgentSetupWarningEvent(request, $"the digest of cleared results was not written to {_options.DigestPath}: {exception.Message}"));
         }
     }
 

@@ -90,15 +90,19 @@ public sealed partial class AgentSession
         }
 
         var recall = options.Recall ?? (options.ContextManagement?.Edits.Any(edit => edit is ClearToolUsesEdit) == true && options.Tools.All(tool => tool?.Name != RecallTool.ToolName));
-        if (recall)
+        if (recall || options.ClearedResultDigests)
         {
             _archive = new ClearedResultArchive(options.RecallArchiveBytes);
+        }
+
+        if (recall)
+        {
             if (options.Tools.Any(tool => tool?.Name == RecallTool.ToolName))
             {
                 throw new ArgumentException("AgentSessionOptions.Recall: a tool of the session is already named 'recall'; rename it, or leave Recall unset.", nameof(options));
             }
 
-            _tools.Add(RecallTool.ToolName, new RecallTool(_archive, Recalled));
+            _tools.Add(RecallTool.ToolName, new RecallTool(_archive!, Recalled));
         }
 
         foreach (var tool in options.Tools)
@@ -310,7 +314,7 @@ public sealed partial class AgentSession
         if (edits.Count > 0)
         {
             var (newly, cleared, judged, record) = _monitor.Cleared(number, edits, view.Messages);
-            Archive(number, cleared);
+            await ArchiveAsync(number, cleared, edits, projected, cancellationToken).ConfigureAwait(false);
             Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly) { NewlyCleared = cleared, ClearedResults = judged });
             if (record is not null)
             {

@@ -78,6 +78,26 @@ public sealed class AgentSessionOptions
     /// <value>16 MiB by default.</value>
     public long RecallArchiveBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>Gets or sets whether, at each clearing, the session appends a digest of what it cleared to a memory file
+    /// (<see cref="DigestPath"/>): each result's id, tool, input, size and summary, and when, why and how much was cleared.
+    /// Needs <see cref="Memory"/>.</summary>
+    /// <value><see langword="false"/> by default.</value>
+    public bool ClearedResultDigests { get; set; }
+
+    /// <summary>Gets or sets the memory file the digests go to.</summary>
+    /// <value><c>/memories/session-context/cleared-results.md</c> by default.</value>
+    public string DigestPath { get; set; } = "/memories/session-context/cleared-results.md";
+
+    /// <summary>Gets or sets the most bytes the digest file holds; past it, the oldest entries are folded into one line
+    /// each (id, tool and input).</summary>
+    /// <value>16 KiB by default.</value>
+    public int DigestFileBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Gets or sets what summarises each cleared result for its digest.</summary>
+    /// <value><see langword="null"/> by default, for <see cref="ExtractiveToolResultSummarizer"/> (no model, deterministic);
+    /// a <see cref="ChatClientToolResultSummarizer"/> asks a model.</value>
+    public IToolResultSummarizer? DigestSummarizer { get; set; }
+
     /// <summary>Gets or sets the share of the trigger at which the model is warned that clearing is near.</summary>
     /// <value>0.8 by default; between 0 (exclusive) and 1 (inclusive). <see langword="null"/> turns the warning off.</value>
     public double? WarningRatio { get; set; } = 0.8;
@@ -223,6 +243,21 @@ public sealed class AgentSessionOptions
                 throw new ArgumentException(
                     "AgentSessionOptions.AdaptiveThinking: `thinking.type.adaptive` is not supported for this model. Use `thinking.type.enabled` with `budget_tokens` (set ThinkingBudgetTokens).", "options");
             }
+        }
+
+        if (ClearedResultDigests && (Memory is null || Memory.GetService(typeof(Mnemo.Memory.IMemoryStore)) is null))
+        {
+            throw new ArgumentException("AgentSessionOptions.ClearedResultDigests needs a memory tool with a store (Memory): the digest is a memory file.", "options");
+        }
+
+        if (ClearedResultDigests && (!Mnemo.Memory.MemoryPath.TryParse(DigestPath, out var digest, out _) || digest.Segments.Count == 0))
+        {
+            throw new ArgumentException($"AgentSessionOptions.DigestPath: '{DigestPath}' is not a file path under /memories.", "options");
+        }
+
+        if (DigestFileBytes < 1024)
+        {
+            throw new ArgumentException("AgentSessionOptions.DigestFileBytes must be at least 1,024.", "options");
         }
 
         if (RecallArchiveBytes < 1)

@@ -88,6 +88,9 @@ internal sealed class AgentConsole
                     ? $"  -- context editing held back ({string.Join(", ", binding.Report.DeferredEdits)}): {binding.Report.Reason}"
                     : $"  -- {binding.Report.RemovedBlocks.Count} thinking block(s) of earlier turns removed ({string.Join(", ", binding.Report.RemovedBlocks)}): {binding.Report.Reason}");
                 break;
+            case AgentDigestEvent digest:
+                _out.WriteLine($"  -- digest: {digest.Ids.Count} cleared result(s) summarised in {digest.Path} (id {string.Join(", ", digest.Ids)}){(digest.Folded > 0 ? $"; {digest.Folded} older entr(ies) folded to keep the file within its size" : string.Empty)}");
+                break;
             case AgentReacquisitionEvent { Recalled: true } recalled:
                 _out.WriteLine($"  <- recalled: {ToolUseText.Describe(recalled.Name, recalled.Input)}, cleared earlier, comes back from the archive as it was");
                 break;
