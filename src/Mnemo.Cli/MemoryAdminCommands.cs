@@ -232,15 +232,37 @@ internal static class MemoryAdminCommands
 
         var template = new Option<string>("--template")
         {
-            Description = $"The layout to seed: {string.Join(", ", MemoryTemplate.BuiltIn.Select(t => t.Name))}.",
+            Description = $"The layout to seed: {string.Join(", ", MemoryTemplate.BuiltIn.Select(t => t.Name))}, or a folder of your own whose files are copied in.",
             DefaultValueFactory = _ => MemoryTemplate.Development.Name,
         };
-        var init = new Command("init", "Create a memory folder, seeded with a template's layout and starter files; existing files are kept.") { template, actor };
-        init.SetAction((result, ct) => Run(result, place, mustExist: false, async admin =>
+        var list = new Option<bool>("--list") { Description = "List the templates and their files, and create nothing." };
+        var init = new Command("init", "Create a memory folder, seeded with a template's layout and starter files; existing files are kept.") { template, list, actor };
+        init.SetAction(async (result, ct) =>
+        {
+            if (result.GetValue(list))
+            {
+                foreach (var builtIn in MemoryTemplate.BuiltIn)
+                {
+                    Console.Out.WriteLine($"{builtIn.Name}: {builtIn.Description}");
+                    foreach (var (file, _) in builtIn.Files)
+                    {
+                        Console.Out.WriteLine($"  /memories/{file}");
+                    }
+                }
+
+                Console.Out.WriteLine("--template FOLDER seeds from a folder of your own.");
+                return 0;
+            }
+
+            return await InitAsync(result, ct).ConfigureAwait(false);
+        });
+
+        Task<int> InitAsync(ParseResult result, CancellationToken ct) => Run(result, place, mustExist: false, async admin =>
         {
             var name = result.GetValue(template)!;
             var chosen = MemoryTemplate.Find(name)
-                ?? throw new UsageException($"no template named {name}; the templates are: {string.Join(", ", MemoryTemplate.BuiltIn.Select(t => t.Name))}.");
+                ?? (Directory.Exists(name) ? MemoryTemplate.FromFolder(name) : null)
+                ?? throw new UsageException($"no template named {name}, and no such folder; the templates are: {string.Join(", ", MemoryTemplate.BuiltIn.Select(t => t.Name))}.");
             var created = await admin.InitAsync(chosen, Context(result, actor), ct).ConfigureAwait(false);
             foreach (var made in created)
             {
@@ -249,7 +271,7 @@ internal static class MemoryAdminCommands
 
             Console.Out.WriteLine($"{created.Count} of {chosen.Files.Count} starter files created from the {chosen.Name} template.");
             return 0;
-        }));
+        });
 
         var redact = new Command("redact", "Remove a version's content from history everywhere it occurs (a leaked secret, say), keeping the record.")
         {

@@ -34,9 +34,26 @@ public sealed class MemoryAdminCommandTests : IDisposable
     [Fact]
     public async Task AgentMistake_IsSeenInHistory_DiffedAndUndone()
     {
-        var init = await Memory("init", "--dir", Root, "--template", "development", "--actor", "ana");
+        // A template of the user's own: a folder whose files are copied in (its dot-files left out).
+        var starter = Path.Combine(Path.GetDirectoryName(Root)!, "starter");
+        foreach (var (file, text) in new[]
+        {
+            ("session-context/current-task.md", "# Current task\n"),
+            ("session-context/decisions.md", "# Decisions\n"),
+            ("protocol-compliance/memory-protocol.md", "# How this memory is used\n"),
+            ("client-context/preferences.md", "# The user and their preferences\n"),
+            ("development-patterns/patterns.md", "# Patterns that held\n"),
+            ("project-knowledge/overview.md", "# Project overview\n\n- Known pitfalls:\n"),
+            (".git/HEAD", "not a memory\n"),
+        })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(starter, file))!);
+            File.WriteAllText(Path.Combine(starter, file), text);
+        }
+
+        var init = await Memory("init", "--dir", Root, "--template", starter, "--actor", "ana");
         init.ExitCode.ShouldBe(0, init.Error);
-        init.Output.ShouldContain("6 of 6 starter files created from the development template.");
+        init.Output.ShouldContain("6 of 6 starter files created from the starter template.");
 
         await Exec("agent-1",
             new { command = "str_replace", path = "/memories/project-knowledge/overview.md", old_str = "- Known pitfalls:", new_str = "- Known pitfalls: flaky test in auth" },
@@ -64,7 +81,7 @@ public sealed class MemoryAdminCommandTests : IDisposable
 
         var diff = await Memory("diff", "--dir", Root, "/memories/project-knowledge/overview.md");
         diff.Output.ShouldContain("-- Known pitfalls:\n+- Known pitfalls: flaky test in auth\n");
-        (await Memory("restore", "--dir", Root, "project-knowledge/overview.md", "--version", "6")).ExitCode.ShouldBe(0);
+        (await Memory("restore", "--dir", Root, "project-knowledge/overview.md", "--version", "3")).ExitCode.ShouldBe(0);
         File.ReadAllText(Path.Combine(Root, "project-knowledge", "overview.md")).ShouldNotContain("flaky");
 
         var cat = await Memory("cat", "--dir", Root, "project-knowledge/overview.md", "--version", "7");
@@ -84,7 +101,8 @@ public sealed class MemoryAdminCommandTests : IDisposable
 
         var export = await Memory("export", "--dir", Root, archive);
         export.ExitCode.ShouldBe(0, export.Error);
-        export.Error.ShouldBe("Exported 7 files and 7 changes.\n");
+        var seeded = Mnemo.Memory.MemoryTemplate.Development.Files.Count;
+        export.Error.ShouldBe($"Exported {seeded + 1} files and {seeded + 1} changes.\n");
         var copy = _temp.Combine("copy");
         var import = await Memory("import", "--dir", copy, archive);
         import.ExitCode.ShouldBe(0, import.Error);
@@ -104,18 +122,54 @@ public sealed class MemoryAdminCommandTests : IDisposable
         var stats = await Memory("stats", "--dir", Root, "--json", "--top", "2");
         stats.ExitCode.ShouldBe(0, stats.Error);
         using var json = JsonDocument.Parse(stats.Output);
-        json.RootElement.GetProperty("files").GetInt32().ShouldBe(6);
+        var template = Mnemo.Memory.MemoryTemplate.Development.Files;
+        static int Bytes(string text) => System.Text.Encoding.UTF8.GetByteCount(text);
+        json.RootElement.GetProperty("files").GetInt32().ShouldBe(template.Count);
         json.RootElement.GetProperty("largest").GetArrayLength().ShouldBe(2);
-        json.RootElement.GetProperty("largest")[0].GetProperty("path").GetString().ShouldBe("/memories/protocol-compliance/memory-protocol.md");
+        json.RootElement.GetProperty("largest")[0].GetProperty("path").GetString().ShouldBe("/memories/" + template.MaxBy(f => Bytes(f.Text)).Path);
 
         var table = await Memory("stats", "--dir", Root);
-        table.Output.ShouldContain("files                 6\n");
+        table.Output.ShouldContain($"files                 {template.Count}\n");
         table.Output.ShouldContain("Largest files\n");
 
         var ls = await Memory("ls", "--dir", Root, "session-context");
         ls.Output.TrimEnd('\n').Split('\n').ShouldSatisfyAllConditions(
-            lines => lines.Length.ShouldBe(4),
-            lines => lines[^1].ShouldBe("2 files, 319 B"));
+            lines => lines.Length.ShouldBe(6),
+            lines => lines[^1].ShouldBe("4 files, 1 KiB", "1,025 bytes: the four session-context files of the template"));
+        template.Where(f => f.Path.StartsWith("session-context/", StringComparison.Ordinal)).Sum(f => Bytes(f.Text)).ShouldBe(1025);
+    }
+
+    [Fact]
+    public async Task Init_ListsItsTemplates_AndSeedsTheDevelopmentLayoutWithItsSessionStateFilesAndChecklist()
+    {
+        var list = await Memory("init", "--list");
+        list.ExitCode.ShouldBe(0, list.Error);
+        list.Output.ShouldStartWith("development: ");
+        list.Output.ShouldContain("  /memories/agent-coordination/context-packages.xml\n");
+        Directory.Exists(Root).ShouldBeFalse("--list creates nothing");
+
+        var init = await Memory("init", "--dir", Root);
+        init.ExitCode.ShouldBe(0, init.Error);
+        var files = Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/')).Where(f => !f.StartsWith(".mnemo/", StringComparison.Ordinal)).ToList();
+        foreach (var named in new[]
+        {
+            "session-context/active-project.xml", "session-context/phase-status.xml", "protocol-compliance/uncertainty-log.xml",
+            "client-context/pending-decisions.xml", "agent-coordination/context-packages.xml", "protocol-compliance/preservation-checklist.md",
+        })
+        {
+            files.ShouldContain(named);
+        }
+
+        // The XML files have the structure, well formed, and no content yet.
+        foreach (var xml in files.Where(f => f.EndsWith(".xml", StringComparison.Ordinal)))
+        {
+            var document = System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(Root, xml)));
+            document.Root!.DescendantNodes().OfType<System.Xml.Linq.XText>().ShouldAllBe(t => string.IsNullOrWhiteSpace(t.Value), xml);
+        }
+
+        (await Memory("init", "--dir", Root, "--template", "no-such-thing")).Error
+            .ShouldBe("mnemo: no template named no-such-thing, and no such folder; the templates are: development.\n");
     }
 
     [Fact]
@@ -137,7 +191,7 @@ public sealed class MemoryAdminCommandTests : IDisposable
 
         (await Memory("sweep", "--dir", Root, "--older-than", "30d")).Output.ShouldBe("0 files expired; `mnemo memory history --deleted` lists them for restoring.\n");
         var clear = await Memory("clear", "--dir", Root, "--yes");
-        (clear.ExitCode, clear.Output).ShouldBe((0, "Deleted 5 entries under /memories; `mnemo memory history --deleted` lists them for restoring.\n"));
+        (clear.ExitCode, clear.Output).ShouldBe((0, "Deleted 6 entries under /memories; `mnemo memory history --deleted` lists them for restoring.\n"));
     }
 
     [Fact]

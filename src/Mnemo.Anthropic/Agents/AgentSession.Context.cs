@@ -19,7 +19,7 @@ public sealed partial class AgentSession
         (long, int)? holdBack = null;
         if (_monitor.ShouldWarn(ratio, _conversation.EndsWithAssistant))
         {
-            Instruct(nearCompaction ? _options.CompactionWarning : _options.ContextWarning);
+            Instruct(await WarningAsync(nearCompaction ? _options.CompactionWarning : _options.ContextWarning, cancellationToken).ConfigureAwait(false));
             _monitor.Warned(number, projected);
             var warnedAt = projected;
             (request, view, projected) = await ProjectAsync(cancellationToken).ConfigureAwait(false);
@@ -50,6 +50,29 @@ public sealed partial class AgentSession
 
 
         return (request, view, projected, holdBack);
+    }
+
+    /// <summary>The warning, pointing to the preservation checklist when the memory holds one (a template installed it).</summary>
+    private async Task<string> WarningAsync(string warning, CancellationToken cancellationToken)
+    {
+        var checklist = "/memories/" + Mnemo.Memory.MemoryTemplate.PreservationChecklist;
+        if (warning.Contains(checklist, StringComparison.Ordinal) ||
+            _options.Memory?.GetService(typeof(Mnemo.Memory.IMemoryStore)) is not Mnemo.Memory.IMemoryStore store ||
+            !Mnemo.Memory.MemoryPath.TryParse(checklist, out var path, out _))
+        {
+            return warning;
+        }
+
+        try
+        {
+            return await store.ReadAsync(path, cancellationToken).ConfigureAwait(false) is { Kind: Mnemo.Memory.MemoryEntryKind.File }
+                ? warning + " Your checklist for this is " + checklist + ": go through it first."
+                : warning;
+        }
+        catch (Mnemo.Memory.MemoryException)
+        {
+            return warning;
+        }
     }
 
     /// <summary>Puts an instruction at the end of the conversation, which ends with a user's turn.</summary>

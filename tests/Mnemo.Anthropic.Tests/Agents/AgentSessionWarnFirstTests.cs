@@ -174,6 +174,19 @@ public sealed class AgentSessionWarnFirstTests
     }
 
     [Fact]
+    public async Task WithAPreservationChecklistInMemory_TheWarningPointsToIt()
+    {
+        await using var harness = await AgentHarness.StartAsync(Script);
+        Mnemo.Memory.MemoryPath.TryParse("/memories/" + Mnemo.Memory.MemoryTemplate.PreservationChecklist, out var checklist, out _);
+        (await harness.Store.CreateFileAsync(checklist!, "# Before a clearing\n"u8.ToArray(), cancellationToken: Ct)).ShouldBeTrue();
+
+        await Session(harness, ContextEditingSide.Client).RunAsync("Review all files.", Ct);
+
+        var warned = harness.Emulator.Exchanges.Select(e => e.Request!.Value.GetRawText()).First(body => body.Contains("[context notice]", StringComparison.Ordinal));
+        warned.ShouldContain("Your checklist for this is /memories/protocol-compliance/preservation-checklist.md: go through it first.");
+    }
+
+    [Fact]
     public async Task ALargeResult_WarnsTheNextRequestWhateverItsRatio()
     {
         await using var harness = await AgentHarness.StartAsync(Script);

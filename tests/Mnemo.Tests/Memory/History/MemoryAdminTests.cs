@@ -140,7 +140,8 @@ public sealed class MemoryAdminTests : IDisposable
 
         var created = await _admin.InitAsync(MemoryTemplate.Development, cancellationToken: Ct);
 
-        created.Select(p => p.Segments[0]).Distinct().ShouldBe(["session-context", "protocol-compliance", "client-context", "development-patterns", "project-knowledge"]);
+        created.Select(p => p.Segments[0]).Distinct().ShouldBe(["session-context", "protocol-compliance", "client-context", "agent-coordination", "development-patterns", "project-knowledge"]);
+        created.Count.ShouldBe(MemoryTemplate.Development.Files.Count - 1, "every file but the one already there");
         Read("session-context/current-task.md").ShouldBe("mine");
         Read("protocol-compliance/memory-protocol.md").ShouldContain("view /memories");
         (await _admin.InitAsync(MemoryTemplate.Development, cancellationToken: Ct)).ShouldBeEmpty();
