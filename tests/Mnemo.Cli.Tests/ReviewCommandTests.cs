@@ -166,6 +166,25 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
+    public async Task Review_WithAProfile_RunsWithItsConfiguration_TriggerAndKeepOverridingIt()
+    {
+        using var work = new TempDirectory();
+        File.Copy(Sample("scraper.py"), work.Combine("scraper.py"));
+
+        var run = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "scraper.py", "--profile", "code-review", "--trigger", "50000", "--transcript", "s.json");
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        var edit = JsonDocument.Parse(await File.ReadAllTextAsync(work.Combine("s.json"), Ct)).RootElement.GetProperty("context_management").GetProperty("edits")[0];
+        edit.GetProperty("trigger").GetProperty("value").GetInt64().ShouldBe(50000, "--trigger overrides the profile's");
+        edit.GetProperty("keep").GetProperty("value").GetInt64().ShouldBe(12, "the code-review profile keeps 12");
+        edit.GetProperty("clear_at_least").GetProperty("value").GetInt64().ShouldBe(10000);
+        edit.GetProperty("exclude_tools")[0].GetString().ShouldBe("memory");
+
+        var unknown = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "scraper.py", "--profile", "fast");
+        (unknown.ExitCode, unknown.Error).ShouldBe((1, "mnemo: --profile fast: no such profile; the profiles are development, heavy-files, research, debugging, code-review\n"));
+    }
+
+    [Fact]
     public async Task Review_AFileTheOfflineScriptDoesNotKnow_SaysSoInOneLine()
     {
         using var work = new TempDirectory();

@@ -25,6 +25,7 @@ internal static class ReviewCommands
         Option<long?> Trigger,
         Option<long?> Keep,
         Option<bool> ClientSide,
+        Option<string?> Profile,
         Option<bool> Stream,
         Option<FileInfo?> Script,
         Option<int> MaxTokens);
@@ -191,6 +192,7 @@ internal static class ReviewCommands
         new Option<long?>("--trigger") { Description = "Clear old tool results past this many input tokens (review: 100,000; demo: low, to show it)." },
         new Option<long?>("--keep") { Description = "How many recent tool uses clearing keeps (review: 3; demo: 1)." },
         new Option<bool>("--client-side") { Description = "Edit the context here before sending, instead of asking the API to." },
+        new Option<string?>("--profile") { Description = $"Start from a context-editing profile: {string.Join(", ", ContextPresets.Names)}; --trigger and --keep override its values." },
         new Option<bool>("--stream") { Description = "Stream the assistant's text as it is written." },
         new Option<FileInfo?>("--script") { Description = "Run against the emulator with this script even when ANTHROPIC_API_KEY is set." },
         new Option<int>("--max-tokens") { Description = "The most tokens a response may hold.", DefaultValueFactory = _ => 8192 });
@@ -202,6 +204,7 @@ internal static class ReviewCommands
         command.Add(shared.Trigger);
         command.Add(shared.Keep);
         command.Add(shared.ClientSide);
+        command.Add(shared.Profile);
         command.Add(shared.Stream);
         command.Add(shared.Script);
         command.Add(shared.MaxTokens);
@@ -213,7 +216,19 @@ internal static class ReviewCommands
         Func<AssistantBackend, Action<AgentSessionOptions>, TextWriter, Task<int>> work, CancellationToken cancellationToken)
     {
         var demo = parseResult.CommandResult.Command.Name == "demo";
-        var keep = parseResult.GetValue(shared.Keep) ?? (demo ? 1 : 3);
+        ClearToolUsesEdit? profile = null;
+        if (parseResult.GetValue(shared.Profile) is { } name)
+        {
+            profile = ContextPresets.Find(name)?.Edits.OfType<ClearToolUsesEdit>().Single();
+            if (profile is null)
+            {
+                return await FailAsync($"--profile {name}: no such profile; the profiles are {string.Join(", ", ContextPresets.Names)}").ConfigureAwait(false);
+            }
+
+            trigger = parseResult.GetValue(shared.Trigger) ?? profile.EffectiveTrigger.Value;
+        }
+
+        var keep = parseResult.GetValue(shared.Keep) ?? profile?.EffectiveKeep ?? (demo ? 1 : 3);
         if (trigger < 1)
         {
             return await FailAsync("--trigger must be a positive number of tokens").ConfigureAwait(false);
@@ -232,7 +247,13 @@ internal static class ReviewCommands
         ContextManagementConfig config;
         try
         {
-            config = new ContextManagementConfig([new ClearToolUsesEdit { Trigger = new ContextTrigger(ContextTriggerKind.InputTokens, trigger), Keep = keep }]);
+            config = new ContextManagementConfig([new ClearToolUsesEdit
+            {
+                Trigger = new ContextTrigger(ContextTriggerKind.InputTokens, trigger),
+                Keep = keep,
+                ClearAtLeast = profile?.ClearAtLeast,
+                ExcludeTools = profile?.ExcludeTools,
+            }]);
         }
         catch (ContextFormatException exception)
         {
