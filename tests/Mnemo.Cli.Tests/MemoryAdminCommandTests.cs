@@ -173,6 +173,33 @@ public sealed class MemoryAdminCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Consolidate_ProposesWithoutChanging_ThenReviewTakesTheChosenChanges()
+    {
+        await Memory("init", "--dir", Root, "--template", "development");
+        File.WriteAllText(Path.Combine(Root, "a.md"), "one\ntwo\nthree\n");
+        File.WriteAllText(Path.Combine(Root, "b.md"), "one\ntwo\nthree\n");
+
+        var proposal = await Memory("consolidate", "--dir", Root);
+        proposal.ExitCode.ShouldBe(0, proposal.Error);
+        proposal.Output.ShouldContain("1. exact duplicate: delete /memories/b.md, the same text as /memories/a.md\n   evidence: ");
+        proposal.Output.ShouldEndWith("Nothing was changed: --review to choose among them, --apply to make them all.\n");
+        File.Exists(Path.Combine(Root, "b.md")).ShouldBeTrue();
+
+        using var review = MnemoProcess.Start("memory", "consolidate", "--dir", Root, "--review");
+        await review.StandardInput.WriteLineAsync("1");
+        review.StandardInput.Close();
+        var output = await review.StandardOutput.ReadToEndAsync(Ct);
+        await review.WaitForExitAsync(Ct);
+        review.ExitCode.ShouldBe(0);
+        output.ShouldContain("--- /memories/b.md\n+++ (deleted)\n");
+        output.ShouldContain("made 1: delete /memories/b.md, the same text as /memories/a.md\n");
+        File.Exists(Path.Combine(Root, "b.md")).ShouldBeFalse();
+        (await Memory("history", "--dir", Root)).Output.ShouldContain("delete  consolidate  consolidate: exact duplicate");
+
+        (await Memory("consolidate", "--dir", Root, "--apply", "--review")).ShouldBe((2, string.Empty, "mnemo: give --apply or --review, not both.\n"));
+    }
+
+    [Fact]
     public async Task ExitCodes_TellFailuresFromBadUsage()
     {
         (await Memory("ls", "--dir", Root)).ShouldSatisfyAllConditions(
