@@ -23,9 +23,10 @@ internal static class ContextReplayCommand
         var json = new Option<bool>("--json") { Description = "Write the figures as JSON, every request included." };
         var requests = new Option<bool>("--requests") { Description = "Add a table of every request to the text output." };
         var chart = new Option<FileInfo?>("--chart") { Description = "Draw input tokens per request, with and without each configuration, as an SVG file." };
+        var adaptive = new Option<string?>("--adaptive") { Description = "Also replay adaptive mode, starting from this preset (keep, exclude_tools and clear_at_least adjusted between requests; a call that fetches a cleared result again counts as a recall).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("replay", "Replay a whole session with context-editing configurations: input tokens, clearings, prompt-cache writes and reads, and cost per request and in total, against no editing.")
         {
-            file, configs, presets, model, prices, preamble, json, requests, chart,
+            file, configs, presets, model, prices, preamble, json, requests, chart, adaptive,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -124,8 +125,22 @@ internal static class ContextReplayCommand
                     await Console.Error.WriteLineAsync(string.Create(C, $"replaying {session.RequestCount:N0} requests with {chosen.Count + 1} configuration(s)")).ConfigureAwait(false);
                 }
 
-                var results = ContextReplay.Run(session, chosen, options);
-                var report = new ReplayReport(source.Name, session, chosen, results, lookup, modelPrices, parseResult.GetValue(prices) is not null, options.PreambleTokens, inferred, asRun ? 1 : 0);
+                var results = ContextReplay.Run(session, chosen, options).ToList();
+                IReadOnlyList<AdaptiveChange> changes = [];
+                if (parseResult.GetResult(adaptive) is not null)
+                {
+                    var from = parseResult.GetValue(adaptive) ?? "development";
+                    var start = ContextPresets.Find(from) ?? throw new ReplayInputException($"--adaptive {from}: no such preset; the presets are {string.Join(", ", ContextPresets.Names)}");
+                    var run = ContextReplay.Adaptive(session, $"adaptive from {from}", start, options);
+                    results.Add(run.Result);
+                    chosen.Add((run.Result.Name, start));
+                    changes = run.Changes;
+                }
+
+                var report = new ReplayReport(source.Name, session, chosen, results, lookup, modelPrices, parseResult.GetValue(prices) is not null, options.PreambleTokens, inferred, asRun ? 1 : 0)
+                {
+                    AdaptiveChanges = changes,
+                };
                 if (parseResult.GetValue(chart) is { } chartFile)
                 {
                     try

@@ -24,6 +24,9 @@ internal sealed class ReplayReport(
 
     public IReadOnlyList<ReplayResult> Results => results;
 
+    /// <summary>Gets the changes adaptive mode made, when it was replayed.</summary>
+    public IReadOnlyList<AdaptiveChange> AdaptiveChanges { get; init; } = [];
+
     public IReadOnlyList<(string Name, ContextManagementConfig Config)> Configs => configs;
 
     public ReplaySession Session => session;
@@ -107,6 +110,21 @@ internal sealed class ReplayReport(
             text.Append('\n');
             text.Append(C, $"real usage of {real.Count:N0} request(s), from the transcript: input {input:N0} (cache writes {writes:N0}, reads {reads:N0}), output {output:N0}, cost ${cost:0.0000}\n");
             text.Append(C, $"the replay's estimate {(asRun > 0 ? "with the configuration the session ran with (\"as run\")" : "without editing")} is {Math.Abs(Error(estimated, input)):0.0}% {(estimated >= input ? "over" : "under")} the real input in all, {MeanError(real):0.0}% a request on average\n");
+        }
+
+        if (AdaptiveChanges.Count > 0)
+        {
+            text.Append('\n');
+            text.Append(C, $"adaptive mode made {AdaptiveChanges.Count} change(s):\n");
+            foreach (var change in AdaptiveChanges.Take(10))
+            {
+                text.Append(C, $"  after request {change.Request}: {change.Setting} {change.From} -> {change.To}: {change.Reason}\n");
+            }
+
+            if (AdaptiveChanges.Count > 10)
+            {
+                text.Append(C, $"  … and {AdaptiveChanges.Count - 10} more (--json lists them all)\n");
+            }
         }
 
         text.Append('\n');
@@ -222,6 +240,19 @@ internal sealed class ReplayReport(
                 }
 
                 writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("adaptive_changes"u8);
+            foreach (var change in AdaptiveChanges)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("request"u8, change.Request);
+                writer.WriteString("setting"u8, change.Setting);
+                writer.WriteString("from"u8, change.From);
+                writer.WriteString("to"u8, change.To);
+                writer.WriteString("reason"u8, change.Reason);
                 writer.WriteEndObject();
             }
 

@@ -87,7 +87,7 @@ public sealed class MessagesTests : IDisposable
         await MnemoProcess.RunAsync(Ct, "memory", "init", "--dir", Folder);
         var (code, output, error) = await MnemoProcess.RunAsync(Ct, "memory", "sweep", "--dir", Folder, "--older-than", "0s");
         (code, error).ShouldBe((0, string.Empty));
-        output.ShouldContain("6 files expired");
+        output.ShouldContain($"{Mnemo.Memory.MemoryTemplate.Development.Files.Count} files expired");
         Directory.EnumerateFiles(Folder, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.mnemo/", StringComparison.Ordinal)).ShouldBeEmpty();
     }
 

@@ -142,4 +142,50 @@ public sealed class ContextReplayTests
         Should.Throw<ContextFormatException>(() => ContextReplay.Run(Session(2, 10), [("c", config)]))
             .Message.ShouldBe("context_management: replay models clear_tool_uses_20250919 only; compact_20260112 is not replayed yet");
     }
+
+    /// <summary>A session reading the paths in order, one call a request, each result <paramref name="words"/> words.</summary>
+    private static ReplaySession Reads(int words, params string[] paths)
+    {
+        var messages = new JsonArray { new JsonObject { ["role"] = "user", ["content"] = "Review the repository." } };
+        for (var t = 0; t < paths.Length; t++)
+        {
+            var id = $"toolu_{t}";
+            messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = new JsonArray { new JsonObject { ["type"] = "tool_use", ["id"] = id, ["name"] = paths[t].EndsWith(".log", StringComparison.Ordinal) ? "read_log" : "read_file", ["input"] = new JsonObject { ["path"] = paths[t] } } } });
+            messages.Add(new JsonObject { ["role"] = "user", ["content"] = new JsonArray { new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = id, ["content"] = $"{paths[t]} " + string.Join(' ', Enumerable.Repeat("word", words)) } } });
+        }
+
+        messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = "Done." });
+        return SessionTranscripts.Read(Encoding.UTF8.GetBytes(new JsonObject { ["model"] = "claude-sonnet-4-5", ["messages"] = messages }.ToJsonString()));
+    }
+
+    [Fact]
+    public void Adaptive_AResultNeededAgainSoon_RaisesKeep_AndAToolNeededAgainMostly_IsExcluded()
+    {
+        // a.log is read, cleared, and read again; then b.log likewise: logs are needed again, files are not.
+        var session = Reads(600, "f1.py", "f2.py", "a.log", "f3.py", "f4.py", "a.log", "f5.py", "b.log", "f6.py", "f7.py", "b.log", "f8.py");
+        var start = new ContextManagementConfig([new ClearToolUsesEdit { Trigger = new ContextTrigger(ContextTriggerKind.InputTokens, 1500), Keep = 1 }]);
+
+        var (result, changes) = ContextReplay.Adaptive(session, "adaptive", start, adaptive: new AdaptiveClearingOptions { PaybackRequests = null });
+
+        changes.ShouldContain(c => c.Setting == "keep" && c.From == "1" && c.To == "2" && c.Reason.StartsWith("a cleared read_log result was needed again", StringComparison.Ordinal));
+        var excluded = changes.Single(c => c.Setting == "exclude_tools");
+        (excluded.To, excluded.Reason).ShouldBe(("read_log", "2 of the 3 cleared read_log results were needed again"));
+        result.Rows.Count.ShouldBe(session.RequestCount);
+    }
+
+    [Fact]
+    public void Adaptive_QuietClearingsLowerKeep_AndClearAtLeastIsSetFromThePrices()
+    {
+        var session = Reads(600, [.. Enumerable.Range(1, 14).Select(i => $"f{i}.py")]);
+        var start = new ContextManagementConfig([new ClearToolUsesEdit { Trigger = new ContextTrigger(ContextTriggerKind.InputTokens, 1500), Keep = 4 }]);
+
+        var (_, changes) = ContextReplay.Adaptive(session, "adaptive", start, adaptive: new AdaptiveClearingOptions { PaybackRequests = 20, QuietClearings = 2 });
+
+        changes.ShouldContain(c => c.Setting == "keep" && c.From == "4" && c.To == "3" && c.Reason == "2 clearings in a row took nothing that was needed again");
+        var atLeast = changes.First(c => c.Setting == "clear_at_least");
+        atLeast.Reason.ShouldStartWith("rewriting ");
+        // Sonnet 4.5: a write costs $3.75 and a read $0.30 per MTok, so rewriting R tokens costs what reading R * 3.45 / 0.30 / 20 tokens does over 20 requests.
+        var rewritten = long.Parse(atLeast.Reason.Split(' ')[1], System.Globalization.NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        long.Parse(atLeast.To, CultureInfo.InvariantCulture).ShouldBe((long)Math.Ceiling(rewritten * 3.45m / (0.30m * 20)));
+    }
 }

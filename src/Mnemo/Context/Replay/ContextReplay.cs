@@ -130,7 +130,32 @@ public static class ContextReplay
         return results;
     }
 
-    private static ReplayResult Replay(string name, ClearToolUsesEdit? edit, List<PreparedSegment> segments, ReplayOptions options, ModelPrices prices)
+    /// <summary>Replays the session in adaptive mode: starting from <paramref name="start"/>, the configuration is adjusted
+    /// between requests by <see cref="AdaptiveClearing"/>, from what each clearing took and what the session needed again
+    /// afterwards (a call whose tool and input equal a cleared result's counts as that result needed again, as a recall
+    /// would be).</summary>
+    /// <param name="session">The session.</param>
+    /// <param name="name">What the run is called.</param>
+    /// <param name="start">The configuration to start from, such as a profile's.</param>
+    /// <param name="options">Cache and cost settings.</param>
+    /// <param name="adaptive">Bounds and thresholds of the adjustments.</param>
+    /// <returns>The run, and every change adaptive mode made.</returns>
+    public static (ReplayResult Result, IReadOnlyList<AdaptiveChange> Changes) Adaptive(
+        ReplaySession session, string name, ContextManagementConfig start, ReplayOptions? options = null, AdaptiveClearingOptions? adaptive = null)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(start);
+        Validate(start);
+        options ??= new ReplayOptions();
+        var edit = start.Edits.OfType<ClearToolUsesEdit>().FirstOrDefault()
+            ?? throw new ContextFormatException($"context_management: adaptive mode starts from a {ClearToolUsesEdit.TypeName} edit; the configuration has none");
+        var prices = options.Prices ?? ClaudeModels.Find(session.Model).Model.Prices;
+        var tuner = new AdaptiveClearing(edit, prices, adaptive);
+        var segments = session.Segments.Select(segment => new PreparedSegment(segment, options)).ToList();
+        return (Replay(name, edit, segments, options, prices, tuner), tuner.Changes);
+    }
+
+    private static ReplayResult Replay(string name, ClearToolUsesEdit? edit, List<PreparedSegment> segments, ReplayOptions options, ModelPrices prices, AdaptiveClearing? tuner = null)
     {
         var rows = new List<ReplayRow>();
         var number = 0;
@@ -140,6 +165,8 @@ public static class ContextReplay
             var plan = edit is null ? null : segment.Plan(edit);
             var cache = new CacheModel(options, plan);
             var (answered, clearedBefore) = (0, 0);
+            var everCleared = new HashSet<int>();
+            var scanned = 0;
             foreach (var request in segment.Source.Requests)
             {
                 number++;
@@ -149,10 +176,22 @@ public static class ContextReplay
                     answered++;
                 }
 
+                if (tuner is not null && !plan!.SameTools(tuner.Current))
+                {
+                    // Which tools are cleared changed: results anywhere may come back, so the cache starts again. A change
+                    // of keep or clear_at_least only moves how far clearing reaches, which the cache compares as it is.
+                    plan = segment.Plan(tuner.Current);
+                    cache = new CacheModel(options, plan);
+                }
+
                 var tokens = segment.PreambleTokens + segment.CumulativeTokens[end];
-                var (k, cleared, freed) = plan is null ? (0, 0, 0L) : plan.Apply(answered, tokens);
+                var (k, cleared, freed) = plan is null ? (0, 0, 0L) : plan.Apply(answered, tokens, tuner?.Current ?? plan.Edit);
                 var edited = tokens - freed;
                 var (read, write, uncached) = cache.Send(segment.CumulativeBlocks[end], k, edited, request.At);
+                if (tuner is not null)
+                {
+                    Tune(tuner, segment, plan!, number, k, end, freed, edited, everCleared, ref scanned);
+                }
                 var output = request.Usage?.OutputTokens ?? 0;
                 var newly = Math.Max(0, cleared - clearedBefore);
                 clearedBefore = Math.Max(clearedBefore, cleared);
@@ -162,6 +201,46 @@ public static class ContextReplay
 
         return new ReplayResult(name, rows);
     }
+
+    /// <summary>Feeds adaptive mode one request: the results it cleared for the first time, and the calls of its response
+    /// that fetch a cleared result again.</summary>
+    private static void Tune(AdaptiveClearing tuner, PreparedSegment segment, ClearingPlan plan, int number, int reach, int end, long freed, long edited, HashSet<int> everCleared, ref int scanned)
+    {
+        var newly = new List<(string, string)>();
+        var first = -1;
+
+        // Exclusions are only ever added, so a tool use below the mark that was not cleared never will be: each is looked at once.
+        for (var o = scanned; o < reach; o++)
+        {
+            if (plan.FirstChanged[o] != long.MaxValue && everCleared.Add(o))
+            {
+                newly.Add((segment.ToolUses[o].Name ?? string.Empty, segment.ToolUses[o].InputKey));
+                first = first < 0 ? o : first;
+            }
+        }
+
+        scanned = Math.Max(scanned, reach);
+
+        if (newly.Count > 0)
+        {
+            var before = segment.PreambleTokens + segment.CumulativeTokens[segment.ToolUses[first].ResultMessage];
+            tuner.Cleared(number, newly, freed, Math.Max(0, edited - before));
+        }
+
+        // The response to this request: a call equal to a cleared one is that result needed again.
+        var messages = segment.Source.Conversation.Messages;
+        if (end < messages.Count && messages[end].IsAssistant)
+        {
+            foreach (var block in messages[end].Blocks.Where(block => block.Kind == ContextBlockKind.ToolUse))
+            {
+                tuner.Needed(number, block.ToolName ?? string.Empty, InputKey(block));
+            }
+        }
+    }
+
+    /// <summary>A call's input as compact JSON, so the same input matches however it was spaced.</summary>
+    private static string InputKey(ContextBlock use) =>
+        use.Json.TryGetProperty("input"u8, out var input) ? JsonSerializer.Serialize(input) : "{}";
 
     /// <summary>A segment counted once: its messages' tokens and blocks as running sums, and its tool uses in the order
     /// the engine clears them.</summary>
@@ -231,7 +310,7 @@ public static class ContextReplay
                     var emptyInput = ClientToolResults.HasEmptyInput(use);
                     var inputSaving = emptyInput ? 0 : use.EstimatedTokens - Block(writer => ClientToolResults.WriteWithEmptyInput(writer, use)).EstimatedTokens;
                     uses.Add(new ToolUse(
-                        use.ToolName, m, !resultCleared, result.EstimatedTokens - clearedResult.EstimatedTokens, !emptyInput, inputSaving,
+                        use.ToolName, InputKey(use), m, !resultCleared, result.EstimatedTokens - clearedResult.EstimatedTokens, !emptyInput, inputSaving,
                         blockStart[i] + b, blockStart[m] + r));
                 }
             }
@@ -287,7 +366,7 @@ public static class ContextReplay
     }
 
     /// <summary>A tool use as replay needs it: what clearing it would take out, and where in the conversation it is.</summary>
-    private sealed record ToolUse(string? Name, int ResultMessage, bool ResultClearable, long ResultSaving, bool InputClearable, long InputSaving, long UseBlock, long ResultBlock);
+    private sealed record ToolUse(string? Name, string InputKey, int ResultMessage, bool ResultClearable, long ResultSaving, bool InputClearable, long InputSaving, long UseBlock, long ResultBlock);
 
     /// <summary>One configuration over one segment: what clearing the first k tool uses takes out, as running sums.</summary>
     private sealed class ClearingPlan
@@ -299,6 +378,7 @@ public static class ContextReplay
         public ClearingPlan(PreparedSegment segment, ClearToolUsesEdit edit)
         {
             _edit = edit;
+            Edit = edit;
             var uses = segment.ToolUses;
             _saving = new long[uses.Count + 1];
             _cleared = new int[uses.Count + 1];
@@ -315,23 +395,32 @@ public static class ContextReplay
             }
         }
 
+        /// <summary>The edit it plans.</summary>
+        public ClearToolUsesEdit Edit { get; }
+
         /// <summary>The first block each tool use's clearing changes; <see cref="long.MaxValue"/> when it changes none.</summary>
         public long[] FirstChanged { get; }
 
-        /// <summary>The edit on a request whose first <paramref name="answered"/> tool uses are answered.</summary>
+        /// <summary>Whether another edit clears the same tools the same way (its keep, trigger and clear_at_least aside).</summary>
+        public bool SameTools(ClearToolUsesEdit other) =>
+            (_edit.ExcludeTools ?? []).SequenceEqual(other.ExcludeTools ?? []) && _edit.ClearToolInputs == other.ClearToolInputs &&
+            (_edit.ClearToolInputsFor ?? []).SequenceEqual(other.ClearToolInputsFor ?? []);
+
+        /// <summary>The edit on a request whose first <paramref name="answered"/> tool uses are answered, with the trigger,
+        /// keep and clear_at_least of <paramref name="now"/> (which clears the same tools as the plan's edit).</summary>
         /// <returns>How many tool uses (in order) the clearing reaches, how many it clears, and the tokens it takes out.</returns>
-        public (int Reach, int Cleared, long Freed) Apply(int answered, long tokens)
+        public (int Reach, int Cleared, long Freed) Apply(int answered, long tokens, ClearToolUsesEdit now)
         {
-            var trigger = _edit.EffectiveTrigger;
+            var trigger = now.EffectiveTrigger;
             var reached = trigger.Kind == ContextTriggerKind.ToolUses ? answered > trigger.Value : tokens > trigger.Value;
-            var clearable = answered - _edit.EffectiveKeep;
+            var clearable = answered - now.EffectiveKeep;
             if (!reached || clearable <= 0)
             {
                 return (0, 0, 0);
             }
 
             var k = (int)clearable;
-            if (_cleared[k] == 0 || (_edit.ClearAtLeast is { } atLeast && _saving[k] < atLeast))
+            if (_cleared[k] == 0 || (now.ClearAtLeast is { } atLeast && _saving[k] < atLeast))
             {
                 return (0, 0, 0);
             }
