@@ -127,6 +127,7 @@ internal static class ContextReplayCommand
 
                 var results = ContextReplay.Run(session, chosen, options).ToList();
                 IReadOnlyList<AdaptiveChange> changes = [];
+                var held = 0;
                 if (parseResult.GetResult(adaptive) is not null)
                 {
                     var from = parseResult.GetValue(adaptive) ?? "development";
@@ -135,11 +136,13 @@ internal static class ContextReplayCommand
                     results.Add(run.Result);
                     chosen.Add((run.Result.Name, start));
                     changes = run.Changes;
+                    held = run.Held;
                 }
 
                 var report = new ReplayReport(source.Name, session, chosen, results, lookup, modelPrices, parseResult.GetValue(prices) is not null, options.PreambleTokens, inferred, asRun ? 1 : 0)
                 {
                     AdaptiveChanges = changes,
+                    AdaptiveHeld = held,
                 };
                 if (parseResult.GetValue(chart) is { } chartFile)
                 {

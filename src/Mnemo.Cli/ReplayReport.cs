@@ -27,6 +27,9 @@ internal sealed class ReplayReport(
     /// <summary>Gets the changes adaptive mode made, when it was replayed.</summary>
     public IReadOnlyList<AdaptiveChange> AdaptiveChanges { get; init; } = [];
 
+    /// <summary>Gets how many requests adaptive mode sent with their clearing held back, to clear in batches.</summary>
+    public int? AdaptiveHeld { get; init; }
+
     public IReadOnlyList<(string Name, ContextManagementConfig Config)> Configs => configs;
 
     public ReplaySession Session => session;
@@ -112,10 +115,10 @@ internal sealed class ReplayReport(
             text.Append(C, $"the replay's estimate {(asRun > 0 ? "with the configuration the session ran with (\"as run\")" : "without editing")} is {Math.Abs(Error(estimated, input)):0.0}% {(estimated >= input ? "over" : "under")} the real input in all, {MeanError(real):0.0}% a request on average\n");
         }
 
-        if (AdaptiveChanges.Count > 0)
+        if (AdaptiveHeld is { } heldBack)
         {
             text.Append('\n');
-            text.Append(C, $"adaptive mode made {AdaptiveChanges.Count} change(s):\n");
+            text.Append(C, $"adaptive mode held the clearing back on {heldBack:N0} request(s), to clear in batches that pay for the cache they rewrite, and made {AdaptiveChanges.Count} change(s) to the configuration{(AdaptiveChanges.Count > 0 ? ":" : ".")}\n");
             foreach (var change in AdaptiveChanges.Take(10))
             {
                 text.Append(C, $"  after request {change.Request}: {change.Setting} {change.From} -> {change.To}: {change.Reason}\n");
@@ -244,6 +247,11 @@ internal sealed class ReplayReport(
             }
 
             writer.WriteEndArray();
+            if (AdaptiveHeld is { } heldRequests)
+            {
+                writer.WriteNumber("adaptive_held_requests"u8, heldRequests);
+            }
+
             writer.WriteStartArray("adaptive_changes"u8);
             foreach (var change in AdaptiveChanges)
             {

@@ -163,6 +163,21 @@ public sealed class ContextReplayCommandTests : IAsyncLifetime
         svg.Descendants(ns + "text").Select(t => t.Value).ShouldContain("heavy-files (75k, off the chart)");
     }
 
+    [Fact]
+    public async Task Adaptive_IsReplayedBesideTheFixedConfigurations_WithWhatItChanged()
+    {
+        var json = await MnemoProcess.RunAsync(Ct, "context", "replay", Transcript, "--preset", "code-review", "--adaptive", "code-review", "--json");
+        var text = await MnemoProcess.RunAsync(Ct, "context", "replay", Transcript, "--preset", "code-review", "--adaptive", "code-review");
+
+        json.ExitCode.ShouldBe(0, json.Error);
+        var report = JsonNode.Parse(json.Output)!;
+        report["configurations"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()).ShouldBe(["no editing", "as run", "code-review", "adaptive from code-review"]);
+        report["adaptive_held_requests"]!.GetValue<int>().ShouldBe(0, "nothing reaches the code-review trigger of 100,000 in a session this small");
+        report["adaptive_changes"]!.AsArray().ShouldBeEmpty();
+        text.Output.ShouldContain("adaptive mode held the clearing back on 0 request(s), to clear in batches that pay for the cache they rewrite, and made 0 change(s) to the configuration.");
+        (await MnemoProcess.RunAsync(Ct, "context", "replay", Transcript, "--adaptive", "fast")).Error.ShouldStartWith("mnemo: --adaptive fast: no such preset");
+    }
+
     [Theory]
     [InlineData(new[] { "--preset", "fast" }, "mnemo: --preset fast: no such preset; the presets are development, heavy-files, research, debugging, code-review")]
     [InlineData(new[] { "--config", "{\"edits\": [" }, "mnemo: config 1: context_management: not valid JSON at line 1, byte 12")]

@@ -24,10 +24,14 @@ public sealed record AdaptiveClearingOptions
     /// <summary>Gets how many of a tool's cleared results must be needed again before it can be excluded; 2 by default.</summary>
     public int ExcludeAfter { get; init; } = 2;
 
-    /// <summary>Gets the requests over which a clearing's savings are counted against the cache rewrite it causes, when
-    /// setting <c>clear_at_least</c>; <see langword="null"/> leaves <c>clear_at_least</c> as the starting profile has it.
-    /// 20 by default.</summary>
+    /// <summary>Gets the requests over which a clearing's savings are counted against the cache rewrite it causes: results
+    /// are cleared in batches, each when what it frees, read from the cache on each of these requests, pays for rewriting
+    /// the cache after it (see <see cref="AdaptiveClearing.KeepFor"/>). <see langword="null"/> clears as the API does,
+    /// whatever ages out of <c>keep</c> on each request. 20 by default.</summary>
     public int? PaybackRequests { get; init; } = 20;
+
+    /// <summary>Gets the share of the model's context window past which a batch is cleared whether it pays or not; 0.9 by default.</summary>
+    public double WindowShare { get; init; } = 0.9;
 }
 
 /// <summary>One change adaptive mode made to the configuration, and why.</summary>
@@ -42,9 +46,9 @@ public sealed record AdaptiveChange(int Request, string Setting, string From, st
 /// Adjusts a <c>clear_tool_uses_20250919</c> configuration between requests from what happens to what it clears:
 /// <c>keep</c> goes up when a cleared result is needed again soon after (recalled or fetched again), and down after
 /// clearings that took nothing needed again; a tool whose cleared results are needed again more often than not stops
-/// being cleared; and <c>clear_at_least</c> is set so that what a clearing frees, read from the cache on each of the
-/// next <see cref="AdaptiveClearingOptions.PaybackRequests"/> requests, pays for rewriting the cache after the
-/// cleared result, at the model's prices. Every change is an <see cref="AdaptiveChange"/> with its reason.
+/// being cleared; and clearing comes in batches (<see cref="KeepFor"/>), each when what it frees pays for the cache
+/// rewrite it causes, at the model's prices. Every change of the configuration is an <see cref="AdaptiveChange"/> with
+/// its reason.
 /// </summary>
 /// <remarks>Not thread-safe: a session (or a replay) feeds it one request at a time.</remarks>
 public sealed class AdaptiveClearing
@@ -79,10 +83,8 @@ public sealed class AdaptiveClearing
     /// <summary>Takes in a clearing: the results it took for the first time, each by its tool and canonical input.</summary>
     /// <param name="request">The request that cleared.</param>
     /// <param name="results">What it took.</param>
-    /// <param name="freedTokens">The tokens the clearing took out of the request.</param>
-    /// <param name="rewrittenTokens">The tokens after the first result it cleared, which the cache must write again.</param>
     /// <returns>The changes this made.</returns>
-    public IReadOnlyList<AdaptiveChange> Cleared(int request, IReadOnlyList<(string Tool, string Input)> results, long freedTokens, long rewrittenTokens)
+    public IReadOnlyList<AdaptiveChange> Cleared(int request, IReadOnlyList<(string Tool, string Input)> results)
     {
         ArgumentNullException.ThrowIfNull(results);
         var made = new List<AdaptiveChange>();
@@ -107,21 +109,45 @@ public sealed class AdaptiveClearing
                 string.Create(CultureInfo.InvariantCulture, $"{_options.QuietClearings} clearings in a row took nothing that was needed again")));
         }
 
-        if (_options.PaybackRequests is { } payback && rewrittenTokens > 0)
-        {
-            // Freed tokens save a cache read on each of the next requests; the rewrite costs the write premium once.
-            var premium = (_prices.CacheWrite5m - _prices.CacheRead) * rewrittenTokens;
-            var needed = _prices.CacheRead == 0 ? 0 : (long)Math.Ceiling(premium / (_prices.CacheRead * payback));
-            var current = Current.ClearAtLeast ?? 0;
-            if (needed > current)
-            {
-                made.Add(SetClearAtLeast(request, needed, string.Create(CultureInfo.InvariantCulture,
-                    $"rewriting {rewrittenTokens:N0} cached tokens costs what reading {needed:N0} tokens from the cache costs over {payback} requests; this clearing freed {freedTokens:N0}")));
-            }
-        }
-
         return made;
     }
+
+    /// <summary>The <c>keep</c> to send with the next request, in batches: once a clearing has reached some tool uses, the
+    /// next request keeps everything after them (so nothing more is cleared and the cache holds), until what has aged out
+    /// of <c>keep</c> since would, read from the cache on each of the next <see cref="AdaptiveClearingOptions.PaybackRequests"/>
+    /// requests, pay for rewriting the cache after the last clearing; or until the request nears the model's window.
+    /// Then the batch is cleared at once. The API, given the whole history each time, would instead clear one more
+    /// result on every request past the trigger, and rewrite the cache each time.</summary>
+    /// <param name="answered">The answered tool uses of the request about to be sent.</param>
+    /// <param name="reach">How many of them (oldest first) the last clearing reached.</param>
+    /// <param name="backlogTokens">The tokens clearing the tool uses between <paramref name="reach"/> and what <c>keep</c> would reach now frees.</param>
+    /// <param name="rewrittenTokens">The request's tokens after the first of those, which the cache would write again.</param>
+    /// <param name="requestTokens">The request's input tokens.</param>
+    /// <param name="window">The model's context window.</param>
+    /// <returns>The <c>keep</c> to send.</returns>
+    public long KeepFor(long answered, long reach, long backlogTokens, long rewrittenTokens, long requestTokens, long window)
+    {
+        var keep = Current.EffectiveKeep;
+        var trigger = Current.EffectiveTrigger;
+        var reached = trigger.Kind == ContextTriggerKind.ToolUses ? answered > trigger.Value : requestTokens > trigger.Value;
+        if (_options.PaybackRequests is not { } payback || !reached || answered - keep <= reach)
+        {
+            return keep;
+        }
+
+        var premium = (_prices.CacheWrite5m - _prices.CacheRead) * rewrittenTokens;
+        var value = _prices.CacheRead * payback * backlogTokens;
+        if (value >= premium || requestTokens >= _options.WindowShare * window)
+        {
+            return keep;
+        }
+
+        HeldRequests++;
+        return Math.Max(keep, answered - reach);
+    }
+
+    /// <summary>Gets how many requests were sent with their clearing held back, to clear a larger batch later.</summary>
+    public int HeldRequests { get; private set; }
 
     /// <summary>Takes in a result needed again after it was cleared: recalled, or fetched by calling the tool again.</summary>
     /// <param name="request">The request whose response needed it.</param>
@@ -165,14 +191,6 @@ public sealed class AdaptiveClearing
     {
         var change = new AdaptiveChange(request, setting, Current.EffectiveKeep.ToString(CultureInfo.InvariantCulture), keep.ToString(CultureInfo.InvariantCulture), reason);
         Current = Copy(Current, keep: keep);
-        _changes.Add(change);
-        return change;
-    }
-
-    private AdaptiveChange SetClearAtLeast(int request, long tokens, string reason)
-    {
-        var change = new AdaptiveChange(request, "clear_at_least", (Current.ClearAtLeast ?? 0).ToString(CultureInfo.InvariantCulture), tokens.ToString(CultureInfo.InvariantCulture), reason);
-        Current = Copy(Current, clearAtLeast: tokens);
         _changes.Add(change);
         return change;
     }

@@ -139,8 +139,8 @@ public static class ContextReplay
     /// <param name="start">The configuration to start from, such as a profile's.</param>
     /// <param name="options">Cache and cost settings.</param>
     /// <param name="adaptive">Bounds and thresholds of the adjustments.</param>
-    /// <returns>The run, and every change adaptive mode made.</returns>
-    public static (ReplayResult Result, IReadOnlyList<AdaptiveChange> Changes) Adaptive(
+    /// <returns>The run, every change adaptive mode made, and how many requests it held back to clear in batches.</returns>
+    public static (ReplayResult Result, IReadOnlyList<AdaptiveChange> Changes, int Held) Adaptive(
         ReplaySession session, string name, ContextManagementConfig start, ReplayOptions? options = null, AdaptiveClearingOptions? adaptive = null)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -152,10 +152,11 @@ public static class ContextReplay
         var prices = options.Prices ?? ClaudeModels.Find(session.Model).Model.Prices;
         var tuner = new AdaptiveClearing(edit, prices, adaptive);
         var segments = session.Segments.Select(segment => new PreparedSegment(segment, options)).ToList();
-        return (Replay(name, edit, segments, options, prices, tuner), tuner.Changes);
+        var result = Replay(name, edit, segments, options, prices, tuner, ClaudeModels.Find(session.Model).Model.ContextWindow);
+        return (result, tuner.Changes, tuner.HeldRequests);
     }
 
-    private static ReplayResult Replay(string name, ClearToolUsesEdit? edit, List<PreparedSegment> segments, ReplayOptions options, ModelPrices prices, AdaptiveClearing? tuner = null)
+    private static ReplayResult Replay(string name, ClearToolUsesEdit? edit, List<PreparedSegment> segments, ReplayOptions options, ModelPrices prices, AdaptiveClearing? tuner = null, long window = long.MaxValue)
     {
         var rows = new List<ReplayRow>();
         var number = 0;
@@ -167,6 +168,7 @@ public static class ContextReplay
             var (answered, clearedBefore) = (0, 0);
             var everCleared = new HashSet<int>();
             var scanned = 0;
+            var lastReach = 0;
             foreach (var request in segment.Source.Requests)
             {
                 number++;
@@ -185,12 +187,22 @@ public static class ContextReplay
                 }
 
                 var tokens = segment.PreambleTokens + segment.CumulativeTokens[end];
-                var (k, cleared, freed) = plan is null ? (0, 0, 0L) : plan.Apply(answered, tokens, tuner?.Current ?? plan.Edit);
+                long? keep = null;
+                if (tuner is not null)
+                {
+                    // In batches: what keep would clear beyond the last clearing, against the cache it would rewrite.
+                    var next = (int)Math.Clamp(answered - tuner.Current.EffectiveKeep, 0, answered);
+                    var rewritten = lastReach < segment.ToolUses.Count ? tokens - (segment.PreambleTokens + segment.CumulativeTokens[segment.ToolUses[lastReach].ResultMessage]) : 0;
+                    keep = tuner.KeepFor(answered, lastReach, plan!.Saving(lastReach, next), Math.Max(0, rewritten), tokens, window);
+                }
+
+                var (k, cleared, freed) = plan is null ? (0, 0, 0L) : plan.Apply(answered, tokens, tuner?.Current ?? plan.Edit, keep);
+                lastReach = k > 0 ? k : lastReach;
                 var edited = tokens - freed;
                 var (read, write, uncached) = cache.Send(segment.CumulativeBlocks[end], k, edited, request.At);
                 if (tuner is not null)
                 {
-                    Tune(tuner, segment, plan!, number, k, end, freed, edited, everCleared, ref scanned);
+                    Tune(tuner, segment, plan!, number, k, end, everCleared, ref scanned);
                 }
                 var output = request.Usage?.OutputTokens ?? 0;
                 var newly = Math.Max(0, cleared - clearedBefore);
@@ -204,10 +216,9 @@ public static class ContextReplay
 
     /// <summary>Feeds adaptive mode one request: the results it cleared for the first time, and the calls of its response
     /// that fetch a cleared result again.</summary>
-    private static void Tune(AdaptiveClearing tuner, PreparedSegment segment, ClearingPlan plan, int number, int reach, int end, long freed, long edited, HashSet<int> everCleared, ref int scanned)
+    private static void Tune(AdaptiveClearing tuner, PreparedSegment segment, ClearingPlan plan, int number, int reach, int end, HashSet<int> everCleared, ref int scanned)
     {
         var newly = new List<(string, string)>();
-        var first = -1;
 
         // Exclusions are only ever added, so a tool use below the mark that was not cleared never will be: each is looked at once.
         for (var o = scanned; o < reach; o++)
@@ -215,7 +226,6 @@ public static class ContextReplay
             if (plan.FirstChanged[o] != long.MaxValue && everCleared.Add(o))
             {
                 newly.Add((segment.ToolUses[o].Name ?? string.Empty, segment.ToolUses[o].InputKey));
-                first = first < 0 ? o : first;
             }
         }
 
@@ -223,8 +233,7 @@ public static class ContextReplay
 
         if (newly.Count > 0)
         {
-            var before = segment.PreambleTokens + segment.CumulativeTokens[segment.ToolUses[first].ResultMessage];
-            tuner.Cleared(number, newly, freed, Math.Max(0, edited - before));
+            tuner.Cleared(number, newly);
         }
 
         // The response to this request: a call equal to a cleared one is that result needed again.
@@ -401,6 +410,9 @@ public static class ContextReplay
         /// <summary>The first block each tool use's clearing changes; <see cref="long.MaxValue"/> when it changes none.</summary>
         public long[] FirstChanged { get; }
 
+        /// <summary>The tokens clearing tool uses <paramref name="from"/> to <paramref name="to"/> (in order) frees.</summary>
+        public long Saving(int from, int to) => to <= from ? 0 : _saving[Math.Min(to, _saving.Length - 1)] - _saving[Math.Min(from, _saving.Length - 1)];
+
         /// <summary>Whether another edit clears the same tools the same way (its keep, trigger and clear_at_least aside).</summary>
         public bool SameTools(ClearToolUsesEdit other) =>
             (_edit.ExcludeTools ?? []).SequenceEqual(other.ExcludeTools ?? []) && _edit.ClearToolInputs == other.ClearToolInputs &&
@@ -409,11 +421,11 @@ public static class ContextReplay
         /// <summary>The edit on a request whose first <paramref name="answered"/> tool uses are answered, with the trigger,
         /// keep and clear_at_least of <paramref name="now"/> (which clears the same tools as the plan's edit).</summary>
         /// <returns>How many tool uses (in order) the clearing reaches, how many it clears, and the tokens it takes out.</returns>
-        public (int Reach, int Cleared, long Freed) Apply(int answered, long tokens, ClearToolUsesEdit now)
+        public (int Reach, int Cleared, long Freed) Apply(int answered, long tokens, ClearToolUsesEdit now, long? keep = null)
         {
             var trigger = now.EffectiveTrigger;
             var reached = trigger.Kind == ContextTriggerKind.ToolUses ? answered > trigger.Value : tokens > trigger.Value;
-            var clearable = answered - now.EffectiveKeep;
+            var clearable = answered - (keep ?? now.EffectiveKeep);
             if (!reached || clearable <= 0)
             {
                 return (0, 0, 0);
