@@ -79,7 +79,20 @@ public sealed partial class AgentSession
         var entries = new List<string>(results.Count);
         foreach (var result in results)
         {
-            entries.Add(ClearedResultDigest.Entry(result, why, await summarizer.SummarizeAsync(result.Tool, result.Input, result.Text, cancellationToken).ConfigureAwait(false)));
+            string summary;
+            try
+            {
+                summary = await summarizer.SummarizeAsync(result.Tool, result.Input, result.Text, cancellationToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // A summariser that fails (a model that cannot be reached) costs the digest its summary, not the run.
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                summary = ExtractiveToolResultSummarizer.Instance.Summarize(result.Text);
+                Raise(new AgentSetupWarningEvent(request, $"the digest's summariser failed ({exception.GetType().Name}); result {result.Id} was summarised without it"));
+            }
+
+            entries.Add(ClearedResultDigest.Entry(result, why, summary));
         }
 
         var store = (Mnemo.Memory.IMemoryStore)_options.Memory!.GetService(typeof(Mnemo.Memory.IMemoryStore))!;

@@ -82,6 +82,24 @@ public sealed class AgentSessionDigestTests
     }
 
     [Fact]
+    public async Task ASummariserThatFails_CostsTheSummaryNotTheRun()
+    {
+        await using var harness = await AgentHarness.StartAsync(Script);
+
+        var result = await Session(harness, o => o.DigestSummarizer = new FailingSummarizer()).RunAsync("Review all files.", Ct);
+
+        result.Completed.ShouldBeTrue(result.Message);
+        (await DigestAsync(harness)).ShouldContain("summary:\n    def function_1(value)");
+        harness.Of<AgentSetupWarningEvent>().ShouldContain(e => e.Message.StartsWith("the digest's summariser failed (HttpRequestException)", StringComparison.Ordinal));
+    }
+
+    private sealed class FailingSummarizer : IToolResultSummarizer
+    {
+        public ValueTask<string> SummarizeAsync(string tool, System.Text.Json.JsonElement input, string text, CancellationToken cancellationToken = default) =>
+            throw new HttpRequestException("the model could not be reached");
+    }
+
+    [Fact]
     public async Task TheFile_StaysWithinItsSize_TheOldestEntriesFolded()
     {
         await using var harness = await AgentHarness.StartAsync(Script);
