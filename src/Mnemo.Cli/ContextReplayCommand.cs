@@ -65,7 +65,9 @@ internal static class ContextReplayCommand
 
                 if (!source.Exists)
                 {
-                    throw new ReplayInputException($"{source.Name}: no such file");
+                    throw new ReplayInputException(Directory.Exists(source.FullName)
+                        ? $"{source.Name}: it is a folder; name a session file in it (Claude Code keeps one .jsonl per session)"
+                        : $"{source.Name}: no such file");
                 }
 
                 var large = source.Length > 20_000_000;

@@ -1,11 +1,5 @@
 using System.CommandLine;
-using static Mnemo.Cli.AdminOutput;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Mnemo.Memory;
-using Mnemo.Memory.FileSystem;
-using Mnemo.Memory.Safety;
 
 namespace Mnemo.Cli;
 

@@ -202,5 +202,8 @@ public sealed class ContextReplayCommandTests : IAsyncLifetime
 
         (await MnemoProcess.RunAsync(null, _work.Path, Ct, "context", "replay", "gone.jsonl")).Error.ShouldBe("mnemo: gone.jsonl: no such file\n");
         (await MnemoProcess.RunAsync(null, _work.Path, Ct, "context", "replay", "empty.jsonl")).Error.ShouldBe("mnemo: empty.jsonl: the file is empty\n");
+        Directory.CreateDirectory(_work.Combine("sessions"));
+        (await MnemoProcess.RunAsync(null, _work.Path, Ct, "context", "replay", "sessions")).Error
+            .ShouldBe("mnemo: sessions: it is a folder; name a session file in it (Claude Code keeps one .jsonl per session)\n");
     }
 }

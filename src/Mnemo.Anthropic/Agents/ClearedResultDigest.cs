@@ -113,13 +113,37 @@ internal static class ClearedResultDigest
         return text.ToString();
     }
 
-    /// <summary>One result's entry.</summary>
+    /// <summary>One result's entry. A tool result is outside text, and the digest goes into the model's memory, where the
+    /// next session reads it: secrets in it are masked, and lines that read as instructions to a model, role or tool-call
+    /// markers, or hidden characters are left out, counted.</summary>
     public static string Entry(ArchivedResult result, string why, string summary)
     {
+        var kept = new List<string>();
+        var left = 0;
+        foreach (var line in summary.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
+        {
+            var findings = Mnemo.Memory.Safety.MemoryScanner.Default.Scan(line);
+            if (findings.Any(finding => finding.Kind != Mnemo.Memory.Safety.MemoryFindingKind.Secret))
+            {
+                left++;
+                continue;
+            }
+
+            kept.Add(Mnemo.Memory.Safety.MemoryScanner.Redact(line, findings));
+        }
+
+        if (left > 0)
+        {
+            kept.Add(string.Create(CultureInfo.InvariantCulture, $"({left} line(s) left out: they read as instructions or markers meant for a model)"));
+        }
+
+        summary = string.Join('\n', kept);
         var text = result.Text;
         var lines = text.Length == 0 ? 0 : text.Count(ch => ch == '\n') + 1;
         var entry = new StringBuilder();
-        entry.Append("## id=").Append(result.Id.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(ToolUseText.Describe(result.Tool, result.Input)).Append('\n');
+        var call = ToolUseText.Describe(result.Tool, result.Input);
+        entry.Append("## id=").Append(result.Id.ToString(CultureInfo.InvariantCulture)).Append(' ')
+            .Append(Mnemo.Memory.Safety.MemoryScanner.Redact(call, Mnemo.Memory.Safety.MemoryScanner.Default.Scan(call)).ReplaceLineEndings(" ")).Append('\n');
         entry.Append(CultureInfo.InvariantCulture, $"cleared at request {result.ClearedAtRequest} ({result.ClearedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z): {why}\n");
         entry.Append(CultureInfo.InvariantCulture, $"size: {text.Length:N0} characters, {lines:N0} line(s){(result.IsError ? ", an error" : string.Empty)}\n");
         entry.Append("summary:\n");
