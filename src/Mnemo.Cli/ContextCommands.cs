@@ -62,7 +62,46 @@ internal static class ContextCommands
             }
         });
 
-        return new Command("context", "Preview context editing: on one request, or replayed over a whole session.") { simulate, ContextReplayCommand.Create() };
+        return new Command("context", "Preview context editing: on one request, or replayed over a whole session; list the profiles.")
+        {
+            simulate, ContextReplayCommand.Create(), CreateProfiles(),
+        };
+    }
+
+    /// <summary><c>mnemo context profiles [NAME]</c>: each profile's <c>context_management</c>, as the API takes it, to send
+    /// with requests (the API edits) or to give as a <c>--config</c> file.</summary>
+    private static Command CreateProfiles()
+    {
+        var name = new Argument<string?>("NAME") { Description = "One profile; all when left out.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("profiles", "Print the named context-editing profiles as the context_management configuration the API takes.") { name };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var chosen = parseResult.GetValue(name);
+            if (chosen is not null && ContextPresets.Find(chosen) is null)
+            {
+                await Console.Error.WriteLineAsync($"mnemo: {chosen}: no such profile; the profiles are {string.Join(", ", ContextPresets.Names)}").ConfigureAwait(false);
+                return 1;
+            }
+
+            foreach (var profile in chosen is null ? ContextPresets.Names : [chosen])
+            {
+                using var buffer = new MemoryStream();
+                using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+                {
+                    ContextPresets.Find(profile)!.WriteTo(writer);
+                }
+
+                if (chosen is null)
+                {
+                    await Console.Out.WriteLineAsync($"# {profile}").ConfigureAwait(false);
+                }
+
+                await Console.Out.WriteLineAsync(Encoding.UTF8.GetString(buffer.ToArray())).ConfigureAwait(false);
+            }
+
+            return 0;
+        });
+        return command;
     }
 
     private static async Task<byte[]> Read(FileInfo file, CancellationToken cancellationToken) =>

@@ -129,7 +129,7 @@ internal static class ContextReplayCommand
 
                 var results = ContextReplay.Run(session, chosen, options).ToList();
                 IReadOnlyList<AdaptiveChange> changes = [];
-                var held = 0;
+                int? held = null;
                 if (parseResult.GetResult(adaptive) is not null)
                 {
                     var from = parseResult.GetValue(adaptive) ?? "development";

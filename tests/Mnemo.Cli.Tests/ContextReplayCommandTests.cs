@@ -176,6 +176,12 @@ public sealed class ContextReplayCommandTests : IAsyncLifetime
         report["adaptive_changes"]!.AsArray().ShouldBeEmpty();
         text.Output.ShouldContain("adaptive mode held the clearing back on 0 request(s), to clear in batches that pay for the cache they rewrite, and made 0 change(s) to the configuration.");
         (await MnemoProcess.RunAsync(Ct, "context", "replay", Transcript, "--adaptive", "fast")).Error.ShouldStartWith("mnemo: --adaptive fast: no such preset");
+
+        // Without --adaptive, nothing is said of it.
+        var plain = await MnemoProcess.RunAsync(Ct, "context", "replay", Transcript, "--preset", "code-review");
+        plain.Output.ShouldNotContain("adaptive");
+        var plainJson = JsonNode.Parse((await MnemoProcess.RunAsync(Ct, "context", "replay", Transcript, "--preset", "code-review", "--json")).Output)!;
+        plainJson["adaptive_held_requests"].ShouldBeNull();
     }
 
     [Theory]

@@ -106,4 +106,23 @@ public sealed class ContextSimulateCommandTests : IDisposable
         missing.ExitCode.ShouldBe(1);
         missing.Error.ShouldBe("mnemo: none.json: no such file\n");
     }
+
+    [Fact]
+    public async Task Profiles_PrintsEachAsTheConfigurationTheApiTakes_AndAnUnknownNameInOneLine()
+    {
+        var (exitCode, output, _) = await MnemoProcess.RunAsync(Ct, "context", "profiles", "code-review");
+
+        exitCode.ShouldBe(0);
+        var config = Mnemo.Context.ContextManagementConfig.Parse(output);
+        var edit = config.Edits.OfType<Mnemo.Context.ClearToolUsesEdit>().Single();
+        (edit.EffectiveTrigger.Value, edit.EffectiveKeep, edit.ClearAtLeast).ShouldBe((100_000L, 12L, (long?)10_000));
+        edit.ExcludeTools.ShouldBe(["memory"]);
+
+        var all = await MnemoProcess.RunAsync(Ct, "context", "profiles");
+        all.Output.Split('\n').Where(line => line.StartsWith("# ", StringComparison.Ordinal)).ShouldBe(
+            ["# development", "# heavy-files", "# research", "# debugging", "# code-review"]);
+
+        var unknown = await MnemoProcess.RunAsync(Ct, "context", "profiles", "fast");
+        (unknown.ExitCode, unknown.Error).ShouldBe((1, "mnemo: fast: no such profile; the profiles are development, heavy-files, research, debugging, code-review\n"));
+    }
 }

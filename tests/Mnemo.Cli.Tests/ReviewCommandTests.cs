@@ -67,6 +67,22 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
+    public async Task Demo_Adaptive_HoldsClearingsForBatches_AndItsSummaryCountsEachOneItPrinted()
+    {
+        using var temp = new TempDirectory();
+
+        var (exitCode, output, error) = await MnemoProcess.RunAsync(Ct, "demo", "--memory", temp.Combine("memories"), "--adaptive");
+
+        exitCode.ShouldBe(0, error);
+        var session3 = output[output.IndexOf("== Session 3", StringComparison.Ordinal)..output.IndexOf("== What session 3 did", StringComparison.Ordinal)];
+        var held = session3.Split('\n').Where(line => line.StartsWith("  -- adaptive: clearing held for a larger batch (keep ", StringComparison.Ordinal)).ToList();
+        held.ShouldNotBeEmpty();
+        held.ShouldAllBe(line => line.Contains(" tokens now would not pay for rewriting ", StringComparison.Ordinal));
+        output.ShouldContain($"\nadaptive: 0 change(s), {held.Count} request(s) held back to clear in batches\n");
+        output.ShouldContain("ok preserve-before-clear");
+    }
+
+    [Fact]
     public async Task Demo_ClientSide_EditsTheContextBeforeSending()
     {
         using var temp = new TempDirectory();

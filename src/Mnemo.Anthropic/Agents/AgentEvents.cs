@@ -135,6 +135,20 @@ public sealed record AgentReacquisitionEvent(int Request, string Id, string Name
 /// <param name="Folded">How many older entries were folded to keep the file within its size.</param>
 public sealed record AgentDigestEvent(int Request, string Path, IReadOnlyList<int> Ids, int Folded) : AgentEvent(Request);
 
+/// <summary>Represents a change adaptive mode (<see cref="AgentSessionOptions.Adaptive"/>) made to the tool-use clearing
+/// between two requests, with its reason; the requests after it go out with the new configuration.</summary>
+/// <param name="Request">The request after whose clearing or response it was made.</param>
+/// <param name="Change">The setting, its values before and after, and why.</param>
+public sealed record AgentAdaptiveChangeEvent(int Request, AdaptiveChange Change) : AgentEvent(Request);
+
+/// <summary>Represents a request whose clearing adaptive mode held back, to clear a larger batch later: it goes out with
+/// <c>keep</c> raised to <paramref name="Keep"/>, so it clears nothing it did not clear already and the prompt cache holds.</summary>
+/// <param name="Request">The request.</param>
+/// <param name="Keep">The <c>keep</c> it went out with.</param>
+/// <param name="BacklogTokens">The tokens a clearing would have freed now (estimated).</param>
+/// <param name="RewrittenTokens">The tokens the prompt cache would have written again after it (estimated).</param>
+public sealed record AgentClearingBatchedEvent(int Request, long Keep, long BacklogTokens, long RewrittenTokens) : AgentEvent(Request);
+
 /// <summary>Represents how a session that began with memory present is picking up from it: given at its first tool call
 /// (was it a memory <c>view</c>?) and when it has read every file earlier sessions left.</summary>
 /// <param name="Request">The request whose response made the call.</param>

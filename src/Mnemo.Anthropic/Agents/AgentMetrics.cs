@@ -55,6 +55,12 @@ public static class AgentMetrics
     /// <summary>Counts tool calls that fetched again what a clearing took, tagged by tool (<c>mnemo.tool.name</c>).</summary>
     public const string Reacquisitions = "mnemo.context.reacquisitions";
 
+    /// <summary>Counts the changes adaptive mode made to the clearing, tagged by setting (<c>mnemo.context.setting</c>).</summary>
+    public const string AdaptiveChanges = "mnemo.context.adaptive_changes";
+
+    /// <summary>Counts requests whose clearing adaptive mode held back, to clear a larger batch later.</summary>
+    public const string BatchedRequests = "mnemo.context.batched_requests";
+
     /// <summary>Counts compactions, tagged with whether the summary was made (<c>mnemo.context.compaction.succeeded</c>).</summary>
     public const string Compactions = "mnemo.context.compactions";
 
@@ -146,6 +152,12 @@ internal sealed class AgentMeters
             case AgentReacquisitionEvent again:
                 _instruments.Reacquisitions.Add(1, _model, _side, new("mnemo.tool.name", again.Name), new("mnemo.context.recalled", again.Recalled));
                 break;
+            case AgentAdaptiveChangeEvent adaptive:
+                _instruments.AdaptiveChanges.Add(1, _model, _side, new("mnemo.context.setting", adaptive.Change.Setting));
+                break;
+            case AgentClearingBatchedEvent:
+                _instruments.BatchedRequests.Add(1, _model, _side);
+                break;
             case AgentCompactionEvent compaction:
                 _instruments.Compactions.Add(1, _model, _side, new("mnemo.context.compaction.succeeded", compaction.Succeeded));
                 _instruments.CompactionTokens.Add(compaction.CompactionInputTokens, _model, _side, new("mnemo.token.type", "input"));
@@ -201,6 +213,12 @@ internal sealed class AgentMeters
 
         public Counter<long> Reacquisitions { get; } =
             meter.CreateCounter<long>(AgentMetrics.Reacquisitions, "{call}", "Tool calls that fetched again what a clearing took.");
+
+        public Counter<long> AdaptiveChanges { get; } =
+            meter.CreateCounter<long>(AgentMetrics.AdaptiveChanges, "{change}", "Changes adaptive mode made to the clearing.");
+
+        public Counter<long> BatchedRequests { get; } =
+            meter.CreateCounter<long>(AgentMetrics.BatchedRequests, "{request}", "Requests whose clearing was held back to clear a larger batch.");
 
         public Counter<long> Compactions { get; } = meter.CreateCounter<long>(AgentMetrics.Compactions, "{compaction}", "Compactions of the older context.");
 

@@ -134,8 +134,10 @@ internal sealed class AgentRequestBuilder
     /// <returns>The SDK's parameters, the request as sent, and the edits applied here (<see langword="null"/> when the API edits).</returns>
     /// <param name="holdBack">When set, the request must clear nothing (it is the first to carry the warning): not edited
     /// here, or sent with the API's triggers raised above its projected size (<c>Tokens</c>) and tool uses (<c>ToolUses</c>).</param>
-    public async Task<AgentRequest> BuildAsync(ContextRequest request, CancellationToken cancellationToken, (long Tokens, int ToolUses)? holdBack = null)
+    /// <param name="adjusted">The configuration for this request when adaptive mode adjusted it; the one in force when <see langword="null"/>.</param>
+    public async Task<AgentRequest> BuildAsync(ContextRequest request, CancellationToken cancellationToken, (long Tokens, int ToolUses)? holdBack = null, ContextManagementConfig? adjusted = null)
     {
+        var config = adjusted ?? ContextManagement;
         var sent = request;
         IReadOnlyList<AppliedContextEdit>? edits = null;
         ContextCompaction? compaction = null;
@@ -144,7 +146,7 @@ internal sealed class AgentRequestBuilder
         if (holdBack is { } held)
         {
             edits = _editsHere ? [] : null;
-            if (!_editsHere && ContextManagement is not null && HeldBack(ContextManagement, held.Tokens, held.ToolUses) is { } raised)
+            if (!_editsHere && config is not null && HeldBack(config, held.Tokens, held.ToolUses) is { } raised)
             {
                 body["context_management"] = AgentConversation.Json(raised.WriteTo);
             }
@@ -155,8 +157,12 @@ internal sealed class AgentRequestBuilder
         }
         else if (_editsHere)
         {
-            var edit = await _editor.EditAsync(request, ContextManagement!, cancellationToken).ConfigureAwait(false);
+            var edit = await _editor.EditAsync(request, config!, cancellationToken).ConfigureAwait(false);
             (sent, edits, compaction, binding) = (edit.Request, edit.AppliedEdits, edit.Compaction, edit.ThinkingBinding);
+        }
+        else if (adjusted is not null)
+        {
+            body["context_management"] = AgentConversation.Json(adjusted.WriteTo);
         }
 
         var messages = AgentConversation.Json(writer =>
@@ -228,6 +234,16 @@ internal sealed class AgentRequestBuilder
                 }
 
                 writer.WriteEndArray();
+            });
+        }
+
+        if (options.PromptCaching)
+        {
+            body["cache_control"] = AgentConversation.Json(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "ephemeral");
+                writer.WriteEndObject();
             });
         }
 

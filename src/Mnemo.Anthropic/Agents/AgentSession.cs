@@ -124,6 +124,7 @@ public sealed partial class AgentSession
         _monitor = new ContextPressureMonitor(_requests.ClearToolUses, _requests.Compact, _preserve == PreserveBeforeClear.Never ? null : options.WarningRatio,
             _tools.ContainsKey(MemoryToolName), options.LookAheadShare, options.TimeProvider);
         _runner = new AgentToolRunner(_tools, options.TimeProvider, Raise);
+        StartAdaptive();
         _meters = new AgentMeters(options.MeterFactory, options.Model, options.ContextEditing);
     }
 
@@ -289,7 +290,8 @@ public sealed partial class AgentSession
             _resumption = await ResumptionTracker.StartAsync(memory, cancellationToken).ConfigureAwait(false);
         }
 
-        var built = await _requests.BuildAsync(request, cancellationToken, holdBack).ConfigureAwait(false);
+        var adjusted = AdaptiveConfig(number, view, projected, holdBack is not null);
+        var built = await _requests.BuildAsync(request, cancellationToken, holdBack, adjusted).ConfigureAwait(false);
         if (built.ThinkingBinding is { } binding)
         {
             Raise(new AgentThinkingBindingEvent(number, binding));
@@ -313,6 +315,7 @@ public sealed partial class AgentSession
         var edits = built.Edits ?? AgentRequestBuilder.ServerEdits(response);
         if (edits.Count > 0)
         {
+            AdaptiveApplied(edits);
             var (newly, cleared, judged, record) = _monitor.Cleared(number, edits, view.Messages);
             await ArchiveAsync(number, cleared, edits, projected, cancellationToken).ConfigureAwait(false);
             Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly) { NewlyCleared = cleared, ClearedResults = judged });
@@ -413,5 +416,7 @@ public sealed partial class AgentSession
         {
             Raise(new AgentResumptionEvent(agentEvent.Request, resumed));
         }
+
+        ObserveAdaptive(agentEvent);
     }
 }

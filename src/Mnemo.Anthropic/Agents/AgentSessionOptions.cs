@@ -98,6 +98,19 @@ public sealed class AgentSessionOptions
     /// a <see cref="ChatClientToolResultSummarizer"/> asks a model.</value>
     public IToolResultSummarizer? DigestSummarizer { get; set; }
 
+    /// <summary>Gets or sets adaptive mode: when set, the tool-use clearing of <see cref="ContextManagement"/> is where it
+    /// starts, and between requests <c>keep</c> and <c>exclude_tools</c> follow what happens to what it clears (needed
+    /// again soon, by a recall or by running the tool again; or never), and clearing comes in batches that each pay for
+    /// the prompt-cache write they cause, at the model's prices (see <see cref="AdaptiveClearing"/>). Each change is an
+    /// <see cref="AgentAdaptiveChangeEvent"/>. <see langword="null"/> (the default) keeps the configuration as given.</summary>
+    public AdaptiveClearingOptions? Adaptive { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether requests ask the API to cache their prompt: a top-level
+    /// <c>cache_control</c> of type <c>ephemeral</c>, which puts the breakpoint on the last cacheable block, so each request
+    /// reads what the one before it wrote. <see langword="true"/> by default; what a clearing costs in cache writes, and
+    /// what adaptive mode's batches save, rest on it.</summary>
+    public bool PromptCaching { get; set; } = true;
+
     /// <summary>Gets or sets the share of the trigger at which the model is warned that clearing is near.</summary>
     /// <value>0.8 by default; between 0 (exclusive) and 1 (inclusive). <see langword="null"/> turns the warning off.</value>
     public double? WarningRatio { get; set; } = 0.8;
@@ -184,6 +197,17 @@ public sealed class AgentSessionOptions
         {
             throw new ArgumentException(
                 "AgentSessionOptions.WarningRatio must be above 0 and at most 1 (a share of the trigger), or null for no warning.", "options");
+        }
+
+        if (Adaptive is { } adaptive)
+        {
+            if (ContextManagement?.Edits.Any(edit => edit is ClearToolUsesEdit) != true)
+            {
+                throw new ArgumentException(
+                    $"AgentSessionOptions.Adaptive: adaptive mode adjusts a {ClearToolUsesEdit.TypeName} edit, and ContextManagement has none; give one (a profile's, such as ContextPresets.Development), or leave Adaptive unset.", "options");
+            }
+
+            adaptive.Validate("AgentSessionOptions.Adaptive");
         }
 
         if (PreserveBeforeClear is { } preserve && !Enum.IsDefined(preserve))

@@ -9,7 +9,8 @@ public static class AgentSessionReport
     /// <summary>Writes the report: per approach to a clearing <c>warned_request</c>, <c>cleared_request</c>,
     /// <c>outcome</c> (<c>preserved</c>, <c>not_preserved</c>, <c>not_warned</c>), <c>seconds_to_save</c> and
     /// <c>cleared[]</c> (<c>tool</c>, <c>input</c>, <c>covered</c>); every clearing's results as <c>cleared_results[]</c>
-    /// (the same, with <c>cleared_request</c>); then <c>reacquisitions[]</c> and <c>resumption</c>.</summary>
+    /// (the same, with <c>cleared_request</c>); then <c>reacquisitions[]</c>, adaptive mode's <c>adaptive_changes[]</c>
+    /// (<c>request</c>, <c>setting</c>, <c>from</c>, <c>to</c>, <c>reason</c>) and <c>batched_requests</c>, and <c>resumption</c>.</summary>
     /// <param name="summary">The session's summary.</param>
     /// <param name="writer">Where to write.</param>
     public static void Write(AgentSessionSummary summary, Utf8JsonWriter writer)
@@ -72,6 +73,20 @@ public static class AgentSessionReport
         }
 
         writer.WriteEndArray();
+        writer.WriteStartArray("adaptive_changes"u8);
+        foreach (var change in summary.AdaptiveChanges)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("request"u8, change.Request);
+            writer.WriteString("setting"u8, change.Setting);
+            writer.WriteString("from"u8, change.From);
+            writer.WriteString("to"u8, change.To);
+            writer.WriteString("reason"u8, change.Reason);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("batched_requests"u8, summary.BatchedRequests);
         if (summary.Resumption is { } resumed)
         {
             writer.WriteStartObject("resumption"u8);

@@ -40,6 +40,12 @@ public sealed record AgentSessionSummary(
     /// <summary>Gets how many requests went out with something cleared, counting those that cleared only what was cleared before.</summary>
     public int EditedRequests { get; init; }
 
+    /// <summary>Gets every change adaptive mode made to the clearing, in order (<see cref="AgentSessionOptions.Adaptive"/>).</summary>
+    public IReadOnlyList<AdaptiveChange> AdaptiveChanges { get; init; } = [];
+
+    /// <summary>Gets how many requests adaptive mode sent with their clearing held back, to clear a larger batch later.</summary>
+    public int BatchedRequests { get; init; }
+
     /// <summary>Gets the tool uses cleared, oldest first, each once: their <c>tool_use</c> blocks as they were.</summary>
     public IReadOnlyList<ContextBlock> ClearedToolUseBlocks { get; init; } = [];
 
@@ -123,6 +129,15 @@ public sealed record AgentSessionSummary(
                         $"{ToolUseText.Describe(result.Tool, result.Input)} ({(result.Covered ? "covered" : "NOT covered")})")));
             }
 
+        }
+
+        if (AdaptiveChanges.Count + BatchedRequests > 0)
+        {
+            text.Append(c, $"\nadaptive: {AdaptiveChanges.Count} change(s), {BatchedRequests} request(s) held back to clear in batches");
+            foreach (var change in AdaptiveChanges)
+            {
+                text.Append(c, $"\n  after request {change.Request}: {change.Setting} {(change.From.Length == 0 ? "(none)" : change.From)} -> {change.To} ({change.Reason})");
+            }
         }
 
         if (Compactions + FailedCompactions > 0)

@@ -11,6 +11,8 @@ internal sealed class AgentSessionTally
     private readonly List<ContextBlock> _clearedToolUseBlocks = [];
     private readonly List<ClearedResult> _clearedResults = [];
     private readonly List<AgentReacquisitionEvent> _reacquisitions = [];
+    private readonly List<AdaptiveChange> _adaptiveChanges = [];
+    private int _batchedRequests;
     private ResumptionRecord? _resumption;
     private int _requests;
     private long _inputTokens;
@@ -49,6 +51,8 @@ internal sealed class AgentSessionTally
         CompactionOutputTokens = _compactionOutputTokens,
         Reacquisitions = [.. _reacquisitions],
         Resumption = _resumption,
+        AdaptiveChanges = [.. _adaptiveChanges],
+        BatchedRequests = _batchedRequests,
     };
 
     /// <summary>Adds what an event counts.</summary>
@@ -98,6 +102,12 @@ internal sealed class AgentSessionTally
                 break;
             case AgentReacquisitionEvent again:
                 _reacquisitions.Add(again);
+                break;
+            case AgentAdaptiveChangeEvent adaptive:
+                _adaptiveChanges.Add(adaptive.Change);
+                break;
+            case AgentClearingBatchedEvent:
+                _batchedRequests++;
                 break;
             case AgentResumptionEvent resumed:
                 _resumption = resumed.Record;

@@ -12,7 +12,8 @@ namespace Mnemo.Anthropic.Agents;
 /// </remarks>
 internal sealed class ContextPressureMonitor
 {
-    private readonly ClearToolUsesEdit? _clearToolUses;
+    private ClearToolUsesEdit? _clearToolUses;
+    private readonly Dictionary<string, string?> _clearedTools = new(StringComparer.Ordinal);
     private readonly CompactEdit? _compact;
     private readonly double? _warningRatio;
     private readonly bool _warns;
@@ -75,6 +76,7 @@ internal sealed class ContextPressureMonitor
     {
         // What the clearing reports count from is gone with the context it was in.
         _clearedToolUses = 0;
+        _clearedTools.Clear();
         _approach = Approach.None;
         return _tracker.Cleared(request, 0, removedTokens) with { Compacted = true };
     }
@@ -137,6 +139,11 @@ internal sealed class ContextPressureMonitor
 
         // Both sides clear the oldest tool uses first, skipping the excluded ones, so the k cleared are the first k of those.
         var cleared = ClearableToolUses(messages).Skip(before).Take(newly).ToList();
+        foreach (var block in cleared)
+        {
+            _clearedTools[block.ToolUseId ?? string.Empty] = block.ToolName;
+        }
+
         ClearedResult[] judged = [.. cleared.Select(block => Judge(block, request))];
         if (_approach == Approach.Clearing)
         {
@@ -147,6 +154,15 @@ internal sealed class ContextPressureMonitor
 
         _approach = Approach.Clearing;
         return (newly, cleared, judged, _tracker.Cleared(request, newly, clearedTokens) with { ClearedResults = judged });
+    }
+
+    /// <summary>Takes in a new tool-use clearing (adaptive mode changed it): the trigger is the same, but a tool newly
+    /// excluded is no longer cleared, so the results of it cleared before are back and no longer count as cleared.</summary>
+    /// <param name="clearToolUses">The clearing now in force.</param>
+    public void Reconfigure(ClearToolUsesEdit clearToolUses)
+    {
+        _clearToolUses = clearToolUses;
+        _clearedToolUses = _clearedTools.Count(pair => !clearToolUses.Excludes(pair.Value));
     }
 
     /// <summary>Follows what the model does between a warning and a clearing: the size of the context, its memory writes.</summary>

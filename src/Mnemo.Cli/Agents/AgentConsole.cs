@@ -97,6 +97,13 @@ internal sealed class AgentConsole
             case AgentReacquisitionEvent again:
                 _out.WriteLine($"  !! re-acquired: {ToolUseText.Describe(again.Name, again.Input)} was cleared earlier and is fetched again");
                 break;
+            case AgentAdaptiveChangeEvent adaptive:
+                _out.WriteLine($"  -- adaptive: {adaptive.Change.Setting} {(adaptive.Change.From.Length == 0 ? "(none)" : adaptive.Change.From)} -> {adaptive.Change.To}, because {adaptive.Change.Reason}");
+                break;
+            case AgentClearingBatchedEvent batched:
+                _out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  -- adaptive: clearing held for a larger batch (keep {batched.Keep}): freeing {batched.BacklogTokens:N0} tokens now would not pay for rewriting {batched.RewrittenTokens:N0} cached"));
+                break;
             case AgentSetupWarningEvent setup:
                 _out.WriteLine($"  !! {setup.Message}");
                 break;

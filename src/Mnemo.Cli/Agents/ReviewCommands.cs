@@ -26,6 +26,7 @@ internal static class ReviewCommands
         Option<long?> Keep,
         Option<bool> ClientSide,
         Option<string?> Profile,
+        Option<bool> Adaptive,
         Option<bool> Stream,
         Option<FileInfo?> Script,
         Option<int> MaxTokens);
@@ -193,6 +194,7 @@ internal static class ReviewCommands
         new Option<long?>("--keep") { Description = "How many recent tool uses clearing keeps (review: 3; demo: 1)." },
         new Option<bool>("--client-side") { Description = "Edit the context here before sending, instead of asking the API to." },
         new Option<string?>("--profile") { Description = $"Start from a context-editing profile: {string.Join(", ", ContextPresets.Names)}; --trigger and --keep override its values." },
+        new Option<bool>("--adaptive") { Description = "Adaptive mode: keep and exclude_tools follow what the model needs again of what is cleared, and clearing comes in batches that pay for the cache they break." },
         new Option<bool>("--stream") { Description = "Stream the assistant's text as it is written." },
         new Option<FileInfo?>("--script") { Description = "Run against the emulator with this script even when ANTHROPIC_API_KEY is set." },
         new Option<int>("--max-tokens") { Description = "The most tokens a response may hold.", DefaultValueFactory = _ => 8192 });
@@ -205,6 +207,7 @@ internal static class ReviewCommands
         command.Add(shared.Keep);
         command.Add(shared.ClientSide);
         command.Add(shared.Profile);
+        command.Add(shared.Adaptive);
         command.Add(shared.Stream);
         command.Add(shared.Script);
         command.Add(shared.MaxTokens);
@@ -329,6 +332,7 @@ internal static class ReviewCommands
                     options.Memory = memory;
                     options.ContextManagement = config;
                     options.ContextEditing = parseResult.GetValue(shared.ClientSide) ? ContextEditingSide.Client : ContextEditingSide.Server;
+                    options.Adaptive = parseResult.GetValue(shared.Adaptive) ? new AdaptiveClearingOptions() : null;
                     options.Streaming = streaming;
                     options.MaxTurns = 40;
                     options.OnEvent = console.Write;

@@ -32,7 +32,48 @@ public sealed record AdaptiveClearingOptions
 
     /// <summary>Gets the share of the model's context window past which a batch is cleared whether it pays or not; 0.9 by default.</summary>
     public double WindowShare { get; init; } = 0.9;
+
+    /// <summary>Checks the bounds.</summary>
+    /// <param name="owner">What the options are called where they were given, for the message.</param>
+    /// <exception cref="ArgumentException">A bound is out of range; the message names it.</exception>
+    public void Validate(string owner = nameof(AdaptiveClearingOptions))
+    {
+        string? problem = null;
+        if (MinKeep < 0 || MaxKeep < MinKeep)
+        {
+            problem = "MinKeep must be 0 or more and MaxKeep at least MinKeep";
+        }
+        else if (SoonRequests < 1 || QuietClearings < 1 || ExcludeAfter < 1)
+        {
+            problem = "SoonRequests, QuietClearings and ExcludeAfter must each be at least 1";
+        }
+        else if (double.IsNaN(ExcludeShare) || ExcludeShare < 0 || ExcludeShare > 1)
+        {
+            problem = "ExcludeShare must be between 0 and 1";
+        }
+        else if (PaybackRequests < 1)
+        {
+            problem = "PaybackRequests must be at least 1, or null to clear as the API does";
+        }
+        else if (double.IsNaN(WindowShare) || WindowShare <= 0 || WindowShare > 1)
+        {
+            problem = "WindowShare must be above 0 and at most 1";
+        }
+
+        if (problem is not null)
+        {
+            throw new ArgumentException($"{owner}: {problem}.", owner);
+        }
+    }
 }
+
+/// <summary>What clearing more would take from a conversation: see <see cref="AdaptiveClearing.Measure"/>.</summary>
+/// <param name="Answered">The answered tool uses, of every tool, oldest first: what <c>keep</c> counts.</param>
+/// <param name="BacklogTokens">The estimated tokens that clearing the results between the reach of the last clearing and
+/// what <c>keep</c> reaches now would free (excluded tools and results already cleared left out).</param>
+/// <param name="RewrittenTokens">The estimated tokens of the conversation from the first result such a clearing changes
+/// to its end: what the prompt cache writes again after it.</param>
+public readonly record struct ClearingBacklog(long Answered, long BacklogTokens, long RewrittenTokens);
 
 /// <summary>One change adaptive mode made to the configuration, and why.</summary>
 /// <param name="Request">The request after which it was made.</param>
@@ -70,6 +111,7 @@ public sealed class AdaptiveClearing
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(prices);
         _options = options ?? new AdaptiveClearingOptions();
+        _options.Validate();
         _prices = prices;
         Current = start;
     }
@@ -144,6 +186,76 @@ public sealed class AdaptiveClearing
 
         HeldRequests++;
         return Math.Max(keep, answered - reach);
+    }
+
+    /// <summary>Measures a conversation for <see cref="KeepFor"/>: its answered tool uses, what clearing those between
+    /// <paramref name="reach"/> and what <c>keep</c> reaches now would free, and the tokens from the first of them on,
+    /// estimated as <see cref="Tokens.EstimatingTokenCounter"/> counts. One pass over the messages.</summary>
+    /// <param name="messages">The conversation as the model would see it, unedited (the history as kept, not as sent).</param>
+    /// <param name="reach">How many answered tool uses (oldest first) the last clearing reached.</param>
+    /// <returns>The measure.</returns>
+    public ClearingBacklog Measure(IReadOnlyList<ContextMessage> messages, long reach)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var results = new Dictionary<string, (int Message, ContextBlock Block)>(StringComparer.Ordinal);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            foreach (var block in messages[i].Blocks)
+            {
+                if (block.Kind is ContextBlockKind.ToolResult or ContextBlockKind.ServerToolResult && block.ToolUseId is { } id)
+                {
+                    results.TryAdd(id, (i, block));
+                }
+            }
+        }
+
+        // The answered uses in the order clearing takes them: each with its result's message and size.
+        var uses = new List<(string? Tool, int Message, ContextBlock Result)>();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!messages[i].IsAssistant)
+            {
+                continue;
+            }
+
+            foreach (var use in messages[i].Blocks)
+            {
+                var expected = use.Kind switch
+                {
+                    ContextBlockKind.ToolUse => (Kind: ContextBlockKind.ToolResult, Message: i + 1),
+                    ContextBlockKind.ServerToolUse => (Kind: ContextBlockKind.ServerToolResult, Message: i),
+                    _ => (Kind: ContextBlockKind.Other, Message: -1),
+                };
+                if (expected.Message >= 0 && use.ToolUseId is { } id && results.TryGetValue(id, out var result) &&
+                    result.Message == expected.Message && result.Block.Kind == expected.Kind)
+                {
+                    uses.Add((use.ToolName, result.Message, result.Block));
+                }
+            }
+        }
+
+        var answered = uses.Count;
+        var next = Math.Clamp(answered - Current.EffectiveKeep, 0, answered);
+        var from = (int)Math.Clamp(reach, 0, answered);
+        long backlog = 0;
+        for (var o = from; o < next; o++)
+        {
+            if (!Current.Excludes(uses[o].Tool))
+            {
+                backlog += uses[o].Result.EstimatedTokens;
+            }
+        }
+
+        long rewritten = 0;
+        if (from < answered)
+        {
+            for (var i = uses[from].Message; i < messages.Count; i++)
+            {
+                rewritten += Tokens.EstimatingTokenCounter.Count(messages[i]);
+            }
+        }
+
+        return new ClearingBacklog(answered, backlog, rewritten);
     }
 
     /// <summary>Gets how many requests were sent with their clearing held back, to clear a larger batch later.</summary>

@@ -17,16 +17,31 @@ public static class ContextPresets
     /// <summary>The presets' names, in order.</summary>
     public static IReadOnlyList<string> Names { get; } = ["development", "heavy-files", "research", "debugging", "code-review"];
 
+    /// <summary>Gets the <c>development</c> preset: trigger 100,000, keep 5.</summary>
+    public static ContextManagementConfig Development => Clearing(100_000, 5);
+
+    /// <summary>Gets the <c>heavy-files</c> preset: trigger 75,000, keep 5.</summary>
+    public static ContextManagementConfig HeavyFiles => Clearing(75_000, 5);
+
+    /// <summary>Gets the <c>research</c> preset: trigger 150,000, keep 5.</summary>
+    public static ContextManagementConfig Research => Clearing(150_000, 5);
+
+    /// <summary>Gets the <c>debugging</c> preset: trigger 100,000, keep 8.</summary>
+    public static ContextManagementConfig Debugging => Clearing(100_000, 8);
+
+    /// <summary>Gets the <c>code-review</c> preset: trigger 100,000, keep 12.</summary>
+    public static ContextManagementConfig CodeReview => Clearing(100_000, 12);
+
     /// <summary>The configuration of a preset.</summary>
     /// <param name="name">Its name.</param>
     /// <returns>The configuration; <see langword="null"/> for a name no preset has.</returns>
     public static ContextManagementConfig? Find(string name) => name switch
     {
-        "development" => Clearing(100_000, 5),
-        "heavy-files" => Clearing(75_000, 5),
-        "research" => Clearing(150_000, 5),
-        "debugging" => Clearing(100_000, 8),
-        "code-review" => Clearing(100_000, 12),
+        "development" => Development,
+        "heavy-files" => HeavyFiles,
+        "research" => Research,
+        "debugging" => Debugging,
+        "code-review" => CodeReview,
         _ => null,
     };
 
