@@ -22,7 +22,7 @@ namespace Mnemo.PostgreSql;
 /// process at a time (under an advisory lock), recording each in <c>migrations</c>.</para>
 /// <para>The store is thread-safe; dispose it to close its connections.</para>
 /// </remarks>
-public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyncDisposable, IDisposable
+public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IUntrackedMemoryReader, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgreSqlMemoryStoreOptions _options;
@@ -62,7 +62,12 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
     public string Name => _options.Store;
 
     /// <inheritdoc/>
-    public async ValueTask<MemoryItem?> ReadAsync(MemoryPath path, CancellationToken cancellationToken = default)
+    public ValueTask<MemoryItem?> ReadAsync(MemoryPath path, CancellationToken cancellationToken = default) => ReadAsync(path, track: true, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<MemoryItem?> ReadUntrackedAsync(MemoryPath path, CancellationToken cancellationToken = default) => ReadAsync(path, track: false, cancellationToken);
+
+    private async ValueTask<MemoryItem?> ReadAsync(MemoryPath path, bool track, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (path.IsRoot)
@@ -83,7 +88,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IAsyn
             }, write: false, cancellationToken).ConfigureAwait(false);
         }
 
-        if (item is { Kind: MemoryEntryKind.File })
+        if (track && item is { Kind: MemoryEntryKind.File })
         {
             await NoteReadAsync(path, cancellationToken).ConfigureAwait(false);
         }

@@ -200,6 +200,50 @@ public sealed class MemoryAdminCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Consolidate_WithSessionsAndAModel_CitesTheTranscripts_AndAppliesTheModelsChange()
+    {
+        Directory.CreateDirectory(Root);
+        File.WriteAllText(Path.Combine(Root, "a.md"), "db host: db-1\n");
+        File.WriteAllText(Path.Combine(Root, "b.md"), "db host: db-2\n");
+        File.WriteAllText(Path.Combine(Root, "deploy.md"), "We deploy on Tuesdays.\n");
+        File.WriteAllText(Path.Combine(Root, "deploy-notes.md"), "Tuesday is deploy day.\n");
+        var sessions = Directory.CreateDirectory(_temp.Combine("sessions")).FullName;
+        File.WriteAllText(Path.Combine(sessions, "s1.json"), Transcript("2026-10-02T09:00:00Z", """{"command":"create","path":"/memories/a.md","file_text":"db host: db-1\n"}"""));
+        File.WriteAllText(Path.Combine(sessions, "s2.json"), Transcript("2026-11-20T09:00:00Z", """{"command":"str_replace","path":"/memories/b.md","old_str":"db host: db-0","new_str":"db host: db-2"}"""));
+        var script = _temp.Combine("consolidate.yaml");
+        File.WriteAllText(script, """
+            conversations:
+              - match: "You consolidate"
+                turns:
+                  - '{"changes": [{"kind": "near_duplicate", "title": "merge deploy-notes.md into deploy.md", "evidence": "deploy.md line 1 and deploy-notes.md line 1 say the same", "edits": [{"path": "/memories/deploy.md", "new_text": "Deploys go out on Tuesdays.\n"}, {"path": "/memories/deploy-notes.md", "new_text": null}]}]}'
+            """);
+
+        var run = await Memory("consolidate", "--dir", Root, "--sessions", sessions, "--model", "claude-sonnet-4-5", "--script", script, "--apply");
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        run.Output.ShouldStartWith("Read 4 file(s) and 2 session(s) with 2 memory call(s); 2 change(s) proposed:\n");
+        run.Output.ShouldContain("1. superseded: remove 1 superseded line(s) from /memories/a.md\n   evidence: line 1 gives db host as written in s1.json message 1 (2026-10-02 09:00Z); /memories/b.md line 1 gives it as written in s2.json message 1 (2026-11-20 09:00Z)\n");
+        run.Output.ShouldContain("2. near duplicate (proposed by the model): merge deploy-notes.md into deploy.md\n");
+        run.Output.ShouldContain("made 2: merge deploy-notes.md into deploy.md\n");
+        File.ReadAllText(Path.Combine(Root, "deploy.md")).ShouldBe("Deploys go out on Tuesdays.\n");
+        File.Exists(Path.Combine(Root, "deploy-notes.md")).ShouldBeFalse();
+        File.ReadAllText(Path.Combine(Root, "a.md")).ShouldBe(string.Empty, "its one line was superseded");
+
+        (await Memory("consolidate", "--dir", Root, "--model", "claude-sonnet-4-5")).ShouldBe(
+            (2, string.Empty, "mnemo: --model needs ANTHROPIC_API_KEY set, or --script FILE to run against the emulator.\n"));
+        (await Memory("consolidate", "--dir", Root, "--sessions", _temp.Combine("nowhere"))).Error.ShouldBe("mnemo: --sessions " + _temp.Combine("nowhere") + ": no such file or folder.\n");
+        File.WriteAllText(Path.Combine(sessions, "bad.json"), "{\"messages\": 7}");
+        (await Memory("consolidate", "--dir", Root, "--sessions", sessions)).Error.ShouldStartWith("mnemo: --sessions bad.json: not a session transcript (");
+    }
+
+    /// <summary>A session record, as Mnemo's agent writes it, of one memory call.</summary>
+    private static string Transcript(string at, string input) =>
+        "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"Remember.\"}," +
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"memory\",\"input\":" + input + "}]}," +
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":\"ok\"}]}]," +
+        "\"mnemo_requests\":[{\"messages\":1,\"at\":\"" + at + "\"}]}";
+
+    [Fact]
     public async Task ExitCodes_TellFailuresFromBadUsage()
     {
         (await Memory("ls", "--dir", Root)).ShouldSatisfyAllConditions(

@@ -18,7 +18,7 @@ namespace Mnemo.Memory.FileSystem;
 /// <para>Linux only (x64 and arm64): the safety above rests on <c>openat</c>, <c>statx</c> and <c>renameat2</c>.</para>
 /// </remarks>
 [SupportedOSPlatform("linux")]
-public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisposable
+public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntrackedMemoryReader, IDisposable
 {
     private readonly int _rootFd;
     private readonly int _metaFd;
@@ -103,7 +103,12 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
     public string RootDirectory { get; }
 
     /// <inheritdoc/>
-    public ValueTask<MemoryItem?> ReadAsync(MemoryPath path, CancellationToken cancellationToken = default)
+    public ValueTask<MemoryItem?> ReadAsync(MemoryPath path, CancellationToken cancellationToken = default) => Read(path, track: true, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<MemoryItem?> ReadUntrackedAsync(MemoryPath path, CancellationToken cancellationToken = default) => Read(path, track: false, cancellationToken);
+
+    private ValueTask<MemoryItem?> Read(MemoryPath path, bool track, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         cancellationToken.ThrowIfCancellationRequested();
@@ -114,7 +119,7 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IDisp
         }
 
         var item = ReadItem(path);
-        if (item is { Kind: MemoryEntryKind.File })
+        if (track && item is { Kind: MemoryEntryKind.File })
         {
             _reads.NoteRead(path);
         }

@@ -117,3 +117,14 @@ public sealed record MemorySnapshot(
 /// <param name="Path">The file.</param>
 /// <param name="Content">Its content.</param>
 public sealed record MemorySnapshotFile(MemoryPath Path, ReadOnlyMemory<byte> Content);
+
+/// <summary>Represents a store that can read a file the way an administrator does: without counting it as a read, so
+/// admin tools (<see cref="MemoryConsolidator"/>) do not make every file look in use to the staleness rules and expiry.</summary>
+public interface IUntrackedMemoryReader
+{
+    /// <summary>Reads a file or folder as <see cref="IMemoryStore.ReadAsync"/> does, leaving its last-read time as it was.</summary>
+    /// <param name="path">The path.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The item; <see langword="null"/> when nothing is there.</returns>
+    ValueTask<MemoryItem?> ReadUntrackedAsync(MemoryPath path, CancellationToken cancellationToken = default);
+}

@@ -122,4 +122,44 @@ public sealed class MemoryConsolidatorTests : IDisposable
         stale.Title.ShouldBe("expire /memories/old.md");
         stale.Evidence.ShouldContain("(100 days; the limit is 90)");
     }
+
+    /// <summary>A session record, as Mnemo's agent writes it, of one memory call made by the request sent at <paramref name="at"/>.</summary>
+    private static (string, Mnemo.Context.Replay.ReplaySession) Session(string name, DateTimeOffset at, string input) => (name,
+        Mnemo.Context.Replay.SessionTranscripts.Read(Encoding.UTF8.GetBytes(
+            "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"Remember.\"}," +
+            "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"memory\",\"input\":" + input + "}]}," +
+            "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":\"ok\"}]}]," +
+            "\"mnemo_requests\":[{\"messages\":1,\"at\":\"" + at.ToString("O", System.Globalization.CultureInfo.InvariantCulture) + "\"}]}")));
+
+    [Fact]
+    public async Task Sessions_DateWhatTheNotesLeaveUndated_AndKeepAFileInUseOffTheExpiryList_CitingTheirMessages()
+    {
+        await Write("/memories/a.md", "db host: db-1\n");
+        await Write("/memories/b.md", "db host: db-2\n");
+        await Write("/memories/used.md", "runbook: make deploy\n");
+        await Write("/memories/old.md", "forgotten\n");
+        var start = _clock.GetUtcNow();
+        _clock.Advance(TimeSpan.FromDays(100));
+        var sessions = Mnemo.Memory.ConsolidationEvidence.FromSessions(
+        [
+            Session("s1.json", start.AddDays(-30), """{"command":"create","path":"/memories/a.md","file_text":"db host: db-1\n"}"""),
+            Session("s2.json", start.AddDays(19), """{"command":"str_replace","path":"/memories/b.md","old_str":"db host: db-0","new_str":"db host: db-2"}"""),
+            Session("s3.json", start.AddDays(92), """{"command":"view","path":"/memories/used.md"}"""),
+        ]);
+
+        var alone = await Consolidator().ProposeAsync(Ct);
+        var proposal = await Consolidator().ProposeAsync(sessions, Ct);
+
+        alone.Changes.ShouldContain(c => c.Kind == ConsolidationKind.Contradiction && c.Title == "check db host: 2 notes give it different values");
+        var superseded = proposal.Changes.Single(c => c.Kind == ConsolidationKind.Superseded);
+        superseded.Title.ShouldBe("remove 1 superseded line(s) from /memories/a.md");
+        superseded.Evidence.ShouldBe("line 1 gives db host as written in s1.json message 1 (2026-10-02 09:00Z); /memories/b.md line 1 gives it as written in s2.json message 1 (2026-11-20 09:00Z)");
+        proposal.Changes.ShouldNotContain(c => c.Kind == ConsolidationKind.Contradiction);
+
+        var stale = proposal.Changes.Where(c => c.Kind == ConsolidationKind.Stale).ToDictionary(c => c.Title, c => c.Evidence);
+        stale.Keys.ShouldBe(["expire /memories/a.md", "expire /memories/old.md"], ignoreOrder: true);
+        stale["expire /memories/old.md"].ShouldEndWith("; none of the 3 session(s) given reads or writes it");
+        stale["expire /memories/a.md"].ShouldEndWith("; a session last touched it in s1.json message 1 (2026-10-02 09:00Z)");
+        alone.Changes.ShouldContain(c => c.Title == "expire /memories/used.md", "without the sessions, the store's own reads are all there is");
+    }
 }
