@@ -94,7 +94,11 @@ internal static class ContextReplayCommand
                     {
                         var config = ContextManagementConfig.FromJson(own);
                         ContextReplay.Validate(config);
-                        chosen.Insert(0, ("as run", config));
+                        if (session.Adaptive is null)
+                        {
+                            chosen.Insert(0, ("as run", config));
+                        }
+
                         asRun = true;
                     }
                     catch (ContextFormatException)
@@ -128,6 +132,14 @@ internal static class ContextReplayCommand
                 }
 
                 var results = ContextReplay.Run(session, chosen, options).ToList();
+                if (asRun && session.Adaptive is { } ranAdaptive)
+                {
+                    // The session ran in adaptive mode: "as run" is adaptive from its configuration, with its bounds.
+                    var config = ContextManagementConfig.FromJson(session.Segments[0].Conversation.ContextManagement!.Value);
+                    results.Insert(1, ContextReplay.Adaptive(session, "as run (adaptive)", config, options, ranAdaptive).Result);
+                    chosen.Insert(0, ("as run (adaptive)", config));
+                }
+
                 IReadOnlyList<AdaptiveChange> changes = [];
                 int? held = null;
                 if (parseResult.GetResult(adaptive) is not null)

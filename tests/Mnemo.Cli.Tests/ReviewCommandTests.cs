@@ -201,6 +201,26 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
+    public async Task Review_Adaptive_SavesATranscriptThatReplaysAsRunAdaptively_ToTheToken()
+    {
+        using var work = new TempDirectory();
+        string[] files = ["accounts.py", "payments.py", "notifications.py", "inventory.py", "report.py"];
+        foreach (var file in files)
+        {
+            File.Copy(Sample(file), work.Combine(file));
+        }
+
+        var run = await MnemoProcess.RunAsync(null, work.Path, Ct, [
+            "review", .. files, "--trigger", "3200", "--keep", "1", "--adaptive", "--memory", "m", "--transcript", "s.json"]);
+        run.ExitCode.ShouldBe(0, run.Error);
+        var replay = await MnemoProcess.RunAsync(null, work.Path, Ct, "context", "replay", "s.json", "--preamble-tokens", "0");
+
+        replay.ExitCode.ShouldBe(0, replay.Error);
+        replay.Output.ShouldContain("\nas run (adaptive) ");
+        replay.Output.ShouldContain("the replay's estimate with the configuration the session ran with (\"as run\") is 0.0% over the real input in all");
+    }
+
+    [Fact]
     public async Task Review_AFileTheOfflineScriptDoesNotKnow_SaysSoInOneLine()
     {
         using var work = new TempDirectory();

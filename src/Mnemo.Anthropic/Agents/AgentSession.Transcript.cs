@@ -33,6 +33,12 @@ public sealed partial class AgentSession
             config.WriteTo(writer);
         }
 
+        if (_adaptive is not null)
+        {
+            // Adaptive mode's bounds: a replay's "as run" is then adaptive from the configuration above, as the session was.
+            SessionTranscripts.WriteAdaptive(writer, _options.Adaptive!);
+        }
+
         writer.WriteStartArray("messages"u8);
         foreach (var message in request.Messages)
         {

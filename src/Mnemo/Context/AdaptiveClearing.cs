@@ -77,7 +77,8 @@ public readonly record struct ClearingBacklog(long Answered, long BacklogTokens,
 
 /// <summary>One change adaptive mode made to the configuration, and why.</summary>
 /// <param name="Request">The request after which it was made.</param>
-/// <param name="Setting">What changed: <c>keep</c>, <c>exclude_tools</c> or <c>clear_at_least</c>.</param>
+/// <param name="Setting">What changed: <c>keep</c> or <c>exclude_tools</c>. (<c>clear_at_least</c>'s aim, a clearing
+/// that pays for the cache it breaks, is met by clearing in batches instead: see <see cref="AdaptiveClearing.KeepFor"/>.)</param>
 /// <param name="From">The value before.</param>
 /// <param name="To">The value after.</param>
 /// <param name="Reason">Why, in words.</param>

@@ -153,6 +153,27 @@ public sealed class AgentSessionAdaptiveTests
     }
 
     [Fact]
+    public async Task TheTranscript_OfAnAdaptiveSession_ReplaysAsRunAdaptively()
+    {
+        await using var harness = await AgentHarness.StartAsync(Long);
+        var options = new AdaptiveClearingOptions { QuietClearings = 4 };
+        var session = Session(harness, ContextEditingSide.Server, options);
+        var result = await session.RunAsync("Review all files.", Ct);
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            session.WriteTranscript(writer);
+        }
+
+        var replayed = Mnemo.Context.Replay.SessionTranscripts.Read(buffer.ToArray());
+
+        replayed.Adaptive.ShouldBe(options);
+        var config = ContextManagementConfig.FromJson(replayed.Segments[0].Conversation.ContextManagement!.Value);
+        var (_, _, held) = Mnemo.Context.Replay.ContextReplay.Adaptive(replayed, "as run (adaptive)", config, adaptive: replayed.Adaptive);
+        held.ShouldBe(result.Summary.BatchedRequests, "the replay holds back the requests the session held");
+    }
+
+    [Fact]
     public async Task Keep_GoesDown_AfterClearingsThatTookNothingNeededAgain()
     {
         await using var harness = await AgentHarness.StartAsync(Long);

@@ -42,7 +42,12 @@ public sealed record ReplayRequest(int MessageCount)
 /// first ones of <see cref="Conversation"/>. A compaction in the session starts a new segment (its summary first).</summary>
 /// <param name="Conversation">Every message of the segment, with the request's other fields (model, system, tools).</param>
 /// <param name="Requests">The requests, in order, each holding more messages than the one before.</param>
-public sealed record ReplaySegment(ContextRequest Conversation, IReadOnlyList<ReplayRequest> Requests);
+public sealed record ReplaySegment(ContextRequest Conversation, IReadOnlyList<ReplayRequest> Requests)
+{
+    /// <summary>Gets, for a transcript of JSON lines, the line of the file each tool call is on, by its id; empty for the
+    /// other formats, whose messages are cited by their index.</summary>
+    public IReadOnlyDictionary<string, int> ToolUseLines { get; init; } = new Dictionary<string, int>();
+}
 
 /// <summary>A whole session read from a transcript, as the sequence of requests its agent sent.</summary>
 /// <param name="Format">The format it was read from: <c>claude-code</c>, <c>messages</c> or <c>mnemo</c>.</param>
@@ -62,4 +67,8 @@ public sealed record ReplaySession(string Format, string? Model, IReadOnlyList<R
 
     /// <summary>Gets the lines that could not be read, each with its number and why; the rest of the session was read.</summary>
     public IReadOnlyList<string> Malformed { get; init; } = [];
+
+    /// <summary>Gets, for a session Mnemo's agent ran in adaptive mode, its bounds (the record's <c>mnemo_adaptive</c>), so
+    /// that "as run" is replayed adaptively; <see langword="null"/> otherwise.</summary>
+    public AdaptiveClearingOptions? Adaptive { get; init; }
 }

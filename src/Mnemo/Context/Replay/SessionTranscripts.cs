@@ -13,6 +13,9 @@ public static class SessionTranscripts
     /// <summary>The field of a Mnemo session record that lists its requests.</summary>
     public const string RequestsField = "mnemo_requests";
 
+    /// <summary>The field of a Mnemo session record that holds adaptive mode's bounds, when the session ran in it.</summary>
+    public const string AdaptiveField = "mnemo_adaptive";
+
     /// <summary>Block types of the Messages API; others are kept as they are, and counted.</summary>
     private static readonly HashSet<string> KnownBlocks = new(StringComparer.Ordinal)
     {
@@ -112,7 +115,81 @@ public static class SessionTranscripts
             throw new ContextFormatException("messages: no request to replay (no user message before an assistant one)");
         }
 
-        return new ReplaySession(format, request.Model, [new ReplaySegment(request, requests)]);
+        return new ReplaySession(format, request.Model, [new ReplaySegment(request, requests)])
+        {
+            Adaptive = format == "mnemo" && request.Json.TryGetProperty(AdaptiveField, out var adaptive) ? ReadAdaptive(adaptive) : null,
+        };
+    }
+
+    /// <summary>Writes adaptive mode's bounds as a session record keeps them.</summary>
+    /// <param name="writer">Where to write: the record's object, open.</param>
+    /// <param name="options">The bounds.</param>
+    public static void WriteAdaptive(Utf8JsonWriter writer, AdaptiveClearingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(options);
+        writer.WriteStartObject(AdaptiveField);
+        writer.WriteNumber("min_keep"u8, options.MinKeep);
+        writer.WriteNumber("max_keep"u8, options.MaxKeep);
+        writer.WriteNumber("soon_requests"u8, options.SoonRequests);
+        writer.WriteNumber("quiet_clearings"u8, options.QuietClearings);
+        writer.WriteNumber("exclude_share"u8, options.ExcludeShare);
+        writer.WriteNumber("exclude_after"u8, options.ExcludeAfter);
+        if (options.PaybackRequests is { } payback)
+        {
+            writer.WriteNumber("payback_requests"u8, payback);
+        }
+        else
+        {
+            writer.WriteNull("payback_requests"u8);
+        }
+
+        writer.WriteNumber("window_share"u8, options.WindowShare);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Adaptive mode's bounds from a record; the defaults for what it leaves out.</summary>
+    /// <exception cref="ContextFormatException">A bound is not a number, or out of range.</exception>
+    private static AdaptiveClearingOptions ReadAdaptive(JsonElement json)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            throw new ContextFormatException($"{AdaptiveField}: expected an object of adaptive mode's bounds");
+        }
+
+        var defaults = new AdaptiveClearingOptions();
+        var options = new AdaptiveClearingOptions
+        {
+            MinKeep = Number(json, "min_keep", defaults.MinKeep),
+            MaxKeep = Number(json, "max_keep", defaults.MaxKeep),
+            SoonRequests = (int)Number(json, "soon_requests", defaults.SoonRequests),
+            QuietClearings = (int)Number(json, "quiet_clearings", defaults.QuietClearings),
+            ExcludeShare = Share(json, "exclude_share", defaults.ExcludeShare),
+            ExcludeAfter = (int)Number(json, "exclude_after", defaults.ExcludeAfter),
+            PaybackRequests = json.TryGetProperty("payback_requests"u8, out var payback) && payback.ValueKind == JsonValueKind.Null
+                ? null : (int)Number(json, "payback_requests", defaults.PaybackRequests ?? 20),
+            WindowShare = Share(json, "window_share", defaults.WindowShare),
+        };
+        try
+        {
+            options.Validate(AdaptiveField);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new ContextFormatException(exception.Message.Replace($" (Parameter '{AdaptiveField}')", string.Empty, StringComparison.Ordinal));
+        }
+
+        return options;
+
+        static long Number(JsonElement json, string name, long fallback) =>
+            !json.TryGetProperty(name, out var value) ? fallback
+            : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number
+            : throw new ContextFormatException($"{AdaptiveField}.{name}: expected a whole number");
+
+        static double Share(JsonElement json, string name, double fallback) =>
+            !json.TryGetProperty(name, out var value) ? fallback
+            : value.ValueKind == JsonValueKind.Number ? value.GetDouble()
+            : throw new ContextFormatException($"{AdaptiveField}.{name}: expected a number");
     }
 
     /// <summary>One line of a Claude Code transcript that is part of the conversation.</summary>
@@ -189,6 +266,7 @@ public static class SessionTranscripts
         string? model = null;
         var current = new List<(string Role, List<JsonElement> Blocks, string? Id)>();
         var requests = new List<ReplayRequest>();
+        var toolLines = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var line in chain)
         {
             if (line.Type == "boundary")
@@ -205,6 +283,14 @@ public static class SessionTranscripts
             if (blocks.Count == 0)
             {
                 continue;
+            }
+
+            foreach (var block in blocks)
+            {
+                if (String(block, "type"u8) == "tool_use" && String(block, "id"u8) is { } toolUseId)
+                {
+                    toolLines[toolUseId] = line.Number;
+                }
             }
 
             if (current.Count > 0 && current[^1].Role == role)
@@ -247,11 +333,12 @@ public static class SessionTranscripts
         {
             if (requests.Count > 0)
             {
-                segments.Add(new ReplaySegment(Build(model, current), [.. requests]));
+                segments.Add(new ReplaySegment(Build(model, current), [.. requests]) { ToolUseLines = toolLines });
             }
 
             current = [];
             requests = [];
+            toolLines = new Dictionary<string, int>(StringComparer.Ordinal);
         }
     }
 

@@ -7,17 +7,25 @@ namespace Mnemo.Memory;
 
 /// <summary>One call of the memory tool in a session transcript.</summary>
 /// <param name="Session">The transcript's name, as given.</param>
-/// <param name="Message">The index of the assistant message that made the call, from 0.</param>
+/// <param name="Message">The index of the assistant message that made the call, from 0, in its segment (the part of a
+/// Claude Code transcript between two compactions).</param>
 /// <param name="At">When the request that produced it was sent; <see langword="null"/> when the transcript does not say.</param>
 /// <param name="Command">The memory command: <c>view</c>, <c>create</c>, <c>str_replace</c>, <c>insert</c>, <c>delete</c>, <c>rename</c>.</param>
 /// <param name="Path">The path it names (for <c>rename</c>, the new one), normalised; as written when it is not a valid path.</param>
 /// <param name="Written">The text it wrote (<c>file_text</c>, <c>new_str</c>, <c>insert_text</c>); <see langword="null"/> for the others.</param>
 public sealed record MemoryCallEvidence(string Session, int Message, DateTimeOffset? At, string Command, string Path, string? Written)
 {
-    /// <summary>Where the call is, for a reader: the transcript, the message, and the time when known.</summary>
-    public string Cite() => At is { } at
-        ? string.Create(CultureInfo.InvariantCulture, $"{Session} message {Message} ({at.UtcDateTime:yyyy-MM-dd HH:mm}Z)")
-        : string.Create(CultureInfo.InvariantCulture, $"{Session} message {Message}");
+    /// <summary>Gets the line of the transcript the call is on, for a transcript of JSON lines; <see langword="null"/> otherwise.</summary>
+    public int? Line { get; init; }
+
+    /// <summary>Where the call is, for a reader: the transcript, its line (or else the message), and the time when known.</summary>
+    public string Cite()
+    {
+        var where = Line is { } line
+            ? string.Create(CultureInfo.InvariantCulture, $"{Session} line {line}")
+            : string.Create(CultureInfo.InvariantCulture, $"{Session} message {Message}");
+        return At is { } at ? string.Create(CultureInfo.InvariantCulture, $"{where} ({at.UtcDateTime:yyyy-MM-dd HH:mm}Z)") : where;
+    }
 }
 
 /// <summary>What session transcripts show a consolidation: every memory tool call in them, when it was made, what it
@@ -77,7 +85,10 @@ public sealed class ConsolidationEvidence
                                 "insert" => Text(input, "insert_text"),
                                 _ => null,
                             };
-                            calls.Add(new MemoryCallEvidence(name, m, at, command, Normalize(path), written));
+                            calls.Add(new MemoryCallEvidence(name, m, at, command, Normalize(path), written)
+                            {
+                                Line = block.ToolUseId is { } id && segment.ToolUseLines.TryGetValue(id, out var line) ? line : null,
+                            });
                         }
                     }
                 }

@@ -162,4 +162,21 @@ public sealed class MemoryConsolidatorTests : IDisposable
         stale["expire /memories/a.md"].ShouldEndWith("; a session last touched it in s1.json message 1 (2026-10-02 09:00Z)");
         alone.Changes.ShouldContain(c => c.Title == "expire /memories/used.md", "without the sessions, the store's own reads are all there is");
     }
+
+    [Fact]
+    public void AClaudeCodeTranscript_IsCitedByItsLine()
+    {
+        const string Jsonl = """
+            {"type":"user","uuid":"u1","parentUuid":null,"timestamp":"2026-10-02T08:59:00Z","message":{"role":"user","content":"Remember the host."}}
+            {"type":"summary","summary":"a note between lines"}
+            {"type":"assistant","uuid":"a1","parentUuid":"u1","timestamp":"2026-10-02T09:00:00Z","message":{"role":"assistant","id":"msg_1","model":"claude-sonnet-4-5","content":[{"type":"tool_use","id":"toolu_1","name":"memory","input":{"command":"create","path":"/memories/a.md","file_text":"db host: db-1\n"}}]}}
+            {"type":"user","uuid":"u2","parentUuid":"a1","timestamp":"2026-10-02T09:00:01Z","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"File created successfully at: /memories/a.md"}]}}
+            """;
+
+        var evidence = Mnemo.Memory.ConsolidationEvidence.FromSessions([("cc.jsonl", Mnemo.Context.Replay.SessionTranscripts.Read(Encoding.UTF8.GetBytes(Jsonl)))]);
+
+        var call = evidence.Calls.ShouldHaveSingleItem();
+        (call.Command, call.Path, call.Written).ShouldBe(("create", "/memories/a.md", "db host: db-1\n"));
+        call.Cite().ShouldBe("cc.jsonl line 3 (2026-10-02 09:00Z)");
+    }
 }
