@@ -189,4 +189,25 @@ public sealed class ContextReplayTests
         adaptive.Cost.ShouldBeLessThan(fixedRun.Cost);
         changes.ShouldContain(c => c.Setting == "keep" && c.Reason == "2 clearings in a row took nothing that was needed again");
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Adaptive_CostsAtMostTheBestPresetPlusFivePercent_AndLessThanTheDefault(bool rereads)
+    {
+        // 600 reads past every preset's trigger; with rereads, a log read every 7 calls is read again 3 calls later.
+        var paths = Enumerable.Range(0, 600).Select(i => rereads && i % 7 is 0 or 3 ? $"l{i / 7}.log" : $"f{i}.py").ToArray();
+        var session = Reads(300, paths);
+        var presets = ContextPresets.Names.Select(name => (name, ContextPresets.Find(name)!)).ToList();
+        var @default = ContextManagementConfig.Parse("""{"edits":[{"type":"clear_tool_uses_20250919"}]}""");
+
+        var results = ContextReplay.Run(session, [.. presets, ("default", @default)]);
+        var (adaptive, _, _) = ContextReplay.Adaptive(session, "adaptive", ContextPresets.Development);
+
+        var best = results.Skip(1).Take(presets.Count).MinBy(result => result.Cost)!;
+        var figures = string.Join(", ", results.Select(result => $"{result.Name} {result.Cost:0.0000}")) + $", adaptive {adaptive.Cost:0.0000}";
+        results.Skip(1).ShouldAllBe(result => result.Clearings > 0, "every configuration reaches its trigger: " + figures);
+        adaptive.Cost.ShouldBeLessThanOrEqualTo(best.Cost * 1.05m, figures);
+        adaptive.Cost.ShouldBeLessThan(results[^1].Cost, figures);
+    }
 }
