@@ -252,19 +252,7 @@ internal sealed class ReplayReport(
                 writer.WriteNumber("adaptive_held_requests"u8, heldRequests);
             }
 
-            writer.WriteStartArray("adaptive_changes"u8);
-            foreach (var change in AdaptiveChanges)
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("request"u8, change.Request);
-                writer.WriteString("setting"u8, change.Setting);
-                writer.WriteString("from"u8, change.From);
-                writer.WriteString("to"u8, change.To);
-                writer.WriteString("reason"u8, change.Reason);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
+            AdaptiveChange.WriteAll(writer, AdaptiveChanges);
             var real = Real();
             if (real.Count == 0)
             {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mnemo.Context;
 
 namespace Mnemo.Anthropic.Agents;
 
@@ -73,19 +74,7 @@ public static class AgentSessionReport
         }
 
         writer.WriteEndArray();
-        writer.WriteStartArray("adaptive_changes"u8);
-        foreach (var change in summary.AdaptiveChanges)
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("request"u8, change.Request);
-            writer.WriteString("setting"u8, change.Setting);
-            writer.WriteString("from"u8, change.From);
-            writer.WriteString("to"u8, change.To);
-            writer.WriteString("reason"u8, change.Reason);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
+        AdaptiveChange.WriteAll(writer, summary.AdaptiveChanges);
         writer.WriteNumber("batched_requests"u8, summary.BatchedRequests);
         if (summary.Resumption is { } resumed)
         {

@@ -82,7 +82,31 @@ public readonly record struct ClearingBacklog(long Answered, long BacklogTokens,
 /// <param name="From">The value before.</param>
 /// <param name="To">The value after.</param>
 /// <param name="Reason">Why, in words.</param>
-public sealed record AdaptiveChange(int Request, string Setting, string From, string To, string Reason);
+public sealed record AdaptiveChange(int Request, string Setting, string From, string To, string Reason)
+{
+    /// <summary>Writes changes as a report keeps them: <c>adaptive_changes</c>, each with <c>request</c>, <c>setting</c>,
+    /// <c>from</c>, <c>to</c> and <c>reason</c>.</summary>
+    /// <param name="writer">Where to write: an object, open.</param>
+    /// <param name="changes">The changes, in order.</param>
+    public static void WriteAll(System.Text.Json.Utf8JsonWriter writer, IEnumerable<AdaptiveChange> changes)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(changes);
+        writer.WriteStartArray("adaptive_changes"u8);
+        foreach (var change in changes)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("request"u8, change.Request);
+            writer.WriteString("setting"u8, change.Setting);
+            writer.WriteString("from"u8, change.From);
+            writer.WriteString("to"u8, change.To);
+            writer.WriteString("reason"u8, change.Reason);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+}
 
 /// <summary>
 /// Adjusts a <c>clear_tool_uses_20250919</c> configuration between requests from what happens to what it clears:
