@@ -1,0 +1,251 @@
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Mnemo.Memory;
+
+namespace Mnemo.Context;
+
+/// <summary>
+/// Context editing for any chat client in a Microsoft.Extensions.AI pipeline, with the preserve-before-clear protocol:
+/// before each call the conversation is edited client-side with the API's strategies (<see cref="ContextEditingChatReducer"/>);
+/// when it nears the clearing's trigger the model is warned to save to memory, and the warned call goes out unedited so
+/// it has a turn to do so; each clearing is then judged: did the model save after the warning?
+/// </summary>
+/// <remarks>
+/// <para>Put it after <see cref="FunctionInvokingChatClient"/> (<c>.UseMnemoMemory(tool).UseFunctionInvocation().UseContextEditing(config)</c>)
+/// so it sees every call of a tool loop. The caller's history is never changed: what is cleared, and the warning, are in
+/// what is sent. A warning, once given, is sent at its place on every later call of the conversation, so the prefix the
+/// prompt cache holds stays the same. A conversation is recognised by its first message (the same instance each call,
+/// as a chat history or a tool loop passes it).</para>
+/// <para>The figures go on the meter <c>Mnemo.Agent</c> under the instrument names <c>AgentSession</c> uses
+/// (<c>mnemo.context.clearings</c>, <c>cleared_tool_uses</c>, <c>cleared_input_tokens</c>, <c>warnings</c>,
+/// <c>preservations</c>), tagged <c>mnemo.context.side</c> = <c>client</c>.</para>
+/// <para>Thread-safe for different conversations; one conversation's calls come one at a time.</para>
+/// </remarks>
+public sealed class ContextEditingChatClient : DelegatingChatClient
+{
+    private static readonly Meter SharedMeter = new("Mnemo.Agent");
+
+    private readonly ContextEditingChatClientOptions _options;
+    private readonly ContextEditingChatReducer _reducer;
+    private readonly ClearToolUsesEdit? _clearing;
+    private readonly ConditionalWeakTable<ChatMessage, Conversation> _conversations = [];
+    private readonly Counter<long> _clearings;
+    private readonly Counter<long> _clearedToolUses;
+    private readonly Counter<long> _clearedTokens;
+    private readonly Counter<long> _warnings;
+    private readonly Counter<long> _preservations;
+
+    /// <summary>Initializes a new instance of the <see cref="ContextEditingChatClient"/> class.</summary>
+    /// <param name="innerClient">The client it sends to.</param>
+    /// <param name="options">The strategies, the warning and where events go.</param>
+    /// <exception cref="ArgumentException"><see cref="ContextEditingChatClientOptions.Config"/> is missing, or the warning ratio is out of range.</exception>
+    public ContextEditingChatClient(IChatClient innerClient, ContextEditingChatClientOptions options)
+        : base(innerClient)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Config is null)
+        {
+            throw new ArgumentException("ContextEditingChatClientOptions.Config is required: the context_management configuration to apply, such as ContextPresets.Development.", nameof(options));
+        }
+
+        if (options.WarningRatio is { } ratio && (double.IsNaN(ratio) || ratio <= 0 || ratio > 1))
+        {
+            throw new ArgumentException("ContextEditingChatClientOptions.WarningRatio must be above 0 and at most 1 (a share of the trigger), or null for no warning.", nameof(options));
+        }
+
+        _options = options;
+        var editorOptions = new ContextEditorOptions();
+        if (options.Placeholder is { } placeholder)
+        {
+            editorOptions.Placeholder = placeholder;
+        }
+
+        _reducer = new ContextEditingChatReducer(options.Config, new ContextEditor(options.TokenCounter, editorOptions));
+        _clearing = options.Config.Edits.OfType<ClearToolUsesEdit>().FirstOrDefault();
+        var meter = options.MeterFactory?.Create(new MeterOptions("Mnemo.Agent")) ?? SharedMeter;
+        _clearings = meter.CreateCounter<long>("mnemo.context.clearings", "{clearing}", "Requests whose editing cleared tool uses not cleared before.");
+        _clearedToolUses = meter.CreateCounter<long>("mnemo.context.cleared_tool_uses", "{tool_use}", "Tool uses cleared, each once.");
+        _clearedTokens = meter.CreateCounter<long>("mnemo.context.cleared_input_tokens", "{token}", "Input tokens editing removed from requests.");
+        _warnings = meter.CreateCounter<long>("mnemo.context.warnings", "{warning}", "Warnings that clearing is near.");
+        _preservations = meter.CreateCounter<long>("mnemo.context.preservations", "{approach}", "Approaches to a clearing, and whether memory was written before it.");
+    }
+
+    /// <inheritdoc/>
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var send = await PrepareAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        return await base.GetResponseAsync(send, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var send = await PrepareAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        await foreach (var update in base.GetStreamingResponseAsync(send, options, cancellationToken).ConfigureAwait(false))
+        {
+            yield return update;
+        }
+    }
+
+    /// <summary>The messages to send for a call: the warnings given so far at their places, a new one when the call is
+    /// the first near the trigger, and the conversation edited (unless this call holds the clearing back).</summary>
+    private async Task<IReadOnlyList<ChatMessage>> PrepareAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var history = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        if (history.Count == 0)
+        {
+            return history;
+        }
+
+        var conversation = _conversations.GetValue(history[0], _ => new Conversation());
+        var n = ++conversation.Requests;
+        var edit = await _reducer.EditAsync(conversation.WithWarnings(history, _options.Warning), cancellationToken).ConfigureAwait(false);
+        var ratio = Ratio(edit);
+        var model = new KeyValuePair<string, object?>("mnemo.agent.model", options?.ModelId ?? "unknown");
+        var side = new KeyValuePair<string, object?>("mnemo.context.side", "client");
+        if (_options.WarningRatio is { } warnAt && ratio < warnAt && conversation.Approach == Approach.Cleared)
+        {
+            // Back below the warning level (a host trimmed its history): the next approach is warned again.
+            conversation.Approach = Approach.None;
+        }
+
+        if (_options.WarningRatio is { } level && ratio >= level && conversation.Approach == Approach.None &&
+            options?.Tools?.Any(tool => tool.Name == MemoryToolFunction.ToolName) == true)
+        {
+            conversation.Warnings.Add(history.Count);
+            conversation.WarnedRequest = n;
+            conversation.Approach = Approach.Warned;
+            var before = edit.Result.OriginalInputTokens;
+            edit = await _reducer.EditAsync(conversation.WithWarnings(history, _options.Warning), cancellationToken).ConfigureAwait(false);
+            var holds = _options.HoldBackWarnedRequest && NewlyCleared(conversation, edit, commit: false) > 0;
+            _warnings.Add(1, model, side);
+            _options.OnEvent?.Invoke(new ChatContextWarningEvent(n, before, ratio, holds));
+            if (holds)
+            {
+                return conversation.WithWarnings(history, _options.Warning);
+            }
+        }
+
+        if (edit.Result.AppliedEdits.Count > 0)
+        {
+            var newly = NewlyCleared(conversation, edit, commit: true);
+            _clearedTokens.Add(edit.Result.OriginalInputTokens - edit.Result.InputTokens, model, side);
+            _options.OnEvent?.Invoke(new ChatContextEditEvent(n, edit.Result.AppliedEdits, edit.Result.OriginalInputTokens, edit.Result.InputTokens, newly));
+            if (newly > 0)
+            {
+                _clearings.Add(1, model, side);
+                _clearedToolUses.Add(newly, model, side);
+                if (conversation.Approach != Approach.Cleared)
+                {
+                    var writes = conversation.WarnedRequest is null ? 0 : MemoryWrites(history, conversation.Warnings[^1]);
+                    var record = new ChatPreservationEvent(n, conversation.Approach == Approach.Warned ? conversation.WarnedRequest : null, writes);
+                    conversation.Approach = Approach.Cleared;
+                    _preservations.Add(1, model, side, new KeyValuePair<string, object?>("mnemo.context.outcome", record.Outcome));
+                    _options.OnEvent?.Invoke(record);
+                }
+            }
+        }
+
+        return edit.Messages;
+    }
+
+    /// <summary>How close the conversation is to the clearing's trigger: its tokens (or tool uses) over the trigger's value.</summary>
+    private double Ratio(ChatMessagesEdit edit)
+    {
+        if (_clearing is null)
+        {
+            return 0;
+        }
+
+        var trigger = _clearing.EffectiveTrigger;
+        var value = trigger.Kind == ContextTriggerKind.ToolUses ? ContextEditor.CountToolUses(edit.Result.Request.Messages) : edit.Result.OriginalInputTokens;
+        return value / (double)trigger.Value;
+    }
+
+    /// <summary>The tool uses an edit clears that no earlier call of the conversation cleared: the whole conversation goes
+    /// each time, so a report counts those cleared before too.</summary>
+    private static int NewlyCleared(Conversation conversation, ChatMessagesEdit edit, bool commit)
+    {
+        var cleared = edit.Result.AppliedEdits.Where(e => e.Type == ClearToolUsesEdit.TypeName).Sum(e => e.ClearedToolUses);
+        var newly = Math.Max(0, cleared - conversation.ClearedToolUses);
+        if (commit)
+        {
+            conversation.ClearedToolUses += newly;
+        }
+
+        return newly;
+    }
+
+    /// <summary>The memory tool's write commands the model called from a point of the conversation on.</summary>
+    private static int MemoryWrites(IReadOnlyList<ChatMessage> history, int from)
+    {
+        var writes = 0;
+        for (var i = Math.Min(from, history.Count); i < history.Count; i++)
+        {
+            foreach (var call in history[i].Contents.OfType<FunctionCallContent>())
+            {
+                if (call.Name == MemoryToolFunction.ToolName && call.Arguments?.TryGetValue("command", out var command) == true &&
+                    MemoryCommand.IsWriteCommand(command switch { JsonElement { ValueKind: JsonValueKind.String } json => json.GetString(), _ => command?.ToString() }))
+                {
+                    writes++;
+                }
+            }
+        }
+
+        return writes;
+    }
+
+    /// <summary>Where a conversation stands on its way to a clearing.</summary>
+    private enum Approach
+    {
+        None,
+        Warned,
+        Cleared,
+    }
+
+    /// <summary>What is kept of one conversation between its calls.</summary>
+    private sealed class Conversation
+    {
+        public int Requests { get; set; }
+
+        public int? WarnedRequest { get; set; }
+
+        public Approach Approach { get; set; }
+
+        public int ClearedToolUses { get; set; }
+
+        /// <summary>Where each warning was given: the number of the caller's messages before it.</summary>
+        public List<int> Warnings { get; } = [];
+
+        /// <summary>The history with each warning at its place.</summary>
+        public IReadOnlyList<ChatMessage> WithWarnings(IReadOnlyList<ChatMessage> history, string warning)
+        {
+            if (Warnings.Count == 0)
+            {
+                return history;
+            }
+
+            var result = new List<ChatMessage>(history.Count + Warnings.Count);
+            var next = 0;
+            for (var i = 0; i <= history.Count; i++)
+            {
+                while (next < Warnings.Count && Warnings[next] == i)
+                {
+                    result.Add(new ChatMessage(ChatRole.User, warning));
+                    next++;
+                }
+
+                if (i < history.Count)
+                {
+                    result.Add(history[i]);
+                }
+            }
+
+            return result;
+        }
+    }
+}
