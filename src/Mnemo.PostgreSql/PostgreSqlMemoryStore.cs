@@ -25,6 +25,7 @@ namespace Mnemo.PostgreSql;
 public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IUntrackedMemoryReader, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
     private readonly PostgreSqlMemoryStoreOptions _options;
     private readonly string _entries;
     private readonly string _versions;
@@ -36,18 +37,25 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IUntr
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlMemoryStore"/> class.</summary>
     /// <param name="options">The options; <see cref="PostgreSqlMemoryStoreOptions.ConnectionString"/> is required.</param>
     public PostgreSqlMemoryStore(PostgreSqlMemoryStoreOptions options)
+        : this(Validate(options), OwnDataSource(options), ownsDataSource: true)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _options = options.Validated();
-        // The store sends the same few statements over and over: prepared once per connection, PostgreSQL skips parsing
-        // and planning them each time. A connection string that sets Max Auto Prepare itself keeps its own choice.
-        var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString);
-        if (!options.ConnectionString!.Replace(" ", string.Empty, StringComparison.Ordinal).Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
-        {
-            connection.MaxAutoPrepare = 32;
-        }
+    }
 
-        _dataSource = NpgsqlDataSource.Create(connection.ConnectionString);
+    /// <summary>Initializes a new instance of the <see cref="PostgreSqlMemoryStore"/> class on the application's own data
+    /// source (its pooling, logging, authentication and tracing). The store does not dispose it.</summary>
+    /// <param name="dataSource">The data source of the database that holds the stores.</param>
+    /// <param name="options">The store's name, schema and limits; <see cref="PostgreSqlMemoryStoreOptions.ConnectionString"/>
+    /// is not used. The defaults when <see langword="null"/>.</param>
+    public PostgreSqlMemoryStore(NpgsqlDataSource dataSource, PostgreSqlMemoryStoreOptions? options = null)
+        : this(Validate(WithSource(dataSource, options ?? new PostgreSqlMemoryStoreOptions())), dataSource, ownsDataSource: false)
+    {
+    }
+
+    private PostgreSqlMemoryStore(PostgreSqlMemoryStoreOptions options, NpgsqlDataSource dataSource, bool ownsDataSource)
+    {
+        _options = options;
+        _ownsDataSource = ownsDataSource;
+        _dataSource = dataSource;
         _entries = $"{options.Schema}.entries";
         _versions = $"{options.Schema}.versions";
         _time = options.TimeProvider;
@@ -364,10 +372,14 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IUntr
         }
     }
 
-    /// <summary>Closes the store's connections.</summary>
+    /// <summary>Closes the store's connections (not those of a data source the application gave it).</summary>
     public void Dispose()
     {
-        _dataSource.Dispose();
+        if (_ownsDataSource)
+        {
+            _dataSource.Dispose();
+        }
+
         _transactions.Dispose();
     }
 
@@ -375,7 +387,11 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IUntr
     /// <returns>A task that completes when they are closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+
         _transactions.Dispose();
     }
 

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Mnemo.Context;
+using Mnemo.Hosting;
 using Mnemo.Memory;
 using Mnemo.Memory.Safety;
 
@@ -47,6 +50,44 @@ public static class MnemoChatClientBuilderExtensions
         var options = new ContextEditingChatClientOptions { Config = config };
         configure?.Invoke(options);
         return builder.Use(inner => new ContextEditingChatClient(inner, options));
+    }
+
+    /// <summary>Adds the memory registered with <c>AddMnemoMemory</c> (its <see cref="IMemoryTool"/>, or the one under
+    /// <paramref name="key"/>) and the memory protocol to every request.</summary>
+    /// <param name="builder">The pipeline.</param>
+    /// <param name="key">The key of a memory registered with <c>AddKeyedMnemoMemory</c>; the default memory when <see langword="null"/>.</param>
+    /// <param name="configure">Sets the protocol and actor.</param>
+    /// <returns>The builder.</returns>
+    public static ChatClientBuilder UseMnemoMemory(this ChatClientBuilder builder, string? key = null, Action<MemoryChatClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new MemoryChatClientOptions();
+        configure?.Invoke(options);
+        return builder.Use((inner, services) => new MemoryChatClient(inner,
+            key is null ? services.GetRequiredService<IMemoryTool>() : services.GetRequiredKeyedService<IMemoryTool>(key), options));
+    }
+
+    /// <summary>Edits the context with the configuration registered with <c>AddMnemoContextEditing</c>, warning the model
+    /// before a clearing; events go to <paramref name="onEvent"/>, figures to the application's meters.</summary>
+    /// <param name="builder">The pipeline.</param>
+    /// <param name="onEvent">Told of each warning, clearing and preservation; none when <see langword="null"/>.</param>
+    /// <returns>The builder.</returns>
+    public static ChatClientBuilder UseContextEditing(this ChatClientBuilder builder, Action<ContextEditingChatEvent>? onEvent = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Use((inner, services) =>
+        {
+            var registered = services.GetRequiredService<IOptions<MnemoContextEditingOptions>>().Value;
+            return new ContextEditingChatClient(inner, new ContextEditingChatClientOptions
+            {
+                Config = services.GetRequiredService<ContextManagementConfig>(),
+                TokenCounter = services.GetService<Mnemo.Tokens.ITokenCounter>(),
+                WarningRatio = registered.WarningRatio,
+                HoldBackWarnedRequest = registered.HoldBackWarnedRequest,
+                MeterFactory = services.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
+                OnEvent = onEvent,
+            });
+        });
     }
 
     /// <summary>The memory tool as an <see cref="AIFunction"/>, for a chat client's own tool list.</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using Mnemo.Anthropic.Tests.Agents;
 using Mnemo.Context;
 using Mnemo.Memory;
@@ -76,6 +77,30 @@ public sealed class ContextEditingChatClientTests
         sent[preserved.Request - 1].ShouldContain("[cleared: this tool result was removed to save context]");
         sent[preserved.Request - 1].ShouldNotContain("a.py line 40");
         sent[preserved.Request - 1].ShouldContain("Reviewed: a.py, b.py, c.py", Case.Sensitive, "a memory call is never cleared");
+    }
+
+    [Fact]
+    public async Task FromTheServiceContainer_ThePipelineIsBuiltFromRegisteredMemoryAndEditing_AndBehavesTheSame()
+    {
+        await using var harness = await AgentHarness.StartAsync(Script);
+        var events = new List<ContextEditingChatEvent>();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddMnemoMemory().WithFileSystemStore(harness.MemoryFolder).WithActor("reviewer");
+        services.AddMnemoContextEditing(configure: o => (o.Trigger, o.Keep, o.ClearAtLeast) = (2000, 1, 1));
+        services.AddChatClient(harness.Client.AsIChatClient(AgentHarness.Model, 1024))
+            .UseMnemoMemory()
+            .UseFunctionInvocation()
+            .UseContextEditing(events.Add);
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<Microsoft.Extensions.Options.IAsyncStartupValidator>().ValidateAsync(Ct);
+        var chat = provider.GetRequiredService<IChatClient>();
+        var options = new ChatOptions { Tools = [ReadFile()] };
+
+        (await chat.GetResponseAsync("Review all files, one at a time.", options, Ct)).Text.ShouldEndWith("Reviewed all five.");
+        (await chat.GetResponseAsync("What was reviewed?", options, Ct)).Text.ShouldBe("a.py, b.py and c.py, as my memory says.");
+
+        events.OfType<ChatPreservationEvent>().ShouldHaveSingleItem().Outcome.ShouldBe("preserved");
+        (await new MemoryAdmin(provider.GetRequiredService<IMemoryStore>()).HistoryAsync(cancellationToken: Ct)).Single().Actor.ShouldBe("reviewer");
     }
 
     [Fact]

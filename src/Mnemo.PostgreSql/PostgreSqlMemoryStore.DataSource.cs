@@ -1,0 +1,40 @@
+using Npgsql;
+
+namespace Mnemo.PostgreSql;
+
+/// <summary>Where the store's connections come from: a data source of its own, from the connection string, or the
+/// application's.</summary>
+public sealed partial class PostgreSqlMemoryStore
+{
+    private static PostgreSqlMemoryStoreOptions Validate(PostgreSqlMemoryStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Validated();
+    }
+
+    /// <summary>A data source of the store's own: the same few statements go over and over, so they are prepared once per
+    /// connection and PostgreSQL skips parsing and planning them; a connection string that sets Max Auto Prepare itself
+    /// keeps its own choice.</summary>
+    private static NpgsqlDataSource OwnDataSource(PostgreSqlMemoryStoreOptions options)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        if (!options.ConnectionString.Replace(" ", string.Empty, StringComparison.Ordinal).Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            connection.MaxAutoPrepare = 32;
+        }
+
+        return NpgsqlDataSource.Create(connection.ConnectionString);
+    }
+
+    /// <summary>The options with the data source's connection string, which validation asks for.</summary>
+    private static PostgreSqlMemoryStoreOptions WithSource(NpgsqlDataSource dataSource, PostgreSqlMemoryStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            options.ConnectionString = dataSource.ConnectionString;
+        }
+
+        return options;
+    }
+}
