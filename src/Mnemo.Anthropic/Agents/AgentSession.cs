@@ -86,7 +86,8 @@ public sealed partial class AgentSession
 
         if (options.Memory is { } memory)
         {
-            _tools.Add(MemoryToolName, new MnemoMemoryTool(memory));
+            // Each command a span of its own (unless the tool records them already), under the turn that called it.
+            _tools.Add(MemoryToolName, new MnemoMemoryTool(memory.GetService(typeof(TracingMemoryTool)) is null ? new TracingMemoryTool(memory) : memory));
         }
 
         var recall = options.Recall ?? (options.ContextManagement?.Edits.Any(edit => edit is ClearToolUsesEdit) == true && options.Tools.All(tool => tool?.Name != RecallTool.ToolName));
@@ -303,6 +304,7 @@ public sealed partial class AgentSession
         }
 
         RecordSent();
+        using var activity = StartTurnActivity(number, projected);
         var response = _options.Streaming
             ? await StreamAsync(number, built.Parameters, cancellationToken).ConfigureAwait(false)
             : await _client.Beta.Messages.Create(built.Parameters, cancellationToken).ConfigureAwait(false);
@@ -313,10 +315,12 @@ public sealed partial class AgentSession
         }
 
         var edits = built.Edits ?? AgentRequestBuilder.ServerEdits(response);
+        var newlyCleared = 0;
         if (edits.Count > 0)
         {
             AdaptiveApplied(edits);
             var (newly, cleared, judged, record) = _monitor.Cleared(number, edits, view.Messages);
+            newlyCleared = newly;
             await ArchiveAsync(number, cleared, edits, projected, cancellationToken).ConfigureAwait(false);
             Raise(new AgentContextEditEvent(number, _options.ContextEditing, edits, newly) { NewlyCleared = cleared, ClearedResults = judged });
             if (record is not null)
@@ -326,6 +330,7 @@ public sealed partial class AgentSession
         }
 
         var billed = response.Usage.InputTokens + (response.Usage.CacheReadInputTokens ?? 0) + (response.Usage.CacheCreationInputTokens ?? 0);
+        EndTurnActivity(activity, response, billed, newlyCleared, holdBack is not null);
         RecordUsage(response.Usage.InputTokens, response.Usage.CacheCreationInputTokens ?? 0, response.Usage.CacheReadInputTokens ?? 0, response.Usage.OutputTokens);
         var (assistant, toolUses, text) = AgentResponses.Read(response);
         var stopReason = response.StopReason?.Raw();

@@ -103,6 +103,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
 
         var conversation = _conversations.GetValue(history[0], _ => new Conversation());
         var n = ++conversation.Requests;
+        using var activity = MnemoTelemetry.Source.StartActivity("context edit");
         var edit = await _reducer.EditAsync(conversation.WithWarnings(history, _options.Warning), cancellationToken).ConfigureAwait(false);
         var ratio = Ratio(edit);
         var model = new KeyValuePair<string, object?>("mnemo.agent.model", options?.ModelId ?? "unknown");
@@ -123,6 +124,8 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             edit = await _reducer.EditAsync(conversation.WithWarnings(history, _options.Warning), cancellationToken).ConfigureAwait(false);
             var holds = _options.HoldBackWarnedRequest && NewlyCleared(conversation, edit, commit: false) > 0;
             _warnings.Add(1, model, side);
+            activity?.SetTag("mnemo.context.warned", true);
+            activity?.SetTag("mnemo.context.held_back", holds);
             _options.OnEvent?.Invoke(new ChatContextWarningEvent(n, before, ratio, holds));
             if (holds)
             {
@@ -130,9 +133,13 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             }
         }
 
+        activity?.SetTag("mnemo.context.input_tokens", edit.Result.OriginalInputTokens);
+        activity?.SetTag("mnemo.context.sent_tokens", edit.Result.InputTokens);
         if (edit.Result.AppliedEdits.Count > 0)
         {
             var newly = NewlyCleared(conversation, edit, commit: true);
+            activity?.SetTag("mnemo.context.edits", string.Join(",", edit.Result.AppliedEdits.Select(e => e.Type)));
+            activity?.SetTag("mnemo.context.newly_cleared_tool_uses", newly);
             _clearedTokens.Add(edit.Result.OriginalInputTokens - edit.Result.InputTokens, model, side);
             _options.OnEvent?.Invoke(new ChatContextEditEvent(n, edit.Result.AppliedEdits, edit.Result.OriginalInputTokens, edit.Result.InputTokens, newly));
             if (newly > 0)

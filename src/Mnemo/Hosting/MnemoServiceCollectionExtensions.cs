@@ -205,7 +205,7 @@ public static class MnemoServiceCollectionExtensions
 
     private static IMemoryTool MakeTool(IMemoryStore store, MnemoMemoryOptions options)
     {
-        var builder = new MemoryTool(store).AsBuilder();
+        var builder = new MemoryTool(store).AsBuilder().UseTracing();
         if (options.Actor is { Length: > 0 } actor)
         {
             builder.UseActor(actor);

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Mnemo.Anthropic.Agents;
+using Mnemo.Context;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Mnemo.Anthropic.Tests.Agents;
+
+/// <summary>Mnemo's spans and metrics through OpenTelemetry's SDK (<c>AddMnemoInstrumentation()</c>, in-memory
+/// exporters): each turn a <c>chat</c> span in the generative-AI conventions, each memory command a span under it, the
+/// context figures as metrics; and no memory content or tool result in any of them.</summary>
+/// <remarks>Listeners are process-wide and other tests run at the same time, so this one reads only its own trace (the
+/// spans under its root) and the metric points of a model no other test uses.</remarks>
+public sealed class AgentTelemetryTests
+{
+    private const string Model = "claude-sonnet-4-0";
+
+    private static readonly ActivitySource TestSource = new("Mnemo.Tests.Telemetry");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private const string Secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+
+    private const string Script = """
+        conversations:
+          - match: "remember"
+            turns:
+              - tool_use: {name: memory, input: {command: create, path: /memories/notes.md, file_text: "token ghp_0123456789abcdefghijklmnopqrstuvwxyzAB deploys on Tuesdays\n"}}
+              - tool_use: {name: memory, input: {command: view, path: /memories/missing.md}}
+              - tool_use: {name: read_file, input: {path: a.py}}
+              - tool_use: {name: read_file, input: {path: b.py}}
+              - tool_use: {name: read_file, input: {path: c.py}}
+              - Remembered.
+        """;
+
+    [Fact]
+    public async Task EachTurnAndMemoryCommand_IsASpan_TheFiguresAreMetrics_AndNoContentLeaks()
+    {
+        var spans = new List<Activity>();
+        var metrics = new List<Metric>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(TestSource.Name).AddMnemoInstrumentation().AddInMemoryExporter(spans).Build();
+        using var meters = Sdk.CreateMeterProviderBuilder().AddMnemoInstrumentation().AddInMemoryExporter(metrics).Build();
+        await using var harness = await AgentHarness.StartAsync(Script);
+        var session = harness.Session(o =>
+        {
+            o.Tools.Add(AgentHarness.ReadFile(lines: 40));
+            o.ContextManagement = ContextManagementConfig.Parse(
+                """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":2500},"keep":{"type":"tool_uses","value":1}}]}""");
+            o.PreserveBeforeClear = PreserveBeforeClear.Never;
+            o.Model = Model;
+        });
+
+        AgentRunResult result;
+        ActivityTraceId trace;
+        using (var root = TestSource.StartActivity("test")!)
+        {
+            trace = root.TraceId;
+            result = await session.RunAsync("Please remember the deploy day.", Ct);
+        }
+
+        tracing.ForceFlush();
+        spans.RemoveAll(span => span.TraceId != trace || span.Source.Name != MnemoTelemetry.SourceName);
+        meters.ForceFlush();
+
+        result.Completed.ShouldBeTrue(result.Message);
+        var turns = spans.Where(span => span.DisplayName == "chat " + Model).ToList();
+        turns.Count.ShouldBe(result.Turns);
+        turns[0].Kind.ShouldBe(ActivityKind.Client);
+        turns[0].GetTagItem("gen_ai.operation.name").ShouldBe("chat");
+        turns[0].GetTagItem("gen_ai.provider.name").ShouldBe("anthropic");
+        turns.Sum(span => (long)span.GetTagItem("gen_ai.usage.input_tokens")!).ShouldBe(result.Summary.InputTokens);
+        turns.Sum(span => (int)span.GetTagItem("mnemo.context.newly_cleared_tool_uses")!).ShouldBe(result.Summary.ClearedToolUses);
+
+        var memory = spans.Where(span => span.DisplayName.StartsWith("memory ", StringComparison.Ordinal)).ToList();
+        memory.Select(span => (span.DisplayName, span.GetTagItem("mnemo.memory.outcome"), span.Status)).ShouldBe(
+        [
+            ("memory create", "ok", ActivityStatusCode.Unset),
+            ("memory view", "error", ActivityStatusCode.Error),
+        ]);
+        memory[0].GetTagItem("mnemo.memory.store").ShouldBe("FileSystemMemoryStore");
+
+        // Names, counts and outcomes only: not the secret, the note, the path or a file's text.
+        var tags = spans.SelectMany(span => span.TagObjects.Select(tag => $"{tag.Key}={tag.Value}").Append(span.DisplayName)).ToList();
+        tags.ShouldNotContain(tag => tag.Contains(Secret, StringComparison.Ordinal) || tag.Contains("Tuesdays", StringComparison.Ordinal) ||
+            tag.Contains("/memories", StringComparison.Ordinal) || tag.Contains("a.py", StringComparison.Ordinal));
+
+        var clearings = metrics.Single(metric => metric.Name == "mnemo.context.clearings");
+        var total = 0L;
+        foreach (ref readonly var point in clearings.GetMetricPoints())
+        {
+            foreach (var tag in point.Tags)
+            {
+                if (tag.Key == "mnemo.agent.model" && Model.Equals(tag.Value))
+                {
+                    total += point.GetSumLong();
+                }
+            }
+        }
+
+        total.ShouldBe(result.Summary.Clearings);
+        total.ShouldBeGreaterThan(0);
+    }
+}
