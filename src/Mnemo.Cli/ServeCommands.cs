@@ -1,3 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using System.CommandLine;
 using System.Net;
 using Mnemo.Memory;
@@ -21,11 +26,12 @@ internal static class ServeCommands
         var address = new Option<string>("--address") { Description = "The address to listen on; keep loopback unless a TLS proxy is in front.", DefaultValueFactory = _ => "127.0.0.1" };
         var rate = new Option<int>("--rate") { Description = "Requests a second allowed to each key, on average.", DefaultValueFactory = _ => 200 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Log each request as one JSON line on standard output." };
+        var otlp = new Option<string?>("--otlp") { Description = "Send traces and metrics to this OpenTelemetry collector (OTLP over HTTP, such as http://localhost:4318); OTEL_EXPORTER_OTLP_ENDPOINT does the same." };
         var place = new StoreSelection();
 
         var serve = new Command("serve", "Serve memory stores over HTTP to agents on many machines, each API key scoped to its stores.")
         {
-            backend, root, postgres, keys, port, address, rate, jsonLogs, place.Safety,
+            backend, root, postgres, keys, port, address, rate, jsonLogs, otlp, place.Safety,
         };
         serve.SetAction(async (result, cancellationToken) =>
         {
@@ -39,6 +45,7 @@ internal static class ServeCommands
                 options.RequestsPerSecond = Math.Max(1, result.GetValue(rate));
                 options.Burst = options.RequestsPerSecond * 2;
                 options.JsonLogs = result.GetValue(jsonLogs);
+                options.ConfigureServices = Telemetry(result.GetValue(otlp));
                 var folder = result.GetValue(backend) == "fs" ? result.GetValue(root)?.FullName : null;
                 _ = place.SafetyFor(result, null); // a bad policy file stops the server before it starts
                 options.SafetyFor = name => place.SafetyFor(result, folder is null ? null : Path.Combine(folder, name));
@@ -104,6 +111,41 @@ internal static class ServeCommands
 
     private static string KeysPath(FileInfo? keys, DirectoryInfo? root, string backend) =>
         keys?.FullName ?? (backend == "fs" && root is not null ? Path.Combine(root.FullName, ".keys.json") : throw new UsageException("give the keys file with --keys FILE."));
+
+    /// <summary>OpenTelemetry's exporters for the server, when a collector is named: by <c>--otlp</c> (OTLP over HTTP to
+    /// its <c>/v1/traces</c> and <c>/v1/metrics</c>), or by the standard <c>OTEL_EXPORTER_OTLP_*</c> variables, which the
+    /// exporter reads itself.</summary>
+    private static Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? Telemetry(string? address)
+    {
+        Uri? collector = null;
+        if (address is not null && (!Uri.TryCreate(address, UriKind.Absolute, out collector) || collector.Scheme is not ("http" or "https")))
+        {
+            throw new UsageException($"--otlp {address}: expected the collector's http or https address, such as http://localhost:4318.");
+        }
+
+        var fromEnvironment = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        if (collector is null && !fromEnvironment)
+        {
+            return null;
+        }
+
+        void Exporter(OpenTelemetry.Exporter.OtlpExporterOptions exporter, string signal)
+        {
+            if (collector is not null)
+            {
+                exporter.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+                exporter.Endpoint = new Uri(collector, collector.AbsolutePath.TrimEnd('/') + "/v1/" + signal);
+            }
+        }
+
+        return services => services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("mnemo-server"))
+            .AddMnemoInstrumentation()
+            // Each request a span, and each memory command one under it (without the request's, a command's span would
+            // follow an unrecorded parent and be dropped).
+            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddOtlpExporter(exporter => Exporter(exporter, "traces")))
+            .WithMetrics(metrics => metrics.AddOtlpExporter(exporter => Exporter(exporter, "metrics")));
+    }
 
     private static Command Keys(Option<DirectoryInfo?> root, Option<FileInfo?> keysFile, Option<string> backend)
     {

@@ -100,6 +100,7 @@ public sealed partial class MemoryServer : IAsyncDisposable
             builder.Logging.AddProvider(logs);
         }
 
+        options.ConfigureServices?.Invoke(builder.Services);
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.Listen(options.Address, options.Port);
@@ -264,7 +265,7 @@ public sealed partial class MemoryServer : IAsyncDisposable
         {
             var store = _options.OpenStore!(n);
             Action<MemoryCommand, Exception> unexpectedError = (command, error) => _log.LogError(error, "store {Store}: {Command} failed", n, command.Name);
-            var tool = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder();
+            var tool = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder().UseTracing();
             if ((_options.SafetyFor is { } safetyFor ? safetyFor(n) : MemorySafety.Default) is { } safety)
             {
                 tool.UseScreening(safety, unexpectedError: unexpectedError);

@@ -60,6 +60,10 @@ public sealed class MemoryServerOptions
     /// <value><see langword="null"/> by default: a meter of its own.</value>
     public IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>Gets or sets what the host adds to the server's services before it starts, such as OpenTelemetry's
+    /// exporters (<c>mnemo serve --otlp</c>); nothing when <see langword="null"/>.</summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; set; }
+
     internal MemoryServerOptions Validated()
     {
         ArgumentNullException.ThrowIfNull(OpenStore, nameof(OpenStore));

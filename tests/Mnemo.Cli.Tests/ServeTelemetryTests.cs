@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Mnemo.Tests;
+
+namespace Mnemo.Cli.Tests;
+
+/// <summary><c>mnemo serve --otlp</c>: the memory server sends its spans and metrics, over OTLP/HTTP, to a collector (a
+/// loopback listener here, which keeps what it is sent); a span names the command and its outcome, never the text.</summary>
+public sealed class ServeTelemetryTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Serve_WithOtlp_SendsTheCommandsSpansAndTheServersMetrics_ToTheCollector()
+    {
+        var root = _temp.Combine("stores");
+        var key = (await MnemoProcess.RunAsync(Ct, "serve", "keys", "add", "--dir", root, "--store", "team")).Output.Trim();
+        using var collector = new HttpListener();
+        var port = FreePort();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        var received = new List<(string Path, byte[] Body)>();
+        var listening = Task.Run(
+            async () =>
+        {
+            while (collector.IsListening)
+            {
+                try
+                {
+                    var context = await collector.GetContextAsync();
+                    using var body = new MemoryStream();
+                    await context.Request.InputStream.CopyToAsync(body);
+                    lock (received)
+                    {
+                        received.Add((context.Request.Url!.AbsolutePath, body.ToArray()));
+                    }
+
+                    context.Response.StatusCode = 200;
+                    context.Response.Close();
+                }
+                catch (Exception exception) when (exception is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        }, Ct);
+
+        // Export often, so the test does not wait the default five seconds.
+        var environment = new Dictionary<string, string> { ["OTEL_BSP_SCHEDULE_DELAY"] = "100", ["OTEL_METRIC_EXPORT_INTERVAL"] = "300" };
+        using var server = MnemoProcess.Start(environment, null, "serve", "--dir", root, "--port", "0", "--otlp", $"http://127.0.0.1:{port}");
+        try
+        {
+            var address = new Uri(ServeCommandTests.AddressIn((await server.StandardError.ReadLineAsync(Ct))!));
+            using var http = new HttpClient { BaseAddress = address };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/stores/team/memory")
+            {
+                Content = new StringContent(JsonSerializer.Serialize(new { command = "create", path = "/memories/a.md", file_text = "the launch code is 0000\n" }), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            (await http.SendAsync(request, Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+            string Sent(string path)
+            {
+                lock (received)
+                {
+                    return string.Concat(received.Where(r => r.Path == path).Select(r => Encoding.UTF8.GetString(r.Body)));
+                }
+            }
+
+            for (var waited = 0; waited < 150 && !(Sent("/v1/traces").Contains("memory create", StringComparison.Ordinal) && Sent("/v1/metrics").Contains("mnemo.server.requests", StringComparison.Ordinal)); waited++)
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            var traces = Sent("/v1/traces");
+            traces.ShouldContain("memory create");
+            traces.ShouldContain("mnemo.memory.outcome");
+            traces.ShouldContain("mnemo-server");
+            traces.ShouldNotContain("launch code");
+            traces.ShouldNotContain("/memories/a.md");
+            Sent("/v1/metrics").ShouldContain("mnemo.server.requests");
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync(Ct);
+            collector.Stop();
+            await listening;
+        }
+    }
+
+    [Fact]
+    public async Task Serve_WithAnOtlpAddressThatIsNotHttp_SaysSoInOneLine()
+    {
+        var (exitCode, _, error) = await MnemoProcess.RunAsync(Ct, "serve", "--dir", _temp.Combine("stores"), "--port", "0", "--otlp", "ftp://collector");
+
+        (exitCode, error).ShouldBe((2, "mnemo: --otlp ftp://collector: expected the collector's http or https address, such as http://localhost:4318.\n"));
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}
