@@ -18,10 +18,10 @@ public sealed class ContextEditingChatClientTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly ContextManagementConfig Config = ContextManagementConfig.Parse(
+    internal static readonly ContextManagementConfig Config = ContextManagementConfig.Parse(
         """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":2000},"keep":{"type":"tool_uses","value":1},"exclude_tools":["memory"]}]}""");
 
-    private const string Script = """
+    internal const string Script = """
         conversations:
           - match: "review all"
             turns:
@@ -41,7 +41,7 @@ public sealed class ContextEditingChatClientTests
         """;
 
     /// <summary>A <c>read_file</c> function that returns a made-up file of 40 lines for any path.</summary>
-    private static AIFunction ReadFile() => AIFunctionFactory.Create(
+    internal static AIFunction ReadFile() => AIFunctionFactory.Create(
         (string path) => string.Concat(Enumerable.Range(1, path.StartsWith("big", StringComparison.Ordinal) ? 160 : 40).Select(i => $"def function_{i}(value): return value * {i}  # {path} line {i}\n")),
         "read_file", "Reads a source file; big*.py are four times as long.");
 
