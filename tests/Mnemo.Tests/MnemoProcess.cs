@@ -51,7 +51,30 @@ public static class MnemoProcess
     /// Starts mnemo. The Anthropic variables of the test's own environment are not passed on, so a run is offline unless
     /// <paramref name="environment"/> sets them.
     /// </summary>
-    public static Process Start(IReadOnlyDictionary<string, string>? environment, string? workingDirectory, params string[] arguments)
+    public static Process Start(IReadOnlyDictionary<string, string>? environment, string? workingDirectory, params string[] arguments) =>
+        StartAssembly(CliPath.Value, environment, workingDirectory, arguments);
+
+    /// <summary>Runs one of the C# samples (<c>samples/dotnet/NAME</c>, built with the solution) to the end, with the
+    /// environment given and no Anthropic variable of the test's own.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunSampleAsync(
+        string sample, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken, params string[] arguments)
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepositoryRoot.Value, "samples", "dotnet", sample, "bin", configuration, "net10.0", sample + ".dll");
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Build samples/dotnet/{sample} first.", path);
+        }
+
+        using var process = StartAssembly(path, environment, null, arguments);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await output, await error);
+    }
+
+    private static Process StartAssembly(string assembly, IReadOnlyDictionary<string, string>? environment, string? workingDirectory, string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -61,7 +84,7 @@ public static class MnemoProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(CliPath.Value);
+        info.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
