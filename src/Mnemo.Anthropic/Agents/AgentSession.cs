@@ -64,6 +64,7 @@ public sealed partial class AgentSession
     private ResumptionTracker? _resumption;
     private bool _resumptionChecked;
     private readonly AgentMeters _meters;
+    private readonly Microsoft.Extensions.Logging.ILogger? _logger;
     private readonly PreserveBeforeClear _preserve;
 
     private int _running;
@@ -127,6 +128,7 @@ public sealed partial class AgentSession
         _runner = new AgentToolRunner(_tools, options.TimeProvider, Raise);
         StartAdaptive();
         _meters = new AgentMeters(options.MeterFactory, options.Model, options.ContextEditing);
+        _logger = options.LoggerFactory?.CreateLogger(AgentLog.Category);
     }
 
     /// <summary>Gets the whole conversation so far, as sent and received, never edited.</summary>
@@ -410,6 +412,11 @@ public sealed partial class AgentSession
     {
         _tally.Add(agentEvent);
         _meters.Record(agentEvent);
+        if (_logger is not null)
+        {
+            AgentLog.Write(_logger, agentEvent);
+        }
+
         _monitor.Observe(agentEvent);
         _options.OnEvent?.Invoke(agentEvent);
         if (_reacquisitions.Observe(agentEvent) is { } again)

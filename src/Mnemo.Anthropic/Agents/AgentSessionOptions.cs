@@ -170,6 +170,10 @@ public sealed class AgentSessionOptions
     /// <value>None by default, for a process-wide meter named <see cref="AgentMetrics.MeterName"/>.</value>
     public IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>Gets or sets where the session's events go as log lines (category <c>Mnemo.Agent</c>, each with its
+    /// event id): names, numbers and outcomes, never messages, tool results or memory content. None when <see langword="null"/>.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
     /// <summary>Gets or sets the clock that times tool calls.</summary>
     /// <value><see cref="TimeProvider.System"/> by default.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

@@ -182,13 +182,13 @@ public static class MnemoServiceCollectionExtensions
         if (key is null)
         {
             services.TryAddSingleton(provider => MakeStore(provider, provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
-            services.TryAddSingleton(provider => MakeTool(provider.GetRequiredService<IMemoryStore>(), provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
+            services.TryAddSingleton(provider => MakeTool(provider, provider.GetRequiredService<IMemoryStore>(), provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
             services.TryAddSingleton(provider => new MemoryToolFunction(provider.GetRequiredService<IMemoryTool>()));
         }
         else
         {
             services.TryAddKeyedSingleton(key, (provider, _) => MakeStore(provider, provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
-            services.TryAddKeyedSingleton(key, (provider, _) => MakeTool(provider.GetRequiredKeyedService<IMemoryStore>(key), provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
+            services.TryAddKeyedSingleton(key, (provider, _) => MakeTool(provider, provider.GetRequiredKeyedService<IMemoryStore>(key), provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
             services.TryAddKeyedSingleton(key, (provider, _) => new MemoryToolFunction(provider.GetRequiredKeyedService<IMemoryTool>(key)));
         }
 
@@ -203,9 +203,14 @@ public static class MnemoServiceCollectionExtensions
             _ => throw new PlatformNotSupportedException("The folder store runs on Linux for now; give AddMnemoMemory a postgresql or http store here."),
         };
 
-    private static IMemoryTool MakeTool(IMemoryStore store, MnemoMemoryOptions options)
+    private static IMemoryTool MakeTool(IServiceProvider provider, IMemoryStore store, MnemoMemoryOptions options)
     {
-        var builder = new MemoryTool(store).AsBuilder().UseTracing();
+        // What fails unexpectedly (a store's own fault, an audit log that cannot take an entry) goes to the application's
+        // logs, by command and kind of error; the model is told only that the command failed.
+        var logger = provider.GetService<Logging.ILoggerFactory>()?.CreateLogger(MnemoLog.Category);
+        Action<MemoryCommand, Exception>? Failed(string stage) => logger is null ? null
+            : (command, exception) => MnemoLog.CommandFailed(logger, command.Name, stage, exception.GetType().Name, exception);
+        var builder = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = Failed("store") }).AsBuilder().UseTracing();
         if (options.Actor is { Length: > 0 } actor)
         {
             builder.UseActor(actor);
@@ -215,12 +220,13 @@ public static class MnemoServiceCollectionExtensions
         {
             builder.UseAudit(OperatingSystem.IsLinux()
                 ? new JsonLinesMemoryAuditLog(log)
-                : throw new PlatformNotSupportedException("The JSON-lines audit log runs on Linux for now; leave AuditLog unset here."));
+                : throw new PlatformNotSupportedException("The JSON-lines audit log runs on Linux for now; leave AuditLog unset here."),
+                unexpectedError: Failed("audit log"));
         }
 
         if (options.Screening)
         {
-            builder.UseScreening(options.Safety);
+            builder.UseScreening(options.Safety, unexpectedError: Failed("screening"));
         }
 
         return builder.Build();

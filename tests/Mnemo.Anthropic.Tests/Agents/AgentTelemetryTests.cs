@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mnemo.Anthropic.Agents;
+using Microsoft.Extensions.Logging;
 using Mnemo.Context;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -100,5 +101,34 @@ public sealed class AgentTelemetryTests
 
         total.ShouldBe(result.Summary.Clearings);
         total.ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task TheSessionsLogLines_CarryEventIdsAndFigures_AndNoContentAtInformationOrAbove()
+    {
+        using var logs = new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider();
+        using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        await using var harness = await AgentHarness.StartAsync(Script);
+        var session = harness.Session(o =>
+        {
+            o.Tools.Add(AgentHarness.ReadFile(lines: 40));
+            o.ContextManagement = ContextManagementConfig.Parse(
+                """{"edits":[{"type":"clear_tool_uses_20250919","trigger":{"type":"input_tokens","value":2500},"keep":{"type":"tool_uses","value":1}}]}""");
+            o.LoggerFactory = factory;
+        });
+
+        var result = await session.RunAsync("Please remember the deploy day.", Ct);
+
+        result.Completed.ShouldBeTrue(result.Message);
+        var records = logs.Collector.GetSnapshot();
+        records.Where(r => r.Id.Id == 2001).Count().ShouldBe(result.Turns, "a Debug line per request");
+        records.ShouldContain(r => r.Id.Id == 2005 && r.Level == LogLevel.Information, "a clearing");
+        records.ShouldContain(r => r.Id.Id == 2007 && r.Message.Contains("preserved", StringComparison.Ordinal), "the clearing's outcome");
+        records.ShouldContain(r => r.Id.Id == 2003 && r.Message == "Request 2: tool memory failed (error result)", "the view of a missing file");
+        records.ShouldAllBe(r => r.Category == "Mnemo.Agent");
+        records.Where(r => r.Level >= LogLevel.Information).ShouldAllBe(r =>
+            !r.Message.Contains(Secret, StringComparison.Ordinal) && !r.Message.Contains("Tuesdays", StringComparison.Ordinal) &&
+            !r.Message.Contains("a.py", StringComparison.Ordinal));
+        records.ShouldAllBe(r => !r.Message.Contains(Secret, StringComparison.Ordinal), "nor at Debug");
     }
 }
