@@ -105,29 +105,8 @@ public sealed partial class MemoryMcpServer
     {
         Name = ToolName,
         Title = "Memory",
-        Description =
-            "Your memory directory, /memories, which outlives this conversation. Commands: view (a folder's files two levels " +
-            "deep, or a file with line numbers), create (a new file, or overwrite one), str_replace (replace a unique string in a file), " +
-            "insert (add text after a line), delete (a file or a folder) and rename (move a file or a folder). Every path starts with /memories.",
-        InputSchema = JsonDocument.Parse(
-            """
-            {
-              "type": "object",
-              "properties": {
-                "command": {"type": "string", "enum": ["view", "create", "str_replace", "insert", "delete", "rename"], "description": "What to do."},
-                "path": {"type": "string", "description": "view, create, str_replace, insert, delete: the file or folder, such as /memories/notes.md."},
-                "view_range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2, "description": "view of a file, optional: the first and last line to show, counting from 1; -1 as the last means to the end."},
-                "file_text": {"type": "string", "description": "create: the file's whole content."},
-                "old_str": {"type": "string", "description": "str_replace: the text to replace; it must occur exactly once in the file."},
-                "new_str": {"type": "string", "description": "str_replace: the text to put in its place; empty to delete it."},
-                "insert_line": {"type": "integer", "minimum": 0, "description": "insert: the line after which to insert; 0 inserts at the top."},
-                "insert_text": {"type": "string", "description": "insert: the text to insert."},
-                "old_path": {"type": "string", "description": "rename: the file or folder to move."},
-                "new_path": {"type": "string", "description": "rename: where to move it; nothing may be there yet."}
-              },
-              "required": ["command"]
-            }
-            """).RootElement.Clone(),
+        Description = MemoryToolFunction.ToolDescription,
+        InputSchema = MemoryToolFunction.InputSchema,
     };
 
     /// <summary>Gets the prompt that carries the memory protocol.</summary>

@@ -23,28 +23,29 @@ public sealed class MemoryToolFunction : AIFunction
     /// <summary>The function's name.</summary>
     public const string ToolName = "memory";
 
-    /// <summary>What the model is told of the function.</summary>
+    /// <summary>What the model is told of the tool: here and over MCP.</summary>
     public const string ToolDescription =
-        "Your memory directory /memories, kept across conversations: check it before starting a task, and record progress, " +
-        "findings and decisions in it as you go. Commands: view (a directory listing, or a file with line numbers; " +
-        "view_range [start, end] for some of its lines), create (path, file_text), str_replace (path, old_str, new_str; " +
-        "old_str must occur exactly once), insert (path, insert_line, insert_text), delete (path), rename (old_path, new_path). " +
-        "Every path starts with /memories.";
+        "Your memory directory, /memories, which outlives this conversation. Commands: view (a folder's files two levels " +
+        "deep, or a file with line numbers), create (a new file, or overwrite one), str_replace (replace a unique string in a file), " +
+        "insert (add text after a line), delete (a file or a folder) and rename (move a file or a folder). Every path starts with /memories.";
 
-    private static readonly JsonElement Schema = JsonDocument.Parse("""
+    /// <summary>Gets the JSON schema of the tool's input, documenting every parameter, for models that were not trained on
+    /// the tool: here and over MCP.</summary>
+    public static JsonElement InputSchema { get; } = JsonDocument.Parse(
+        """
         {
           "type": "object",
           "properties": {
-            "command": {"type": "string", "enum": ["view", "create", "str_replace", "insert", "delete", "rename"], "description": "The command to run."},
-            "path": {"type": "string", "description": "The file or directory, starting with /memories (every command but rename)."},
-            "view_range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2, "description": "view: the first and last line to show; -1 as the last for the end of the file."},
-            "file_text": {"type": "string", "description": "create: the file's content."},
-            "old_str": {"type": "string", "description": "str_replace: the text to replace; it must occur exactly once."},
-            "new_str": {"type": "string", "description": "str_replace: the text to put in its place."},
-            "insert_line": {"type": "integer", "description": "insert: the line after which to insert (0 for the top)."},
+            "command": {"type": "string", "enum": ["view", "create", "str_replace", "insert", "delete", "rename"], "description": "What to do."},
+            "path": {"type": "string", "description": "view, create, str_replace, insert, delete: the file or folder, such as /memories/notes.md."},
+            "view_range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2, "description": "view of a file, optional: the first and last line to show, counting from 1; -1 as the last means to the end."},
+            "file_text": {"type": "string", "description": "create: the file's whole content."},
+            "old_str": {"type": "string", "description": "str_replace: the text to replace; it must occur exactly once in the file."},
+            "new_str": {"type": "string", "description": "str_replace: the text to put in its place; empty to delete it."},
+            "insert_line": {"type": "integer", "minimum": 0, "description": "insert: the line after which to insert; 0 inserts at the top."},
             "insert_text": {"type": "string", "description": "insert: the text to insert."},
-            "old_path": {"type": "string", "description": "rename: the file or directory to move."},
-            "new_path": {"type": "string", "description": "rename: where to move it."}
+            "old_path": {"type": "string", "description": "rename: the file or folder to move."},
+            "new_path": {"type": "string", "description": "rename: where to move it; nothing may be there yet."}
           },
           "required": ["command"]
         }
@@ -70,7 +71,7 @@ public sealed class MemoryToolFunction : AIFunction
     public override string Description => ToolDescription;
 
     /// <inheritdoc/>
-    public override JsonElement JsonSchema => Schema;
+    public override JsonElement JsonSchema => InputSchema;
 
     /// <summary>Gets the memory tool that runs the commands.</summary>
     public IMemoryTool Tool => _tool;
