@@ -33,7 +33,8 @@ namespace Mnemo.Server;
 /// </remarks>
 public sealed partial class MemoryServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly WebApplication? _app;
+    private readonly string? _mount;
     private readonly MemoryServerOptions _options;
     private readonly ConcurrentDictionary<string, Lazy<(IVersionedMemoryStore Store, IMemoryTool Tool)>> _stores = new(StringComparer.Ordinal);
     private readonly PartitionedRateLimiter<string> _limiter;
@@ -43,9 +44,19 @@ public sealed partial class MemoryServer : IAsyncDisposable
     private readonly ILogger _log;
 
     private MemoryServer(WebApplication app, MemoryServerOptions options)
+        : this(options, app.Services.GetRequiredService<ILoggerFactory>(), mount: null)
     {
         _app = app;
+    }
+
+    /// <summary>The server's endpoints without a host of their own, for <c>MapMnemoMemory</c> in an application's.</summary>
+    /// <param name="options">The options, already checked.</param>
+    /// <param name="loggers">Where the request lines and failures go.</param>
+    /// <param name="mount">The path the API's <c>v1</c> is mounted at, such as <c>/v1</c> or <c>/memory/v1</c>; <see langword="null"/> for the server's own host.</param>
+    internal MemoryServer(MemoryServerOptions options, ILoggerFactory loggers, string? mount)
+    {
         _options = options;
+        _mount = mount;
         _limiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = options.Burst,
@@ -57,7 +68,7 @@ public sealed partial class MemoryServer : IAsyncDisposable
         _meter = options.MeterFactory?.Create("Mnemo.Server") ?? new Meter("Mnemo.Server");
         _requests = _meter.CreateCounter<long>("mnemo.server.requests", description: "Requests answered, by route and status.");
         _duration = _meter.CreateHistogram<double>("mnemo.server.request.duration", "ms", "Time to answer a request.");
-        _log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mnemo.Server");
+        _log = loggers.CreateLogger("Mnemo.Server");
     }
 
     /// <summary>Gets the address the server listens on, such as <c>http://127.0.0.1:8420</c>.</summary>
@@ -131,8 +142,12 @@ public sealed partial class MemoryServer : IAsyncDisposable
     /// <returns>A task that completes when the server has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        if (_app is not null)
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+
         foreach (var entry in _stores.Values.Where(entry => entry.IsValueCreated))
         {
             switch (entry.Value.Store)
@@ -150,7 +165,9 @@ public sealed partial class MemoryServer : IAsyncDisposable
         _meter.Dispose();
     }
 
-    private async Task HandleAsync(HttpContext context)
+    /// <summary>Answers a request to the API: on the server's own host, every path; mounted in an application, the paths
+    /// under its mount point, read as the API's <c>v1</c> (health and readiness are the application's own checks there).</summary>
+    internal async Task HandleAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
         var route = "other";
@@ -158,7 +175,16 @@ public sealed partial class MemoryServer : IAsyncDisposable
         string? keyId = null;
         try
         {
-            var segments = (context.Request.Path.Value ?? "/").Trim('/').Split('/');
+            if (_mount is not null && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                // The application's server has its own limit; the API's applies to its own requests.
+                limit.MaxRequestBodySize = _options.MaxBodyBytes;
+            }
+
+            var path = context.Request.Path.Value ?? "/";
+            var segments = _mount is null
+                ? path.Trim('/').Split('/')
+                : ["v1", .. path[Math.Min(path.Length, _mount.Length)..].Trim('/').Split('/')];
             (route, store) = segments switch
             {
                 ["health"] => ("health", null),
