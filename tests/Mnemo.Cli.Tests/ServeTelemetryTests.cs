@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Mnemo.Tests;
@@ -22,39 +21,11 @@ public sealed class ServeTelemetryTests : IDisposable
     {
         var root = _temp.Combine("stores");
         var key = (await MnemoProcess.RunAsync(Ct, "serve", "keys", "add", "--dir", root, "--store", "team")).Output.Trim();
-        using var collector = new HttpListener();
-        var port = FreePort();
-        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
-        collector.Start();
-        var received = new List<(string Path, byte[] Body)>();
-        var listening = Task.Run(
-            async () =>
-        {
-            while (collector.IsListening)
-            {
-                try
-                {
-                    var context = await collector.GetContextAsync();
-                    using var body = new MemoryStream();
-                    await context.Request.InputStream.CopyToAsync(body);
-                    lock (received)
-                    {
-                        received.Add((context.Request.Url!.AbsolutePath, body.ToArray()));
-                    }
-
-                    context.Response.StatusCode = 200;
-                    context.Response.Close();
-                }
-                catch (Exception exception) when (exception is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-            }
-        }, Ct);
+        await using var collector = await Mnemo.Anthropic.Tests.ChatClients.LoopbackEndpoint.StartAsync((_, _) => (200, "{}"));
 
         // Export often, so the test does not wait the default five seconds.
         var environment = new Dictionary<string, string> { ["OTEL_BSP_SCHEDULE_DELAY"] = "100", ["OTEL_METRIC_EXPORT_INTERVAL"] = "300" };
-        using var server = MnemoProcess.Start(environment, null, "serve", "--dir", root, "--port", "0", "--otlp", $"http://127.0.0.1:{port}");
+        using var server = MnemoProcess.Start(environment, null, "serve", "--dir", root, "--port", "0", "--otlp", collector.BaseAddress.ToString().TrimEnd('/'));
         try
         {
             var address = new Uri(ServeCommandTests.AddressIn((await server.StandardError.ReadLineAsync(Ct))!));
@@ -66,13 +37,7 @@ public sealed class ServeTelemetryTests : IDisposable
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
             (await http.SendAsync(request, Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
-            string Sent(string path)
-            {
-                lock (received)
-                {
-                    return string.Concat(received.Where(r => r.Path == path).Select(r => Encoding.UTF8.GetString(r.Body)));
-                }
-            }
+            string Sent(string path) => string.Concat(collector.Requests.Where(r => r.Path == path).Select(r => Encoding.UTF8.GetString(r.Body)));
 
             for (var waited = 0; waited < 150 && !(Sent("/v1/traces").Contains("memory create", StringComparison.Ordinal) && Sent("/v1/metrics").Contains("mnemo.server.requests", StringComparison.Ordinal)); waited++)
             {
@@ -91,8 +56,6 @@ public sealed class ServeTelemetryTests : IDisposable
         {
             server.Kill();
             await server.WaitForExitAsync(Ct);
-            collector.Stop();
-            await listening;
         }
     }
 
@@ -102,12 +65,5 @@ public sealed class ServeTelemetryTests : IDisposable
         var (exitCode, _, error) = await MnemoProcess.RunAsync(Ct, "serve", "--dir", _temp.Combine("stores"), "--port", "0", "--otlp", "ftp://collector");
 
         (exitCode, error).ShouldBe((2, "mnemo: --otlp ftp://collector: expected the collector's http or https address, such as http://localhost:4318.\n"));
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

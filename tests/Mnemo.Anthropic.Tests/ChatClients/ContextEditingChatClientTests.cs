@@ -145,7 +145,7 @@ public sealed class ContextEditingChatClientTests
         replies.Add(OpenAILoopback.Text("Reviewed all five."));
         replies.Add(OpenAILoopback.ToolCall("call_view", "memory", """{"command":"view","path":"/memories/progress.md"}"""));
         replies.Add(OpenAILoopback.Text("a.py and b.py."));
-        await using var endpoint = new OpenAILoopback(replies);
+        await using var endpoint = await OpenAILoopback.StartAsync(replies);
         var openAI = new OpenAI.Chat.ChatClient("gpt-4.1", new System.ClientModel.ApiKeyCredential("test-key"),
             new OpenAI.OpenAIClientOptions { Endpoint = endpoint.BaseAddress, RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) });
         var events = new List<ContextEditingChatEvent>();

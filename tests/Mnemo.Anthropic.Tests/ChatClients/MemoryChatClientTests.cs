@@ -89,7 +89,7 @@ public sealed class MemoryChatClientTests
     {
         using var temp = new TempDirectory();
         using var store = new FileSystemMemoryStore(temp.Combine("memories"));
-        await using var endpoint = new OpenAILoopback(
+        await using var endpoint = await OpenAILoopback.StartAsync(
         [
             OpenAILoopback.ToolCall("call_1", "memory", """{"command":"create","path":"/memories/deploy.md","file_text":"Deploys go out on Tuesdays.\n"}"""),
             OpenAILoopback.ToolCall("call_2", "memory", """{"command":"insert","path":"/memories/deploy.md","insert_line":9,"insert_text":"x"}"""),

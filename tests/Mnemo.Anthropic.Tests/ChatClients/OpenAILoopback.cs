@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 
 namespace Mnemo.Anthropic.Tests.ChatClients;
@@ -12,24 +9,36 @@ namespace Mnemo.Anthropic.Tests.ChatClients;
 /// </summary>
 internal sealed class OpenAILoopback : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly Queue<string> _replies;
-    private readonly Task _serving;
+    private readonly LoopbackEndpoint _endpoint;
 
-    public OpenAILoopback(IEnumerable<string> replies)
+    private OpenAILoopback(Queue<string> replies, LoopbackEndpoint endpoint)
     {
-        _replies = new Queue<string>(replies);
-        var port = FreePort();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/v1/");
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
+        _replies = replies;
+        _endpoint = endpoint;
     }
 
-    public Uri BaseAddress { get; }
+    /// <summary>Gets the API's base address (its <c>/v1/</c>).</summary>
+    public Uri BaseAddress => new(_endpoint.BaseAddress, "v1/");
 
     /// <summary>Every request body received, in order.</summary>
-    public List<JsonElement> Requests { get; } = [];
+    public List<JsonElement> Requests => [.. _endpoint.Requests.Select(request => JsonDocument.Parse(request.Body).RootElement.Clone())];
+
+    /// <summary>Starts the endpoint with its replies, in order.</summary>
+    public static async Task<OpenAILoopback> StartAsync(IEnumerable<string> replies)
+    {
+        var queue = new Queue<string>(replies);
+        var endpoint = await LoopbackEndpoint.StartAsync((path, _) =>
+        {
+            lock (queue)
+            {
+                return path.EndsWith("/chat/completions", StringComparison.Ordinal) && queue.Count > 0
+                    ? (200, queue.Dequeue())
+                    : (400, """{"error": {"message": "no scripted reply left", "type": "invalid_request_error"}}""");
+            }
+        });
+        return new OpenAILoopback(queue, endpoint);
+    }
 
     /// <summary>A reply that calls one function.</summary>
     public static string ToolCall(string id, string name, string arguments) => Completion(
@@ -48,50 +57,5 @@ internal sealed class OpenAILoopback : IAsyncDisposable
         usage = new { prompt_tokens = 10, completion_tokens = 5, total_tokens = 15 },
     });
 
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception exception) when (exception is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync();
-            string reply;
-            lock (_replies)
-            {
-                Requests.Add(JsonDocument.Parse(body).RootElement.Clone());
-                reply = context.Request.Url!.AbsolutePath.EndsWith("/chat/completions", StringComparison.Ordinal) && _replies.Count > 0
-                    ? _replies.Dequeue()
-                    : """{"error": {"message": "no scripted reply left", "type": "invalid_request_error"}}""";
-            }
-
-            context.Response.StatusCode = reply.StartsWith("{\"error\"", StringComparison.Ordinal) ? 400 : 200;
-            context.Response.ContentType = "application/json";
-            var bytes = Encoding.UTF8.GetBytes(reply);
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Stop();
-        _listener.Close();
-        await _serving.ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _endpoint.DisposeAsync();
 }
