@@ -39,7 +39,7 @@ public sealed class ServeTelemetryTests : IDisposable
 
             string Sent(string path) => string.Concat(collector.Requests.Where(r => r.Path == path).Select(r => Encoding.UTF8.GetString(r.Body)));
 
-            for (var waited = 0; waited < 150 && !(Sent("/v1/traces").Contains("memory create", StringComparison.Ordinal) && Sent("/v1/metrics").Contains("mnemo.server.requests", StringComparison.Ordinal)); waited++)
+            for (var waited = 0; waited < 300 && !(Sent("/v1/traces").Contains("memory create", StringComparison.Ordinal) && Sent("/v1/metrics").Contains("mnemo.server.requests", StringComparison.Ordinal)); waited++)
             {
                 await Task.Delay(100, Ct);
             }
