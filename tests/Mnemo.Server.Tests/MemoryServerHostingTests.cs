@@ -82,4 +82,52 @@ public sealed class MemoryServerHostingTests : IAsyncDisposable
             .ShouldBe((await new MemoryTool(local).ExecuteAsync("""{"command":"view","path":"/memories/a.md"}""", Ct)).Content);
         File.ReadAllText(_temp.Combine("team", "a.md")).ShouldBe("mounted\n");
     }
+
+    [Fact]
+    public async Task TheApplicationsAuthentication_TakesTheMemorysKeys_ForItsOwnEndpointsAndTheApi()
+    {
+        var keys = new MemoryApiKeys(_temp.Combine(".keys.json"));
+        var admin = keys.Create(["team"], admin: true, name: "ops").Secret;
+        var reader = keys.Create(["team"], admin: false).Secret;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddMnemoMemoryServer(options =>
+        {
+            options.Keys = keys;
+            options.OpenStore = name => new FileSystemMemoryStore(_temp.Combine(name));
+        });
+        builder.Services.AddAuthentication(MnemoApiKeyAuthentication.SchemeName).AddMnemoApiKey();
+        builder.Services.AddAuthorization();
+        _app = builder.Build();
+        _app.UseAuthentication();
+        _app.UseAuthorization();
+        _app.MapGet("/whoami", (System.Security.Claims.ClaimsPrincipal user) =>
+            $"{user.Identity!.Name} {string.Join(",", user.FindAll(MnemoApiKeyAuthentication.StoreClaim).Select(c => c.Value))} {user.IsInRole(MnemoApiKeyAuthentication.AdminRole)}").RequireAuthorization();
+        _app.MapGet("/admin-only", () => "yes").RequireAuthorization(policy => policy.RequireRole(MnemoApiKeyAuthentication.AdminRole));
+        _app.MapMnemoMemory("/v1").RequireAuthorization();
+        await _app.StartAsync(Ct);
+        var address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var http = new HttpClient { BaseAddress = address };
+
+        async Task<(HttpStatusCode Status, string Body)> Get(string path, string? key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (key is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            }
+
+            using var response = await http.SendAsync(request, Ct);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
+        }
+
+        (await Get("/whoami", admin)).ShouldBe((HttpStatusCode.OK, "ops team True"));
+        (await Get("/admin-only", reader)).Status.ShouldBe(HttpStatusCode.Forbidden);
+        var none = await Get("/v1/stores", null);
+        none.Status.ShouldBe(HttpStatusCode.Unauthorized);
+        JsonDocument.Parse(none.Body).RootElement.GetProperty("error").GetProperty("message").GetString()
+            .ShouldBe("A valid API key is required: Authorization: Bearer mnemo_… or x-api-key.", "the API's own words, from the scheme's challenge");
+        (await Get("/v1/stores", "mnemo_not-a-key")).Status.ShouldBe(HttpStatusCode.Unauthorized);
+        (await Get("/v1/stores", admin)).Status.ShouldBe(HttpStatusCode.OK);
+    }
 }
