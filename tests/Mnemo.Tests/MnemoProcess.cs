@@ -59,19 +59,21 @@ public static class MnemoProcess
     public static async Task<(int ExitCode, string Output, string Error)> RunSampleAsync(
         string sample, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken, params string[] arguments)
     {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(RepositoryRoot.Value, "samples", "dotnet", sample, "bin", configuration, "net10.0", sample + ".dll");
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"Build samples/dotnet/{sample} first.", path);
-        }
-
-        using var process = StartAssembly(path, environment, null, arguments);
+        using var process = StartSample(sample, environment, arguments);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Starts one of the C# samples (<c>samples/dotnet/NAME</c>, built with the solution), with the environment
+    /// given and no Anthropic variable of the test's own; for a sample that runs until it is stopped.</summary>
+    public static Process StartSample(string sample, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepositoryRoot.Value, "samples", "dotnet", sample, "bin", configuration, "net10.0", sample + ".dll");
+        return File.Exists(path) ? StartAssembly(path, environment, null, arguments) : throw new FileNotFoundException($"Build samples/dotnet/{sample} first.", path);
     }
 
     private static Process StartAssembly(string assembly, IReadOnlyDictionary<string, string>? environment, string? workingDirectory, string[] arguments)
