@@ -18,8 +18,16 @@ public static class MnemoMcpServerBuilderExtensions
     public static IMcpServerBuilder WithMnemoMemory(this IMcpServerBuilder builder, IMemoryStore? store = null, MemoryMcpServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        options ??= new MemoryMcpServerOptions();
-        options.PollInterval = null;
+        // A copy without polling: the caller's options stay as they were.
+        var given = options ?? new MemoryMcpServerOptions();
+        options = new MemoryMcpServerOptions
+        {
+            Actor = given.Actor,
+            Safety = given.Safety,
+            DrainLimit = given.DrainLimit,
+            LoggerFactory = given.LoggerFactory,
+            PollInterval = null,
+        };
         builder.Services.AddSingleton(provider => new MemoryMcpServer(store ?? provider.GetRequiredService<IMemoryStore>(), options));
         builder.Services.AddOptions<McpServerOptions>().Configure<IServiceProvider>((server, provider) =>
         {

@@ -6,10 +6,10 @@ namespace Mnemo.PostgreSql;
 /// application's.</summary>
 public sealed partial class PostgreSqlMemoryStore
 {
-    private static PostgreSqlMemoryStoreOptions Validate(PostgreSqlMemoryStoreOptions options)
+    private static PostgreSqlMemoryStoreOptions Validate(PostgreSqlMemoryStoreOptions options, bool needsConnectionString = true)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.Validated();
+        return options.Validated(needsConnectionString);
     }
 
     /// <summary>A data source of the store's own: the same few statements go over and over, so they are prepared once per
@@ -24,17 +24,5 @@ public sealed partial class PostgreSqlMemoryStore
         }
 
         return NpgsqlDataSource.Create(connection.ConnectionString);
-    }
-
-    /// <summary>The options with the data source's connection string, which validation asks for.</summary>
-    private static PostgreSqlMemoryStoreOptions WithSource(NpgsqlDataSource dataSource, PostgreSqlMemoryStoreOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
-        {
-            options.ConnectionString = dataSource.ConnectionString;
-        }
-
-        return options;
     }
 }

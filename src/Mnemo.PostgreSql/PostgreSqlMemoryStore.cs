@@ -47,7 +47,7 @@ public sealed partial class PostgreSqlMemoryStore : IVersionedMemoryStore, IUntr
     /// <param name="options">The store's name, schema and limits; <see cref="PostgreSqlMemoryStoreOptions.ConnectionString"/>
     /// is not used. The defaults when <see langword="null"/>.</param>
     public PostgreSqlMemoryStore(NpgsqlDataSource dataSource, PostgreSqlMemoryStoreOptions? options = null)
-        : this(Validate(WithSource(dataSource, options ?? new PostgreSqlMemoryStoreOptions())), dataSource, ownsDataSource: false)
+        : this(Validate(options ?? new PostgreSqlMemoryStoreOptions(), needsConnectionString: false), dataSource ?? throw new ArgumentNullException(nameof(dataSource)), ownsDataSource: false)
     {
     }
 

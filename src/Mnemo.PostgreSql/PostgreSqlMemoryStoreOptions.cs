@@ -23,10 +23,14 @@ public sealed class PostgreSqlMemoryStoreOptions : VersionedMemoryStoreOptions
     /// write may have been applied, and trying it again could apply it twice.</value>
     public int MaxRetries { get; set; } = 4;
 
-    internal PostgreSqlMemoryStoreOptions Validated()
+    internal PostgreSqlMemoryStoreOptions Validated(bool needsConnectionString = true)
     {
         ValidateVersioned();
-        ArgumentException.ThrowIfNullOrWhiteSpace(ConnectionString, nameof(ConnectionString));
+        if (needsConnectionString)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(ConnectionString, nameof(ConnectionString));
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(Store, nameof(Store));
         if (Store.Length > 200 || Store.Any(char.IsControl))
         {

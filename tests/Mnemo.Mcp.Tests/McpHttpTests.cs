@@ -39,7 +39,8 @@ public sealed class McpHttpTests : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.Services.AddMnemoMemory().WithFileSystemStore(_temp.Combine("memories"));
-        builder.Services.AddMcpServer().WithHttpTransport().WithMnemoMemory();
+        var options = new MemoryMcpServerOptions { Actor = "http-client" };
+        builder.Services.AddMcpServer().WithHttpTransport().WithMnemoMemory(options: options);
         _app = builder.Build();
         _app.MapMcp("/mcp");
         await _app.StartAsync(Ct);
@@ -63,6 +64,7 @@ public sealed class McpHttpTests : IAsyncDisposable
         var read = await client.ReadResourceAsync("memory:///notes.md", cancellationToken: Ct);
         ((TextResourceContents)read.Contents.Single()).Text.ShouldBe("over http\n");
         (await client.GetPromptAsync(MemoryMcpServer.PromptName, cancellationToken: Ct)).Messages.ShouldNotBeEmpty();
+        options.PollInterval.ShouldBe(TimeSpan.FromSeconds(2), "the caller's options are not changed");
     }
 
     private static Dictionary<string, object?> Arguments(string json) =>

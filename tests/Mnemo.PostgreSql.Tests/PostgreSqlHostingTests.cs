@@ -31,6 +31,14 @@ public sealed class PostgreSqlHostingTests(PostgresServer server)
         (await direct.ReadAsync(MemoryPath.TryParse("/memories/a.md", out var path, out _) ? path : null!, Ct))!.Content.Length.ShouldBe(12);
         await using var connection = await dataSource.OpenConnectionAsync(Ct);
         connection.State.ShouldBe(System.Data.ConnectionState.Open, "the store closed only what it opened");
+
+        // The caller's options are read, not changed.
+        var given = new PostgreSqlMemoryStoreOptions { Store = store };
+        await using (new PostgreSqlMemoryStore(dataSource, given))
+        {
+        }
+
+        given.ConnectionString.ShouldBeEmpty();
     }
 
     [Fact]
