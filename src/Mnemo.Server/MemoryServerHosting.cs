@@ -1,7 +1,10 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mnemo.Server;
 
@@ -9,10 +12,15 @@ namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>The memory server's API inside an application's own ASP.NET Core host: <c>services.AddMnemoMemoryServer(...)</c>
 /// and <c>app.MapMnemoMemory("/v1")</c>, beside the application's own endpoints, middleware and policies.</summary>
+/// <remarks>The API stands on ASP.NET Core's own parts: the API-key scheme (<see cref="MnemoApiKeyAuthentication"/>) to
+/// authenticate, the policies of <see cref="MemoryAuthorizationPolicies"/> to authorize each store, the rate limiter's policy
+/// <c>mnemo:memory</c> (the application calls <c>app.UseRateLimiter()</c>), and a health check. <c>mnemo serve</c> is a host
+/// made of the same calls.</remarks>
 public static class MemoryServerHosting
 {
-    /// <summary>Registers the memory server's options, and a health check (<c>mnemo-memory</c>) that runs
-    /// <see cref="MemoryServerOptions.ReadinessCheck"/> for the application's <c>MapHealthChecks</c>.</summary>
+    /// <summary>Registers the memory API: its options, the API-key authentication scheme, the authorization policies and
+    /// handler, the rate limit policy, and a health check (<c>mnemo-memory</c>, tagged <c>ready</c>) that runs
+    /// <see cref="MemoryServerOptions.ReadinessCheck"/>.</summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Sets the options: <see cref="MemoryServerOptions.OpenStore"/> and <see cref="MemoryServerOptions.Keys"/>
     /// are required; the address and port are the application's, not these.</param>
@@ -22,8 +30,29 @@ public static class MemoryServerHosting
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<MemoryServerOptions>().Configure(configure);
-        services.AddSingleton<MountedServers>();
-        services.AddHealthChecks().Add(new HealthCheckRegistration("mnemo-memory", provider => new ReadinessHealthCheck(provider.GetRequiredService<IOptions<MemoryServerOptions>>().Value), null, ["mnemo", "ready"]));
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(MemoryApi)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<MemoryApi>();
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            "mnemo-memory", provider => new ReadinessHealthCheck(provider.GetRequiredService<MemoryApi>().Options), null, ["mnemo", "ready"]));
+        services.AddAuthentication().AddMnemoApiKey();
+        services.AddAuthorization();
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<MemoryServerOptions>>((authorization, memory) =>
+        {
+            var schemes = memory.Value.AuthenticationSchemes.ToArray();
+            authorization.AddPolicy(MemoryAuthorizationPolicies.Store, policy => policy
+                .AddAuthenticationSchemes(schemes).RequireAuthenticatedUser().AddRequirements(MemoryStoreRequirement.Instance));
+            authorization.AddPolicy(MemoryAuthorizationPolicies.StoreAdmin, policy => policy
+                .AddAuthenticationSchemes(schemes).RequireAuthenticatedUser().AddRequirements(MemoryStoreRequirement.Instance, MemoryAdminRequirement.Instance));
+            authorization.AddPolicy(MemoryAuthorizationPolicies.Admin, policy => policy
+                .AddAuthenticationSchemes(schemes).RequireAuthenticatedUser().AddRequirements(MemoryAdminRequirement.Instance));
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, MemoryClaimsAuthorizationHandler>());
+        DecorateResultHandler(services);
+        services.AddRateLimiter(limiter => limiter.AddPolicy<string, MemoryRateLimiterPolicy>(MemoryRateLimiterPolicy.PolicyName));
         return services;
     }
 
@@ -32,40 +61,54 @@ public static class MemoryServerHosting
     /// <c>mnemo serve</c>. An <c>HttpMemoryStore</c> reaches it with its endpoint set to the prefix less its <c>v1</c>.</summary>
     /// <param name="endpoints">The application's routes.</param>
     /// <param name="prefix">Where the API's <c>v1</c> goes; <c>/v1</c> by default.</param>
-    /// <returns>The endpoint's builder, for the application's own conventions (authorization, rate limiting, CORS).</returns>
-    public static IEndpointConventionBuilder MapMnemoMemory(this IEndpointRouteBuilder endpoints, string prefix = "/v1")
+    /// <returns>The API's route group, for the application's own conventions (more authorization, CORS, filters).</returns>
+    /// <exception cref="InvalidOperationException"><c>AddMnemoMemoryServer</c> was not called.</exception>
+    public static RouteGroupBuilder MapMnemoMemory(this IEndpointRouteBuilder endpoints, string prefix = "/v1")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
-        var mount = "/" + prefix.Trim('/');
-        var services = endpoints.ServiceProvider;
-        var options = services.GetRequiredService<IOptions<MemoryServerOptions>>().Value;
-        options.MeterFactory ??= services.GetService<System.Diagnostics.Metrics.IMeterFactory>();
-        var server = new MemoryServer(options.Validated(), services.GetRequiredService<ILoggerFactory>(), mount);
-        services.GetRequiredService<MountedServers>().Add(server);
-        return endpoints.Map(mount + "/{**path}", server.HandleAsync);
+        var api = endpoints.ServiceProvider.GetService<MemoryApi>()
+            ?? throw new InvalidOperationException("The memory API is not registered: call services.AddMnemoMemoryServer(...) before app.MapMnemoMemory(...).");
+        var group = endpoints.MapGroup("/" + prefix.Trim('/'));
+        Endpoint(group.MapGet("/stores", Handler(api, MemoryApiRoute.Stores)), MemoryApiRoute.Stores, MemoryAuthorizationPolicies.Admin);
+        Endpoint(group.MapPost("/stores/{store}/memory", Handler(api, MemoryApiRoute.Memory)), MemoryApiRoute.Memory, MemoryAuthorizationPolicies.Store);
+        Endpoint(group.MapPost("/stores/{store}/ops", Handler(api, MemoryApiRoute.Operations)), MemoryApiRoute.Operations, MemoryAuthorizationPolicies.Store);
+        Endpoint(group.MapGet("/stores/{store}/history", Handler(api, MemoryApiRoute.History)), MemoryApiRoute.History, MemoryAuthorizationPolicies.StoreAdmin);
+        Endpoint(group.MapGet("/stores/{store}/export", Handler(api, MemoryApiRoute.Export)), MemoryApiRoute.Export, MemoryAuthorizationPolicies.StoreAdmin);
+        // Any other path under the prefix, or a path of the API under another method: the API's 404 or 405, not an empty answer.
+        group.MapFallback("{**path}", context => api.NotFoundAsync(context, (context.GetRouteValue("path") as string ?? string.Empty).Trim('/').Split('/')));
+        return group;
     }
 
-    /// <summary>The servers mapped in an application, closed (their stores with them) when the application's services are.</summary>
-    private sealed class MountedServers : IAsyncDisposable
+    private static RequestDelegate Handler(MemoryApi api, string route)
     {
-        private readonly List<MemoryServer> _servers = [];
+        var metadata = new MemoryApiRoute(route);
+        return context => api.HandleAsync(context, metadata);
+    }
 
-        public void Add(MemoryServer server)
+    private static void Endpoint(IEndpointConventionBuilder endpoint, string route, string policy) => endpoint
+        .WithMetadata(new MemoryApiRoute(route))
+        .RequireAuthorization(policy)
+        .RequireRateLimiting(MemoryRateLimiterPolicy.PolicyName);
+
+    /// <summary>Puts the API's answers to refused requests in front of the application's own handler of authorization results.</summary>
+    private static void DecorateResultHandler(IServiceCollection services)
+    {
+        var inner = services.LastOrDefault(descriptor => descriptor.ServiceType == typeof(IAuthorizationMiddlewareResultHandler) && !descriptor.IsKeyedService);
+        if (inner is not null)
         {
-            lock (_servers)
-            {
-                _servers.Add(server);
-            }
+            services.Remove(inner);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var server in _servers)
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler>(provider => new MemoryAuthorizationResultHandler(
+            inner switch
             {
-                await server.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+                { ImplementationInstance: IAuthorizationMiddlewareResultHandler instance } => instance,
+                { ImplementationFactory: { } factory } => (IAuthorizationMiddlewareResultHandler)factory(provider),
+                { ImplementationType: { } type } => (IAuthorizationMiddlewareResultHandler)ActivatorUtilities.CreateInstance(provider, type),
+                _ => new AuthorizationMiddlewareResultHandler(),
+            },
+            provider.GetRequiredService<MemoryApi>()));
     }
 
     /// <summary>The server's readiness as a health check: healthy when its stores can be reached.</summary>

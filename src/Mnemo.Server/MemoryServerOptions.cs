@@ -36,6 +36,13 @@ public sealed class MemoryServerOptions
     /// <value>Required.</value>
     public MemoryApiKeys? Keys { get; set; }
 
+    /// <summary>Gets the authentication schemes whose principals the API takes.</summary>
+    /// <value><see cref="MnemoApiKeyAuthentication.SchemeName"/> alone by default. An application that signs its users in
+    /// another way (a JWT bearer scheme, say) adds its scheme here; its principals then need a
+    /// <see cref="MnemoApiKeyAuthentication.StoreClaim"/> claim per store (and the role <see cref="MnemoApiKeyAuthentication.AdminRole"/>
+    /// for the admin endpoints), or the application's own handler for <see cref="MemoryStoreRequirement"/>.</value>
+    public IList<string> AuthenticationSchemes { get; } = [MnemoApiKeyAuthentication.SchemeName];
+
     /// <summary>Gets or sets the largest request body accepted, in bytes.</summary>
     /// <value>1 MiB by default: a command carries at most a file's content, which quotas keep to 100 KiB by default.</value>
     public long MaxBodyBytes { get; set; } = 1024 * 1024;

@@ -18,8 +18,8 @@ public sealed class MnemoApiKeyAuthenticationOptions : AuthenticationSchemeOptio
 /// The memory server's API keys as an ASP.NET Core authentication scheme: a request with <c>Authorization: Bearer
 /// mnemo_…</c> or <c>x-api-key</c> is authenticated against the same hashed keys file, as a principal whose name is the
 /// key's (or its id), with a <c>mnemo:store</c> claim per store it may use and the role <c>mnemo:admin</c> for an admin
-/// key. So an application's own endpoints, policies and logs can use the memory's keys; the memory API checks each key
-/// itself as well, so tenancy holds whatever the application's policies are.
+/// key. The memory API authenticates its requests with it, and an application's own endpoints, policies and logs can use
+/// the memory's keys as well.
 /// </summary>
 public sealed class MnemoApiKeyAuthentication(
     IOptionsMonitor<MnemoApiKeyAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder)
@@ -81,6 +81,17 @@ public static class MnemoApiKeyAuthenticationExtensions
     public static AuthenticationBuilder AddMnemoApiKey(this AuthenticationBuilder builder, Action<MnemoApiKeyAuthenticationOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(descriptor => descriptor.ServiceType == typeof(MnemoApiKeyAuthentication)))
+        {
+            // Already added (AddMnemoMemoryServer adds it too): a scheme is added once; a second call only configures it.
+            if (configure is not null)
+            {
+                builder.Services.Configure(MnemoApiKeyAuthentication.SchemeName, configure);
+            }
+
+            return builder;
+        }
+
         return builder.AddScheme<MnemoApiKeyAuthenticationOptions, MnemoApiKeyAuthentication>(MnemoApiKeyAuthentication.SchemeName, configure);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Mnemo.Server;
 
@@ -50,10 +51,10 @@ internal static class ServerHttp
     }
 
     /// <summary>Writes a JSON object as the answer.</summary>
-    public static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> body)
+    public static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> body, string contentType = "application/json")
     {
         context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
+        context.Response.ContentType = contentType;
         using var buffer = new MemoryStream();
         await using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -66,8 +67,11 @@ internal static class ServerHttp
         await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>Writes the error shape every endpoint answers with; aborts the connection when an answer is already under way.</summary>
-    public static Task WriteErrorAsync(HttpContext context, int status, string type, string message)
+    /// <summary>Writes the error shape every endpoint answers with: an RFC 9457 problem (<c>application/problem+json</c>:
+    /// <c>type</c>, <c>title</c>, <c>status</c>, <c>detail</c>) that also carries the API's own <c>error</c> object
+    /// (<c>type</c> such as <c>not_found_error</c>, <c>message</c>, and a refusal's details), so clients of either shape read it.
+    /// Aborts the connection when an answer is already under way.</summary>
+    public static Task WriteErrorAsync(HttpContext context, int status, string type, string message, Action<Utf8JsonWriter>? details = null)
     {
         if (context.Response.HasStarted)
         {
@@ -77,13 +81,33 @@ internal static class ServerHttp
 
         return WriteJsonAsync(context, status, writer =>
         {
-            writer.WriteString("type", "error");
+            writer.WriteString("type", ProblemType(status));
+            writer.WriteString("title", ReasonPhrases.GetReasonPhrase(status));
+            writer.WriteNumber("status", status);
+            writer.WriteString("detail", message);
             writer.WriteStartObject("error");
             writer.WriteString("type", type);
+            details?.Invoke(writer);
             writer.WriteString("message", message);
             writer.WriteEndObject();
-        });
+        }, "application/problem+json");
     }
+
+    /// <summary>The problem type of a status: the section of the HTTP standard that defines it, as ASP.NET Core's own problems name.</summary>
+    internal static string ProblemType(int status) => status switch
+    {
+        400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+        401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+        403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
+        404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+        405 => "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+        413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+        415 => "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+        422 => "https://tools.ietf.org/html/rfc9110#section-15.5.21",
+        429 => "https://tools.ietf.org/html/rfc6585#section-4",
+        503 => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+        _ => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+    };
 
     /// <summary>A request the server refuses, with its status and error type.</summary>
     internal sealed class RequestException(int status, string type, string message) : Exception(message)

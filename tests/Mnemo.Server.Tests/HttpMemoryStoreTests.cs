@@ -268,6 +268,19 @@ public sealed class HttpMemoryStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AProblemFromSomethingInFrontOfTheApi_GivesItsDetailInOneLine()
+    {
+        // A gateway or the application's own policy answers before the API, with an ASP.NET Core problem and no error object.
+        using var gateway = new AnsweringHandler(System.Net.HttpStatusCode.Forbidden,
+            """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.4","title":"Forbidden","status":403,"detail":"Outside office hours.\nAsk ops."}""");
+        using var store = _server.Open(handler: gateway);
+
+        var result = await new MemoryTool(store).ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "x"), Ct);
+
+        result.ShouldBe(MemoryToolResult.Error("The memory store could not complete the create command: the memory server refused to create a file: Outside office hours. Ask ops."));
+    }
+
+    [Fact]
     public async Task AServerThatIsGone_FailsAfterItsRetries_WithOneLine()
     {
         var port = _server.Server.BaseAddress.Port;
@@ -313,4 +326,11 @@ internal sealed class BusyHandler(int answers, TimeSpan? retryAfter) : Delegatin
 
         return Task.FromResult(response);
     }
+}
+
+/// <summary>Answers every request itself with one status and body, as a gateway in front of the server might.</summary>
+internal sealed class AnsweringHandler(System.Net.HttpStatusCode status, string problem) : DelegatingHandler(new SocketsHttpHandler())
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(problem, Encoding.UTF8, "application/problem+json") });
 }

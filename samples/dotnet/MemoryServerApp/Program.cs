@@ -20,15 +20,16 @@ builder.Services.AddMnemoMemoryServer(options =>
     options.Keys = new MemoryApiKeys(Path.Combine(stores, ".keys.json"));
     options.OpenStore = name => new FileSystemMemoryStore(Path.Combine(stores, name));
 });
+// The memory's keys are the application's own authentication too (AddMnemoMemoryServer adds the scheme; this makes it the default).
 builder.Services.AddAuthentication(MnemoApiKeyAuthentication.SchemeName).AddMnemoApiKey();
-builder.Services.AddAuthorization();
 
 var app = builder.Build();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter(); // the memory API's limit per key
 app.MapGet("/", () => "An application of its own, with a memory for its agents at /memory/v1.");
 app.MapGet("/me", (System.Security.Claims.ClaimsPrincipal user) => $"key {user.Identity!.Name}").RequireAuthorization();
-app.MapMnemoMemory("/memory/v1").RequireAuthorization();
+app.MapMnemoMemory("/memory/v1");
 app.MapHealthChecks("/healthz");
 await app.StartAsync();
 var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()

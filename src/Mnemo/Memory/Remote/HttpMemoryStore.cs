@@ -304,10 +304,14 @@ public sealed class HttpMemoryStore : IMemoryStore, IDisposable
         try
         {
             using var document = JsonDocument.Parse(bytes);
-            return document.RootElement.TryGetProperty("error", out var error) && error.TryGetProperty("message", out var message) &&
-                message.GetString() is { } text
-                ? text.ReplaceLineEndings(" ")
+            // The API's own error object, or a problem's detail (a proxy or an application's own answer in front of the API).
+            var root = document.RootElement;
+            var text = root.ValueKind != JsonValueKind.Object ? null
+                : root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object &&
+                  error.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String ? message.GetString()
+                : root.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String ? detail.GetString()
                 : null;
+            return text?.ReplaceLineEndings(" ");
         }
         catch (JsonException)
         {

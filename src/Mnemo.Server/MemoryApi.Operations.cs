@@ -7,9 +7,9 @@ using Mnemo.Memory.Remote;
 namespace Mnemo.Server;
 
 /// <summary>The store's own operations over HTTP, for <see cref="HttpMemoryStore"/>: the memory tool runs on the client.</summary>
-public sealed partial class MemoryServer
+internal sealed partial class MemoryApi
 {
-    private async Task RunOperationAsync(HttpContext context, MemoryApiKey key, string storeName)
+    private async Task RunOperationAsync(HttpContext context, string keyName, string storeName)
     {
         using var document = await ReadJsonAsync(context, "one store operation object").ConfigureAwait(false);
         var request = document.RootElement;
@@ -25,7 +25,7 @@ public sealed partial class MemoryServer
             throw BadOperation("Idempotency-Key must be 1 to 64 ASCII letters, digits, '-' or '_'.");
         }
 
-        var actor = key.Name ?? key.Id;
+        var actor = keyName;
         if (OptionalText(request, "actor") is { Length: > 0 } clientActor)
         {
             // The key names who is responsible; the client's own actor (a session, an agent) says which of its callers it was.
@@ -124,16 +124,11 @@ public sealed partial class MemoryServer
     }
 
     private static Task WriteRefusalAsync(HttpContext context, string reason, MemoryPath path, string message, Action<Utf8JsonWriter>? details = null) =>
-        WriteJsonAsync(context, 422, writer =>
+        WriteErrorAsync(context, 422, "memory_error", message, writer =>
         {
-            writer.WriteString("type", "error");
-            writer.WriteStartObject("error");
-            writer.WriteString("type", "memory_error");
             writer.WriteString("reason", reason);
             writer.WriteString("path", path.Original);
             details?.Invoke(writer);
-            writer.WriteString("message", message);
-            writer.WriteEndObject();
         });
 
     /// <summary>A field that may be left out or null; any other value than a string is refused, naming the field.</summary>
