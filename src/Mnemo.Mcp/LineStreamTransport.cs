@@ -128,7 +128,7 @@ internal sealed class LineStreamTransport : TransportBase
         }
         catch (Exception exception)
         {
-            _log.LogWarning("reading from the client failed: {Message}", exception.Message);
+            McpLog.ReadFailed(_log, exception.Message);
             failure = exception;
         }
         finally
@@ -207,7 +207,7 @@ internal sealed class LineStreamTransport : TransportBase
                 count = _unanswered.Count;
             }
 
-            _log.LogWarning("input ended; {Count} request(s) still unanswered after {Seconds} s, ending the session", count, _drainLimit.TotalSeconds);
+            McpLog.DrainTimedOut(_log, count, _drainLimit.TotalSeconds);
         }
     }
 

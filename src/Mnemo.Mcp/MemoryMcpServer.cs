@@ -55,7 +55,7 @@ public sealed partial class MemoryMcpServer
         _options = options ?? new MemoryMcpServerOptions();
         var loggers = _options.LoggerFactory ?? NullLoggerFactory.Instance;
         _log = loggers.CreateLogger("Mnemo.Mcp");
-        Action<MemoryCommand, Exception> unexpectedError = (command, error) => _log.LogError(error, "{Command} failed", command.Name);
+        Action<MemoryCommand, Exception> unexpectedError = (command, error) => McpLog.CommandFailed(_log, command.Name, error);
         var tool = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder();
         if (_options.Safety is { } safety)
         {
@@ -290,7 +290,7 @@ public sealed partial class MemoryMcpServer
             }
             catch (Exception exception) when (exception is MemoryException or IOException)
             {
-                _log.LogWarning("looking for changes failed: {Message}", exception.Message);
+                McpLog.LookFailed(_log, exception.Message);
             }
         }
     }

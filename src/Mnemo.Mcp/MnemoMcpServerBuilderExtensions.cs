@@ -13,7 +13,8 @@ public static class MnemoMcpServerBuilderExtensions
     /// <param name="builder">The SDK's server builder.</param>
     /// <param name="store">The store; the application's <see cref="IMemoryStore"/> (<c>AddMnemoMemory</c>) when <see langword="null"/>.</param>
     /// <param name="options">The actor, screening and limits; the defaults when <see langword="null"/>. Polling for changes
-    /// is off: change notifications go to one stdio client, and a hosted server has many sessions.</param>
+    /// is off: change notifications go to one stdio client, and a hosted server has many sessions. Logs go to the
+    /// application's logging unless the options name a factory of their own.</param>
     /// <returns>The builder.</returns>
     public static IMcpServerBuilder WithMnemoMemory(this IMcpServerBuilder builder, IMemoryStore? store = null, MemoryMcpServerOptions? options = null)
     {
@@ -28,7 +29,11 @@ public static class MnemoMcpServerBuilderExtensions
             LoggerFactory = given.LoggerFactory,
             PollInterval = null,
         };
-        builder.Services.AddSingleton(provider => new MemoryMcpServer(store ?? provider.GetRequiredService<IMemoryStore>(), options));
+        builder.Services.AddSingleton(provider =>
+        {
+            options.LoggerFactory ??= provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
+            return new MemoryMcpServer(store ?? provider.GetRequiredService<IMemoryStore>(), options);
+        });
         builder.Services.AddOptions<McpServerOptions>().Configure<IServiceProvider>((server, provider) =>
         {
             var memory = provider.GetRequiredService<MemoryMcpServer>().ServerOptions;

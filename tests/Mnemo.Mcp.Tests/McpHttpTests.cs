@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Mnemo.Memory;
@@ -65,6 +67,55 @@ public sealed class McpHttpTests : IAsyncDisposable
         ((TextResourceContents)read.Contents.Single()).Text.ShouldBe("over http\n");
         (await client.GetPromptAsync(MemoryMcpServer.PromptName, cancellationToken: Ct)).Messages.ShouldNotBeEmpty();
         options.PollInterval.ShouldBe(TimeSpan.FromSeconds(2), "the caller's options are not changed");
+    }
+
+    [Fact]
+    public async Task AStoreThatFailsUnexpectedly_IsOneLineForTheClient_AndTheApplicationsLogHasTheCause()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        builder.Services.AddFakeLogging();
+        builder.Services.AddMcpServer().WithHttpTransport().WithMnemoMemory(new BurningStore());
+        _app = builder.Build();
+        _app.MapMcp("/mcp");
+        await _app.StartAsync(Ct);
+        var address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        await using var client = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(address, "/mcp") }), cancellationToken: Ct);
+
+        var viewed = await client.CallToolAsync("memory", Arguments("""{"command":"view","path":"/memories"}"""), cancellationToken: Ct);
+
+        viewed.IsError.ShouldBe(true);
+        var text = ((TextContentBlock)viewed.Content.Single()).Text;
+        text.ShouldNotContain("fire");
+        text.ShouldNotContain("/srv");
+        var logged = _app.Services.GetFakeLogCollector().GetSnapshot().Where(line => line.Category == "Mnemo.Mcp").ShouldHaveSingleItem();
+        (logged.Id.Id, logged.Level, logged.Message).ShouldBe((4001, Microsoft.Extensions.Logging.LogLevel.Error, "view failed"));
+        logged.Exception!.Message.ShouldBe("the disk under /srv/memory is on fire");
+    }
+
+    /// <summary>A store whose every call fails in a way no store should.</summary>
+    private sealed class BurningStore : IMemoryStore
+    {
+        private static ValueTask<T> Fail<T>() => ValueTask.FromException<T>(new InvalidOperationException("the disk under /srv/memory is on fire"));
+
+        public ValueTask<MemoryItem?> ReadAsync(MemoryPath path, CancellationToken cancellationToken = default) => Fail<MemoryItem?>();
+
+        public ValueTask<IReadOnlyList<MemoryEntry>?> ListAsync(MemoryPath directory, int depth, CancellationToken cancellationToken = default) =>
+            Fail<IReadOnlyList<MemoryEntry>?>();
+
+        public ValueTask<bool> CreateFileAsync(MemoryPath path, ReadOnlyMemory<byte> content, MemoryWriteContext? context = null, CancellationToken cancellationToken = default) =>
+            Fail<bool>();
+
+        public ValueTask<bool> ReplaceFileAsync(MemoryPath path, ReadOnlyMemory<byte> content, MemoryItem expected, MemoryWriteContext? context = null, CancellationToken cancellationToken = default) =>
+            Fail<bool>();
+
+        public ValueTask<MemoryDeleteOutcome> DeleteAsync(MemoryPath path, MemoryWriteContext? context = null, CancellationToken cancellationToken = default) =>
+            Fail<MemoryDeleteOutcome>();
+
+        public ValueTask<MemoryRenameOutcome> RenameAsync(MemoryPath source, MemoryPath destination, MemoryWriteContext? context = null, CancellationToken cancellationToken = default) =>
+            Fail<MemoryRenameOutcome>();
     }
 
     private static Dictionary<string, object?> Arguments(string json) =>

@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Mnemo.Memory;
 
 namespace Mnemo.Context;
@@ -36,6 +38,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
     private readonly Counter<long> _clearedTokens;
     private readonly Counter<long> _warnings;
     private readonly Counter<long> _preservations;
+    private readonly ILogger _log;
 
     /// <summary>Initializes a new instance of the <see cref="ContextEditingChatClient"/> class.</summary>
     /// <param name="innerClient">The client it sends to.</param>
@@ -56,6 +59,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
         }
 
         _options = options;
+        _log = options.LoggerFactory?.CreateLogger(ContextLog.Category) ?? NullLogger.Instance;
         var editorOptions = new ContextEditorOptions();
         if (options.Placeholder is { } placeholder)
         {
@@ -126,6 +130,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             _warnings.Add(1, model, side);
             activity?.SetTag("mnemo.context.warned", true);
             activity?.SetTag("mnemo.context.held_back", holds);
+            ContextLog.Warned(_log, n, before, Math.Round(ratio, 3), holds);
             _options.OnEvent?.Invoke(new ChatContextWarningEvent(n, before, ratio, holds));
             if (holds)
             {
@@ -141,6 +146,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             activity?.SetTag("mnemo.context.edits", string.Join(",", edit.Result.AppliedEdits.Select(e => e.Type)));
             activity?.SetTag("mnemo.context.newly_cleared_tool_uses", newly);
             _clearedTokens.Add(edit.Result.OriginalInputTokens - edit.Result.InputTokens, model, side);
+            ContextLog.Edited(_log, n, newly, edit.Result.OriginalInputTokens, edit.Result.InputTokens);
             _options.OnEvent?.Invoke(new ChatContextEditEvent(n, edit.Result.AppliedEdits, edit.Result.OriginalInputTokens, edit.Result.InputTokens, newly));
             if (newly > 0)
             {
@@ -152,6 +158,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
                     var record = new ChatPreservationEvent(n, conversation.Approach == Approach.Warned ? conversation.WarnedRequest : null, writes);
                     conversation.Approach = Approach.Cleared;
                     _preservations.Add(1, model, side, new KeyValuePair<string, object?>("mnemo.context.outcome", record.Outcome));
+                    ContextLog.Judged(_log, n, record.Outcome, writes);
                     _options.OnEvent?.Invoke(record);
                 }
             }

@@ -39,6 +39,11 @@ public sealed class ContextEditingChatClientOptions
     /// clearing.</summary>
     public Action<ContextEditingChatEvent>? OnEvent { get; set; }
 
+    /// <summary>Gets or sets where the steps are logged (category <c>Mnemo.Context</c>): 5001 a warning, 5002 a call sent
+    /// with context cleared, 5003 a clearing's preservation outcome; figures only, never a message's content.</summary>
+    /// <value><see langword="null"/> by default: no logs. <c>UseContextEditing</c> takes the application's when registered.</value>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
     /// <summary>Gets or sets the factory of the meter the figures are recorded on (<c>Mnemo.Agent</c>, the instruments
     /// <c>AgentSession</c> records on); a shared meter when <see langword="null"/>.</summary>
     public IMeterFactory? MeterFactory { get; set; }

@@ -49,7 +49,11 @@ public static class MnemoChatClientBuilderExtensions
         ArgumentNullException.ThrowIfNull(config);
         var options = new ContextEditingChatClientOptions { Config = config };
         configure?.Invoke(options);
-        return builder.Use(inner => new ContextEditingChatClient(inner, options));
+        return builder.Use((inner, services) =>
+        {
+            options.LoggerFactory ??= services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
+            return new ContextEditingChatClient(inner, options);
+        });
     }
 
     /// <summary>Adds the memory registered with <c>AddMnemoMemory</c> (its <see cref="IMemoryTool"/>, or the one under
@@ -85,6 +89,7 @@ public static class MnemoChatClientBuilderExtensions
                 WarningRatio = registered.WarningRatio,
                 HoldBackWarnedRequest = registered.HoldBackWarnedRequest,
                 MeterFactory = services.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
+                LoggerFactory = services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(),
                 OnEvent = onEvent,
             });
         });

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using Mnemo.Anthropic.Tests.Agents;
 using Mnemo.Context;
 using Mnemo.Memory;
@@ -87,6 +88,7 @@ public sealed class ContextEditingChatClientTests
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
         services.AddMnemoMemory().WithFileSystemStore(harness.MemoryFolder).WithActor("reviewer");
         services.AddMnemoContextEditing(configure: o => (o.Trigger, o.Keep, o.ClearAtLeast) = (2000, 1, 1));
+        services.AddFakeLogging();
         services.AddChatClient(harness.Client.AsIChatClient(AgentHarness.Model, 1024))
             .UseMnemoMemory()
             .UseFunctionInvocation()
@@ -100,6 +102,14 @@ public sealed class ContextEditingChatClientTests
         (await chat.GetResponseAsync("What was reviewed?", options, Ct)).Text.ShouldBe("a.py, b.py and c.py, as my memory says.");
 
         events.OfType<ChatPreservationEvent>().ShouldHaveSingleItem().Outcome.ShouldBe("preserved");
+
+        // The application's logging has each step, with the events' figures and nothing of what was read or saved.
+        var lines = provider.GetFakeLogCollector().GetSnapshot().Where(line => line.Category == "Mnemo.Context").ToList();
+        lines.Select(line => line.Id.Id).ShouldBe(events.Select(e => e switch { ChatContextWarningEvent => 5001, ChatContextEditEvent => 5002, _ => 5003 }), ignoreOrder: false);
+        lines.Select(line => line.Id.Id).Distinct().ShouldBe([5001, 5002, 5003]);
+        lines[0].Message.ShouldContain($"Call {events.OfType<ChatContextWarningEvent>().Single().Request} warned the model to save");
+        lines.Single(line => line.Id.Id == 5003).Message.ShouldEndWith("preserved, 1 memory writes after the warning");
+        lines.ShouldAllBe(line => !line.Message.Contains("def function_") && !line.Message.Contains("Reviewed: a.py"));
         (await new MemoryAdmin(provider.GetRequiredService<IMemoryStore>()).HistoryAsync(cancellationToken: Ct)).Single().Actor.ShouldBe("reviewer");
     }
 
