@@ -146,7 +146,7 @@ internal sealed class AgentRequestBuilder
         if (holdBack is { } held)
         {
             edits = _editsHere ? [] : null;
-            if (!_editsHere && config is not null && HeldBack(config, held.Tokens, held.ToolUses) is { } raised)
+            if (!_editsHere && config is not null && config.RaisedAbove(held.Tokens, held.ToolUses) is { } raised)
             {
                 body["context_management"] = AgentConversation.Json(raised.WriteTo);
             }
@@ -184,10 +184,15 @@ internal sealed class AgentRequestBuilder
     /// <summary>Reads the edits the API applied, from a response's <c>context_management</c>.</summary>
     /// <param name="response">The response.</param>
     /// <returns>The edits, in the API's order; none when it applied none.</returns>
-    public static List<AppliedContextEdit> ServerEdits(BetaMessage response)
+    public static List<AppliedContextEdit> ServerEdits(BetaMessage response) => ServerEdits(response.ContextManagement);
+
+    /// <summary>Reads the edits the API applied, from a response's or a streamed <c>message_delta</c>'s <c>context_management</c>.</summary>
+    /// <param name="report">The report.</param>
+    /// <returns>The edits, in the API's order; none when it applied none.</returns>
+    public static List<AppliedContextEdit> ServerEdits(BetaContextManagementResponse? report)
     {
         var edits = new List<AppliedContextEdit>();
-        if (response.ContextManagement?.AppliedEdits is not { } applied)
+        if (report?.AppliedEdits is not { } applied)
         {
             return edits;
         }
@@ -268,39 +273,6 @@ internal sealed class AgentRequestBuilder
         }
 
         return body;
-    }
-
-    /// <summary>The configuration for a request that must clear nothing: each trigger raised above the request (its input
-    /// tokens by a fifth, for the counts' error, or its tool uses), thinking not cleared. <see langword="null"/> when no
-    /// edit is left.</summary>
-    private static ContextManagementConfig? HeldBack(ContextManagementConfig config, long tokens, int toolUses)
-    {
-        var above = Math.Max(CompactEdit.MinimumTriggerTokens, (tokens * 6 / 5) + 1_000);
-        var edits = new List<ContextEditStrategy>();
-        foreach (var edit in config.Edits)
-        {
-            switch (edit)
-            {
-                case ClearToolUsesEdit tools:
-                    edits.Add(new ClearToolUsesEdit
-                    {
-                        Trigger = tools.EffectiveTrigger.Kind == ContextTriggerKind.ToolUses
-                            ? new ContextTrigger(ContextTriggerKind.ToolUses, Math.Max(tools.EffectiveTrigger.Value, toolUses))
-                            : new ContextTrigger(ContextTriggerKind.InputTokens, Math.Max(tools.EffectiveTrigger.Value, above)),
-                        Keep = tools.Keep,
-                        ClearAtLeast = tools.ClearAtLeast,
-                        ExcludeTools = tools.ExcludeTools,
-                        ClearToolInputs = tools.ClearToolInputs,
-                        ClearToolInputsFor = tools.ClearToolInputsFor,
-                    });
-                    break;
-                case CompactEdit compact:
-                    edits.Add(new CompactEdit { TriggerTokens = Math.Max(compact.EffectiveTriggerTokens, above), Instructions = compact.Instructions, PauseAfterCompaction = compact.PauseAfterCompaction });
-                    break;
-            }
-        }
-
-        return edits.Count == 0 ? null : new ContextManagementConfig(edits);
     }
 
     /// <summary>A trigger of input tokens that the model's context window cannot hold would never fire: the conversation

@@ -31,6 +31,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
 
     private readonly ContextEditingChatClientOptions _options;
     private readonly ContextEditingChatReducer _reducer;
+    private readonly ContextManagementConfig _config;
     private readonly ClearToolUsesEdit? _clearing;
     private readonly ConditionalWeakTable<ChatMessage, Conversation> _conversations = [];
     private readonly Counter<long> _clearings;
@@ -59,6 +60,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
         }
 
         _options = options;
+        _config = options.Config;
         _log = options.LoggerFactory?.CreateLogger(ContextLog.Category) ?? NullLogger.Instance;
         var editorOptions = new ContextEditorOptions();
         if (options.Placeholder is { } placeholder)
@@ -79,39 +81,82 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
     /// <inheritdoc/>
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var send = await PrepareAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        return await base.GetResponseAsync(send, options, cancellationToken).ConfigureAwait(false);
+        var call = await PrepareAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        var response = await base.GetResponseAsync(call.Messages, call.Options, cancellationToken).ConfigureAwait(false);
+        if (call.ServerCall is { } sent)
+        {
+            Answered(sent, _options.Server!.Applied(response.RawRepresentation), response.Usage);
+        }
+
+        return response;
     }
 
     /// <inheritdoc/>
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var send = await PrepareAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        await foreach (var update in base.GetStreamingResponseAsync(send, options, cancellationToken).ConfigureAwait(false))
+        var call = await PrepareAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<AppliedContextEdit>? edits = null;
+        UsageDetails? usage = null;
+        await foreach (var update in base.GetStreamingResponseAsync(call.Messages, call.Options, cancellationToken).ConfigureAwait(false))
         {
+            if (call.ServerCall is not null)
+            {
+                edits ??= _options.Server!.Applied(update.RawRepresentation);
+                usage = update.Contents.OfType<UsageContent>().LastOrDefault()?.Details ?? usage;
+            }
+
             yield return update;
+        }
+
+        if (call.ServerCall is { } sent)
+        {
+            Answered(sent, edits, usage);
         }
     }
 
-    /// <summary>The messages to send for a call: the warnings given so far at their places, a new one when the call is
-    /// the first near the trigger, and the conversation edited (unless this call holds the clearing back).</summary>
-    private async Task<IReadOnlyList<ChatMessage>> PrepareAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    /// <summary>What the server's answer to a call says: the edits it made, and its count of the call's tokens, which
+    /// corrects this client's projection of the next call (the server's count is the one its trigger reads).</summary>
+    private void Answered(ServerCall call, IReadOnlyList<AppliedContextEdit>? edits, UsageDetails? usage)
+    {
+        (long Before, long After)? counted = null;
+        if (usage?.InputTokenCount is { } sent && sent > 0 && call.InputTokens > 0)
+        {
+            var unedited = sent + (edits?.Sum(e => e.ClearedInputTokens) ?? 0);
+            call.Conversation.Offset = unedited - call.InputTokens;
+            counted = (unedited, sent);
+        }
+
+        if (edits is not null)
+        {
+            Edited(call, edits, counted);
+        }
+    }
+
+    /// <summary>The messages and options to send for a call: the warnings given so far at their places, a new one when
+    /// the call is the first near the trigger, and the conversation edited here or by the server (unless this call holds
+    /// the clearing back).</summary>
+    private async Task<PreparedCall> PrepareAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var history = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
         if (history.Count == 0)
         {
-            return history;
+            return new PreparedCall(history, options, null);
         }
 
         var conversation = _conversations.GetValue(history[0], _ => new Conversation());
         var n = ++conversation.Requests;
         using var activity = MnemoTelemetry.Source.StartActivity("context edit");
+        var server = _options.Server;
         var edit = await _reducer.EditAsync(conversation.WithWarnings(history, _options.Warning), cancellationToken).ConfigureAwait(false);
-        var ratio = Ratio(edit);
+        // When the server edits, its count decides: it also counts what this client does not see (the tools' definitions,
+        // the system prompt), so this client's projection is shifted by how far the two differed on the last answer.
+        var offset = server is null ? 0 : conversation.Offset;
+        var ratio = Ratio(edit, offset);
         var model = new KeyValuePair<string, object?>("mnemo.agent.model", options?.ModelId ?? "unknown");
-        var side = new KeyValuePair<string, object?>("mnemo.context.side", "client");
+        var side = new KeyValuePair<string, object?>("mnemo.context.side", server?.Side ?? "client");
+        activity?.SetTag("mnemo.context.side", side.Value);
         if (_options.WarningRatio is { } warnAt && ratio < warnAt && conversation.Approach == Approach.Cleared)
         {
             // Back below the warning level (a host trimmed its history): the next approach is warned again.
@@ -124,9 +169,11 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             conversation.Warnings.Add(history.Count);
             conversation.WarnedRequest = n;
             conversation.Approach = Approach.Warned;
-            var before = edit.Result.OriginalInputTokens;
+            var before = edit.Result.OriginalInputTokens + offset;
             edit = await _reducer.EditAsync(conversation.WithWarnings(history, _options.Warning), cancellationToken).ConfigureAwait(false);
-            var holds = _options.HoldBackWarnedRequest && NewlyCleared(conversation, edit, commit: false) > 0;
+            // Editing here, the warned call is held back when it would clear; the server's count is not this client's, so
+            // when the server edits, the warned call always asks it to clear nothing.
+            var holds = _options.HoldBackWarnedRequest && (server is not null || NewlyCleared(conversation, edit.Result.AppliedEdits) > 0);
             _warnings.Add(1, model, side);
             activity?.SetTag("mnemo.context.warned", true);
             activity?.SetTag("mnemo.context.held_back", holds);
@@ -134,41 +181,79 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             _options.OnEvent?.Invoke(new ChatContextWarningEvent(n, before, ratio, holds));
             if (holds)
             {
-                return conversation.WithWarnings(history, _options.Warning);
+                var warned = conversation.WithWarnings(history, _options.Warning);
+                if (server is null)
+                {
+                    return new PreparedCall(warned, options, null);
+                }
+
+                // The server is asked with its triggers raised above this call, so it clears nothing yet.
+                var raised = _config.RaisedAbove(edit.Result.OriginalInputTokens + offset, ContextEditor.CountToolUses(edit.Result.Request.Messages));
+                return new PreparedCall(warned, raised is null ? options : server.Request(options, raised), null);
             }
         }
 
         activity?.SetTag("mnemo.context.input_tokens", edit.Result.OriginalInputTokens);
+        if (server is not null)
+        {
+            // The server edits: the whole conversation goes, and what it clears is read from its answer.
+            return new PreparedCall(
+                conversation.WithWarnings(history, _options.Warning),
+                server.Request(options, _config),
+                new ServerCall(conversation, n, history, edit.Result.OriginalInputTokens, model, side));
+        }
+
         activity?.SetTag("mnemo.context.sent_tokens", edit.Result.InputTokens);
         if (edit.Result.AppliedEdits.Count > 0)
         {
-            var newly = NewlyCleared(conversation, edit, commit: true);
             activity?.SetTag("mnemo.context.edits", string.Join(",", edit.Result.AppliedEdits.Select(e => e.Type)));
-            activity?.SetTag("mnemo.context.newly_cleared_tool_uses", newly);
-            _clearedTokens.Add(edit.Result.OriginalInputTokens - edit.Result.InputTokens, model, side);
-            ContextLog.Edited(_log, n, newly, edit.Result.OriginalInputTokens, edit.Result.InputTokens);
-            _options.OnEvent?.Invoke(new ChatContextEditEvent(n, edit.Result.AppliedEdits, edit.Result.OriginalInputTokens, edit.Result.InputTokens, newly));
-            if (newly > 0)
-            {
-                _clearings.Add(1, model, side);
-                _clearedToolUses.Add(newly, model, side);
-                if (conversation.Approach != Approach.Cleared)
-                {
-                    var writes = conversation.WarnedRequest is null ? 0 : MemoryWrites(history, conversation.Warnings[^1]);
-                    var record = new ChatPreservationEvent(n, conversation.Approach == Approach.Warned ? conversation.WarnedRequest : null, writes);
-                    conversation.Approach = Approach.Cleared;
-                    _preservations.Add(1, model, side, new KeyValuePair<string, object?>("mnemo.context.outcome", record.Outcome));
-                    ContextLog.Judged(_log, n, record.Outcome, writes);
-                    _options.OnEvent?.Invoke(record);
-                }
-            }
+            Edited(new ServerCall(conversation, n, history, edit.Result.OriginalInputTokens, model, side), edit.Result.AppliedEdits, (edit.Result.OriginalInputTokens, edit.Result.InputTokens), activity);
         }
 
-        return edit.Messages;
+        return new PreparedCall(edit.Messages, options, null);
+    }
+
+    /// <summary>Counts and reports a call's edits, and judges the clearing when it is the first of an approach.</summary>
+    /// <param name="call">The call.</param>
+    /// <param name="edits">What was edited, as the API reports it.</param>
+    /// <param name="counted">The call's tokens before and after editing, as counted where the editing ran; when
+    /// <see langword="null"/>, its projected tokens, and those less what the edits report cleared.</param>
+    /// <param name="activity">The call's span, when it is still open.</param>
+    private void Edited(ServerCall call, IReadOnlyList<AppliedContextEdit> edits, (long Before, long After)? counted = null, System.Diagnostics.Activity? activity = null)
+    {
+        if (edits.Count == 0)
+        {
+            return;
+        }
+
+        var (conversation, n, model, side) = (call.Conversation, call.Request, call.Model, call.Side);
+        var newly = NewlyCleared(conversation, edits);
+        conversation.ClearedToolUses += newly;
+        var (before, after) = counted ?? (call.InputTokens, Math.Max(0, call.InputTokens - edits.Sum(e => e.ClearedInputTokens)));
+        activity?.SetTag("mnemo.context.newly_cleared_tool_uses", newly);
+        _clearedTokens.Add(before - after, model, side);
+        ContextLog.Edited(_log, n, newly, before, after);
+        _options.OnEvent?.Invoke(new ChatContextEditEvent(n, edits, before, after, newly));
+        if (newly > 0)
+        {
+            _clearings.Add(1, model, side);
+            _clearedToolUses.Add(newly, model, side);
+            if (conversation.Approach != Approach.Cleared)
+            {
+                var writes = conversation.WarnedRequest is null ? 0 : MemoryWrites(call.History, conversation.Warnings[^1]);
+                var record = new ChatPreservationEvent(n, conversation.Approach == Approach.Warned ? conversation.WarnedRequest : null, writes);
+                conversation.Approach = Approach.Cleared;
+                _preservations.Add(1, model, side, new KeyValuePair<string, object?>("mnemo.context.outcome", record.Outcome));
+                ContextLog.Judged(_log, n, record.Outcome, writes);
+                _options.OnEvent?.Invoke(record);
+            }
+        }
     }
 
     /// <summary>How close the conversation is to the clearing's trigger: its tokens (or tool uses) over the trigger's value.</summary>
-    private double Ratio(ChatMessagesEdit edit)
+    /// <param name="edit">The call's edit here.</param>
+    /// <param name="offset">What the server counts beyond this client's projection, when the server edits.</param>
+    private double Ratio(ChatMessagesEdit edit, long offset)
     {
         if (_clearing is null)
         {
@@ -176,23 +261,14 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
         }
 
         var trigger = _clearing.EffectiveTrigger;
-        var value = trigger.Kind == ContextTriggerKind.ToolUses ? ContextEditor.CountToolUses(edit.Result.Request.Messages) : edit.Result.OriginalInputTokens;
+        var value = trigger.Kind == ContextTriggerKind.ToolUses ? ContextEditor.CountToolUses(edit.Result.Request.Messages) : edit.Result.OriginalInputTokens + offset;
         return value / (double)trigger.Value;
     }
 
-    /// <summary>The tool uses an edit clears that no earlier call of the conversation cleared: the whole conversation goes
+    /// <summary>The tool uses a report clears that no earlier call of the conversation cleared: the whole conversation goes
     /// each time, so a report counts those cleared before too.</summary>
-    private static int NewlyCleared(Conversation conversation, ChatMessagesEdit edit, bool commit)
-    {
-        var cleared = edit.Result.AppliedEdits.Where(e => e.Type == ClearToolUsesEdit.TypeName).Sum(e => e.ClearedToolUses);
-        var newly = Math.Max(0, cleared - conversation.ClearedToolUses);
-        if (commit)
-        {
-            conversation.ClearedToolUses += newly;
-        }
-
-        return newly;
-    }
+    private static int NewlyCleared(Conversation conversation, IEnumerable<AppliedContextEdit> edits) =>
+        Math.Max(0, edits.Where(e => e.Type == ClearToolUsesEdit.TypeName).Sum(e => e.ClearedToolUses) - conversation.ClearedToolUses);
 
     /// <summary>The memory tool's write commands the model called from a point of the conversation on.</summary>
     private static int MemoryWrites(IReadOnlyList<ChatMessage> history, int from)
@@ -213,6 +289,14 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
         return writes;
     }
 
+    /// <summary>What goes to the inner client for a call, and, when the server edits, what reading its report needs.</summary>
+    private sealed record PreparedCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options, ServerCall? ServerCall);
+
+    /// <summary>A call whose edits are yet to be counted: its conversation, number, history and projected tokens.</summary>
+    private sealed record ServerCall(
+        Conversation Conversation, int Request, IReadOnlyList<ChatMessage> History, long InputTokens,
+        KeyValuePair<string, object?> Model, KeyValuePair<string, object?> Side);
+
     /// <summary>Where a conversation stands on its way to a clearing.</summary>
     private enum Approach
     {
@@ -231,6 +315,9 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
         public Approach Approach { get; set; }
 
         public int ClearedToolUses { get; set; }
+
+        /// <summary>The server's count of a call's tokens less this client's projection, from its last answer; 0 until one came.</summary>
+        public long Offset { get; set; }
 
         /// <summary>Where each warning was given: the number of the caller's messages before it.</summary>
         public List<int> Warnings { get; } = [];

@@ -32,6 +32,10 @@ public sealed class ContextEditingChatClientOptions
     /// <summary>Gets or sets the warning's text.</summary>
     public string Warning { get; set; } = DefaultWarning;
 
+    /// <summary>Gets or sets who edits the context: this client before each call when <see langword="null"/> (any
+    /// provider), or the provider's server (<c>AnthropicServerContextEditing.Instance</c> over Anthropic's chat client).</summary>
+    public ServerContextEditing? Server { get; set; }
+
     /// <summary>Gets or sets the text that replaces a cleared result; the API's when <see langword="null"/>.</summary>
     public string? Placeholder { get; set; }
 

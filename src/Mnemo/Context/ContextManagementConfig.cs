@@ -88,6 +88,42 @@ public sealed class ContextManagementConfig
         }
     }
 
+    /// <summary>The configuration for a request that must clear nothing: each trigger raised above the request (its input
+    /// tokens by a fifth, for the counts' error, or its tool uses), and thinking not cleared. This is how a request that
+    /// carries the warning to save is held back when the server edits, with the rest of the configuration as it was.</summary>
+    /// <param name="inputTokens">The request's projected input tokens.</param>
+    /// <param name="toolUses">Its tool uses.</param>
+    /// <returns>The raised configuration; <see langword="null"/> when it has no edit a trigger governs.</returns>
+    public ContextManagementConfig? RaisedAbove(long inputTokens, int toolUses)
+    {
+        var above = Math.Max(CompactEdit.MinimumTriggerTokens, (inputTokens * 6 / 5) + 1_000);
+        var edits = new List<ContextEditStrategy>();
+        foreach (var edit in Edits)
+        {
+            switch (edit)
+            {
+                case ClearToolUsesEdit tools:
+                    edits.Add(new ClearToolUsesEdit
+                    {
+                        Trigger = tools.EffectiveTrigger.Kind == ContextTriggerKind.ToolUses
+                            ? new ContextTrigger(ContextTriggerKind.ToolUses, Math.Max(tools.EffectiveTrigger.Value, toolUses))
+                            : new ContextTrigger(ContextTriggerKind.InputTokens, Math.Max(tools.EffectiveTrigger.Value, above)),
+                        Keep = tools.Keep,
+                        ClearAtLeast = tools.ClearAtLeast,
+                        ExcludeTools = tools.ExcludeTools,
+                        ClearToolInputs = tools.ClearToolInputs,
+                        ClearToolInputsFor = tools.ClearToolInputsFor,
+                    });
+                    break;
+                case CompactEdit compact:
+                    edits.Add(new CompactEdit { TriggerTokens = Math.Max(compact.EffectiveTriggerTokens, above), Instructions = compact.Instructions, PauseAfterCompaction = compact.PauseAfterCompaction });
+                    break;
+            }
+        }
+
+        return edits.Count == 0 ? null : new ContextManagementConfig(edits);
+    }
+
     /// <summary>Writes the configuration's JSON, with exactly the fields it was given.</summary>
     public void WriteTo(Utf8JsonWriter writer)
     {
