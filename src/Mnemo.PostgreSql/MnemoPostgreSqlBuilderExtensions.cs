@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mnemo.Hosting;
 using Mnemo.PostgreSql;
+using Mnemo.Memory;
 using Npgsql;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -20,12 +21,16 @@ public static class MnemoPostgreSqlBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var name = builder.Key ?? Options.Options.DefaultName;
         var section = builder.Key is null ? MnemoMemoryOptions.SectionName : $"{MnemoMemoryOptions.SectionName}:Stores:{builder.Key}";
-        builder.Configure(options => options.Store = "postgresql");
-        return builder.WithStore(provider =>
+        IMemoryStore Open(IServiceProvider provider, string? scope)
         {
             var memory = provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name);
             var options = new PostgreSqlMemoryStoreOptions { Store = memory.StoreName ?? "default" };
             configure?.Invoke(options);
+            if (scope is not null)
+            {
+                options.Store = scope;
+            }
+
             if (connectionString is null && (builder.Key is null ? provider.GetService<NpgsqlDataSource>() : provider.GetKeyedService<NpgsqlDataSource>(builder.Key) ?? provider.GetService<NpgsqlDataSource>()) is { } dataSource)
             {
                 return new PostgreSqlMemoryStore(dataSource, options);
@@ -34,7 +39,10 @@ public static class MnemoPostgreSqlBuilderExtensions
             options.ConnectionString = connectionString ?? memory.ConnectionString
                 ?? throw new InvalidOperationException($"{section}:ConnectionString is required for a postgresql store, unless the application registers an NpgsqlDataSource.");
             return new PostgreSqlMemoryStore(options);
-        });
+        }
+
+        builder.Configure(options => (options.Store, options.NamedStoreFactory) = ("postgresql", (provider, scope) => Open(provider, scope)));
+        return builder.WithStore(provider => Open(provider, null));
     }
 
     /// <summary>Keeps the memory in PostgreSQL on a data source the application made; the store does not dispose it.</summary>
@@ -46,12 +54,19 @@ public static class MnemoPostgreSqlBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
-        builder.Configure(options => options.Store = "postgresql");
-        return builder.WithStore(_ =>
+        IMemoryStore Open(string? scope)
         {
             var options = new PostgreSqlMemoryStoreOptions();
             configure?.Invoke(options);
+            if (scope is not null)
+            {
+                options.Store = scope;
+            }
+
             return new PostgreSqlMemoryStore(dataSource, options);
-        });
+        }
+
+        builder.Configure(options => (options.Store, options.NamedStoreFactory) = ("postgresql", (_, scope) => Open(scope)));
+        return builder.WithStore(_ => Open(null));
     }
 }

@@ -62,4 +62,25 @@ public sealed class PostgreSqlHostingTests(PostgresServer server)
         Should.Throw<InvalidOperationException>(() => provider.GetRequiredKeyedService<IMemoryStore>("bare")).Message
             .ShouldBe("Mnemo:Stores:bare:ConnectionString is required for a postgresql store, unless the application registers an NpgsqlDataSource.");
     }
+
+    [Fact]
+    public async Task PerScope_EachScopeIsAStoreOfItsOwnInTheDatabase_NamedAfterIt()
+    {
+        var user = "u" + Guid.NewGuid().ToString("N")[..12];
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        var services = new ServiceCollection();
+        services.AddMnemoMemory().WithPostgreSqlStore(dataSource).WithScopes();
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<IAsyncStartupValidator>().ValidateAsync(Ct);
+        var scopes = provider.GetRequiredService<Mnemo.Hosting.IMemoryScopes>();
+        var billing = MemoryScope.Create(user, "billing");
+        var search = MemoryScope.Create(user, "search");
+
+        (await scopes.Tool(billing).ExecuteAsync("""{"command":"create","path":"/memories/a.md","file_text":"billing\n"}""", Ct)).IsError.ShouldBeFalse();
+        (await scopes.Tool(search).ExecuteAsync("""{"command":"view","path":"/memories/a.md"}""", Ct)).IsError.ShouldBeTrue("another scope is another store");
+
+        (await PostgreSqlMemoryStore.ListStoresAsync(server.ConnectionString, cancellationToken: Ct)).ShouldContain(billing.Name);
+        await using var direct = new PostgreSqlMemoryStore(new PostgreSqlMemoryStoreOptions { ConnectionString = server.ConnectionString, Store = billing.Name });
+        (await direct.ReadAsync(MemoryPath.TryParse("/memories/a.md", out var path, out _) ? path : null!, Ct))!.Content.Length.ShouldBe(8);
+    }
 }

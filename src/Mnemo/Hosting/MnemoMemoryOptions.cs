@@ -39,8 +39,16 @@ public sealed class MnemoMemoryOptions
     /// <summary>Gets or sets the file of a JSON-lines audit log of every command; none when unset.</summary>
     public string? AuditLog { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether the memory is one store per <see cref="MemoryScope"/> (a user's,
+    /// a user's project's, an agent's), opened through <see cref="IMemoryScopes"/>: then <see cref="Path"/> is the folder
+    /// that holds every scope's folder, and a database's or server's store is named after the scope.</summary>
+    public bool Scopes { get; set; }
+
     /// <summary>Gets or sets a store of the application's own making, which takes the place of <see cref="Store"/>.</summary>
     internal Func<IServiceProvider, IMemoryStore>? StoreFactory { get; set; }
+
+    /// <summary>Gets or sets how a store of the kind chosen is opened under a name, for a memory per scope.</summary>
+    internal Func<IServiceProvider, string, IMemoryStore>? NamedStoreFactory { get; set; }
 
     /// <summary>Gets or sets the screening policy, when not the default.</summary>
     internal Memory.Safety.MemorySafety? Safety { get; set; }
@@ -53,6 +61,11 @@ internal sealed class MnemoMemoryOptionsValidator(string section) : IValidateOpt
     {
         ArgumentNullException.ThrowIfNull(options);
         var prefix = string.IsNullOrEmpty(name) ? section : $"{section}:Stores:{name}";
+        if (options.Scopes && options.StoreFactory is not null && options.NamedStoreFactory is null)
+        {
+            return ValidateOptionsResult.Fail($"{prefix}:Scopes needs a store that opens by name (a folder, postgresql or http store), not one of the application's own making.");
+        }
+
         if (options.StoreFactory is not null)
         {
             return ValidateOptionsResult.Success;
@@ -60,8 +73,9 @@ internal sealed class MnemoMemoryOptionsValidator(string section) : IValidateOpt
 
         var failure = options.Store switch
         {
-            "folder" when string.IsNullOrWhiteSpace(options.Path) =>
-                $"{prefix}:Path is required for a folder store: the folder /memories maps to.",
+            "folder" when string.IsNullOrWhiteSpace(options.Path) => options.Scopes
+                ? $"{prefix}:Path is required for a folder store: the folder that holds every scope's folder."
+                : $"{prefix}:Path is required for a folder store: the folder /memories maps to.",
             "postgresql" =>
                 $"{prefix}:Store is postgresql: call .WithPostgreSqlStore() (package Mnemo.PostgreSql) on AddMnemoMemory, which reads {prefix}:ConnectionString or takes your NpgsqlDataSource.",
             "http" when options.Url is null || !options.Url.IsAbsoluteUri =>

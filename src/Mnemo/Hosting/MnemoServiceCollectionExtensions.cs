@@ -140,6 +140,19 @@ public static class MnemoServiceCollectionExtensions
         return builder.Configure(options => options.AuditLog = path);
     }
 
+    /// <summary>Keeps the memory one store per <see cref="MemoryScope"/> (a user's, a user's project's, an agent's):
+    /// <see cref="IMemoryScopes"/> (keyed like the memory) opens each scope's store and tool. A folder store's path is then
+    /// the folder that holds every scope's folder; a PostgreSQL or memory server store is named after the scope. The
+    /// memory's plain <see cref="IMemoryStore"/> and <see cref="IMemoryTool"/> are refused, so nothing sees every scope at once.</summary>
+    /// <param name="builder">The memory.</param>
+    /// <returns>The builder.</returns>
+    public static IMnemoMemoryBuilder WithScopes(this IMnemoMemoryBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Configure(options => options.Scopes = true);
+        return builder;
+    }
+
     /// <summary>Names who makes the model's writes, in the store's history and the audit log.</summary>
     /// <param name="builder">The memory.</param>
     /// <param name="actor">The actor: an agent, a user, a service.</param>
@@ -179,14 +192,21 @@ public static class MnemoServiceCollectionExtensions
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MnemoMemoryOptions>>(new MnemoMemoryOptionsValidator(MnemoMemoryOptions.SectionName)));
+        Func<IServiceProvider, object?, MemoryScopes> scopes = (provider, _) =>
+        {
+            var memory = provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name);
+            return new MemoryScopes(scope => MakeStore(provider, memory, scope), store => MakeTool(provider, store, memory));
+        };
         if (key is null)
         {
+            services.TryAddSingleton<IMemoryScopes>(provider => scopes(provider, null));
             services.TryAddSingleton(provider => MakeStore(provider, provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
             services.TryAddSingleton(provider => MakeTool(provider, provider.GetRequiredService<IMemoryStore>(), provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
             services.TryAddSingleton(provider => new MemoryToolFunction(provider.GetRequiredService<IMemoryTool>()));
         }
         else
         {
+            services.TryAddKeyedSingleton<IMemoryScopes>(key, (provider, serviceKey) => scopes(provider, serviceKey));
             services.TryAddKeyedSingleton(key, (provider, _) => MakeStore(provider, provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
             services.TryAddKeyedSingleton(key, (provider, _) => MakeTool(provider, provider.GetRequiredKeyedService<IMemoryStore>(key), provider.GetRequiredService<IOptionsMonitor<MnemoMemoryOptions>>().Get(name)));
             services.TryAddKeyedSingleton(key, (provider, _) => new MemoryToolFunction(provider.GetRequiredKeyedService<IMemoryTool>(key)));
@@ -195,13 +215,31 @@ public static class MnemoServiceCollectionExtensions
         return new MnemoMemoryBuilder(services, key);
     }
 
-    private static IMemoryStore MakeStore(IServiceProvider provider, MnemoMemoryOptions options) =>
-        options.StoreFactory?.Invoke(provider) ?? options.Store switch
+    /// <summary>Opens the memory's store, or, for a memory per scope, a scope's (<paramref name="scope"/> is its name).</summary>
+    private static IMemoryStore MakeStore(IServiceProvider provider, MnemoMemoryOptions options, string? scope = null)
+    {
+        if (options.Scopes && scope is null)
+        {
+            throw new InvalidOperationException("This memory is kept per scope (WithScopes): open a scope's store or tool through IMemoryScopes.");
+        }
+
+        if (scope is not null)
+        {
+            return options.NamedStoreFactory?.Invoke(provider, scope) ?? options.Store switch
+            {
+                "http" => new HttpMemoryStore(new HttpMemoryStoreOptions { Endpoint = options.Url, ApiKey = options.ApiKey, Store = scope }),
+                _ when OperatingSystem.IsLinux() => new FileSystemMemoryStore(Path.Combine(options.Path!, scope)),
+                _ => throw new PlatformNotSupportedException("The folder store runs on Linux for now; give AddMnemoMemory a postgresql or http store here."),
+            };
+        }
+
+        return options.StoreFactory?.Invoke(provider) ?? options.Store switch
         {
             "http" => new HttpMemoryStore(new HttpMemoryStoreOptions { Endpoint = options.Url, ApiKey = options.ApiKey, Store = options.StoreName }),
             _ when OperatingSystem.IsLinux() => new FileSystemMemoryStore(options.Path!),
             _ => throw new PlatformNotSupportedException("The folder store runs on Linux for now; give AddMnemoMemory a postgresql or http store here."),
         };
+    }
 
     private static IMemoryTool MakeTool(IServiceProvider provider, IMemoryStore store, MnemoMemoryOptions options)
     {

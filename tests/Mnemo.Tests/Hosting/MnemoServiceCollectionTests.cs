@@ -71,7 +71,47 @@ public sealed class MnemoServiceCollectionTests : IDisposable
         provider.GetRequiredKeyedService<IMemoryStore>("team").ShouldNotBeSameAs(provider.GetRequiredService<IMemoryStore>());
     }
 
+    [Fact]
+    public async Task AMemoryPerScope_GivesEachScopeItsOwnStore_AndNothingSeesThemAll()
+    {
+        var services = new ServiceCollection();
+        services.AddMnemoMemory(Configuration(("Mnemo:Path", _temp.Combine("scopes")), ("Mnemo:Scopes", "true"))).WithActor("assistant");
+        services.AddKeyedMnemoMemory("team").WithFileSystemStore(_temp.Combine("teams")).WithScopes();
+        await using var provider = services.BuildServiceProvider();
+        (await StartFailure(provider)).ShouldBeNull();
+        var scopes = provider.GetRequiredService<IMemoryScopes>();
+        var alice = MemoryScope.Create("alice", "billing");
+        var bob = MemoryScope.Create("bob", "billing");
+
+        (await scopes.Tool(alice).ExecuteAsync("""{"command":"create","path":"/memories/notes.md","file_text":"alice's\n"}""", Ct)).IsError.ShouldBeFalse();
+        (await scopes.Function(bob).InvokeAsync(new AIFunctionArguments { ["command"] = "view", ["path"] = "/memories" }, Ct))!.ToString()!
+            .ShouldNotContain("notes.md", Case.Sensitive, "bob's memory is a store of its own");
+        (await scopes.Tool(bob).ExecuteAsync("""{"command":"view","path":"/memories/notes.md"}""", Ct)).IsError.ShouldBeTrue();
+        (await scopes.Tool(bob).ExecuteAsync("""{"command":"view","path":"/memories/../u-alice.p-billing/notes.md"}""", Ct)).IsError.ShouldBeTrue();
+
+        File.ReadAllText(_temp.Combine("scopes", "u-alice.p-billing", "notes.md")).ShouldBe("alice's\n");
+        scopes.Tool(alice).ShouldBeSameAs(scopes.Tool(alice), "a scope's tool is made once");
+        (await new MemoryAdmin(scopes.Store(alice)).HistoryAsync(cancellationToken: Ct)).Single().Actor.ShouldBe("assistant");
+        Should.Throw<InvalidOperationException>(() => provider.GetRequiredService<IMemoryTool>()).Message
+            .ShouldBe("This memory is kept per scope (WithScopes): open a scope's store or tool through IMemoryScopes.");
+
+        await provider.GetRequiredKeyedService<IMemoryScopes>("team").Tool(MemoryScope.Create("ops")).ExecuteAsync(
+            """{"command":"create","path":"/memories/runbook.md","file_text":"x\n"}""", Ct);
+        File.Exists(_temp.Combine("teams", "u-ops", "runbook.md")).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task AStoreOfTheApplicationsOwn_CannotBeKeptPerScope_AndStartSaysSo()
+    {
+        var services = new ServiceCollection();
+        services.AddKeyedMnemoMemory("own").WithStore(_ => throw new InvalidOperationException("not opened")).WithScopes();
+        await using var provider = services.BuildServiceProvider();
+
+        (await StartFailure(provider)).ShouldBe("Mnemo:Stores:own:Scopes needs a store that opens by name (a folder, postgresql or http store), not one of the application's own making.");
+    }
+
     [Theory]
+    [InlineData("Mnemo:Store=folder;Mnemo:Scopes=true", "Mnemo:Path is required for a folder store: the folder that holds every scope's folder.")]
     [InlineData("Mnemo:Store=folder", "Mnemo:Path is required for a folder store: the folder /memories maps to.")]
     [InlineData("Mnemo:Store=http", "Mnemo:Url is required for an http store: the memory server's absolute address, such as https://memory.example.com/.")]
     [InlineData("Mnemo:Store=http;Mnemo:Url=https://memory.example.com/", "Mnemo:ApiKey is required for an http store.")]
