@@ -3,8 +3,11 @@ using System.Text.Json;
 namespace Mnemo.Emulator;
 
 /// <summary>An error the emulator answers with, in the API's shape: an HTTP status, an error type and a message.</summary>
-internal sealed class ApiErrorException(int status, string type, string message, string? errorCode = null) : Exception(message)
+internal sealed class ApiErrorException(int status, string type, string message, string? errorCode = null, Action<Utf8JsonWriter>? fields = null) : Exception(message)
 {
+    /// <summary>Fields of the error object beyond its type and message, such as a conflict's <c>conflicting_memory_id</c>.</summary>
+    public Action<Utf8JsonWriter>? Fields { get; } = fields;
+
     public int Status { get; } = status;
 
     public string Type { get; } = type;
@@ -34,13 +37,14 @@ internal static class ApiErrors
     };
 
     /// <summary>Writes <c>{"type":"error","error":{"type":...,"message":...,"details":...},"request_id":...}</c>.</summary>
-    public static void Write(Utf8JsonWriter writer, string type, string message, string? requestId, string? errorCode = null)
+    public static void Write(Utf8JsonWriter writer, string type, string message, string? requestId, string? errorCode = null, Action<Utf8JsonWriter>? fields = null)
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, "error"u8);
         writer.WriteStartObject("error"u8);
         writer.WriteString("type"u8, type);
         writer.WriteString("message"u8, message);
+        fields?.Invoke(writer);
         if (errorCode is not null)
         {
             writer.WriteStartObject("details"u8);

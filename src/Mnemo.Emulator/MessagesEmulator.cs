@@ -38,6 +38,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
     private readonly ScriptedAssistant _assistant;
     private readonly PromptCache _cache;
     private readonly MessageThreads _threads;
+    private readonly MemoryStoresApi _memoryStores;
     private readonly ContextEditor _editor;
     private readonly ConcurrentQueue<EmulatorExchange> _exchanges = new();
 
@@ -48,6 +49,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
         _assistant = new ScriptedAssistant(options.Script);
         _cache = new PromptCache(options.TimeProvider, options.CacheMinimumTokens);
         _threads = new MessageThreads(options.TimeProvider);
+        _memoryStores = new MemoryStoresApi(options.TimeProvider);
         // The API compacts everything before the response; the summary comes from the options, or is extracted.
         var summarizer = options.Summarizer ?? (options.Script?.CompactionSummary is { } scripted ? new ScriptedSummarizer(scripted) : null);
         _editor = new ContextEditor(EstimatingTokenCounter.Instance, new ContextEditorOptions { Summarizer = summarizer, CompactionKeepsLastTurn = false, KeepPrefixBoundThinkingValid = false });
@@ -115,6 +117,17 @@ public sealed class MessagesEmulator : IAsyncDisposable
             if (path.StartsWith("/_emulator/", StringComparison.Ordinal))
             {
                 await HandleControlAsync(context, path).ConfigureAwait(false);
+                return;
+            }
+
+            if (path == "/v1/memory_stores" || path.StartsWith("/v1/memory_stores/", StringComparison.Ordinal))
+            {
+                var key = EmulatorRequests.Authenticate(context.Request, _options.ApiKey);
+                var memoryBetas = EmulatorRequests.Betas(context.Request);
+                exchange.Betas = [.. memoryBetas];
+                var (status, answer) = await _memoryStores.HandleAsync(context.Request, path, key, memoryBetas, context.RequestAborted).ConfigureAwait(false);
+                await WriteJsonAsync(response, status, answer, exchange).ConfigureAwait(false);
+                answered = true;
                 return;
             }
 
@@ -202,7 +215,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
         }
         catch (ApiErrorException error)
         {
-            await WriteErrorAsync(response, error.Status, error.Type, error.Message, exchange, error.ErrorCode).ConfigureAwait(false);
+            await WriteErrorAsync(response, error.Status, error.Type, error.Message, exchange, error.ErrorCode, error.Fields).ConfigureAwait(false);
         }
         catch (ContextFormatException error)
         {
@@ -337,7 +350,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
         await response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.GetRawText())).ConfigureAwait(false);
     }
 
-    private static async Task WriteErrorAsync(HttpResponse response, int status, string type, string message, Exchange exchange, string? errorCode = null)
+    private static async Task WriteErrorAsync(HttpResponse response, int status, string type, string message, Exchange exchange, string? errorCode = null, Action<Utf8JsonWriter>? fields = null)
     {
         if (response.HasStarted)
         {
@@ -346,7 +359,7 @@ public sealed class MessagesEmulator : IAsyncDisposable
 
         // Like the API: client errors are not worth retrying; rate limits, overloads and server errors are.
         response.Headers["x-should-retry"] = status is 408 or 409 or 429 or >= 500 ? "true" : "false";
-        await WriteJsonAsync(response, status, ToElement(writer => ApiErrors.Write(writer, type, message, exchange.RequestId, errorCode)), exchange)
+        await WriteJsonAsync(response, status, ToElement(writer => ApiErrors.Write(writer, type, message, exchange.RequestId, errorCode, fields)), exchange)
             .ConfigureAwait(false);
     }
 
