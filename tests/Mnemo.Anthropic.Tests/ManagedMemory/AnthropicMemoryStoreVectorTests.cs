@@ -1,0 +1,125 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnemo.Anthropic.ManagedMemory;
+using Mnemo.Memory;
+using Mnemo.Tests.Memory.Conformance;
+
+namespace Mnemo.Anthropic.Tests.ManagedMemory;
+
+/// <summary>The cases recorded from Anthropic's reference, run through a managed memory store (the emulator's, through
+/// the SDK): the same strings as on a folder.</summary>
+/// <remarks>A managed store holds text memories addressed by path, so the cases that plant a link, an empty folder,
+/// bytes that are not UTF-8 or a file over the API's 100,000 bytes are the folder store's alone.</remarks>
+public sealed class AnthropicMemoryStoreVectorTests : IAsyncLifetime
+{
+    private ManagedStore _managed = null!;
+
+    public async ValueTask InitializeAsync() => _managed = await ManagedStore.StartAsync("vectors");
+
+    public async ValueTask DisposeAsync() => await _managed.DisposeAsync();
+
+    public static TheoryData<string> CaseNames()
+    {
+        var names = new TheoryData<string>();
+        foreach (var name in MemoryToolVectorTests.CaseNames().Select(row => row.Data))
+        {
+            if (MemoryToolVectorTests.Case(name)["setup"]!.AsArray().All(entry => Plantable(entry!.AsObject())))
+            {
+                names.Add(name);
+            }
+        }
+
+        return names;
+    }
+
+    [Fact]
+    public void Cases_LeaveOutOnlyWhatAManagedStoreCannotHold() => CaseNames().Count.ShouldBeGreaterThanOrEqualTo(52);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task Case_RunThroughAManagedStore_MatchesReference(string name)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var testCase = MemoryToolVectorTests.Case(name);
+        using var store = _managed.Open("/" + name.Replace('/', '-') + "/");
+        foreach (var entry in testCase["setup"]!.AsArray())
+        {
+            var file = entry!["file"]!.GetValue<string>();
+            (await store.CreateFileAsync(P(file), Bytes(entry.AsObject()), cancellationToken: ct)).ShouldBeTrue(file);
+        }
+
+        var tool = new MemoryTool(store);
+        var index = 0;
+        foreach (var step in testCase["steps"]!.AsArray())
+        {
+            using var input = JsonDocument.Parse(step!["input"]!.ToJsonString());
+            var result = await tool.ExecuteAsync(input.RootElement, ct);
+            var because = $"step {index++} of {name}: {step["input"]!.ToJsonString()}";
+            result.Content.ShouldBe(step["output"]!.GetValue<string>(), because);
+            result.IsError.ShouldBe(step["is_error"]!.GetValue<bool>(), because);
+        }
+
+        if (MemoryToolVectorTests.ExpectedFinal(testCase) is { } final)
+        {
+            (await SnapshotAsync(store, ct)).ShouldBe(final, $"final tree of {name}");
+        }
+    }
+
+    private static bool Plantable(JsonObject entry)
+    {
+        if (entry["file"] is null)
+        {
+            return false; // a link or an empty folder
+        }
+
+        var bytes = Bytes(entry);
+        return bytes.Length <= AnthropicMemoryStoreOptions.MaxMemoryBytes && Utf8(bytes);
+    }
+
+    private static bool Utf8(byte[] bytes)
+    {
+        try
+        {
+            _ = new UTF8Encoding(false, true).GetString(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    private static byte[] Bytes(JsonObject entry) =>
+        entry["text"] is { } text ? Encoding.UTF8.GetBytes(text.GetValue<string>())
+        : entry["b64"] is { } b64 ? Convert.FromBase64String(b64.GetValue<string>())
+        : Encoding.UTF8.GetBytes(new string(entry["fill"]!.GetValue<string>()[0], entry["size"]!.GetValue<int>()));
+
+    private static MemoryPath P(string relative) =>
+        MemoryPath.TryParse(MemoryPath.Root + "/" + relative, out var path, out _) ? path : throw new ArgumentException(relative);
+
+    private static async Task<SortedDictionary<string, string>> SnapshotAsync(AnthropicMemoryStore store, CancellationToken ct)
+    {
+        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        await WalkAsync(MemoryPath.RootPath, string.Empty, (await store.ListAsync(MemoryPath.RootPath, int.MaxValue, ct))!);
+        return tree;
+
+        async Task WalkAsync(MemoryPath folder, string prefix, IReadOnlyList<MemoryEntry> entries)
+        {
+            foreach (var entry in entries)
+            {
+                var path = folder.Child(entry.Name);
+                if (entry.Kind == MemoryEntryKind.Directory)
+                {
+                    tree[prefix + entry.Name + "/"] = "dir";
+                    await WalkAsync(path, prefix + entry.Name + "/", entry.Children ?? []);
+                }
+                else
+                {
+                    var bytes = (await store.ReadAsync(path, ct))!.Content.ToArray();
+                    tree[prefix + entry.Name] = bytes.Length > 4096 ? $"size:{bytes.Length}" : MemoryToolVectorTests.Describe(bytes);
+                }
+            }
+        }
+    }
+}
