@@ -36,6 +36,9 @@ public sealed class AnthropicMemoryStore : IMemoryStore, IDisposable
 {
     private const int PageSize = 100;
 
+    /// <summary>The deepest listing asked of the API; a deeper one (a whole-store walk) lists everything.</summary>
+    private const int MaxListDepth = 64;
+
     private readonly IAnthropicClient _client;
     private readonly IMemoryService _memories;
     private readonly string _store;
@@ -97,13 +100,24 @@ public sealed class AnthropicMemoryStore : IMemoryStore, IDisposable
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
         var folder = directory.IsRoot ? _prefix : ApiPath(directory) + "/";
-        var files = await AllUnderAsync(folder, cancellationToken).ConfigureAwait(false);
-        if (files.Count == 0 && !directory.IsRoot)
+        // The API cuts the walk at the depth asked: what lies deeper comes as one prefix per folder at that depth.
+        var rows = new List<(string[] Segments, long? Size)>();
+        await ForEachUnderAsync(folder, depth <= MaxListDepth ? depth : null, item =>
+        {
+            if (item.TryPickBetaManagedAgentsMemory(out var memory))
+            {
+                rows.Add((memory.Path[folder.Length..].Split('/'), memory.ContentSizeBytes));
+            }
+            else if (item.TryPickPrefix(out var prefix) && prefix.Path.Length > folder.Length)
+            {
+                rows.Add((prefix.Path[folder.Length..].TrimEnd('/').Split('/'), null));
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        if (rows.Count == 0 && !directory.IsRoot)
         {
             return null;
         }
 
-        var rows = files.Select(memory => (Segments: memory.Path[folder.Length..].Split('/'), Size: (long)memory.ContentSizeBytes)).ToList();
         return Tree(rows, 0, [], depth);
     }
 
@@ -275,15 +289,16 @@ public sealed class AnthropicMemoryStore : IMemoryStore, IDisposable
         return MemoryRenameOutcome.Renamed;
     }
 
-    private static List<MemoryEntry> Tree(List<(string[] Segments, long Size)> rows, int level, string[] parent, int depth)
+    /// <summary>A folder's entries from the rows under it: a memory's segments and size, or a prefix's segments (no size).</summary>
+    private static List<MemoryEntry> Tree(List<(string[] Segments, long? Size)> rows, int level, string[] parent, int depth)
     {
         var entries = new List<MemoryEntry>();
         foreach (var group in rows.Where(row => row.Segments.Length > level && row.Segments.AsSpan(0, level).SequenceEqual(parent))
                      .GroupBy(row => row.Segments[level], StringComparer.Ordinal))
         {
-            if (group.FirstOrDefault(row => row.Segments.Length == level + 1) is { Segments: not null } file)
+            if (group.FirstOrDefault(row => row.Segments.Length == level + 1 && row.Size is not null) is { Segments: not null } file)
             {
-                entries.Add(new MemoryEntry(group.Key, MemoryEntryKind.File, file.Size));
+                entries.Add(new MemoryEntry(group.Key, MemoryEntryKind.File, file.Size!.Value));
                 continue;
             }
 
@@ -358,21 +373,31 @@ public sealed class AnthropicMemoryStore : IMemoryStore, IDisposable
     private async Task<List<BetaManagedAgentsMemory>> AllUnderAsync(string folder, CancellationToken cancellationToken)
     {
         var found = new List<BetaManagedAgentsMemory>();
-        var page = await SendAsync("list memories", () => _memories.List(_store, new MemoryListParams { PathPrefix = folder, Limit = PageSize }, cancellationToken),
+        await ForEachUnderAsync(folder, null, item =>
+        {
+            if (item.TryPickBetaManagedAgentsMemory(out var memory))
+            {
+                found.Add(memory);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return found;
+    }
+
+    /// <summary>Each item of a listing under a folder, to a depth when one is given, following the pages.</summary>
+    private async Task ForEachUnderAsync(string folder, int? depth, Action<BetaManagedAgentsMemoryListItem> each, CancellationToken cancellationToken)
+    {
+        var page = await SendAsync("list memories", () => _memories.List(_store, new MemoryListParams { PathPrefix = folder, Limit = PageSize, Depth = depth }, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         while (true)
         {
             foreach (var item in page.Items)
             {
-                if (item.TryPickBetaManagedAgentsMemory(out var memory))
-                {
-                    found.Add(memory);
-                }
+                each(item);
             }
 
             if (!page.HasNext())
             {
-                return found;
+                return;
             }
 
             var current = page;
