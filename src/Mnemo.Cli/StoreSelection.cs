@@ -36,6 +36,16 @@ internal sealed class StoreSelection
         Description = "With --server, the API key; MNEMO_KEY by default, which keeps it out of the process list.",
     };
 
+    public Option<string?> AnthropicStore { get; } = new("--anthropic-store")
+    {
+        Description = "An Anthropic managed memory store (memstore_…, Managed Agents memory): run the commands against it, with the key in ANTHROPIC_API_KEY.",
+    };
+
+    public Option<string?> AnthropicPrefix { get; } = new("--anthropic-prefix")
+    {
+        Description = "With --anthropic-store, the store's folder that /memories maps to; / by default.",
+    };
+
     public Option<string?> Safety { get; } = new("--safety")
     {
         Description = "A JSON file of what to do with each kind of finding in written text (see docs/security.md), or off; masked secrets and rejected injections by default.",
@@ -103,11 +113,16 @@ internal sealed class StoreSelection
     /// <exception cref="UsageException">No place, or more than one, is given; or --server without MNEMO_KEY.</exception>
     public IMemoryStore OpenForCommands(ParseResult result, bool durable, bool history)
     {
+        if (result.GetValue(AnthropicStore) is { } managed)
+        {
+            return OpenManaged(result, managed);
+        }
+
         if (result.GetValue(Server) is not { } address)
         {
             if ((result.GetValue(Directory) is null) == (result.GetValue(Postgres) is null))
             {
-                throw new UsageException("give the memory's place: --dir FOLDER, --postgres CONNECTION [--store NAME], or --server URL --store NAME.");
+                throw new UsageException("give the memory's place: --dir FOLDER, --postgres CONNECTION [--store NAME], --server URL --store NAME, or --anthropic-store memstore_….");
             }
 
             return Open(result, mustExist: false, durable, history);
@@ -140,6 +155,38 @@ internal sealed class StoreSelection
     }
 
     private const string StoreNeeded = "--store needs the store's name, such as --store default.";
+
+    /// <summary>Opens a managed memory store, with its own client on ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL, if set).</summary>
+    private IMemoryStore OpenManaged(ParseResult result, string id)
+    {
+        if (result.GetValue(Directory) is not null || result.GetValue(Postgres) is not null || result.GetValue(Server) is not null)
+        {
+            throw new UsageException("give one place for the memory: --anthropic-store, --server, --dir or --postgres.");
+        }
+
+        if (!id.StartsWith("memstore_", StringComparison.Ordinal) || id.Length < 10)
+        {
+            throw new UsageException($"--anthropic-store takes a managed memory store's id, memstore_…, not {id}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY")))
+        {
+            throw new UsageException("--anthropic-store needs the API key in ANTHROPIC_API_KEY.");
+        }
+
+        try
+        {
+            return new Mnemo.Anthropic.ManagedMemory.AnthropicMemoryStore(new Mnemo.Anthropic.ManagedMemory.AnthropicMemoryStoreOptions
+            {
+                MemoryStoreId = id,
+                PathPrefix = result.GetValue(AnthropicPrefix) ?? "/",
+            });
+        }
+        catch (ArgumentException exception)
+        {
+            throw new UsageException($"--anthropic-prefix: {exception.Message.Split(" (Parameter", 2)[0]}");
+        }
+    }
 
     /// <summary>Opens the store the options name.</summary>
     /// <param name="result">The parsed command line.</param>

@@ -54,7 +54,7 @@ public sealed class McpStdioTests : IDisposable
         messages.Single(message => message.TryGetProperty("id", out var value) && value.ValueKind == JsonValueKind.Number && value.GetInt32() == id);
 
     [Theory]
-    [InlineData(new[] { "mcp" }, "mnemo: give the memory's place: --dir FOLDER, --postgres CONNECTION [--store NAME], or --server URL --store NAME.")]
+    [InlineData(new[] { "mcp" }, "mnemo: give the memory's place: --dir FOLDER, --postgres CONNECTION [--store NAME], --server URL --store NAME, or --anthropic-store memstore_….")]
     [InlineData(new[] { "mcp", "--dir", "x", "--server", "http://127.0.0.1:1/" }, "mnemo: give one place for the memory: --server, --dir or --postgres.")]
     [InlineData(new[] { "mcp", "--server", "not a url" }, "mnemo: --server must be an http or https address, such as http://127.0.0.1:8420, not not a url.")]
     [InlineData(new[] { "mcp", "--dir", "x", "--poll", "-1" }, "mnemo: --poll must be 0 or more seconds.")]

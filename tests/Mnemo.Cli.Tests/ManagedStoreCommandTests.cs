@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Anthropic;
+using Anthropic.Core;
+using Anthropic.Models.Beta.MemoryStores;
+using Anthropic.Models.Beta.MemoryStores.Memories;
+using Mnemo.Emulator;
+using Mnemo.Tests;
+
+namespace Mnemo.Cli.Tests;
+
+/// <summary><c>mnemo memory exec --anthropic-store</c> as a real process, on a managed memory store the emulator keeps:
+/// the commands' strings, and the memories where an agent on Managed Agents would see them.</summary>
+public sealed class ManagedStoreCommandTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Exec_OnAManagedStore_WritesUnderItsPrefix_WithTheToolsStrings()
+    {
+        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
+        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
+        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
+        var environment = new Dictionary<string, string>
+        {
+            ["ANTHROPIC_API_KEY"] = "test-key",
+            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
+        };
+
+        using var process = MnemoProcess.Start(environment, null, "memory", "exec", "--anthropic-store", store.ID, "--anthropic-prefix", "/team/");
+        await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { command = "create", path = "/memories/notes.md", file_text = "shared\n" }));
+        await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { command = "view", path = "/memories/notes.md" }));
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync(Ct);
+        var error = await process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+
+        (process.ExitCode, error).ShouldBe((0, string.Empty));
+        var answers = output.Trim().Split('\n').Select(line => JsonDocument.Parse(line).RootElement.GetProperty("content").GetString()).ToList();
+        answers.ShouldBe(["File created successfully at: /memories/notes.md", "Here's the content of /memories/notes.md with line numbers:\n     1\tshared\n     2\t"]);
+        var page = await client.Beta.MemoryStores.Memories.List(store.ID, new MemoryListParams { View = BetaManagedAgentsMemoryView.Full }, Ct);
+        page.Items.Select(item => item.TryPickBetaManagedAgentsMemory(out var memory) ? $"{memory.Path}={memory.Content}" : "?").ShouldBe(["/team/notes.md=shared\n"]);
+    }
+}
