@@ -10,7 +10,8 @@ public sealed class MnemoMemoryOptions
     /// <summary>The configuration section a default memory is bound from.</summary>
     public const string SectionName = "Mnemo";
 
-    /// <summary>Gets or sets the kind of store: <c>folder</c> (the default), <c>postgresql</c> or <c>http</c>.</summary>
+    /// <summary>Gets or sets the kind of store: <c>folder</c> (the default), <c>postgresql</c>, <c>http</c> or <c>anthropic</c>
+    /// (a managed memory store, with <c>WithAnthropicStore</c>).</summary>
     public string Store { get; set; } = "folder";
 
     /// <summary>Gets or sets the folder that <c>/memories</c> maps to, for a <c>folder</c> store.</summary>
@@ -82,8 +83,10 @@ internal sealed class MnemoMemoryOptionsValidator(string section) : IValidateOpt
                 $"{prefix}:Url is required for an http store: the memory server's absolute address, such as https://memory.example.com/.",
             "http" when string.IsNullOrWhiteSpace(options.ApiKey) =>
                 $"{prefix}:ApiKey is required for an http store.",
+            "anthropic" =>
+                $"{prefix}:Store is anthropic: call .WithAnthropicStore(\"memstore_…\") (package Mnemo.Anthropic) on AddMnemoMemory.",
             "folder" or "http" => null,
-            _ => $"{prefix}:Store is '{options.Store}'; it takes folder, postgresql or http.",
+            _ => $"{prefix}:Store is '{options.Store}'; it takes folder, postgresql, http or anthropic.",
         };
         return failure is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failure);
     }

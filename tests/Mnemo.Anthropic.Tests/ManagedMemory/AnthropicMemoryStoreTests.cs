@@ -4,6 +4,7 @@ using Anthropic;
 using Anthropic.Core;
 using Anthropic.Models.Beta.MemoryStores.Memories;
 using Mnemo.Anthropic.ManagedMemory;
+using Microsoft.Extensions.DependencyInjection;
 using Mnemo.Memory;
 
 namespace Mnemo.Anthropic.Tests.ManagedMemory;
@@ -82,6 +83,25 @@ public sealed class AnthropicMemoryStoreTests : IAsyncLifetime
         losing.Lost.ShouldBeGreaterThanOrEqualTo(3, "every other write's answer was lost after the API applied it");
         var text = Encoding.UTF8.GetString((await store.ReadAsync(MemoryPath.TryParse("/memories/log.md", out var path, out _) ? path : null!, Ct))!.Content.Span);
         text.ShouldBe("line 5\nline 4\nline 3\nline 2\nline 1\nline 0\nend\n", "each insert once, none twice");
+    }
+
+    [Fact]
+    public async Task FromTheServiceContainer_OnTheApplicationsClient_EachScopeIsAFolderOfTheStore()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddSingleton<IAnthropicClient>(_managed.Client);
+        services.AddMnemoMemory().WithAnthropicStore(_managed.Id, o => o.PathPrefix = "/users").WithScopes();
+        services.AddKeyedMnemoMemory("shared").WithAnthropicStore(_managed.Id, o => o.PathPrefix = "/shared");
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<Microsoft.Extensions.Options.IAsyncStartupValidator>().ValidateAsync(Ct);
+
+        var scopes = provider.GetRequiredService<Mnemo.Hosting.IMemoryScopes>();
+        await scopes.Tool(MemoryScope.Create("alice")).ExecuteAsync(new CreateMemoryCommand("/memories/prefs.md", "tabs\n"), Ct);
+        (await scopes.Tool(MemoryScope.Create("bob")).ExecuteAsync(new ViewMemoryCommand("/memories/prefs.md"), Ct)).IsError.ShouldBeTrue("bob's folder is another");
+        await provider.GetRequiredKeyedService<IMemoryTool>("shared").ExecuteAsync(new CreateMemoryCommand("/memories/team.md", "hello\n"), Ct);
+
+        var page = await _managed.Client.Beta.MemoryStores.Memories.List(_managed.Id, new MemoryListParams(), Ct);
+        page.Items.Select(item => item.TryPickBetaManagedAgentsMemory(out var m) ? m.Path : "?").ShouldBe(["/shared/team.md", "/users/u-alice/prefs.md"]);
     }
 
     /// <summary>Lets every other write through to the API, then loses its answer (a 503 in its place), as a proxy might.</summary>
