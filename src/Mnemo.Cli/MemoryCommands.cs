@@ -103,6 +103,8 @@ internal static class MemoryCommands
             memory.Subcommands.Add(verb);
         }
 
+        memory.Subcommands.Add(MemoryCopyCommand.Create());
+
         return memory;
     }
 }

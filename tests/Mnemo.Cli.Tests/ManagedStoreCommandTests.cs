@@ -40,4 +40,43 @@ public sealed class ManagedStoreCommandTests
         var page = await client.Beta.MemoryStores.Memories.List(store.ID, new MemoryListParams { View = BetaManagedAgentsMemoryView.Full }, Ct);
         page.Items.Select(item => item.TryPickBetaManagedAgentsMemory(out var memory) ? $"{memory.Path}={memory.Content}" : "?").ShouldBe(["/team/notes.md=shared\n"]);
     }
+
+    [Fact]
+    public async Task Copy_FromAFolderToAManagedStoreAndBack_PlansFirst_SkipsWhatIsTooLarge_AndChangesNothingTheSecondTime()
+    {
+        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
+        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
+        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
+        var environment = new Dictionary<string, string>
+        {
+            ["ANTHROPIC_API_KEY"] = "test-key",
+            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
+        };
+        using var temp = new TempDirectory();
+        var from = temp.Combine("from");
+        Directory.CreateDirectory(Path.Combine(from, "patterns"));
+        File.WriteAllText(Path.Combine(from, "notes.md"), "notes\n");
+        File.WriteAllText(Path.Combine(from, "patterns", "race.md"), "lost updates\n");
+        File.WriteAllText(Path.Combine(from, "huge.md"), new string('x', 150_000));
+        var managed = store.ID + ":/team/";
+
+        var dry = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", from, managed, "--dry-run");
+        (dry.ExitCode, dry.Error).ShouldBe((0, string.Empty));
+        dry.Output.ShouldContain("would create  /memories/notes.md");
+        dry.Output.TrimEnd().Split('\n')[^1].ShouldBe("Plan: 3 to create, 0 to update, 0 to delete, 0 the same, 0 skipped.");
+        (await client.Beta.MemoryStores.Memories.List(store.ID, new MemoryListParams(), Ct)).Items.ShouldBeEmpty("a dry run writes nothing");
+
+        var copied = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", from, managed, "--actor", "ops");
+        copied.ExitCode.ShouldBe(1, "a file was skipped");
+        copied.Output.ShouldContain("skip    /memories/huge.md: too large for the target");
+        copied.Output.TrimEnd().Split('\n')[^1].ShouldBe("Copied: 2 created, 0 updated, 0 deleted, 0 the same, 1 skipped.");
+        var page = await client.Beta.MemoryStores.Memories.List(store.ID, new MemoryListParams(), Ct);
+        page.Items.Select(item => item.TryPickBetaManagedAgentsMemory(out var memory) ? memory.Path : "?").ShouldBe(["/team/notes.md", "/team/patterns/race.md"]);
+
+        var back = temp.Combine("back");
+        (await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", managed, back)).ExitCode.ShouldBe(0);
+        File.ReadAllText(Path.Combine(back, "patterns", "race.md")).ShouldBe("lost updates\n");
+        var again = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", managed, back);
+        (again.ExitCode, again.Output.TrimEnd()).ShouldBe((0, "Nothing to change: 0 to create, 0 to update, 0 to delete, 2 the same, 0 skipped."));
+    }
 }
