@@ -104,6 +104,7 @@ internal static class MemoryCommands
         }
 
         memory.Subcommands.Add(MemoryCopyCommand.Create());
+        memory.Subcommands.Add(MemoryDreamCommand.Create());
 
         return memory;
     }

@@ -10,7 +10,7 @@ namespace Mnemo.Emulator;
 /// reference documents it: stores per workspace (here, per API key), memories addressed by path, every change an
 /// immutable version, <c>content_sha256</c> preconditions, pagination by cursor, and the documented error types.
 /// </summary>
-internal sealed class MemoryStoresApi(TimeProvider time)
+internal sealed partial class MemoryStoresApi(TimeProvider time)
 {
     /// <summary>The beta the memory endpoints need.</summary>
     public const string Beta = "agent-memory-2026-07-22";

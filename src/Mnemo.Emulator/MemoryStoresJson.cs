@@ -95,6 +95,76 @@ internal static class MemoryStoresJson
         writer.WriteEndObject();
     });
 
+    public static JsonElement Dream(EmulatedDream dream) => MessagesEmulator.ToElement(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "dream"u8);
+        writer.WriteString("id"u8, dream.Id);
+        writer.WriteString("status"u8, dream.Status);
+        writer.WriteStartArray("inputs"u8);
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "memory_store"u8);
+        writer.WriteString("memory_store_id"u8, dream.InputStoreId);
+        writer.WriteEndObject();
+        if (dream.Sessions.Count > 0)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "sessions"u8);
+            writer.WriteStartArray("session_ids"u8);
+            foreach (var session in dream.Sessions)
+            {
+                writer.WriteStringValue(session);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("outputs"u8);
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "memory_store"u8);
+        writer.WriteString("memory_store_id"u8, dream.OutputStoreId);
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteStartObject("output_behavior"u8);
+        writer.WriteString("type"u8, dream.UpdateExisting ? "update_existing" : "create_new");
+        if (dream.UpdateExisting)
+        {
+            writer.WriteString("memory_store_id"u8, dream.InputStoreId);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartObject("model"u8);
+        writer.WriteString("id"u8, dream.Model);
+        writer.WriteString("speed"u8, "standard"u8);
+        writer.WriteEndObject();
+        Nullable(writer, "instructions", dream.Instructions);
+        writer.WriteNull("session_id"u8);
+        if (dream.Error is { } error)
+        {
+            writer.WriteStartObject("error"u8);
+            writer.WriteString("type"u8, "dream_failed_error"u8);
+            writer.WriteString("message"u8, error);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("error"u8);
+        }
+
+        writer.WriteStartObject("usage"u8);
+        writer.WriteNumber("input_tokens"u8, dream.InputTokens);
+        writer.WriteNumber("output_tokens"u8, dream.OutputTokens);
+        writer.WriteNumber("cache_creation_input_tokens"u8, 0);
+        writer.WriteNumber("cache_read_input_tokens"u8, 0);
+        writer.WriteEndObject();
+        Time(writer, "created_at", dream.CreatedAt);
+        Time(writer, "ended_at", dream.EndedAt);
+        Time(writer, "archived_at", dream.ArchivedAt);
+        writer.WriteEndObject();
+    });
+
     public static JsonElement Deleted(string id, string type) => MessagesEmulator.ToElement(writer =>
     {
         writer.WriteStartObject();

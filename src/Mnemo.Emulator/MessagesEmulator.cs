@@ -120,12 +120,15 @@ public sealed class MessagesEmulator : IAsyncDisposable
                 return;
             }
 
-            if (path == "/v1/memory_stores" || path.StartsWith("/v1/memory_stores/", StringComparison.Ordinal))
+            var dreams = path == "/v1/dreams" || path.StartsWith("/v1/dreams/", StringComparison.Ordinal);
+            if (dreams || path == "/v1/memory_stores" || path.StartsWith("/v1/memory_stores/", StringComparison.Ordinal))
             {
                 var key = EmulatorRequests.Authenticate(context.Request, _options.ApiKey);
                 var memoryBetas = EmulatorRequests.Betas(context.Request);
                 exchange.Betas = [.. memoryBetas];
-                var (status, answer) = await _memoryStores.HandleAsync(context.Request, path, key, memoryBetas, context.RequestAborted).ConfigureAwait(false);
+                var (status, answer) = dreams
+                    ? await _memoryStores.HandleDreamsAsync(context.Request, path, key, memoryBetas, context.RequestAborted).ConfigureAwait(false)
+                    : await _memoryStores.HandleAsync(context.Request, path, key, memoryBetas, context.RequestAborted).ConfigureAwait(false);
                 await WriteJsonAsync(response, status, answer, exchange).ConfigureAwait(false);
                 answered = true;
                 return;

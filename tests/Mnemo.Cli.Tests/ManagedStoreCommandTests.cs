@@ -79,4 +79,53 @@ public sealed class ManagedStoreCommandTests
         var again = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", managed, back);
         (again.ExitCode, again.Output.TrimEnd()).ShouldBe((0, "Nothing to change: 0 to create, 0 to update, 0 to delete, 2 the same, 0 skipped."));
     }
+
+    [Fact]
+    public async Task Dream_ShowsItsProgressAndResultAsADiff_AndTakesAllSomeOrNone()
+    {
+        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
+        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
+        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
+        foreach (var (path, content) in new[] { ("/a.md", "tabs\ntabs\nno globals\n"), ("/b.md", "same\n"), ("/c.md", "same\n") })
+        {
+            await client.Beta.MemoryStores.Memories.Create(store.ID, new MemoryCreateParams { Path = path, Content = content }, Ct);
+        }
+
+        var environment = new Dictionary<string, string>
+        {
+            ["ANTHROPIC_API_KEY"] = "test-key",
+            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
+        };
+
+        var shown = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "dream", "--anthropic-store", store.ID, "--poll", "0.01", "--instructions", "Tidy up.");
+        shown.ExitCode.ShouldBe(0, shown.Error);
+        shown.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line[(line.LastIndexOf(':') + 2)..]).ShouldBe(["pending", "running", "completed"]);
+        shown.Output.ShouldContain("--- a/memories/a.md\n+++ b/memories/a.md");
+        shown.Output.ShouldContain("-tabs\n");
+        shown.Output.ShouldContain("--- a/memories/c.md\n+++ /dev/null");
+        shown.Output.TrimEnd().Split('\n')[^1].ShouldBe("2 changes; none taken (--accept all, or --accept PATH for some).");
+        (await Content(client, store.ID, "/a.md")).ShouldBe("tabs\ntabs\nno globals\n", "nothing taken yet");
+
+        var some = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "dream", "--anthropic-store", store.ID, "--poll", "0.01", "--accept", "/memories/a.md");
+        (some.ExitCode, some.Output.TrimEnd().Split('\n')[^1]).ShouldBe((0, "Took 1 of 2 changes."));
+        (await Content(client, store.ID, "/a.md")).ShouldBe("tabs\nno globals\n");
+        (await Content(client, store.ID, "/c.md")).ShouldBe("same\n");
+
+        using var temp = new TempDirectory();
+        var folder = temp.Combine("memories");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "x.md"), "one\none\n");
+        var fromFolder = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "dream", "--from", folder, "--into", folder, "--poll", "0.01", "--accept", "all", "--actor", "ops");
+        fromFolder.ExitCode.ShouldBe(0, fromFolder.Error);
+        fromFolder.Error.ShouldStartWith("mnemo: copied 1 files into memstore_");
+        File.ReadAllText(Path.Combine(folder, "x.md")).ShouldBe("one\n");
+        using var local = new Mnemo.Memory.FileSystem.FileSystemMemoryStore(folder);
+        (await local.ReadHistoryAsync(Ct)).Last().Reason!.ShouldStartWith("dream dream_");
+    }
+
+    private static async Task<string?> Content(AnthropicClient client, string store, string path)
+    {
+        var page = await client.Beta.MemoryStores.Memories.List(store, new MemoryListParams { PathPrefix = path, View = BetaManagedAgentsMemoryView.Full }, Ct);
+        return page.Items.Select(item => item.TryPickBetaManagedAgentsMemory(out var memory) && memory.Path == path ? memory.Content : null).FirstOrDefault();
+    }
 }

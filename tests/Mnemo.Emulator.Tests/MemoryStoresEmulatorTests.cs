@@ -180,4 +180,42 @@ public sealed class MemoryStoresEmulatorTests
         (await emulator.PostAsync("/v1/memory_stores", """{"name":"x"}""", beta: "agent-memory-2026-07-22,managed-agents-2026-04-01")).Status.ShouldBe(400);
         (await emulator.PostAsync("/v1/memory_stores", """{"name":"x"}""", beta: "agent-memory-2026-07-22")).Status.ShouldBe(200);
     }
+
+    [Fact]
+    public async Task ADream_MovesFromPendingToCompleted_IntoANewStore_AndOneCanBeCanceled()
+    {
+        await using var emulator = await StartAsync();
+        using var client = emulator.Client();
+        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "s" }, Ct);
+        await client.Beta.MemoryStores.Memories.Create(store.ID, new MemoryCreateParams { Path = "/a.md", Content = "x\nx\n" }, Ct);
+        await client.Beta.MemoryStores.Memories.Create(store.ID, new MemoryCreateParams { Path = "/b.md", Content = "x\n" }, Ct);
+        var body = new Dictionary<string, System.Text.Json.JsonElement>
+        {
+            ["inputs"] = System.Text.Json.JsonSerializer.SerializeToElement(new[] { new { type = "memory_store", memory_store_id = store.ID } }),
+        };
+        global::Anthropic.Models.Beta.Dreams.DreamCreateParams Params() => global::Anthropic.Models.Beta.Dreams.DreamCreateParams.FromRawUnchecked(new Dictionary<string, System.Text.Json.JsonElement>(), new Dictionary<string, System.Text.Json.JsonElement>(), body);
+
+        var dream = await client.Beta.Dreams.Create(Params(), Ct);
+        dream.Status.Raw().ShouldBe("pending");
+        var statuses = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            statuses.Add((await client.Beta.Dreams.Retrieve(dream.ID, new global::Anthropic.Models.Beta.Dreams.DreamRetrieveParams(), Ct)).Status.Raw());
+        }
+
+        statuses.ShouldBe(["running", "completed", "completed"]);
+        var output = dream.Outputs.Single().MemoryStoreID;
+        output.ShouldNotBe(store.ID, "a dream writes a new store by default");
+        var dreamed = (await client.Beta.MemoryStores.Memories.List(output, new MemoryListParams { View = BetaManagedAgentsMemoryView.Full }, Ct)).Items
+            .Select(item => item.TryPickBetaManagedAgentsMemory(out var m) ? $"{m.Path}={m.Content}" : "?");
+        dreamed.ShouldBe(["/a.md=x\n"], "repeated lines go, and the same content is kept once");
+        (await client.Beta.MemoryStores.Memories.List(store.ID, new MemoryListParams(), Ct)).Items.Count.ShouldBe(2, "the input store is left as it was");
+
+        var canceled = await client.Beta.Dreams.Create(Params(), Ct);
+        (await client.Beta.Dreams.Cancel(canceled.ID, new global::Anthropic.Models.Beta.Dreams.DreamCancelParams(), Ct)).Status.Raw().ShouldBe("canceled");
+        (await client.Beta.Dreams.Retrieve(canceled.ID, new global::Anthropic.Models.Beta.Dreams.DreamRetrieveParams(), Ct)).Status.Raw().ShouldBe("canceled");
+
+        var (status, error, _) = await emulator.PostAsync("/v1/dreams", "{}", beta: "agent-memory-2026-07-22");
+        (status, error.GetProperty("error").GetProperty("message").GetString()).ShouldBe((400, "Dreams are in research preview: send the header anthropic-beta: dreaming-2026-04-21."));
+    }
 }

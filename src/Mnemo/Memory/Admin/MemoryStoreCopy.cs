@@ -41,13 +41,15 @@ public static class MemoryStoreCopy
     /// <param name="target">The store copied into.</param>
     /// <param name="prune">Whether the target's files that the source does not have are deleted.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <param name="include">Which files the copy takes (on either side); every file when <see langword="null"/>.</param>
     /// <returns>One item per file, in path order.</returns>
-    public static async Task<IReadOnlyList<MemoryCopyItem>> PlanAsync(IMemoryStore source, IMemoryStore target, bool prune, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<MemoryCopyItem>> PlanAsync(
+        IMemoryStore source, IMemoryStore target, bool prune, CancellationToken cancellationToken = default, Func<MemoryPath, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
         var plan = new List<MemoryCopyItem>();
-        var sourceFiles = await FilesAsync(source, cancellationToken).ConfigureAwait(false);
+        var sourceFiles = (await FilesAsync(source, cancellationToken).ConfigureAwait(false)).Where(path => include?.Invoke(path) != false).ToList();
         foreach (var path in sourceFiles)
         {
             if (await source.ReadAsync(path, cancellationToken).ConfigureAwait(false) is not { Kind: MemoryEntryKind.File } file)
@@ -68,7 +70,7 @@ public static class MemoryStoreCopy
         if (prune)
         {
             var kept = sourceFiles.Select(path => path.Normalized).ToHashSet(StringComparer.Ordinal);
-            foreach (var path in await FilesAsync(target, cancellationToken).ConfigureAwait(false))
+            foreach (var path in (await FilesAsync(target, cancellationToken).ConfigureAwait(false)).Where(path => include?.Invoke(path) != false))
             {
                 if (!kept.Contains(path.Normalized) && await target.ReadAsync(path, cancellationToken).ConfigureAwait(false) is { Kind: MemoryEntryKind.File } doomed)
                 {
@@ -86,12 +88,14 @@ public static class MemoryStoreCopy
     /// <param name="prune">Whether the target's files that the source does not have are deleted.</param>
     /// <param name="context">Who copies and why, for the target's history (such as <c>copy from memstore_…</c>).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <param name="include">Which files the copy takes (on either side); every file when <see langword="null"/>.</param>
     /// <returns>What was done with each file: a create or update the target refused is a <see cref="MemoryCopyAction.Skip"/> with its reason.</returns>
     public static async Task<IReadOnlyList<MemoryCopyItem>> CopyAsync(
-        IMemoryStore source, IMemoryStore target, bool prune, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
+        IMemoryStore source, IMemoryStore target, bool prune, MemoryWriteContext? context = null, CancellationToken cancellationToken = default,
+        Func<MemoryPath, bool>? include = null)
     {
         var done = new List<MemoryCopyItem>();
-        foreach (var item in await PlanAsync(source, target, prune, cancellationToken).ConfigureAwait(false))
+        foreach (var item in await PlanAsync(source, target, prune, cancellationToken, include).ConfigureAwait(false))
         {
             done.Add(item.Action switch
             {
@@ -104,6 +108,23 @@ public static class MemoryStoreCopy
         }
 
         return done;
+    }
+
+    /// <summary>What copying a file would change in the target, as a unified diff from the target's file (or nothing) to
+    /// the source's (or nothing).</summary>
+    /// <param name="source">The store copied from.</param>
+    /// <param name="target">The store copied into.</param>
+    /// <param name="path">The file.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The diff; empty when the two are the same.</returns>
+    public static async Task<string> DiffAsync(IMemoryStore source, IMemoryStore target, MemoryPath path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        static string Text(MemoryItem? item) => item is { Kind: MemoryEntryKind.File } file ? System.Text.Encoding.UTF8.GetString(file.Content.Span) : string.Empty;
+        var before = await target.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        var after = await source.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        return LineDiff.Unified(Text(before), Text(after), before is null ? "/dev/null" : "a" + path.Normalized, after is null ? "/dev/null" : "b" + path.Normalized);
     }
 
     private static async Task<MemoryCopyItem> WriteAsync(IMemoryStore source, IMemoryStore target, MemoryCopyItem item, MemoryWriteContext? context, CancellationToken cancellationToken)
