@@ -32,7 +32,7 @@ namespace Mnemo.Anthropic.ManagedMemory;
 /// <para><b>Moves.</b> The API renames one memory at a time, so renaming or deleting a folder is one request per file:
 /// another writer can see it half done, and a failure midway leaves it half done (the error says so).</para>
 /// </remarks>
-public sealed class AnthropicMemoryStore : IMemoryStore, IDisposable
+public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
 {
     private const int PageSize = 100;
 
@@ -41,6 +41,7 @@ public sealed class AnthropicMemoryStore : IMemoryStore, IDisposable
 
     private readonly IAnthropicClient _client;
     private readonly IMemoryService _memories;
+    private readonly IMemoryVersionService _versions;
     private readonly string _store;
     private readonly string _prefix;
     private readonly AnthropicMemoryStoreOptions _options;
@@ -70,7 +71,9 @@ public sealed class AnthropicMemoryStore : IMemoryStore, IDisposable
         _options = options;
         _store = options.MemoryStoreId;
         _client = client;
-        _memories = client.WithOptions(o => o with { MaxRetries = 0 }).Beta.MemoryStores.Memories;
+        var unretried = client.WithOptions(o => o with { MaxRetries = 0 });
+        _memories = unretried.Beta.MemoryStores.Memories;
+        _versions = unretried.Beta.MemoryStores.MemoryVersions;
     }
 
     /// <summary>Disposes the client when the store made it; a client given to the store is the caller's to dispose.</summary>

@@ -129,3 +129,53 @@ public sealed class AnthropicMemoryStoreTests : IAsyncLifetime
         }
     }
 }
+
+/// <summary>The managed store's history, read from the API's memory versions, under Mnemo's admin operations.</summary>
+public sealed class AnthropicMemoryStoreHistoryTests : IAsyncLifetime
+{
+    private ManagedStore _managed = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _managed = await ManagedStore.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _managed.DisposeAsync();
+
+    private static MemoryPath P(string path) => MemoryPath.TryParse(path, out var parsed, out _) ? parsed : throw new ArgumentException(path);
+
+    [Fact]
+    public async Task History_FollowsEveryCommand_RestoreBringsBackADeletedFile_AndRedactClearsAnOldVersion()
+    {
+        using var store = _managed.Open("/team/");
+        var tool = new MemoryTool(store);
+        await tool.ExecuteAsync(new CreateMemoryCommand("/memories/keys.md", "token=ghp_secret\n"), Ct);
+        await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/keys.md", "ghp_secret", "[removed]"), Ct);
+        await tool.ExecuteAsync(new RenameMemoryCommand("/memories/keys.md", "/memories/creds.md"), Ct);
+        await tool.ExecuteAsync(new DeleteMemoryCommand("/memories/creds.md"), Ct);
+        await _managed.Client.Beta.MemoryStores.Memories.Create(_managed.Id, new MemoryCreateParams { Path = "/elsewhere.md", Content = "not ours" }, Ct);
+        var admin = new MemoryAdmin(store);
+
+        var history = await admin.HistoryAsync(cancellationToken: Ct);
+        history.Select(change => (change.Kind, change.Path, change.From)).ShouldBe(
+        [
+            (MemoryChangeKind.Create, "/memories/keys.md", null),
+            (MemoryChangeKind.Edit, "/memories/keys.md", null),
+            (MemoryChangeKind.Rename, "/memories/creds.md", "/memories/keys.md"),
+            (MemoryChangeKind.Delete, "/memories/creds.md", null),
+        ], "the versions under the store's folder, and nothing outside it");
+        history.ShouldAllBe(change => change.Actor!.StartsWith("api:apikey_", StringComparison.Ordinal));
+        history[3].Files.Single().Content!.Value.ToArray().ShouldBe(Encoding.UTF8.GetBytes("token=[removed]\n"), "a delete holds the content it removed");
+
+        var (restored, _) = await admin.RestoreAsync(P("/memories/creds.md"), cancellationToken: Ct);
+        restored.Kind.ShouldBe(MemoryChangeKind.Delete);
+        (await tool.ExecuteAsync(new ViewMemoryCommand("/memories/creds.md"), Ct)).Content.ShouldContain("token=[removed]");
+
+        var leaked = MemoryHash.Sha256(Encoding.UTF8.GetBytes("token=ghp_secret\n"));
+        (await store.RedactAsync(leaked, cancellationToken: Ct)).ShouldBe(1);
+        var texts = (await admin.HistoryAsync(cancellationToken: Ct)).SelectMany(change => change.Files).Where(file => file.Content is not null)
+            .Select(file => Encoding.UTF8.GetString(file.Content!.Value.ToArray())).ToList();
+        texts.ShouldNotBeEmpty();
+        texts.ShouldAllBe(text => !text.Contains("ghp_secret"));
+        await Should.ThrowAsync<MemoryStoreException>(async () => await store.ImportAsync(new MemorySnapshot([], [], []), Ct));
+    }
+}
