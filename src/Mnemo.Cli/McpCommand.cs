@@ -25,7 +25,7 @@ internal static class McpCommand
             actor,
             poll,
         };
-        foreach (var option in place.All.Append(place.Server).Append(place.Key).Append(place.AnthropicStore).Append(place.AnthropicPrefix).Append(place.Safety))
+        foreach (var option in place.All.Append(place.Server).Append(place.Key).Append(place.Safety))
         {
             command.Options.Add(option);
         }

@@ -46,8 +46,6 @@ internal static class MemoryCommands
 
         exec.Options.Add(place.Server);
         exec.Options.Add(place.Key);
-        exec.Options.Add(place.AnthropicStore);
-        exec.Options.Add(place.AnthropicPrefix);
         exec.Options.Add(place.Safety);
 
         exec.SetAction(async (parseResult, cancellationToken) =>

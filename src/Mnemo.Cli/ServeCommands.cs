@@ -17,8 +17,9 @@ internal static class ServeCommands
 {
     public static Command Create()
     {
-        var backend = new Option<string>("--backend") { Description = "Where stores live: fs (a folder per store) or postgres.", DefaultValueFactory = _ => "fs" };
-        backend.AcceptOnlyFromAmong("fs", "postgres");
+        var backend = new Option<string>("--backend") { Description = "Where stores live: fs (a folder per store), postgres, or anthropic (a folder per store in one managed memory store).", DefaultValueFactory = _ => "fs" };
+        backend.AcceptOnlyFromAmong("fs", "postgres", "anthropic");
+        var managed = new Option<string?>("--anthropic-store") { Description = "With --backend anthropic: the managed memory store (memstore_…), with the key in ANTHROPIC_API_KEY." };
         var root = new Option<DirectoryInfo?>("--dir") { Description = "With --backend fs: the folder that holds one folder per store." };
         var postgres = new Option<string?>("--postgres") { Description = "With --backend postgres: an Npgsql connection string (leave the password to PGPASSWORD)." };
         var keys = new Option<FileInfo?>("--keys") { Description = "The API keys file; DIR/.keys.json by default with --backend fs." };
@@ -31,14 +32,14 @@ internal static class ServeCommands
 
         var serve = new Command("serve", "Serve memory stores over HTTP to agents on many machines, each API key scoped to its stores.")
         {
-            backend, root, postgres, keys, port, address, rate, jsonLogs, otlp, place.Safety,
+            backend, root, postgres, managed, keys, port, address, rate, jsonLogs, otlp, place.Safety,
         };
         serve.SetAction(async (result, cancellationToken) =>
         {
             try
             {
                 var created = result.GetValue(backend) == "fs" && result.GetValue(root) is { Exists: false };
-                var options = Backend(result.GetValue(backend)!, result.GetValue(root), result.GetValue(postgres));
+                var options = Backend(result.GetValue(backend)!, result.GetValue(root), result.GetValue(postgres), result.GetValue(managed));
                 options.Keys = new MemoryApiKeys(KeysPath(result.GetValue(keys), result.GetValue(root), result.GetValue(backend)!));
                 options.Port = result.GetValue(port);
                 options.Address = IPAddress.TryParse(result.GetValue(address), out var ip) ? ip : throw new UsageException($"--address {result.GetValue(address)} is not an IP address.");
@@ -86,8 +87,42 @@ internal static class ServeCommands
         return serve;
     }
 
-    private static MemoryServerOptions Backend(string backend, DirectoryInfo? root, string? postgres)
+    private static MemoryServerOptions Backend(string backend, DirectoryInfo? root, string? postgres, string? managed)
     {
+        if (backend == "anthropic")
+        {
+            var id = managed is { } named && named.StartsWith("memstore_", StringComparison.Ordinal)
+                ? named
+                : throw new UsageException("--backend anthropic needs --anthropic-store memstore_…, the managed memory store.");
+            if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY")))
+            {
+                throw new UsageException("--backend anthropic needs the API key in ANTHROPIC_API_KEY.");
+            }
+
+            var client = new global::Anthropic.AnthropicClient();
+            return new MemoryServerOptions
+            {
+                // Each of the server's stores is a folder of the managed store; the client is shared and lives as long as the server.
+                OpenStore = name => new Mnemo.Anthropic.ManagedMemory.AnthropicMemoryStore(client, new Mnemo.Anthropic.ManagedMemory.AnthropicMemoryStoreOptions
+                {
+                    MemoryStoreId = id,
+                    PathPrefix = "/" + name + "/",
+                }),
+                ReadinessCheck = async ct =>
+                {
+                    try
+                    {
+                        await client.Beta.MemoryStores.Retrieve(id, new global::Anthropic.Models.Beta.MemoryStores.MemoryStoreRetrieveParams(), ct).ConfigureAwait(false);
+                        return true;
+                    }
+                    catch (Exception exception) when (exception is global::Anthropic.Exceptions.AnthropicException or HttpRequestException)
+                    {
+                        return false;
+                    }
+                },
+            };
+        }
+
         if (backend == "fs")
         {
             var folder = root?.FullName ?? throw new UsageException("--backend fs needs --dir, the folder that holds the stores.");

@@ -51,7 +51,7 @@ internal sealed class StoreSelection
         Description = "A JSON file of what to do with each kind of finding in written text (see docs/security.md), or off; masked secrets and rejected injections by default.",
     };
 
-    public IEnumerable<Option> All => [Directory, Postgres, Store];
+    public IEnumerable<Option> All => [Directory, Postgres, Store, AnthropicStore, AnthropicPrefix];
 
     /// <summary>The write checks for a store: the policy from --safety (the default one without it), and for a memory folder its quarantine.</summary>
     /// <param name="result">The parsed command line, which may hold <see cref="Safety"/>.</param>
@@ -157,9 +157,9 @@ internal sealed class StoreSelection
     private const string StoreNeeded = "--store needs the store's name, such as --store default.";
 
     /// <summary>Opens a managed memory store, with its own client on ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL, if set).</summary>
-    private IMemoryStore OpenManaged(ParseResult result, string id)
+    private Mnemo.Anthropic.ManagedMemory.AnthropicMemoryStore OpenManaged(ParseResult result, string id)
     {
-        if (result.GetValue(Directory) is not null || result.GetValue(Postgres) is not null || result.GetValue(Server) is not null)
+        if (result.GetValue(Directory) is not null || result.GetValue(Postgres) is not null || (result.GetValue(Server) is not null))
         {
             throw new UsageException("give one place for the memory: --anthropic-store, --server, --dir or --postgres.");
         }
@@ -196,6 +196,11 @@ internal sealed class StoreSelection
     /// <exception cref="UsageException">Neither or both of --dir and --postgres are given.</exception>
     public IVersionedMemoryStore Open(ParseResult result, bool mustExist, bool durable = true, bool history = true)
     {
+        if (result.GetValue(AnthropicStore) is { } managed)
+        {
+            return OpenManaged(result, managed);
+        }
+
         var folder = result.GetValue(Directory);
         var postgres = result.GetValue(Postgres);
         if ((folder is null) == (postgres is null))

@@ -4,6 +4,7 @@ using Anthropic.Core;
 using Anthropic.Models.Beta.MemoryStores;
 using Anthropic.Models.Beta.MemoryStores.Memories;
 using Mnemo.Emulator;
+using Mnemo.Memory;
 using Mnemo.Tests;
 
 namespace Mnemo.Cli.Tests;
@@ -121,6 +122,48 @@ public sealed class ManagedStoreCommandTests
         File.ReadAllText(Path.Combine(folder, "x.md")).ShouldBe("one\n");
         using var local = new Mnemo.Memory.FileSystem.FileSystemMemoryStore(folder);
         (await local.ReadHistoryAsync(Ct)).Last().Reason!.ShouldStartWith("dream dream_");
+    }
+
+    [Fact]
+    public async Task TheAdminVerbs_AndTheServer_RunOnAManagedStore()
+    {
+        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
+        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
+        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
+        var environment = new Dictionary<string, string>
+        {
+            ["ANTHROPIC_API_KEY"] = "test-key",
+            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
+        };
+        using var temp = new TempDirectory();
+        var keysFile = temp.Combine("keys.json");
+        var key = (await MnemoProcess.RunAsync(Ct, "serve", "keys", "add", "--keys", keysFile, "--store", "team", "--name", "ci")).Output.Trim();
+
+        // The server's store "team" is the folder /team/ of the managed store.
+        using (var server = MnemoProcess.Start(environment, null, "serve", "--backend", "anthropic", "--anthropic-store", store.ID, "--keys", keysFile, "--port", "0"))
+        {
+            try
+            {
+                var address = ServeCommandTests.AddressIn((await server.StandardError.ReadLineAsync(Ct))!);
+                using var remote = new Mnemo.Memory.Remote.HttpMemoryStore(new Mnemo.Memory.Remote.HttpMemoryStoreOptions { Endpoint = new Uri(address), Store = "team", ApiKey = key });
+                var tool = new Mnemo.Memory.MemoryTool(remote);
+                (await tool.ExecuteAsync(new Mnemo.Memory.CreateMemoryCommand("/memories/notes.md", "first\n"), Ct)).IsError.ShouldBeFalse();
+                (await tool.ExecuteAsync(new Mnemo.Memory.StrReplaceMemoryCommand("/memories/notes.md", "first", "second"), Ct)).IsError.ShouldBeFalse();
+            }
+            finally
+            {
+                server.Kill();
+                await server.WaitForExitAsync(Ct);
+            }
+        }
+
+        (await Content(client, store.ID, "/team/notes.md")).ShouldBe("second\n");
+        var history = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "history", "--anthropic-store", store.ID, "--anthropic-prefix", "/team/", "--json");
+        history.ExitCode.ShouldBe(0, history.Error);
+        using var changes = JsonDocument.Parse(history.Output);
+        changes.RootElement.EnumerateArray().Select(change => change.GetProperty("op").GetString()).ShouldBe(["create", "edit"]);
+        var cat = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "cat", "--anthropic-store", store.ID, "--anthropic-prefix", "/team/", "notes.md", "--version", "1");
+        (cat.ExitCode, cat.Output).ShouldBe((0, "first\n"));
     }
 
     private static async Task<string?> Content(AnthropicClient client, string store, string path)
