@@ -90,10 +90,8 @@ internal static class MemoryStoresText
 {
     public static string Sha256(string content) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
 
-    /// <summary>Checks a memory's path as the API does: absolute, no empty, <c>.</c> or <c>..</c> segment, at most 1,024
-    /// bytes. Returns why not, or <see langword="null"/> when valid.</summary>
-    /// <remarks>The API also requires NFC. Not checked yet: the project runs with invariant globalization, where .NET's
-    /// normalization does nothing, so the check needs composition data of its own.</remarks>
+    /// <summary>Checks a memory's path as the API does: absolute, in NFC, no empty, <c>.</c> or <c>..</c> segment, at most
+    /// 1,024 bytes. Returns why not, or <see langword="null"/> when valid.</summary>
     public static string? PathError(string field, string? path)
     {
         if (string.IsNullOrEmpty(path))
@@ -109,6 +107,11 @@ internal static class MemoryStoresText
         if (Encoding.UTF8.GetByteCount(path) > MemoryStoresState.MaxPathBytes)
         {
             return $"{field}: must be at most {MemoryStoresState.MaxPathBytes} bytes";
+        }
+
+        if (!Mnemo.Memory.Nfc.IsNormalized(path))
+        {
+            return $"{field}: must be in Unicode normalization form C (NFC)";
         }
 
         foreach (var segment in path[1..].Split('/'))

@@ -69,6 +69,7 @@ public sealed class MemoryStoresEmulatorTests
     [InlineData("/notes//a.md", "path: must not contain empty, '.' or '..' segments")]
     [InlineData("/notes/../a.md", "path: must not contain empty, '.' or '..' segments")]
     [InlineData("/notes/", "path: must not contain empty, '.' or '..' segments")]
+    [InlineData("/cafe\u0301.md", "path: must be in Unicode normalization form C (NFC)")]
     public async Task ABadPath_IsA400NamingTheRule(string path, string message)
     {
         await using var emulator = await StartAsync();

@@ -317,6 +317,11 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
     /// <summary>Refuses a path the API would not take, before a request, in the tool's terms.</summary>
     private static void CheckPath(MemoryPath path, string api)
     {
+        if (!Nfc.IsNormalized(api))
+        {
+            throw new MemoryStoreException($"a managed memory store takes paths in Unicode NFC only, and {path.Normalized} is not (write its accented letters precomposed)");
+        }
+
         var bytes = Encoding.UTF8.GetByteCount(api);
         if (bytes > AnthropicMemoryStoreOptions.MaxPathBytes)
         {

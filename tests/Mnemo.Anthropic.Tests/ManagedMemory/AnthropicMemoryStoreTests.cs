@@ -58,6 +58,10 @@ public sealed class AnthropicMemoryStoreTests : IAsyncLifetime
         deep.IsError.ShouldBeTrue();
         deep.Content.ShouldContain("1,024");
         (await new MemoryTool(store).ExecuteAsync(new CreateMemoryCommand("/memories/fits.md", new string('x', 100_000)), Ct)).IsError.ShouldBeFalse();
+        var decomposed = await tool.ExecuteAsync(new CreateMemoryCommand("/memories/cafe\u0301.md", "x"), Ct);
+        (decomposed.IsError, decomposed.Content).ShouldBe((true,
+            "The memory store could not complete the create command: a managed memory store takes paths in Unicode NFC only, and /memories/cafe\u0301.md is not (write its accented letters precomposed)"));
+        (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/caf\u00e9.md", "x"), Ct)).IsError.ShouldBeFalse();
     }
 
     [Fact]
