@@ -166,6 +166,32 @@ public sealed class ManagedStoreCommandTests
         (cat.ExitCode, cat.Output).ShouldBe((0, "first\n"));
     }
 
+    [Fact]
+    public async Task ADreamCanceledWhileItRuns_IsOneLine_AndTakesNothing()
+    {
+        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
+        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
+        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
+        await client.Beta.MemoryStores.Memories.Create(store.ID, new MemoryCreateParams { Path = "/a.md", Content = "x\nx\n" }, Ct);
+        var environment = new Dictionary<string, string>
+        {
+            ["ANTHROPIC_API_KEY"] = "test-key",
+            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
+        };
+
+        using var process = MnemoProcess.Start(environment, null, "memory", "dream", "--anthropic-store", store.ID, "--poll", "5", "--accept", "all");
+        var started = (await process.StandardError.ReadLineAsync(Ct))!;
+        var id = started.Split(' ')[2];
+        id.ShouldStartWith("dream_");
+        await client.Beta.Dreams.Cancel(id, new global::Anthropic.Models.Beta.Dreams.DreamCancelParams(), Ct);
+        var rest = await process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+
+        process.ExitCode.ShouldBe(1);
+        rest.Trim().ShouldBe($"mnemo: dream {id}: canceled\nmnemo: dream {id} was canceled.");
+        (await Content(client, store.ID, "/a.md")).ShouldBe("x\nx\n", "nothing taken");
+    }
+
     private static async Task<string?> Content(AnthropicClient client, string store, string path)
     {
         var page = await client.Beta.MemoryStores.Memories.List(store, new MemoryListParams { PathPrefix = path, View = BetaManagedAgentsMemoryView.Full }, Ct);
