@@ -18,14 +18,8 @@ public sealed class ManagedStoreCommandTests
     [Fact]
     public async Task Exec_OnAManagedStore_WritesUnderItsPrefix_WithTheToolsStrings()
     {
-        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
-        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
-        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
-        var environment = new Dictionary<string, string>
-        {
-            ["ANTHROPIC_API_KEY"] = "test-key",
-            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
-        };
+        await using var managed = await Managed.StartAsync();
+        var (client, store, environment) = (managed.Client, managed.Store, managed.Environment);
 
         using var process = MnemoProcess.Start(environment, null, "memory", "exec", "--anthropic-store", store.ID, "--anthropic-prefix", "/team/");
         await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { command = "create", path = "/memories/notes.md", file_text = "shared\n" }));
@@ -45,29 +39,23 @@ public sealed class ManagedStoreCommandTests
     [Fact]
     public async Task Copy_FromAFolderToAManagedStoreAndBack_PlansFirst_SkipsWhatIsTooLarge_AndChangesNothingTheSecondTime()
     {
-        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
-        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
-        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
-        var environment = new Dictionary<string, string>
-        {
-            ["ANTHROPIC_API_KEY"] = "test-key",
-            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
-        };
+        await using var managed = await Managed.StartAsync();
+        var (client, store, environment) = (managed.Client, managed.Store, managed.Environment);
         using var temp = new TempDirectory();
         var from = temp.Combine("from");
         Directory.CreateDirectory(Path.Combine(from, "patterns"));
         File.WriteAllText(Path.Combine(from, "notes.md"), "notes\n");
         File.WriteAllText(Path.Combine(from, "patterns", "race.md"), "lost updates\n");
         File.WriteAllText(Path.Combine(from, "huge.md"), new string('x', 150_000));
-        var managed = store.ID + ":/team/";
+        var folderOfStore = store.ID + ":/team/";
 
-        var dry = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", from, managed, "--dry-run");
+        var dry = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", from, folderOfStore, "--dry-run");
         (dry.ExitCode, dry.Error).ShouldBe((0, string.Empty));
         dry.Output.ShouldContain("would create  /memories/notes.md");
         dry.Output.TrimEnd().Split('\n')[^1].ShouldBe("Plan: 3 to create, 0 to update, 0 to delete, 0 the same, 0 skipped.");
         (await client.Beta.MemoryStores.Memories.List(store.ID, new MemoryListParams(), Ct)).Items.ShouldBeEmpty("a dry run writes nothing");
 
-        var copied = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", from, managed, "--actor", "ops");
+        var copied = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", from, folderOfStore, "--actor", "ops");
         copied.ExitCode.ShouldBe(1, "a file was skipped");
         copied.Output.ShouldContain("skip    /memories/huge.md: too large for the target");
         copied.Output.TrimEnd().Split('\n')[^1].ShouldBe("Copied: 2 created, 0 updated, 0 deleted, 0 the same, 1 skipped.");
@@ -75,28 +63,21 @@ public sealed class ManagedStoreCommandTests
         page.Items.Select(item => item.TryPickBetaManagedAgentsMemory(out var memory) ? memory.Path : "?").ShouldBe(["/team/notes.md", "/team/patterns/race.md"]);
 
         var back = temp.Combine("back");
-        (await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", managed, back)).ExitCode.ShouldBe(0);
+        (await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", folderOfStore, back)).ExitCode.ShouldBe(0);
         File.ReadAllText(Path.Combine(back, "patterns", "race.md")).ShouldBe("lost updates\n");
-        var again = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", managed, back);
+        var again = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "copy", folderOfStore, back);
         (again.ExitCode, again.Output.TrimEnd()).ShouldBe((0, "Nothing to change: 0 to create, 0 to update, 0 to delete, 2 the same, 0 skipped."));
     }
 
     [Fact]
     public async Task Dream_ShowsItsProgressAndResultAsADiff_AndTakesAllSomeOrNone()
     {
-        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
-        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
-        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
+        await using var managed = await Managed.StartAsync();
+        var (client, store, environment) = (managed.Client, managed.Store, managed.Environment);
         foreach (var (path, content) in new[] { ("/a.md", "tabs\ntabs\nno globals\n"), ("/b.md", "same\n"), ("/c.md", "same\n") })
         {
             await client.Beta.MemoryStores.Memories.Create(store.ID, new MemoryCreateParams { Path = path, Content = content }, Ct);
         }
-
-        var environment = new Dictionary<string, string>
-        {
-            ["ANTHROPIC_API_KEY"] = "test-key",
-            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
-        };
 
         var shown = await MnemoProcess.RunAsync(environment, null, Ct, "memory", "dream", "--anthropic-store", store.ID, "--poll", "0.01", "--instructions", "Tidy up.");
         shown.ExitCode.ShouldBe(0, shown.Error);
@@ -127,14 +108,8 @@ public sealed class ManagedStoreCommandTests
     [Fact]
     public async Task TheAdminVerbs_AndTheServer_RunOnAManagedStore()
     {
-        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
-        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
-        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
-        var environment = new Dictionary<string, string>
-        {
-            ["ANTHROPIC_API_KEY"] = "test-key",
-            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
-        };
+        await using var managed = await Managed.StartAsync();
+        var (client, store, environment) = (managed.Client, managed.Store, managed.Environment);
         using var temp = new TempDirectory();
         var keysFile = temp.Combine("keys.json");
         var key = (await MnemoProcess.RunAsync(Ct, "serve", "keys", "add", "--keys", keysFile, "--store", "team", "--name", "ci")).Output.Trim();
@@ -169,15 +144,9 @@ public sealed class ManagedStoreCommandTests
     [Fact]
     public async Task ADreamCanceledWhileItRuns_IsOneLine_AndTakesNothing()
     {
-        await using var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
-        using var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
-        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct);
+        await using var managed = await Managed.StartAsync();
+        var (client, store, environment) = (managed.Client, managed.Store, managed.Environment);
         await client.Beta.MemoryStores.Memories.Create(store.ID, new MemoryCreateParams { Path = "/a.md", Content = "x\nx\n" }, Ct);
-        var environment = new Dictionary<string, string>
-        {
-            ["ANTHROPIC_API_KEY"] = "test-key",
-            ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
-        };
 
         using var process = MnemoProcess.Start(environment, null, "memory", "dream", "--anthropic-store", store.ID, "--poll", "5", "--accept", "all");
         var started = (await process.StandardError.ReadLineAsync(Ct))!;
@@ -196,5 +165,40 @@ public sealed class ManagedStoreCommandTests
     {
         var page = await client.Beta.MemoryStores.Memories.List(store, new MemoryListParams { PathPrefix = path, View = BetaManagedAgentsMemoryView.Full }, Ct);
         return page.Items.Select(item => item.TryPickBetaManagedAgentsMemory(out var memory) && memory.Path == path ? memory.Content : null).FirstOrDefault();
+    }
+
+    /// <summary>An emulator with one managed store, "team", and the environment a process needs to reach it.</summary>
+    private sealed class Managed : IAsyncDisposable
+    {
+        private Managed(MessagesEmulator emulator, AnthropicClient client, BetaManagedAgentsMemoryStore store)
+        {
+            (Emulator, Client, Store) = (emulator, client, store);
+            Environment = new Dictionary<string, string>
+            {
+                ["ANTHROPIC_API_KEY"] = "test-key",
+                ["ANTHROPIC_BASE_URL"] = emulator.BaseAddress.ToString().TrimEnd('/'),
+            };
+        }
+
+        public MessagesEmulator Emulator { get; }
+
+        public AnthropicClient Client { get; }
+
+        public BetaManagedAgentsMemoryStore Store { get; }
+
+        public Dictionary<string, string> Environment { get; }
+
+        public static async Task<Managed> StartAsync()
+        {
+            var emulator = await MessagesEmulator.StartAsync(new MessagesEmulatorOptions(), Ct);
+            var client = new AnthropicClient(new ClientOptions { ApiKey = "test-key", BaseUrl = emulator.BaseAddress.ToString().TrimEnd('/') });
+            return new Managed(emulator, client, await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "team" }, Ct));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await Emulator.DisposeAsync();
+        }
     }
 }

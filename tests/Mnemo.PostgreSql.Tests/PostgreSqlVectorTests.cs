@@ -57,7 +57,7 @@ public sealed class PostgreSqlVectorTests(PostgresServer server)
 
         if (MemoryToolVectorTests.ExpectedFinal(testCase) is { } final)
         {
-            (await SnapshotAsync(store, ct)).ShouldBe(final, $"final tree of {name}");
+            (await MemoryToolVectorTests.SnapshotAsync(store, ct)).ShouldBe(final, $"final tree of {name}");
         }
     }
 
@@ -68,9 +68,7 @@ public sealed class PostgreSqlVectorTests(PostgresServer server)
     {
         if (entry["file"] is { } file)
         {
-            var bytes = entry["text"] is { } text ? Encoding.UTF8.GetBytes(text.GetValue<string>())
-                : entry["b64"] is { } b64 ? Convert.FromBase64String(b64.GetValue<string>())
-                : Encoding.UTF8.GetBytes(new string(entry["fill"]!.GetValue<string>()[0], entry["size"]!.GetValue<int>()));
+            var bytes = MemoryToolVectorTests.PlantedBytes(entry);
             (await store.CreateFileAsync(P(file.GetValue<string>()), bytes, cancellationToken: ct)).ShouldBeTrue();
         }
         else
@@ -79,31 +77,6 @@ public sealed class PostgreSqlVectorTests(PostgresServer server)
             var placeholder = P(entry["dir"]!.GetValue<string>() + "/.placeholder");
             await store.CreateFileAsync(placeholder, Array.Empty<byte>(), cancellationToken: ct);
             await store.DeleteAsync(placeholder, cancellationToken: ct);
-        }
-    }
-
-    private static async Task<SortedDictionary<string, string>> SnapshotAsync(PostgreSqlMemoryStore store, CancellationToken ct)
-    {
-        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        await WalkAsync(MemoryPath.RootPath, string.Empty, (await store.ListAsync(MemoryPath.RootPath, int.MaxValue, ct))!);
-        return tree;
-
-        async Task WalkAsync(MemoryPath folder, string prefix, IReadOnlyList<MemoryEntry> entries)
-        {
-            foreach (var entry in entries)
-            {
-                var path = folder.Child(entry.Name);
-                if (entry.Kind == MemoryEntryKind.Directory)
-                {
-                    tree[prefix + entry.Name + "/"] = "dir";
-                    await WalkAsync(path, prefix + entry.Name + "/", entry.Children ?? []);
-                }
-                else
-                {
-                    var bytes = (await store.ReadAsync(path, ct))!.Content.ToArray();
-                    tree[prefix + entry.Name] = bytes.Length > 4096 ? $"size:{bytes.Length}" : MemoryToolVectorTests.Describe(bytes);
-                }
-            }
         }
     }
 }

@@ -46,7 +46,7 @@ public sealed class AnthropicMemoryStoreVectorTests : IAsyncLifetime
         foreach (var entry in testCase["setup"]!.AsArray())
         {
             var file = entry!["file"]!.GetValue<string>();
-            (await store.CreateFileAsync(P(file), Bytes(entry.AsObject()), cancellationToken: ct)).ShouldBeTrue(file);
+            (await store.CreateFileAsync(P(file), MemoryToolVectorTests.PlantedBytes(entry.AsObject()), cancellationToken: ct)).ShouldBeTrue(file);
         }
 
         var tool = new MemoryTool(store);
@@ -62,7 +62,7 @@ public sealed class AnthropicMemoryStoreVectorTests : IAsyncLifetime
 
         if (MemoryToolVectorTests.ExpectedFinal(testCase) is { } final)
         {
-            (await SnapshotAsync(store, ct)).ShouldBe(final, $"final tree of {name}");
+            (await MemoryToolVectorTests.SnapshotAsync(store, ct)).ShouldBe(final, $"final tree of {name}");
         }
     }
 
@@ -73,7 +73,7 @@ public sealed class AnthropicMemoryStoreVectorTests : IAsyncLifetime
             return false; // a link or an empty folder
         }
 
-        var bytes = Bytes(entry);
+        var bytes = MemoryToolVectorTests.PlantedBytes(entry);
         return bytes.Length <= AnthropicMemoryStoreOptions.MaxMemoryBytes && Utf8(bytes);
     }
 
@@ -90,36 +90,6 @@ public sealed class AnthropicMemoryStoreVectorTests : IAsyncLifetime
         }
     }
 
-    private static byte[] Bytes(JsonObject entry) =>
-        entry["text"] is { } text ? Encoding.UTF8.GetBytes(text.GetValue<string>())
-        : entry["b64"] is { } b64 ? Convert.FromBase64String(b64.GetValue<string>())
-        : Encoding.UTF8.GetBytes(new string(entry["fill"]!.GetValue<string>()[0], entry["size"]!.GetValue<int>()));
-
     private static MemoryPath P(string relative) =>
         MemoryPath.TryParse(MemoryPath.Root + "/" + relative, out var path, out _) ? path : throw new ArgumentException(relative);
-
-    private static async Task<SortedDictionary<string, string>> SnapshotAsync(AnthropicMemoryStore store, CancellationToken ct)
-    {
-        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        await WalkAsync(MemoryPath.RootPath, string.Empty, (await store.ListAsync(MemoryPath.RootPath, int.MaxValue, ct))!);
-        return tree;
-
-        async Task WalkAsync(MemoryPath folder, string prefix, IReadOnlyList<MemoryEntry> entries)
-        {
-            foreach (var entry in entries)
-            {
-                var path = folder.Child(entry.Name);
-                if (entry.Kind == MemoryEntryKind.Directory)
-                {
-                    tree[prefix + entry.Name + "/"] = "dir";
-                    await WalkAsync(path, prefix + entry.Name + "/", entry.Children ?? []);
-                }
-                else
-                {
-                    var bytes = (await store.ReadAsync(path, ct))!.Content.ToArray();
-                    tree[prefix + entry.Name] = bytes.Length > 4096 ? $"size:{bytes.Length}" : MemoryToolVectorTests.Describe(bytes);
-                }
-            }
-        }
-    }
 }

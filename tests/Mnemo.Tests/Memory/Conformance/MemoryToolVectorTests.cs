@@ -140,6 +140,38 @@ public sealed class MemoryToolVectorTests
     }
 
     /// <summary>Finds a recorded case by name.</summary>
+    /// <summary>A store's files as <see cref="Snapshot"/> describes a folder's, walked through the store itself.</summary>
+    public static async Task<SortedDictionary<string, string>> SnapshotAsync(IMemoryStore store, CancellationToken cancellationToken)
+    {
+        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        await WalkAsync(MemoryPath.RootPath, string.Empty, (await store.ListAsync(MemoryPath.RootPath, int.MaxValue, cancellationToken))!);
+        return tree;
+
+        async Task WalkAsync(MemoryPath folder, string prefix, IReadOnlyList<MemoryEntry> entries)
+        {
+            foreach (var entry in entries)
+            {
+                var path = folder.Child(entry.Name);
+                if (entry.Kind == MemoryEntryKind.Directory)
+                {
+                    tree[prefix + entry.Name + "/"] = "dir";
+                    await WalkAsync(path, prefix + entry.Name + "/", entry.Children ?? []);
+                }
+                else
+                {
+                    var bytes = (await store.ReadAsync(path, cancellationToken))!.Content.ToArray();
+                    tree[prefix + entry.Name] = bytes.Length > 4096 ? $"size:{bytes.Length}" : Describe(bytes);
+                }
+            }
+        }
+    }
+
+    /// <summary>The bytes a setup entry plants: its text, its base64, or a fill of a size.</summary>
+    public static byte[] PlantedBytes(JsonObject entry) =>
+        entry["text"] is { } text ? System.Text.Encoding.UTF8.GetBytes(text.GetValue<string>())
+        : entry["b64"] is { } b64 ? Convert.FromBase64String(b64.GetValue<string>())
+        : System.Text.Encoding.UTF8.GetBytes(new string(entry["fill"]!.GetValue<string>()[0], entry["size"]!.GetValue<int>()));
+
     public static JsonObject Case(string name) => Cases.Value.Single(c => c!["name"]!.GetValue<string>() == name)!.AsObject();
 
     /// <summary>The tree a case must leave: the reference's when it is checked, or Mnemo's own (<c>final</c>) where a deviation changes it.</summary>
