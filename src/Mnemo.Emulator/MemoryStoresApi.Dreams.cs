@@ -34,7 +34,7 @@ internal sealed partial class MemoryStoresApi
             return (segments, method) switch
             {
                 ([], "POST") => (200, CreateDream(workspace, apiKey, Object(body))),
-                ([], "GET") => (200, MemoryStoresJson.Page(Page([.. _dreams.Values.Where(d => d.ApiKey == apiKey).OrderByDescending(d => d.CreatedAt)], request.Query).Page.Select(MemoryStoresJson.Dream), null)),
+                ([], "GET") => (200, ListDreams(apiKey, request.Query)),
                 ([var id], "GET") => (200, MemoryStoresJson.Dream(Advance(workspace, Dream(apiKey, id)))),
                 ([var id, "cancel"], "POST") => (200, MemoryStoresJson.Dream(Cancel(Dream(apiKey, id)))),
                 ([var id, "archive"], "POST") => (200, MemoryStoresJson.Dream(Archive(Dream(apiKey, id)))),
@@ -42,6 +42,12 @@ internal sealed partial class MemoryStoresApi
                 _ => throw new ApiErrorException(404, "not_found_error", "Not Found"),
             };
         }
+    }
+
+    private JsonElement ListDreams(string apiKey, IQueryCollection query)
+    {
+        var (page, next) = Page([.. _dreams.Values.Where(dream => dream.ApiKey == apiKey).OrderByDescending(dream => dream.CreatedAt)], query);
+        return MemoryStoresJson.Page(page.Select(MemoryStoresJson.Dream), next);
     }
 
     private EmulatedDream Dream(string apiKey, string id) =>
@@ -58,7 +64,10 @@ internal sealed partial class MemoryStoresApi
         var sessions = new List<string>();
         foreach (var input in inputs.EnumerateArray())
         {
-            switch (input.TryGetProperty("type", out var type) ? type.GetString() : null)
+            var type = input.ValueKind == JsonValueKind.Object && input.TryGetProperty("type", out var typeValue) && typeValue.ValueKind == JsonValueKind.String
+                ? typeValue.GetString()
+                : null;
+            switch (type)
             {
                 case "memory_store" when storeId is null && input.TryGetProperty("memory_store_id", out var id) && id.ValueKind == JsonValueKind.String:
                     storeId = id.GetString();
@@ -66,7 +75,9 @@ internal sealed partial class MemoryStoresApi
                 case "memory_store":
                     throw ApiErrorException.InvalidRequest("inputs: a dream takes exactly one memory_store input, with its memory_store_id");
                 case "sessions" when input.TryGetProperty("session_ids", out var ids) && ids.ValueKind == JsonValueKind.Array:
-                    sessions.AddRange(ids.EnumerateArray().Select(value => value.GetString() ?? string.Empty));
+                    sessions.AddRange(ids.EnumerateArray().Select(value => value.ValueKind == JsonValueKind.String
+                        ? value.GetString()!
+                        : throw ApiErrorException.InvalidRequest("inputs: session_ids must be strings")));
                     break;
                 default:
                     throw ApiErrorException.InvalidRequest("inputs: each input is {\"type\": \"memory_store\", \"memory_store_id\": ...} or {\"type\": \"sessions\", \"session_ids\": [...]}");
@@ -81,7 +92,7 @@ internal sealed partial class MemoryStoresApi
             _ => throw ApiErrorException.InvalidRequest("model: Input should be a model id or {\"id\": ...}"),
         } : "claude-opus-4-7";
         var updateExisting = body.TryGetProperty("output_behavior", out var behavior) && behavior.ValueKind == JsonValueKind.Object &&
-            behavior.TryGetProperty("type", out var behaviorType) && behaviorType.GetString() == "update_existing";
+            behavior.TryGetProperty("type", out var behaviorType) && behaviorType.ValueKind == JsonValueKind.String && behaviorType.GetString() == "update_existing";
         var output = updateExisting
             ? source
             : new EmulatedMemoryStore(EmulatorIds.Random("memstore_01"), source.Name + " (dreamed)", source.Description, time.GetUtcNow());

@@ -219,4 +219,30 @@ public sealed class MemoryStoresEmulatorTests
         var (status, error, _) = await emulator.PostAsync("/v1/dreams", "{}", beta: "agent-memory-2026-07-22");
         (status, error.GetProperty("error").GetProperty("message").GetString()).ShouldBe((400, "Dreams are in research preview: send the header anthropic-beta: dreaming-2026-04-21."));
     }
+
+    [Fact]
+    public async Task MalformedBodies_Get400_NeverA500()
+    {
+        await using var emulator = await StartAsync();
+        using var client = emulator.Client();
+        var store = await client.Beta.MemoryStores.Create(new MemoryStoreCreateParams { Name = "s" }, Ct);
+        const string Beta = "agent-memory-2026-07-22,dreaming-2026-04-21";
+        (string Path, string Body)[] requests =
+        [
+            ("/v1/memory_stores", "[]"), ("/v1/memory_stores", """{"name":7}"""), ("/v1/memory_stores", "{"),
+            ($"/v1/memory_stores/{store.ID}/memories", """{"path":["/a"],"content":"x"}"""),
+            ($"/v1/memory_stores/{store.ID}/memories", """{"path":"/a","content":{"x":1}}"""),
+            ($"/v1/memory_stores/{store.ID}/memories", "null"),
+            ("/v1/dreams", """{"inputs":[1,"x",null]}"""), ("/v1/dreams", """{"inputs":[{"type":7}]}"""),
+            ("/v1/dreams", """{"inputs":{"type":"memory_store"}}"""),
+            ("/v1/dreams", $$"""{"inputs":[{"type":"memory_store","memory_store_id":"{{store.ID}}"},{"type":"sessions","session_ids":[1]}]}"""),
+            ("/v1/dreams", $$"""{"inputs":[{"type":"memory_store","memory_store_id":"{{store.ID}}"}],"output_behavior":{"type":5},"model":3}"""),
+        ];
+        foreach (var (path, body) in requests)
+        {
+            var (status, answer, _) = await emulator.PostAsync(path, body, beta: Beta);
+            status.ShouldBe(400, $"{path} {body}");
+            answer.GetProperty("error").GetProperty("type").GetString().ShouldBe("invalid_request_error");
+        }
+    }
 }
