@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Mnemo.Anthropic.ManagedMemory;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
 using Mnemo.Memory.Remote;
@@ -95,19 +94,17 @@ internal static class MemoryCopyCommand
         if (spec.StartsWith("memstore_", StringComparison.Ordinal))
         {
             var (id, prefix) = spec.Split(':', 2) is [var store, var folder] ? (store, folder) : (spec, "/");
+            if (!StoreSelection.IsManagedStoreId(id))
+            {
+                throw new UsageException($"{spec}: a managed memory store is memstore_… with its id, not {id}.");
+            }
+
             if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY")))
             {
                 throw new UsageException($"{spec} is a managed memory store: give the API key in ANTHROPIC_API_KEY.");
             }
 
-            try
-            {
-                return new AnthropicMemoryStore(new AnthropicMemoryStoreOptions { MemoryStoreId = id, PathPrefix = prefix });
-            }
-            catch (ArgumentException exception)
-            {
-                throw new UsageException($"{spec}: {exception.Message.Split(" (Parameter", 2)[0]}");
-            }
+            return StoreSelection.OpenManaged(id, prefix, spec);
         }
 
         if (spec.StartsWith("postgres:", StringComparison.Ordinal))

@@ -68,7 +68,7 @@ internal static class MemoryDreamCommand
             throw new UsageException("give the memory to dream on: --anthropic-store memstore_…, or --from FOLDER.");
         }
 
-        if (storeId is not null && !storeId.StartsWith("memstore_", StringComparison.Ordinal))
+        if (storeId is not null && !StoreSelection.IsManagedStoreId(storeId))
         {
             throw new UsageException($"--anthropic-store takes a managed memory store's id, memstore_…, not {storeId}.");
         }

@@ -91,8 +91,8 @@ internal static class ServeCommands
     {
         if (backend == "anthropic")
         {
-            var id = managed is { } named && named.StartsWith("memstore_", StringComparison.Ordinal)
-                ? named
+            var id = StoreSelection.IsManagedStoreId(managed)
+                ? managed!
                 : throw new UsageException("--backend anthropic needs --anthropic-store memstore_…, the managed memory store.");
             if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY")))
             {

@@ -164,7 +164,7 @@ internal sealed class StoreSelection
             throw new UsageException("give one place for the memory: --anthropic-store, --server, --dir or --postgres.");
         }
 
-        if (!id.StartsWith("memstore_", StringComparison.Ordinal) || id.Length < 10)
+        if (!IsManagedStoreId(id))
         {
             throw new UsageException($"--anthropic-store takes a managed memory store's id, memstore_…, not {id}.");
         }
@@ -174,17 +174,27 @@ internal sealed class StoreSelection
             throw new UsageException("--anthropic-store needs the API key in ANTHROPIC_API_KEY.");
         }
 
+        return OpenManaged(id, result.GetValue(AnthropicPrefix) ?? "/", "--anthropic-prefix");
+    }
+
+    /// <summary>Tells whether a text is a managed memory store's id, <c>memstore_…</c>.</summary>
+    public static bool IsManagedStoreId(string? id) => id is { Length: >= 10 } && id.StartsWith("memstore_", StringComparison.Ordinal);
+
+    /// <summary>Opens a managed memory store with a client of its own (ANTHROPIC_API_KEY, and ANTHROPIC_BASE_URL if set);
+    /// a folder the options refuse is bad usage, named by <paramref name="where"/>.</summary>
+    public static Mnemo.Anthropic.ManagedMemory.AnthropicMemoryStore OpenManaged(string id, string prefix, string where)
+    {
         try
         {
             return new Mnemo.Anthropic.ManagedMemory.AnthropicMemoryStore(new Mnemo.Anthropic.ManagedMemory.AnthropicMemoryStoreOptions
             {
                 MemoryStoreId = id,
-                PathPrefix = result.GetValue(AnthropicPrefix) ?? "/",
+                PathPrefix = prefix,
             });
         }
         catch (ArgumentException exception)
         {
-            throw new UsageException($"--anthropic-prefix: {exception.Message.Split(" (Parameter", 2)[0]}");
+            throw new UsageException($"{where}: {exception.Message.Split(" (Parameter", 2)[0]}");
         }
     }
 

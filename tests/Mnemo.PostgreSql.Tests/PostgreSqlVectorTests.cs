@@ -10,19 +10,7 @@ namespace Mnemo.PostgreSql.Tests;
 /// <remarks>A database has no symbolic links, so the cases that plant one are the folder store's alone.</remarks>
 public sealed class PostgreSqlVectorTests(PostgresServer server)
 {
-    public static TheoryData<string> CaseNames()
-    {
-        var names = new TheoryData<string>();
-        foreach (var name in MemoryToolVectorTests.CaseNames().Select(row => row.Data))
-        {
-            if (!MemoryToolVectorTests.Case(name)["setup"]!.AsArray().Any(entry => entry!["symlink"] is not null))
-            {
-                names.Add(name);
-            }
-        }
-
-        return names;
-    }
+    public static TheoryData<string> CaseNames() => MemoryToolVectorTests.CaseNamesWhere(entry => entry["symlink"] is null);
 
     [Fact]
     public void Cases_LeaveOutOnlyThoseWithLinks() => CaseNames().Count.ShouldBeGreaterThanOrEqualTo(55);

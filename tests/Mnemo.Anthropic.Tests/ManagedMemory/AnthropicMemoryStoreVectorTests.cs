@@ -19,19 +19,7 @@ public sealed class AnthropicMemoryStoreVectorTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _managed.DisposeAsync();
 
-    public static TheoryData<string> CaseNames()
-    {
-        var names = new TheoryData<string>();
-        foreach (var name in MemoryToolVectorTests.CaseNames().Select(row => row.Data))
-        {
-            if (MemoryToolVectorTests.Case(name)["setup"]!.AsArray().All(entry => Plantable(entry!.AsObject())))
-            {
-                names.Add(name);
-            }
-        }
-
-        return names;
-    }
+    public static TheoryData<string> CaseNames() => MemoryToolVectorTests.CaseNamesWhere(Plantable);
 
     [Fact]
     public void Cases_LeaveOutOnlyWhatAManagedStoreCannotHold() => CaseNames().Count.ShouldBeGreaterThanOrEqualTo(52);

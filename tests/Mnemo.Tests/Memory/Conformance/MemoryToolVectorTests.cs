@@ -140,6 +140,21 @@ public sealed class MemoryToolVectorTests
     }
 
     /// <summary>Finds a recorded case by name.</summary>
+    /// <summary>The cases whose every setup entry a backend can plant (a database has no links, a managed store no empty folders).</summary>
+    public static TheoryData<string> CaseNamesWhere(Func<JsonObject, bool> plantable)
+    {
+        var names = new TheoryData<string>();
+        foreach (var name in CaseNames().Select(row => row.Data))
+        {
+            if (Case(name)["setup"]!.AsArray().All(entry => plantable(entry!.AsObject())))
+            {
+                names.Add(name);
+            }
+        }
+
+        return names;
+    }
+
     /// <summary>A store's files as <see cref="Snapshot"/> describes a folder's, walked through the store itself.</summary>
     public static async Task<SortedDictionary<string, string>> SnapshotAsync(IMemoryStore store, CancellationToken cancellationToken)
     {
