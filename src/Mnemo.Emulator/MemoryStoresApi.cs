@@ -59,7 +59,7 @@ internal sealed partial class MemoryStoresApi(TimeProvider time)
                 ([var id, "memories", var memory], "DELETE") => (200, DeleteMemory(Writable(workspace, id), memory, apiKey, query)),
                 ([var id, "memory_versions"], "GET") => (200, ListVersions(Store(workspace, id), query)),
                 ([var id, "memory_versions", var version], "GET") => (200, MemoryStoresJson.Version(Version(Store(workspace, id), version), View(query, "full"))),
-                ([var id, "memory_versions", var version, "redact"], "POST") => (200, Redact(Store(workspace, id), version)),
+                ([var id, "memory_versions", var version, "redact"], "POST") => (200, Redact(Store(workspace, id), version, apiKey)),
                 _ when Known(segments) => throw new ApiErrorException(405, "invalid_request_error", $"Method Not Allowed: {method} {path}"),
                 _ => throw new ApiErrorException(404, "not_found_error", "Not Found"),
             };
@@ -287,7 +287,7 @@ internal sealed partial class MemoryStoresApi(TimeProvider time)
         return MemoryStoresJson.Page(page.Select(version => MemoryStoresJson.Version(version, view)), next);
     }
 
-    private JsonElement Redact(EmulatedMemoryStore store, string id)
+    private JsonElement Redact(EmulatedMemoryStore store, string id, string apiKey)
     {
         var version = Version(store, id);
         if (store.Memories.TryGetValue(version.MemoryId, out var memory) && memory.VersionId == version.Id)
@@ -297,7 +297,7 @@ internal sealed partial class MemoryStoresApi(TimeProvider time)
 
         if (version.RedactedAt is null)
         {
-            (version.Content, version.Path, version.RedactedAt) = (null, null, time.GetUtcNow());
+            (version.Content, version.Path, version.RedactedAt, version.RedactedBy) = (null, null, time.GetUtcNow(), KeyId(apiKey));
         }
 
         return MemoryStoresJson.Version(version, "full");

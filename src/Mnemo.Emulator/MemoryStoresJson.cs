@@ -88,7 +88,7 @@ internal static class MemoryStoresJson
         {
             writer.WriteStartObject("redacted_by"u8);
             writer.WriteString("type"u8, "api_actor"u8);
-            writer.WriteString("api_key_id"u8, version.ApiKeyId);
+            writer.WriteString("api_key_id"u8, version.RedactedBy ?? version.ApiKeyId);
             writer.WriteEndObject();
         }
 

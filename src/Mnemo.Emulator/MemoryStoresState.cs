@@ -83,6 +83,9 @@ internal sealed class EmulatedMemoryVersion(string storeId, string id, string me
     public DateTimeOffset CreatedAt { get; } = created;
 
     public DateTimeOffset? RedactedAt { get; set; }
+
+    /// <summary>Gets or sets the key that redacted the version.</summary>
+    public string? RedactedBy { get; set; }
 }
 
 /// <summary>The text rules of the memory API.</summary>

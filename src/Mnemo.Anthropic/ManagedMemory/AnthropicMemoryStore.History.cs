@@ -17,7 +17,7 @@ public sealed partial class AnthropicMemoryStore : IVersionedMemoryStore
     /// <remarks>
     /// <para>Each version is one change: <c>created</c> a create, <c>modified</c> an edit (or a rename when the path moved,
     /// with <see cref="MemoryChange.From"/>), <c>deleted</c> a delete holding the content the memory had before it. The
-    /// actor is the API's: <c>api_key:…</c>, <c>session:…</c> or <c>user:…</c>; the API keeps no reason. A redacted
+    /// actor is the API's: <c>api:…</c> (the key's id), <c>session:…</c> or <c>user:…</c>; the API keeps no reason. A redacted
     /// version has no content. Sequence numbers count the versions in the order the API lists them, so they hold while no
     /// version is added before them.</para>
     /// </remarks>
@@ -39,12 +39,15 @@ public sealed partial class AnthropicMemoryStore : IVersionedMemoryStore
         }
 
         versions.Reverse(); // the API lists newest first
+        var paths = KnownPaths(versions);
         var last = new Dictionary<string, (string Path, string? Content, string? Hash, long Size)>(StringComparer.Ordinal);
         var changes = new List<MemoryChange>();
-        foreach (var version in versions)
+        var redactions = new List<(DateTimeOffset Time, string? Actor)>();
+        for (var i = 0; i < versions.Count; i++)
         {
+            var version = versions[i];
             last.TryGetValue(version.MemoryID, out var before);
-            var path = version.Path ?? before.Path;
+            var path = paths[i];
             var operation = version.Operation.Raw();
             if (operation != "deleted")
             {
@@ -54,13 +57,18 @@ public sealed partial class AnthropicMemoryStore : IVersionedMemoryStore
             var mapped = path is null ? null : FromApiPath(path);
             if (mapped is null)
             {
-                continue; // outside the store's folder, or a redacted first version whose path is gone
+                continue; // outside the store's folder
+            }
+
+            if (version.RedactedAt is { } redactedAt)
+            {
+                redactions.Add((redactedAt, Actor(version.RedactedBy)));
             }
 
             var (content, hash, size) = operation == "deleted"
                 ? (before.Content, before.Hash, before.Size)
                 : (version.Content, version.ContentSha256, version.ContentSizeBytes ?? 0);
-            var from = operation == "modified" && before.Path is { } previous && previous != path ? FromApiPath(previous) : null;
+            var from = operation == "modified" && before.Path is { Length: > 0 } previous && previous != path ? FromApiPath(previous) : null;
             var kind = operation switch
             {
                 "created" => MemoryChangeKind.Create,
@@ -68,15 +76,78 @@ public sealed partial class AnthropicMemoryStore : IVersionedMemoryStore
                 _ when from is not null => MemoryChangeKind.Rename,
                 _ => MemoryChangeKind.Edit,
             };
-            var file = new MemoryFileVersion(mapped.Normalized, hash ?? string.Empty, size, content is null ? null : Encoding.UTF8.GetBytes(content));
-            changes.Add(new MemoryChange(changes.Count + 1, version.CreatedAt, kind, mapped.Normalized, [file])
+            var file = new MemoryFileVersion(mapped.Normalized, hash ?? string.Empty, size, content is null ? (ReadOnlyMemory<byte>?)null : Encoding.UTF8.GetBytes(content));
+            changes.Add(new MemoryChange(0, version.CreatedAt, kind, mapped.Normalized, [file])
             {
                 From = from?.Normalized,
                 Actor = Actor(version.CreatedBy),
             });
         }
 
-        return changes;
+        return Numbered(changes, redactions);
+    }
+
+    /// <summary>Each version's path: its own, or for a redacted version (whose path the API cleared) the nearest its
+    /// memory had, before it or else after it.</summary>
+    private static string?[] KnownPaths(List<BetaManagedAgentsMemoryVersion> versions)
+    {
+        var paths = versions.Select(version => version.Path).ToArray();
+        var later = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = versions.Count - 1; i >= 0; i--)
+        {
+            if (paths[i] is { } known)
+            {
+                later[versions[i].MemoryID] = known;
+            }
+            else if (later.TryGetValue(versions[i].MemoryID, out var next))
+            {
+                paths[i] = next;
+            }
+        }
+
+        var earlier = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < versions.Count; i++)
+        {
+            if (versions[i].Path is { } own)
+            {
+                earlier[versions[i].MemoryID] = own;
+            }
+            else if (earlier.TryGetValue(versions[i].MemoryID, out var previous))
+            {
+                paths[i] = previous;
+            }
+        }
+
+        return paths;
+    }
+
+    /// <summary>The changes with the redactions among them, at the times the API records, each run of redactions by one
+    /// actor one change (as one <see cref="RedactAsync"/> is), numbered from 1.</summary>
+    /// <remarks>The API clears a redacted version's hash, so a redaction change does not name the content it removed.</remarks>
+    private static List<MemoryChange> Numbered(List<MemoryChange> changes, List<(DateTimeOffset Time, string? Actor)> redactions)
+    {
+        var merged = new List<MemoryChange>(changes.Count + redactions.Count);
+        var next = 0;
+        MemoryChange? pending = null;
+        foreach (var redaction in redactions.OrderBy(r => r.Time))
+        {
+            while (next < changes.Count && changes[next].Time <= redaction.Time)
+            {
+                merged.Add(changes[next++]);
+                pending = null;
+            }
+
+            if (pending is not null && pending.Actor == redaction.Actor)
+            {
+                continue; // the same redaction, of another version
+            }
+
+            pending = new MemoryChange(0, redaction.Time, MemoryChangeKind.Redact, null, []) { Actor = redaction.Actor, Reason = "redact" };
+            merged.Add(pending);
+        }
+
+        merged.AddRange(changes.Skip(next));
+        return [.. merged.Select((change, i) => change with { Sequence = i + 1 })];
     }
 
     /// <summary>Redacts every earlier version of a memory under the store's folder that holds a content; a memory's
@@ -120,7 +191,7 @@ public sealed partial class AnthropicMemoryStore : IVersionedMemoryStore
     /// <summary>Deletes the memories not written for longer than an age (the API records no reads); each delete is a version.</summary>
     public async ValueTask<IReadOnlyList<MemoryPath>> SweepAsync(TimeSpan maxIdle, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
     {
-        var cutoff = DateTimeOffset.UtcNow - maxIdle;
+        var cutoff = _options.TimeProvider.GetUtcNow() - maxIdle;
         var swept = new List<MemoryPath>();
         foreach (var activity in await ReadActivityAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -45,6 +45,7 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
     private readonly string _store;
     private readonly string _prefix;
     private readonly AnthropicMemoryStoreOptions _options;
+    private readonly MemoryQuotas _quotas;
 
     private readonly IAnthropicClient? _owned;
 
@@ -69,6 +70,7 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _prefix = options.ValidatedPrefix();
         _options = options;
+        _quotas = options.EffectiveQuotas();
         _store = options.MemoryStoreId;
         _client = client;
         var unretried = client.WithOptions(o => o with { MaxRetries = 0 });
@@ -142,6 +144,8 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
             return false; // a folder is there
         }
 
+        await CheckTotalsAsync(path, addedFiles: 1, addedBytes: content.Length, cancellationToken).ConfigureAwait(false);
+
         var attempted = false;
         return await SendAsync("create a memory", async () =>
         {
@@ -179,6 +183,7 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
             return false;
         }
 
+        await CheckTotalsAsync(path, addedFiles: 0, addedBytes: content.Length - expected.Content.Length, cancellationToken).ConfigureAwait(false);
         var expectedHash = Sha256(expected.Content.Span);
         var attempted = false;
         return await SendAsync("update a memory", async () =>
@@ -276,7 +281,7 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
         var moves = moving.Select(memory => (memory.ID, Path: to + memory.Path[from.Length..])).ToList();
         foreach (var (_, target) in moves)
         {
-            CheckPath(destination, target);
+            CheckPath(FromApiPath(target) ?? destination, target);
         }
 
         var done = 0;
@@ -314,9 +319,10 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
 
     private string ApiPath(MemoryPath path) => _prefix + string.Join('/', path.Segments);
 
-    /// <summary>Refuses a path the API would not take, before a request, in the tool's terms.</summary>
-    private static void CheckPath(MemoryPath path, string api)
+    /// <summary>Refuses a path the API would not take, or longer than the quota, before a request, in the tool's terms.</summary>
+    private void CheckPath(MemoryPath path, string api)
     {
+        _quotas.CheckPath(path);
         if (!Nfc.IsNormalized(api))
         {
             throw new MemoryStoreException($"a managed memory store takes paths in Unicode NFC only, and {path.Normalized} is not (write its accented letters precomposed)");
@@ -329,14 +335,10 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
         }
     }
 
-    /// <summary>The content as the API's text: UTF-8, within the file limit unless it does not grow.</summary>
+    /// <summary>The content as the API's text: UTF-8, within the file limits unless it does not grow.</summary>
     private string Text(MemoryPath path, ReadOnlyMemory<byte> content, ReadOnlyMemory<byte> previous)
     {
-        if (content.Length > _options.MaxFileBytes && content.Length > previous.Length)
-        {
-            throw new MemoryQuotaExceededException(MemoryQuotaKind.FileBytes, path, _options.MaxFileBytes, content.Length);
-        }
-
+        _quotas.CheckFile(path, content.Span, previous.Span);
         try
         {
             return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(content.Span);
@@ -345,6 +347,19 @@ public sealed partial class AnthropicMemoryStore : IMemoryStore, IDisposable
         {
             throw new MemoryStoreException("a managed memory store holds text only, and this content is not UTF-8");
         }
+    }
+
+    /// <summary>Refuses a write that would take the folder past its limits on files or total size: the API keeps no
+    /// totals, so they come from a listing of the folder, and two writers at once may both pass it.</summary>
+    private async Task CheckTotalsAsync(MemoryPath path, long addedFiles, long addedBytes, CancellationToken cancellationToken)
+    {
+        if (!_quotas.LimitsTotals || (addedFiles <= 0 && addedBytes <= 0))
+        {
+            return;
+        }
+
+        var all = await AllUnderAsync(_prefix, cancellationToken).ConfigureAwait(false);
+        _quotas.CheckTotals(path, all.Count + addedFiles, addedFiles, all.Sum(memory => memory.ContentSizeBytes) + addedBytes, addedBytes);
     }
 
     /// <summary>Refuses a path under a file: a memory at one of its parents.</summary>

@@ -1,3 +1,5 @@
+using Mnemo.Memory;
+
 namespace Mnemo.Anthropic.ManagedMemory;
 
 /// <summary>Represents the options of an <see cref="AnthropicMemoryStore"/>.</summary>
@@ -18,9 +20,23 @@ public sealed class AnthropicMemoryStoreOptions
     /// is <c>/agents/reviewer/notes.md</c>, and the memories outside that folder are out of the tool's reach.</value>
     public string PathPrefix { get; set; } = "/";
 
-    /// <summary>Gets or sets the largest file, in bytes; at most <see cref="MaxMemoryBytes"/>.</summary>
-    /// <value><see cref="MaxMemoryBytes"/> by default.</value>
-    public long MaxFileBytes { get; set; } = MaxMemoryBytes;
+    /// <summary>Gets or sets the limits the store keeps to, with the tool's quota messages, on top of the API's own (a
+    /// memory of at most <see cref="MaxMemoryBytes"/>, a path of at most <see cref="MaxPathBytes"/>, which hold whatever
+    /// is set here).</summary>
+    /// <value>The API's limits only by default. Limits on the number of files or on the total size cost one listing of
+    /// the folder per write, since the API keeps no running totals.</value>
+    public MemoryQuotas Quotas { get; set; } = new()
+    {
+        MaxFileBytes = MaxMemoryBytes,
+        MaxFileLines = long.MaxValue,
+        MaxFiles = long.MaxValue,
+        MaxTotalBytes = long.MaxValue,
+        MaxPathBytes = MemoryPath.MaxPathBytes,
+    };
+
+    /// <summary>Gets or sets the clock <see cref="AnthropicMemoryStore.SweepAsync"/> measures idle time against.</summary>
+    /// <value><see cref="TimeProvider.System"/> by default.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Gets or sets how many times a request that failed without an answer the store can use (a rate limit, a
     /// server error, a lost connection) is tried in all, where trying again is safe.</summary>
@@ -30,6 +46,16 @@ public sealed class AnthropicMemoryStoreOptions
     /// <summary>Gets or sets the pause before the first retry; it doubles with each.</summary>
     /// <value>200 ms by default.</value>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The quotas as the store applies them: the API's file limit holds whatever is set.</summary>
+    internal MemoryQuotas EffectiveQuotas() => new()
+    {
+        MaxFileBytes = Math.Min(Quotas.MaxFileBytes, MaxMemoryBytes),
+        MaxFileLines = Quotas.MaxFileLines,
+        MaxFiles = Quotas.MaxFiles,
+        MaxTotalBytes = Quotas.MaxTotalBytes,
+        MaxPathBytes = Quotas.MaxPathBytes,
+    };
 
     /// <summary>The prefix as the store uses it: starting and ending with '/', with valid segments.</summary>
     internal string ValidatedPrefix()
@@ -46,10 +72,9 @@ public sealed class AnthropicMemoryStoreOptions
             throw new ArgumentException($"AnthropicMemoryStoreOptions.PathPrefix '{PathPrefix}' has an empty, '.' or '..' segment.", nameof(PathPrefix));
         }
 
-        if (MaxFileBytes is < 1 or > MaxMemoryBytes)
-        {
-            throw new ArgumentException($"AnthropicMemoryStoreOptions.MaxFileBytes must be 1 to {MaxMemoryBytes:N0}, the API's limit.", nameof(MaxFileBytes));
-        }
+        ArgumentNullException.ThrowIfNull(Quotas, nameof(Quotas));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        Quotas.Validated();
 
         if (MaxAttempts < 1)
         {
