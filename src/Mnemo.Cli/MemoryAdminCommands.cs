@@ -114,17 +114,29 @@ internal static partial class MemoryAdminCommands
             return 0;
         }));
 
+        var asRecorded = new Option<bool>("--as-recorded")
+        {
+            Description = "Restore the version byte for byte, without the safety checks a write gets (secrets masked, injections refused).",
+        };
         var restore = new Command("restore", "Bring a file back to a recorded version, or recover it after a delete; the restore is recorded too.")
         {
-            path, version, actor,
+            path, version, actor, asRecorded,
         };
-        restore.SetAction((result, ct) => Run(result, place, mustExist: true, async admin =>
+        restore.SetAction((result, ct) => Run(result, place, mustExist: true, async given =>
         {
+            var admin = result.GetValue(asRecorded) ? given : new MemoryAdmin(given.Store) { Safety = Mnemo.Memory.Safety.MemorySafety.Default };
             var file = ParsePath(result.GetValue(path));
             var (change, outcome) = await admin.RestoreAsync(file, result.GetValue(version), Context(result, actor), ct).ConfigureAwait(false);
             Console.Out.WriteLine(outcome == MemoryWriteOutcome.Unchanged
                 ? $"{file.Normalized} already holds the version of change {change.Sequence}; nothing written."
                 : $"{(outcome == MemoryWriteOutcome.Created ? "Recovered" : "Restored")} {file.Normalized} to the version of change {change.Sequence} ({Time(change.Time)}).");
+            var recorded = await admin.GetVersionAsync(file, change.Sequence, ct).ConfigureAwait(false);
+            if (outcome != MemoryWriteOutcome.Unchanged && await admin.Store.ReadAsync(file, ct).ConfigureAwait(false) is { Kind: MemoryEntryKind.File } now &&
+                recorded?.Hash is { Length: > 0 } hash && MemoryHash.Sha256(now.Content.Span) != hash)
+            {
+                Console.Out.WriteLine("Secrets in it were masked as it was restored; --as-recorded restores it byte for byte.");
+            }
+
             return 0;
         }));
 

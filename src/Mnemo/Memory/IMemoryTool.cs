@@ -60,6 +60,12 @@ public sealed class MemoryToolCall
     /// <value><see langword="null"/> until a screening stage has looked.</value>
     public Safety.MemoryScreening? Screening { get; set; }
 
+    /// <summary>Gets or sets the check <see cref="MemoryTool"/> makes on the whole file an edit (<c>str_replace</c>,
+    /// <c>insert</c>) would leave, just before writing it, on every attempt: so what a write completes with the text
+    /// around it is judged, and what is judged is exactly what is written.</summary>
+    /// <value><see langword="null"/> for none; the screening stage sets it.</value>
+    public Func<MemoryWriteCandidate, MemoryWriteDecision>? WriteCheck { get; set; }
+
     /// <summary>Creates a call for input that is not a command, so that its error passes through the stages (and the audit) too.</summary>
     /// <param name="message">Why the input is not a command, in one line, as the model will read it.</param>
     /// <param name="actor">Who sent it.</param>

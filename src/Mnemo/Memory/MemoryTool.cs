@@ -52,8 +52,8 @@ public sealed class MemoryTool : IMemoryTool
             {
                 ViewMemoryCommand view => await ViewAsync(view, cancellationToken).ConfigureAwait(false),
                 CreateMemoryCommand create => await CreateAsync(create, context, cancellationToken).ConfigureAwait(false),
-                StrReplaceMemoryCommand replace => await StrReplaceAsync(replace, context, cancellationToken).ConfigureAwait(false),
-                InsertMemoryCommand insert => await InsertAsync(insert, context, cancellationToken).ConfigureAwait(false),
+                StrReplaceMemoryCommand replace => await StrReplaceAsync(replace, context, call.WriteCheck, cancellationToken).ConfigureAwait(false),
+                InsertMemoryCommand insert => await InsertAsync(insert, context, call.WriteCheck, cancellationToken).ConfigureAwait(false),
                 DeleteMemoryCommand delete => await DeleteAsync(delete, context, cancellationToken).ConfigureAwait(false),
                 RenameMemoryCommand rename => await RenameAsync(rename, context, cancellationToken).ConfigureAwait(false),
                 _ => MemoryToolResult.Error(MemoryMessages.UnknownCommand(command.Name)),
@@ -143,17 +143,19 @@ public sealed class MemoryTool : IMemoryTool
             : MemoryToolResult.Error(MemoryMessages.AlreadyExists(path.Original));
     }
 
-    private ValueTask<MemoryToolResult> StrReplaceAsync(StrReplaceMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
+    private ValueTask<MemoryToolResult> StrReplaceAsync(
+        StrReplaceMemoryCommand command, MemoryWriteContext context, Func<MemoryWriteCandidate, MemoryWriteDecision>? check, CancellationToken cancellationToken)
     {
         var oldBytes = TryEncodeStrict(command.OldStr);
         var newBytes = Encoding.UTF8.GetBytes(command.NewStr ?? string.Empty);
-        return EditAsync(command.Path, content => MemoryEdits.StrReplace(command, oldBytes, newBytes, content), context, cancellationToken);
+        return EditAsync(command.Path, content => MemoryEdits.StrReplace(command, oldBytes, newBytes, content), context, check, cancellationToken);
     }
 
-    private ValueTask<MemoryToolResult> InsertAsync(InsertMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
+    private ValueTask<MemoryToolResult> InsertAsync(
+        InsertMemoryCommand command, MemoryWriteContext context, Func<MemoryWriteCandidate, MemoryWriteDecision>? check, CancellationToken cancellationToken)
     {
         var inserted = Encoding.UTF8.GetBytes(command.InsertText.TrimEnd('\n'));
-        return EditAsync(command.Path, content => MemoryEdits.Insert(command, inserted, content), context, cancellationToken);
+        return EditAsync(command.Path, content => MemoryEdits.Insert(command, inserted, content), context, check, cancellationToken);
     }
 
     private async ValueTask<MemoryToolResult> DeleteAsync(DeleteMemoryCommand command, MemoryWriteContext context, CancellationToken cancellationToken)
@@ -201,7 +203,8 @@ public sealed class MemoryTool : IMemoryTool
 
     /// <summary>Runs a read-modify-write edit, retrying while other writers change the file in between.</summary>
     private async ValueTask<MemoryToolResult> EditAsync(
-        string rawPath, Func<ReadOnlySpan<byte>, MemoryEdit> edit, MemoryWriteContext context, CancellationToken cancellationToken)
+        string rawPath, Func<ReadOnlySpan<byte>, MemoryEdit> edit, MemoryWriteContext context, Func<MemoryWriteCandidate, MemoryWriteDecision>? check,
+        CancellationToken cancellationToken)
     {
         if (!TryParsePath(rawPath, out var path, out var failure))
         {
@@ -209,15 +212,16 @@ public sealed class MemoryTool : IMemoryTool
         }
 
         var (result, lost) = await _edits.RunAsync(
-            (Tool: this, Path: path, Edit: edit, Context: context),
-            static (state, token) => state.Tool.EditOnceAsync(state.Path, state.Edit, state.Context, token),
+            (Tool: this, Path: path, Edit: edit, Context: context, Check: check),
+            static (state, token) => state.Tool.EditOnceAsync(state.Path, state.Edit, state.Context, state.Check, token),
             cancellationToken).ConfigureAwait(false);
         return lost ? MemoryToolResult.Error(MemoryMessages.Busy(path.Original)) : result;
     }
 
     /// <summary>One attempt of an edit: read, compute, and write only if the file is still what was read.</summary>
     private async ValueTask<CompareAndSwap<MemoryToolResult>.Attempt> EditOnceAsync(
-        MemoryPath path, Func<ReadOnlySpan<byte>, MemoryEdit> edit, MemoryWriteContext context, CancellationToken cancellationToken)
+        MemoryPath path, Func<ReadOnlySpan<byte>, MemoryEdit> edit, MemoryWriteContext context, Func<MemoryWriteCandidate, MemoryWriteDecision>? check,
+        CancellationToken cancellationToken)
     {
         var item = await Store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
         if (item is null)
@@ -249,15 +253,55 @@ public sealed class MemoryTool : IMemoryTool
         }
 
         using var updated = result.Updated!;
-        if (updated.Length > _options.MaxFileBytes)
+        var written = updated.Memory;
+        if (check is not null)
         {
-            return CompareAndSwap<MemoryToolResult>.Won(
-                MemoryToolResult.Error(MemoryMessages.TooLarge(path.Original, updated.Length, _options.MaxFileBytes)));
+            var decision = check(Candidate(path, context.Reason ?? string.Empty, content.Span, updated.Memory.Span));
+            if (decision.Refusal is { } refusal)
+            {
+                return CompareAndSwap<MemoryToolResult>.Won(MemoryToolResult.Error(refusal));
+            }
+
+            written = decision.Replacement is { } replacement ? Encoding.UTF8.GetBytes(replacement) : written;
         }
 
-        return await Store.ReplaceFileAsync(path, updated.Memory, item, context, cancellationToken).ConfigureAwait(false)
-            ? CompareAndSwap<MemoryToolResult>.Won(MemoryToolResult.Ok(result.Success!(updated.Memory.Span)))
+        if (written.Length > _options.MaxFileBytes)
+        {
+            return CompareAndSwap<MemoryToolResult>.Won(
+                MemoryToolResult.Error(MemoryMessages.TooLarge(path.Original, written.Length, _options.MaxFileBytes)));
+        }
+
+        return await Store.ReplaceFileAsync(path, written, item, context, cancellationToken).ConfigureAwait(false)
+            ? CompareAndSwap<MemoryToolResult>.Won(MemoryToolResult.Ok(result.Success!(written.Span)))
             : CompareAndSwap<MemoryToolResult>.Lost(default);
+    }
+
+    /// <summary>The file an edit would leave, with the range it changed: what differs between the file before and after,
+    /// from the first byte that differs to the last, on character boundaries.</summary>
+    private static MemoryWriteCandidate Candidate(MemoryPath path, string command, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after)
+    {
+        var prefix = before.CommonPrefixLength(after);
+        var suffix = 0;
+        var most = Math.Min(before.Length, after.Length) - prefix;
+        while (suffix < most && before[before.Length - 1 - suffix] == after[after.Length - 1 - suffix])
+        {
+            suffix++;
+        }
+
+        while (prefix > 0 && prefix < after.Length && (after[prefix] & 0xC0) == 0x80)
+        {
+            prefix--; // back to the start of the character the change begins in
+        }
+
+        var end = after.Length - suffix;
+        while (end < after.Length && (after[end] & 0xC0) == 0x80)
+        {
+            end++; // on to the end of the character the change ends in
+        }
+
+        var text = Encoding.UTF8.GetString(after);
+        var start = Encoding.UTF8.GetCharCount(after[..prefix]);
+        return new MemoryWriteCandidate(path, command, text, start, Math.Max(start, text.Length - Encoding.UTF8.GetCharCount(after[end..])));
     }
 
     /// <summary>Encodes text as UTF-8; <see langword="null"/> when it holds an unpaired surrogate, which no file can hold.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Mnemo.Memory.Safety;
 
 namespace Mnemo.Memory;
 
@@ -29,6 +30,11 @@ public sealed class MemoryAdmin
 
     /// <summary>Gets the store.</summary>
     public IMemoryStore Store { get; }
+
+    /// <summary>Gets the checks a restore makes on the version it brings back, as the screening stage makes on a write:
+    /// secrets masked, a version the policy would refuse not restored.</summary>
+    /// <value><see langword="null"/> by default: a restore writes the version as recorded.</value>
+    public MemorySafety? Safety { get; init; }
 
     private IVersionedMemoryStore Versioned =>
         Store as IVersionedMemoryStore ?? throw new NotSupportedException("This memory store keeps no history.");
@@ -192,7 +198,7 @@ public sealed class MemoryAdmin
     /// <param name="context">Who restores; the reason defaults to <c>restore</c>.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The version restored and what the write did.</returns>
-    /// <exception cref="MemoryException">No such version, or its content was redacted.</exception>
+    /// <exception cref="MemoryException">No such version, its content was redacted, or <see cref="Safety"/> refuses what it holds.</exception>
     public async ValueTask<(MemoryChange Change, MemoryWriteOutcome Outcome)> RestoreAsync(
         MemoryPath path, long? sequence = null, MemoryWriteContext? context = null, CancellationToken cancellationToken = default)
     {
@@ -226,8 +232,32 @@ public sealed class MemoryAdmin
             throw new MemoryException($"Version {chosen.Sequence} of {path.Normalized} was redacted; its content is gone.");
         }
 
+        if (Safety is { } safety)
+        {
+            content = Screened(safety, path, chosen.Sequence, content);
+        }
+
         var outcome = await WriteAsync(path, content, null, WithReason(context, "restore"), cancellationToken).ConfigureAwait(false);
         return (chosen, outcome);
+    }
+
+    /// <summary>A version as a restore may bring it back: with secrets masked, or refused in one line.</summary>
+    private static ReadOnlyMemory<byte> Screened(MemorySafety safety, MemoryPath path, long sequence, ReadOnlyMemory<byte> content)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(content.Span))
+        {
+            return content; // not text; the scanner reads text
+        }
+
+        var screening = safety.Screen(new CreateMemoryCommand(path.Normalized, System.Text.Encoding.UTF8.GetString(content.Span)));
+        if (screening.Action is MemorySafetyAction.Reject or MemorySafetyAction.Quarantine)
+        {
+            var decisive = screening.Findings.First(finding => safety.Policy.For(finding) >= MemorySafetyAction.Reject);
+            throw new MemoryException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The version of change {sequence} of {path.Normalized} holds {decisive.KindName} text ({decisive.Rule}, at character {decisive.Start}) that the safety policy keeps out of memory; it was not restored."));
+        }
+
+        return screening is { Action: MemorySafetyAction.Redact, Command: CreateMemoryCommand masked } ? System.Text.Encoding.UTF8.GetBytes(masked.FileText) : content;
     }
 
     /// <summary>Lists the files that were deleted and not written again since, with the change that deleted each.</summary>

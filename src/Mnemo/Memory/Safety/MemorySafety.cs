@@ -200,16 +200,55 @@ public sealed class MemorySafety
         };
         return new MemoryScreening(redacted, action, findings, argument, text);
     }
+
+    /// <summary>Checks the file an edit would leave: the text around the change, as far on each side as any rule can
+    /// reach, so a secret or a marker that the edit completes with the text already there is found too.</summary>
+    /// <param name="command">The edit.</param>
+    /// <param name="candidate">The whole file as the edit would leave it, and the range it changed.</param>
+    /// <returns>What to do, with the findings that touch the change (positions in the file) and, for a redaction, the
+    /// file with those secrets masked in place (<see cref="MemoryScreening.Written"/>). Findings wholly in text the edit
+    /// left alone are not this write's doing and are left to <c>mnemo memory scan</c>.</returns>
+    public MemoryScreening ScreenResult(MemoryCommand command, MemoryWriteCandidate candidate)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(candidate);
+        var text = candidate.Text;
+        var (start, end) = (candidate.ChangeStart, candidate.ChangeEnd);
+        var from = Math.Max(0, start - MemoryScanner.Reach);
+        var to = Math.Min(text.Length, end + MemoryScanner.Reach);
+        var window = from == 0 && to == text.Length ? text : text[from..to];
+        var findings = Scanner.Scan(window)
+            .Select(finding => from == 0 ? finding : finding with { Start = finding.Start + from })
+            .Where(finding => finding.Start <= end && finding.Start + finding.Length >= start)
+            .ToList();
+        if (findings.Count == 0)
+        {
+            return new MemoryScreening(command, MemorySafetyAction.Allow, findings, MemoryScreening.File, text);
+        }
+
+        var action = findings.Max(Policy.For);
+        return new MemoryScreening(command, action, findings, MemoryScreening.File, text)
+        {
+            Written = action == MemorySafetyAction.Redact ? MemoryScanner.Redact(text, findings.Where(finding => Policy.For(finding) == MemorySafetyAction.Redact)) : null,
+        };
+    }
 }
 
 /// <summary>Represents the outcome of checking one command.</summary>
 /// <param name="Command">The command to run: the one given, or for a redaction, the same with its secrets masked.</param>
 /// <param name="Action">The strictest action any finding calls for; <see cref="MemorySafetyAction.Allow"/> when there is none.</param>
 /// <param name="Findings">What the scanner found, positions counted in <paramref name="Argument"/>.</param>
-/// <param name="Argument">The argument scanned: <c>file_text</c>, <c>new_str</c> or <c>insert_text</c>.</param>
+/// <param name="Argument">The argument scanned: <c>file_text</c>, <c>new_str</c> or <c>insert_text</c>; or <see cref="File"/>
+/// when what was judged is the whole file an edit would leave (<see cref="MemorySafety.ScreenResult"/>).</param>
 /// <param name="Text">The text scanned, before any masking.</param>
 public sealed record MemoryScreening(MemoryCommand Command, MemorySafetyAction Action, IReadOnlyList<MemoryFinding> Findings, string Argument, string Text)
 {
+    /// <summary>The <see cref="Argument"/> of a screening of the file an edit would leave.</summary>
+    public const string File = "file";
+
+    /// <summary>Gets, for a redaction of the file an edit would leave, the file with its secrets masked; <see langword="null"/> otherwise.</summary>
+    public string? Written { get; init; }
+
     /// <summary>Gets the message for the model when the write is refused or held, naming the finding that decided it.</summary>
     /// <param name="policy">The policy that decided.</param>
     /// <param name="held">Whether the write is held in quarantine rather than rejected.</param>
@@ -230,8 +269,10 @@ public sealed record MemoryScreening(MemoryCommand Command, MemorySafetyAction A
             ? string.Empty
             : $"\"{Quote(Text.Substring(decisive.Start, decisive.Length))}\", ";
         var outcome = held ? "; it is held for review by an administrator" : string.Empty;
+        var subject = Argument == File ? $"the file as this {Command.Name} would leave it" : Argument;
+        var where = Argument == File ? $"at character {decisive.Start} of the file" : $"at character {decisive.Start}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"The memory was not written: {Argument} contains {what} ({quote}at character {decisive.Start}){outcome}. Memory holds facts, preferences and progress, not instructions or secrets: write it again without that text.");
+            $"The memory was not written: {subject} contains {what} ({quote}{where}){outcome}. Memory holds facts, preferences and progress, not instructions or secrets: write it again without that text.");
     }
 
     /// <summary>Gets the note added to a successful write's result when secrets were masked.</summary>

@@ -31,6 +31,7 @@ public sealed partial class MemoryScanner
         new(MemoryFindingKind.Secret, "google-api-key", MemoryFindingConfidence.High, GoogleApiKey()),
         new(MemoryFindingKind.Secret, "google-oauth-client-secret", MemoryFindingConfidence.High, GoogleClientSecret()),
         new(MemoryFindingKind.Secret, "private-key", MemoryFindingConfidence.High, PrivateKey()),
+        new(MemoryFindingKind.Secret, "private-key", MemoryFindingConfidence.High, PrivateKeyBody()),
         new(MemoryFindingKind.Secret, "jwt", MemoryFindingConfidence.High, Jwt()),
         new(MemoryFindingKind.Secret, "connection-string-password", MemoryFindingConfidence.High, ConnectionStringPassword(), IsRealPassword),
         new(MemoryFindingKind.Secret, "url-password", MemoryFindingConfidence.High, UrlPassword(), IsRealPassword),
@@ -58,6 +59,10 @@ public sealed partial class MemoryScanner
         new(MemoryFindingKind.ToolCallMimicry, "function-calls-markup", MemoryFindingConfidence.High, FunctionCallsMarkup()),
         new(MemoryFindingKind.ToolCallMimicry, "tool-use-json", MemoryFindingConfidence.Medium, ToolUseJson()),
     ];
+
+    /// <summary>The farthest any rule's match reaches, in characters (a PEM private key of up to 16 KiB with its lines):
+    /// text this far on each side of a change holds every match that touches it.</summary>
+    internal const int Reach = 20_000;
 
     /// <summary>Gets the scanner with every rule.</summary>
     public static MemoryScanner Default { get; } = new();
@@ -89,6 +94,7 @@ public sealed partial class MemoryScanner
 
         FindHiddenCharacters(text, findings);
         findings.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Length.CompareTo(a.Length));
+        DropNested(findings);
         return findings;
     }
 
@@ -122,6 +128,29 @@ public sealed partial class MemoryScanner
         }
 
         return builder.Append(text, at, text.Length - at).ToString();
+    }
+
+    /// <summary>Drops a finding wholly inside an earlier one of the same rule (a PEM body inside its block): one secret, one finding.</summary>
+    private static void DropNested(List<MemoryFinding> findings)
+    {
+        for (var i = findings.Count - 1; i > 0; i--)
+        {
+            var inner = findings[i];
+            if (inner.Kind != MemoryFindingKind.Secret)
+            {
+                continue;
+            }
+
+            for (var j = i - 1; j >= 0 && findings[j].Start >= inner.Start - Reach; j--)
+            {
+                var outer = findings[j];
+                if (outer.Rule == inner.Rule && outer.Start <= inner.Start && outer.Start + outer.Length >= inner.Start + inner.Length)
+                {
+                    findings.RemoveAt(i);
+                    break;
+                }
+            }
+        }
     }
 
     private static void FindHiddenCharacters(string text, List<MemoryFinding> findings)
@@ -215,6 +244,11 @@ public sealed partial class MemoryScanner
 
     [GeneratedRegex(@"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{0,16384}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?", Options)]
     private static partial Regex PrivateKey();
+
+    // The base64 of a private key without its BEGIN line: the DER of PKCS#1 (RSA), SEC1 (EC), PKCS#8 and OpenSSH keys
+    // starts with a version number that certificates and public keys do not have.
+    [GeneratedRegex(@"(?<![A-Za-z0-9+/])(?:MII[A-Za-z0-9+/]{2}[AQgw]IB(?:AAK|AD)|MIG[A-Za-z0-9+/]AgE[AB]|MHcCAQEE|MC4CAQAw|MFECAQEw|MIHcAgEBBE|b3BlbnNzaC1rZXktdjE)[A-Za-z0-9+/=]{20,}(?:\r?\n[A-Za-z0-9+/=]{1,128}){0,150}", Options)]
+    private static partial Regex PrivateKeyBody();
 
     [GeneratedRegex(@"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", Options)]
     private static partial Regex Jwt();

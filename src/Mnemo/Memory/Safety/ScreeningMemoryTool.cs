@@ -1,10 +1,14 @@
 namespace Mnemo.Memory.Safety;
 
-/// <summary>Represents the screening stage: the text each write adds is scanned, and the policy decides whether it is
-/// written as it is, written with secrets masked, refused, or held in quarantine for an administrator.</summary>
+/// <summary>Represents the screening stage: what each write leaves in memory is scanned, and the policy decides whether it
+/// is written as it is, written with secrets masked, refused, or held in quarantine for an administrator.</summary>
 /// <remarks>
-/// What it found goes into <see cref="MemoryToolCall.Screening"/>, for the stages outside it (the audit). A refused or held
-/// write never reaches the stages inside it. Thread-safe when the inner tool and the quarantine are.
+/// <para>A <c>create</c> is judged on its <c>file_text</c>, the whole file. A <c>str_replace</c> or <c>insert</c> is judged
+/// on the file it would leave, around the change (<see cref="MemorySafety.ScreenResult"/>), through
+/// <see cref="MemoryToolCall.WriteCheck"/>: a secret or a marker assembled from writes that are each harmless is found
+/// when the write that completes it is made, and masked in place in the file.</para>
+/// <para>What it found goes into <see cref="MemoryToolCall.Screening"/>, for the stages outside it (the audit). A refused or
+/// held write is never written. Thread-safe when the inner tool and the quarantine are.</para>
 /// </remarks>
 public sealed class ScreeningMemoryTool : DelegatingMemoryTool
 {
@@ -36,6 +40,11 @@ public sealed class ScreeningMemoryTool : DelegatingMemoryTool
             return await InnerTool.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
         }
 
+        if (command is StrReplaceMemoryCommand or InsertMemoryCommand)
+        {
+            return await EditAsync(call, command, cancellationToken).ConfigureAwait(false);
+        }
+
         var screening = _safety.Screen(command);
         call.Screening = screening;
         switch (screening.Action)
@@ -50,6 +59,44 @@ public sealed class ScreeningMemoryTool : DelegatingMemoryTool
         var result = await InnerTool.ExecuteAsync(
             ReferenceEquals(screening.Command, command) ? call : new MemoryToolCall(screening.Command, call.Actor), cancellationToken).ConfigureAwait(false);
         return !result.IsError && screening.RedactionNote is { } note ? MemoryToolResult.Ok(result.Content + note) : result;
+    }
+
+    /// <summary>Runs an edit with a check on the whole file it would leave: the tool calls it on each attempt, just
+    /// before writing, so what is judged (and masked) is exactly what is written.</summary>
+    private async ValueTask<MemoryToolResult> EditAsync(MemoryToolCall call, MemoryCommand command, CancellationToken cancellationToken)
+    {
+        MemoryScreening? judged = null;
+        var outer = call.WriteCheck;
+        call.WriteCheck = candidate =>
+        {
+            var screening = _safety.ScreenResult(command, candidate);
+            judged = screening;
+            if (screening.Action is MemorySafetyAction.Reject or MemorySafetyAction.Quarantine)
+            {
+                return MemoryWriteDecision.Refuse(screening.Refusal(_safety.Policy, held: false));
+            }
+
+            var decision = screening.Written is { } masked ? MemoryWriteDecision.WriteInstead(masked) : MemoryWriteDecision.Write;
+            return outer is null ? decision : outer(decision.Replacement is { } replacement ? candidate with { Text = replacement } : candidate);
+        };
+
+        MemoryToolResult result;
+        try
+        {
+            result = await InnerTool.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            call.WriteCheck = outer;
+        }
+
+        call.Screening = judged ?? new MemoryScreening(command, MemorySafetyAction.Allow, [], MemoryScreening.File, string.Empty);
+        if (judged?.Action == MemorySafetyAction.Quarantine)
+        {
+            return await QuarantineAsync(judged, call.Actor, cancellationToken).ConfigureAwait(false);
+        }
+
+        return !result.IsError && judged?.RedactionNote is { } note ? MemoryToolResult.Ok(result.Content + note) : result;
     }
 
     /// <summary>Keeps a write the policy holds back out of memory, for an administrator; rejects it when nothing can keep it.</summary>
