@@ -37,6 +37,36 @@ public sealed partial class MemoryScanner
         new(MemoryFindingKind.Secret, "url-password", MemoryFindingConfidence.High, UrlPassword(), IsRealPassword),
         new(MemoryFindingKind.Secret, "slack-token", MemoryFindingConfidence.High, SlackToken()),
         new(MemoryFindingKind.Secret, "stripe-key", MemoryFindingConfidence.High, StripeKey()),
+        new(MemoryFindingKind.Secret, "slack-webhook", MemoryFindingConfidence.High, SlackWebhook()),
+        new(MemoryFindingKind.Secret, "discord-webhook", MemoryFindingConfidence.High, DiscordWebhook()),
+        new(MemoryFindingKind.Secret, "telegram-bot-token", MemoryFindingConfidence.High, TelegramBotToken()),
+        new(MemoryFindingKind.Secret, "gitlab-token", MemoryFindingConfidence.High, GitLabToken()),
+        new(MemoryFindingKind.Secret, "npm-token", MemoryFindingConfidence.High, NpmToken()),
+        new(MemoryFindingKind.Secret, "pypi-token", MemoryFindingConfidence.High, PyPiToken()),
+        new(MemoryFindingKind.Secret, "nuget-api-key", MemoryFindingConfidence.High, NuGetApiKey()),
+        new(MemoryFindingKind.Secret, "dockerhub-token", MemoryFindingConfidence.High, DockerHubToken()),
+        new(MemoryFindingKind.Secret, "sendgrid-api-key", MemoryFindingConfidence.High, SendGridKey()),
+        new(MemoryFindingKind.Secret, "mailgun-api-key", MemoryFindingConfidence.High, MailgunKey()),
+        new(MemoryFindingKind.Secret, "mailchimp-api-key", MemoryFindingConfidence.High, MailchimpKey()),
+        new(MemoryFindingKind.Secret, "stripe-webhook-secret", MemoryFindingConfidence.High, StripeWebhookSecret()),
+        new(MemoryFindingKind.Secret, "shopify-token", MemoryFindingConfidence.High, ShopifyToken()),
+        new(MemoryFindingKind.Secret, "square-token", MemoryFindingConfidence.High, SquareToken()),
+        new(MemoryFindingKind.Secret, "braintree-token", MemoryFindingConfidence.High, BraintreeToken()),
+        new(MemoryFindingKind.Secret, "huggingface-token", MemoryFindingConfidence.High, HuggingFaceToken()),
+        new(MemoryFindingKind.Secret, "ai-api-key", MemoryFindingConfidence.High, AiApiKey()),
+        new(MemoryFindingKind.Secret, "azure-storage-key", MemoryFindingConfidence.High, AzureStorageKey()),
+        new(MemoryFindingKind.Secret, "azure-sas-signature", MemoryFindingConfidence.High, AzureSasSignature()),
+        new(MemoryFindingKind.Secret, "azure-client-secret", MemoryFindingConfidence.High, AzureClientSecret()),
+        new(MemoryFindingKind.Secret, "digitalocean-token", MemoryFindingConfidence.High, DigitalOceanToken()),
+        new(MemoryFindingKind.Secret, "databricks-token", MemoryFindingConfidence.High, DatabricksToken()),
+        new(MemoryFindingKind.Secret, "atlassian-token", MemoryFindingConfidence.High, AtlassianToken()),
+        new(MemoryFindingKind.Secret, "linear-api-key", MemoryFindingConfidence.High, LinearApiKey()),
+        new(MemoryFindingKind.Secret, "notion-token", MemoryFindingConfidence.High, NotionToken()),
+        new(MemoryFindingKind.Secret, "vault-token", MemoryFindingConfidence.High, VaultToken()),
+        new(MemoryFindingKind.Secret, "newrelic-api-key", MemoryFindingConfidence.High, NewRelicKey()),
+        new(MemoryFindingKind.Secret, "private-key", MemoryFindingConfidence.High, PuttyPrivateKey()),
+        new(MemoryFindingKind.Secret, "env-secret", MemoryFindingConfidence.High, EnvSecret(), IsRealPassword),
+        new(MemoryFindingKind.Secret, "password-in-prose", MemoryFindingConfidence.Medium, PasswordInProse(), LooksLikePassword),
         new(MemoryFindingKind.Secret, "assigned-credential", MemoryFindingConfidence.Medium, AssignedCredential(), LooksRandom),
 
         // Instructions aimed at the model.
@@ -93,9 +123,10 @@ public sealed partial class MemoryScanner
         }
 
         FindHiddenCharacters(text, findings);
-        findings.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Length.CompareTo(a.Length));
-        DropNested(findings);
-        return findings;
+        // Stable: of two findings of one span, the rule listed first (the more specific) comes first and stays.
+        var ordered = findings.OrderBy(finding => finding.Start).ThenByDescending(finding => finding.Length).ToList();
+        DropNested(ordered);
+        return ordered;
     }
 
     /// <summary>Masks every secret found, keeping a few characters that say what it was: <c>sk-ant-…[redacted]</c>.</summary>
@@ -130,7 +161,8 @@ public sealed partial class MemoryScanner
         return builder.Append(text, at, text.Length - at).ToString();
     }
 
-    /// <summary>Drops a finding wholly inside an earlier one of the same rule (a PEM body inside its block): one secret, one finding.</summary>
+    /// <summary>Drops a secret wholly inside an earlier one (a PEM body inside its block, a password two rules find): one
+    /// secret, one finding.</summary>
     private static void DropNested(List<MemoryFinding> findings)
     {
         for (var i = findings.Count - 1; i > 0; i--)
@@ -144,7 +176,7 @@ public sealed partial class MemoryScanner
             for (var j = i - 1; j >= 0 && findings[j].Start >= inner.Start - Reach; j--)
             {
                 var outer = findings[j];
-                if (outer.Rule == inner.Rule && outer.Start <= inner.Start && outer.Start + outer.Length >= inner.Start + inner.Length)
+                if (outer.Kind == MemoryFindingKind.Secret && outer.Start <= inner.Start && outer.Start + outer.Length >= inner.Start + inner.Length)
                 {
                     findings.RemoveAt(i);
                     break;
@@ -194,9 +226,15 @@ public sealed partial class MemoryScanner
         _ => false,
     };
 
-    /// <summary>A password that is a value, not a placeholder such as <c>***</c>, <c>&lt;password&gt;</c> or <c>${PGPASSWORD}</c>.</summary>
+    /// <summary>A password that is a value written out, not a placeholder such as <c>***</c>, <c>&lt;password&gt;</c> or
+    /// <c>${PGPASSWORD}</c>, nor an expression that computes one at run time (see <see cref="IsLiteral"/>).</summary>
     private static bool IsRealPassword(string value)
     {
+        if (!IsLiteral(value))
+        {
+            return false;
+        }
+
         var trimmed = value.Trim('"', '\'');
         if (trimmed.Length < 4 || trimmed.All(c => c is '*' or 'x' or 'X' or '.' or '•'))
         {
@@ -206,7 +244,37 @@ public sealed partial class MemoryScanner
         return !(trimmed.StartsWith('<') || trimmed.StartsWith('{') || trimmed.StartsWith('$') || trimmed.StartsWith('%') ||
             trimmed.StartsWith('[') || trimmed.Contains("password", StringComparison.OrdinalIgnoreCase) ||
             trimmed.Equals("secret", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("pass", StringComparison.OrdinalIgnoreCase) ||
-            trimmed.Equals("changeme", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("redacted", StringComparison.OrdinalIgnoreCase));
+            trimmed.Equals("changeme", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("redacted", StringComparison.OrdinalIgnoreCase) ||
+            trimmed.StartsWith("your", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Whether an assigned value is written out, as a secret would be, rather than computed: a call, an index, an
+    /// environment lookup, a member (<c>settings.DB_PASSWORD</c>), a constant's or a variable's name
+    /// (<c>DB_PASSWORD</c>, <c>db_password</c>, <c>userPassword</c>), a keyword (<c>None</c>, <c>null</c>), or a template
+    /// (<c>${…}</c>, <c>{{…}}</c>, <c>%(…)s</c>). A quoted value is written out unless it is a template.</summary>
+    private static bool IsLiteral(string value)
+    {
+        if (value.Length >= 2 && value[0] is '"' or '\'' or '`' && value[^1] == value[0])
+        {
+            var inner = value[1..^1];
+            return value[0] != '`' && !inner.Contains("${", StringComparison.Ordinal) && !inner.Contains("{{", StringComparison.Ordinal) &&
+                !inner.Contains("#{", StringComparison.Ordinal) && !inner.Contains("%(", StringComparison.Ordinal) && !inner.Contains("$(", StringComparison.Ordinal);
+        }
+
+        if (value.AsSpan().IndexOfAny("([{$%`") >= 0 || value is "None" or "null" or "nil" or "undefined" or "true" or "false" or "True" or "False" or "NULL")
+        {
+            return false;
+        }
+
+        return !Identifier().IsMatch(value);
+    }
+
+    /// <summary>A password named in prose that looks like one: written out, letters with digits or symbols, not a word.</summary>
+    private static bool LooksLikePassword(string value)
+    {
+        var trimmed = value.TrimEnd('.', ',', ';', ')');
+        return trimmed.Length >= 6 && IsRealPassword(trimmed) && trimmed.Any(char.IsLetter) && trimmed.Any(c => !char.IsLetter(c)) &&
+            !trimmed.StartsWith("http", StringComparison.OrdinalIgnoreCase) && !trimmed.Contains('/');
     }
 
     /// <summary>A value that looks generated (long, letters and digits mixed), not a word or a placeholder.</summary>
@@ -220,6 +288,10 @@ public sealed partial class MemoryScanner
         var classes = (value.Any(char.IsAsciiLetterLower) ? 1 : 0) + (value.Any(char.IsAsciiLetterUpper) ? 1 : 0) + (value.Any(char.IsAsciiDigit) ? 1 : 0);
         return classes >= 2 && value.Any(char.IsAsciiDigit) && value.Distinct().Count() >= Math.Min(12, value.Length * 2 / 3);
     }
+
+    // A name rather than a value: dotted members, CONSTANT_CASE, snake_case with an underscore, camelCase without digits.
+    [GeneratedRegex(@"^(?:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}|[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+(?:[A-Z][a-z]+)+)$", Options)]
+    private static partial Regex Identifier();
 
     [GeneratedRegex(@"\bsk-ant-[a-z]{2,10}\d{0,3}-[A-Za-z0-9_\-]{20,}", Options)]
     private static partial Regex AnthropicKey();
@@ -257,13 +329,105 @@ public sealed partial class MemoryScanner
     private static partial Regex ConnectionStringPassword();
 
     // Led by "://", which the engine finds with a vectorised search; the scheme is checked looking back from there.
-    [GeneratedRegex(@"(?<=\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20})://[^/\s:@""'<>]{1,128}:(?<secret>[^/\s@""'<>]{1,256})@[^\s/""'<>]", Options)]
+    [GeneratedRegex(@"(?<=\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20})://[^/\s:@""'<>]{0,128}:(?<secret>[^/\s@""'<>]{1,256})@[^\s/""'<>]", Options)]
     private static partial Regex UrlPassword();
+
+    [GeneratedRegex(@"https://hooks\.slack\.com/(?:services|workflows|triggers)/T[A-Z0-9]{6,}/[A-Z0-9]{6,}/[A-Za-z0-9]{20,}", Options)]
+    private static partial Regex SlackWebhook();
+
+    [GeneratedRegex(@"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{15,20}/[A-Za-z0-9_\-]{60,}", Options)]
+    private static partial Regex DiscordWebhook();
+
+    [GeneratedRegex(@"(?<![\w:])\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])", Options)]
+    private static partial Regex TelegramBotToken();
+
+    [GeneratedRegex(@"\b(?:glpat|glptt|gldt|glrt|glsoat|glcbt|gloas)-[A-Za-z0-9_\-]{20,}", Options)]
+    private static partial Regex GitLabToken();
+
+    [GeneratedRegex(@"\bnpm_[A-Za-z0-9]{36}\b", Options)]
+    private static partial Regex NpmToken();
+
+    [GeneratedRegex(@"\bpypi-AgE[A-Za-z0-9_\-]{50,}", Options)]
+    private static partial Regex PyPiToken();
+
+    [GeneratedRegex(@"\boy2[a-z0-9]{43}\b", Options)]
+    private static partial Regex NuGetApiKey();
+
+    [GeneratedRegex(@"\bdckr_(?:pat|oat)_[A-Za-z0-9_\-]{24,}", Options)]
+    private static partial Regex DockerHubToken();
+
+    [GeneratedRegex(@"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", Options)]
+    private static partial Regex SendGridKey();
+
+    [GeneratedRegex(@"\bkey-[0-9a-z]{32}\b", Options)]
+    private static partial Regex MailgunKey();
+
+    [GeneratedRegex(@"\b[0-9a-f]{32}-us\d{1,2}\b", Options)]
+    private static partial Regex MailchimpKey();
+
+    [GeneratedRegex(@"\bwhsec_[A-Za-z0-9+/]{32,}", Options)]
+    private static partial Regex StripeWebhookSecret();
+
+    [GeneratedRegex(@"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", Options)]
+    private static partial Regex ShopifyToken();
+
+    [GeneratedRegex(@"\b(?:sq0atp|sq0csp)-[0-9A-Za-z_\-]{22,43}|\bEAAA[A-Za-z0-9_\-]{60}\b", Options)]
+    private static partial Regex SquareToken();
+
+    [GeneratedRegex(@"\baccess_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}\b", Options)]
+    private static partial Regex BraintreeToken();
+
+    [GeneratedRegex(@"\bhf_[A-Za-z]{34,40}\b", Options)]
+    private static partial Regex HuggingFaceToken();
+
+    // Groq, Replicate, Perplexity, xAI, OpenRouter, Fireworks: the AI APIs whose keys have a prefix of their own.
+    [GeneratedRegex(@"\b(?:gsk_[A-Za-z0-9]{52}|r8_[A-Za-z0-9]{37}|pplx-[A-Za-z0-9]{48}|xai-[A-Za-z0-9]{80}|sk-or-v1-[a-f0-9]{64}|fw_[A-Za-z0-9]{24,})\b", Options)]
+    private static partial Regex AiApiKey();
+
+    [GeneratedRegex(@"(?i:\b(?:AccountKey|SharedAccessKey)\s*=\s*)(?<secret>[A-Za-z0-9+/]{40,88}={0,2})", Options)]
+    private static partial Regex AzureStorageKey();
+
+    [GeneratedRegex(@"[?&]sv=\d{4}-\d{2}-\d{2}&[^\s""'<>]*?\bsig=(?<secret>[A-Za-z0-9%+/]{40,}={0,2})", Options)]
+    private static partial Regex AzureSasSignature();
+
+    [GeneratedRegex(@"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])", Options)]
+    private static partial Regex AzureClientSecret();
+
+    [GeneratedRegex(@"\bdo[por]_v1_[a-f0-9]{64}\b", Options)]
+    private static partial Regex DigitalOceanToken();
+
+    [GeneratedRegex(@"\bdapi[a-f0-9]{32}(?:-\d)?\b", Options)]
+    private static partial Regex DatabricksToken();
+
+    [GeneratedRegex(@"\bATATT3[A-Za-z0-9_\-=]{150,}", Options)]
+    private static partial Regex AtlassianToken();
+
+    [GeneratedRegex(@"\blin_(?:api|oauth)_[A-Za-z0-9]{40}\b", Options)]
+    private static partial Regex LinearApiKey();
+
+    [GeneratedRegex(@"\bntn_[0-9]{11}[A-Za-z0-9]{32,35}\b|\bsecret_[A-Za-z0-9]{43}\b", Options)]
+    private static partial Regex NotionToken();
+
+    [GeneratedRegex(@"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}", Options)]
+    private static partial Regex VaultToken();
+
+    [GeneratedRegex(@"\bNRAK-[A-Z0-9]{27}\b", Options)]
+    private static partial Regex NewRelicKey();
+
+    [GeneratedRegex(@"PuTTY-User-Key-File-\d: [^\r\n]+(?:\r?\n[^\r\n]*){0,40}?\r?\nPrivate-Lines: \d+(?:\r?\n[A-Za-z0-9+/=]{1,128}){1,60}", Options)]
+    private static partial Regex PuttyPrivateKey();
+
+    // A .env line: a name that says secret, then a value written out.
+    [GeneratedRegex(@"^[ \t]*(?:export[ \t]+)?[A-Z][A-Z0-9_]*?(?:SECRET|PASSWORD|PASSWD|PWD|PASSPHRASE|TOKEN|CREDENTIALS?|(?:API|SECRET|PRIVATE|ACCESS|SIGNING|ENCRYPTION|MASTER|ACCOUNT|AUTH|APP|CLIENT|SERVICE|LICENSE)_?KEY)(?:_[A-Z0-9]{1,3})?[ \t]*=[ \t]*(?<secret>""[^""\r\n]{4,}""|'[^'\r\n]{4,}'|[^\s#""']{4,})", Options | RegexOptions.Multiline)]
+    private static partial Regex EnvSecret();
+
+    [GeneratedRegex(@"(?i:\b(?:password|passphrase|passcode|passwd|pw)\b(?:\s+(?:for|of|to|on)\s+[^:=\n]{1,40}?)?\s*(?:is|was|:|=)\s*)[`""']?(?<secret>[^\s`""';]{6,64})", Options)]
+    private static partial Regex PasswordInProse();
 
     [GeneratedRegex(@"\bxox[baprs]-[A-Za-z0-9\-]{10,}", Options)]
     private static partial Regex SlackToken();
 
-    [GeneratedRegex(@"\b(?:sk|rk)_live_[A-Za-z0-9]{20,}", Options)]
+    [GeneratedRegex(@"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,}", Options)]
     private static partial Regex StripeKey();
 
     [GeneratedRegex(@"(?i:\b(?:api[_\-]?key|secret(?:[_\-]?key)?|access[_\-]?token|auth[_\-]?token|client[_\-]?secret|password|passwd)\b[""']?\s*[:=]\s*[""']?)(?<secret>[A-Za-z0-9_\-+/=.]{16,})", Options)]

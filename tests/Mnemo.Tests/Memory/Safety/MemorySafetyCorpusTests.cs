@@ -22,7 +22,12 @@ public sealed class MemorySafetyCorpusTests
         Corpus.Count(sample => sample.Label == "benign").ShouldBeGreaterThanOrEqualTo(140);
         Corpus.Select(sample => sample.Format).OfType<string>().Distinct().ShouldBe(
             ["anthropic-api-key", "openai-api-key", "github-token", "aws-access-key-id", "aws-secret-access-key", "google-api-key", "private-key",
-             "jwt", "connection-string-password", "url-password", "google-oauth-client-secret", "slack-token", "stripe-key"], ignoreOrder: true);
+             "jwt", "connection-string-password", "url-password", "google-oauth-client-secret", "slack-token", "stripe-key",
+             "slack-webhook", "discord-webhook", "telegram-bot-token", "gitlab-token", "npm-token", "pypi-token", "nuget-api-key", "dockerhub-token",
+             "sendgrid-api-key", "mailgun-api-key", "mailchimp-api-key", "stripe-webhook-secret", "shopify-token", "square-token", "braintree-token",
+             "huggingface-token", "ai-api-key", "azure-storage-key", "azure-sas-signature", "azure-client-secret", "digitalocean-token",
+             "databricks-token", "atlassian-token", "linear-api-key", "notion-token", "vault-token", "newrelic-api-key", "env-secret",
+             "password-in-prose"], ignoreOrder: true);
     }
 
     [Fact]
