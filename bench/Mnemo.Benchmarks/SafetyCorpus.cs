@@ -6,21 +6,22 @@ using Mnemo.Memory.Safety;
 namespace Mnemo.Benchmarks;
 
 /// <summary>
-/// The write-time scanner on a labelled corpus (tests/Mnemo.Tests/Memory/Safety/memory-safety-corpus.jsonl): detection
-/// per kind and false positives on benign notes, at any confidence and where the default policy acts. Prints Markdown.
+/// The write-time scanner on labelled corpora (tests/Mnemo.Tests/Memory/Safety/memory-safety-corpus.jsonl and
+/// benign-code-notes.jsonl, comma-separated): detection per kind and false positives on benign notes (per split where a
+/// line has one), at any confidence and where the default policy acts. Prints Markdown.
 /// </summary>
 internal static class SafetyCorpus
 {
     public static void Run(string path)
     {
-        var samples = File.ReadAllLines(path).Where(line => line.Length > 0).Select(line => JsonDocument.Parse(line).RootElement)
-            .Select(row => (Label: row.GetProperty("label").GetString()!, Text: row.GetProperty("text").GetString()!,
-                Format: row.TryGetProperty("format", out var format) ? format.GetString() : null))
+        var samples = path.Split(',').SelectMany(File.ReadAllLines).Where(line => line.Length > 0).Select(line => JsonDocument.Parse(line).RootElement)
+            .Select(row => (Label: row.GetProperty("label").GetString()! + (row.TryGetProperty("split", out var split) ? $" ({split.GetString()})" : string.Empty),
+                Text: row.GetProperty("text").GetString()!, Format: row.TryGetProperty("format", out var format) ? format.GetString() : null))
             .ToList();
         var safety = MemorySafety.Default;
         Console.WriteLine("| label | samples | found as that kind | default policy acts (redact, reject) |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
-        foreach (var group in samples.GroupBy(sample => sample.Label).OrderBy(group => group.Key == "benign" ? 1 : 0).ThenBy(group => group.Key, StringComparer.Ordinal))
+        foreach (var group in samples.GroupBy(sample => sample.Label).OrderBy(group => group.Key.StartsWith("benign", StringComparison.Ordinal) ? 1 : 0).ThenBy(group => group.Key, StringComparer.Ordinal))
         {
             var found = 0;
             var acted = 0;
@@ -34,8 +35,8 @@ internal static class SafetyCorpus
             }
 
             var count = group.Count();
-            Console.WriteLine(group.Key == "benign"
-                ? $"| benign (false positives) | {count} | {any} flagged at any confidence ({Rate(any, count)}) | {acted} ({Rate(acted, count)}) |"
+            Console.WriteLine(group.Key.StartsWith("benign", StringComparison.Ordinal)
+                ? $"| {group.Key} (false positives) | {count} | {any} flagged at any confidence ({Rate(any, count)}) | {acted} ({Rate(acted, count)}) |"
                 : $"| {group.Key} | {count} | {found} ({Rate(found, count)}) | {acted} ({Rate(acted, count)}) |");
         }
 

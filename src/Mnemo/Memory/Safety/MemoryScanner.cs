@@ -53,7 +53,12 @@ public sealed partial class MemoryScanner
         new(MemoryFindingKind.Secret, "square-token", MemoryFindingConfidence.High, SquareToken()),
         new(MemoryFindingKind.Secret, "braintree-token", MemoryFindingConfidence.High, BraintreeToken()),
         new(MemoryFindingKind.Secret, "huggingface-token", MemoryFindingConfidence.High, HuggingFaceToken()),
-        new(MemoryFindingKind.Secret, "ai-api-key", MemoryFindingConfidence.High, AiApiKey()),
+        new(MemoryFindingKind.Secret, "ai-api-key", MemoryFindingConfidence.High, GroqKey()),
+        new(MemoryFindingKind.Secret, "ai-api-key", MemoryFindingConfidence.High, ReplicateToken()),
+        new(MemoryFindingKind.Secret, "ai-api-key", MemoryFindingConfidence.High, PerplexityKey()),
+        new(MemoryFindingKind.Secret, "ai-api-key", MemoryFindingConfidence.High, XaiKey()),
+        new(MemoryFindingKind.Secret, "ai-api-key", MemoryFindingConfidence.High, OpenRouterKey()),
+        new(MemoryFindingKind.Secret, "ai-api-key", MemoryFindingConfidence.High, FireworksKey()),
         new(MemoryFindingKind.Secret, "azure-storage-key", MemoryFindingConfidence.High, AzureStorageKey()),
         new(MemoryFindingKind.Secret, "azure-sas-signature", MemoryFindingConfidence.High, AzureSasSignature()),
         new(MemoryFindingKind.Secret, "azure-client-secret", MemoryFindingConfidence.High, AzureClientSecret()),
@@ -65,7 +70,7 @@ public sealed partial class MemoryScanner
         new(MemoryFindingKind.Secret, "vault-token", MemoryFindingConfidence.High, VaultToken()),
         new(MemoryFindingKind.Secret, "newrelic-api-key", MemoryFindingConfidence.High, NewRelicKey()),
         new(MemoryFindingKind.Secret, "private-key", MemoryFindingConfidence.High, PuttyPrivateKey()),
-        new(MemoryFindingKind.Secret, "env-secret", MemoryFindingConfidence.High, EnvSecret(), IsRealPassword),
+        new(MemoryFindingKind.Secret, "env-secret", MemoryFindingConfidence.High, EnvSecret(), IsEnvSecret),
         new(MemoryFindingKind.Secret, "password-in-prose", MemoryFindingConfidence.Medium, PasswordInProse(), LooksLikePassword),
         new(MemoryFindingKind.Secret, "assigned-credential", MemoryFindingConfidence.Medium, AssignedCredential(), LooksRandom),
 
@@ -113,9 +118,14 @@ public sealed partial class MemoryScanner
         {
             foreach (Match match in rule.Pattern.Matches(text))
             {
+                // "secret": only that part is the secret; "head": the secret starts there, before the match (a rule led by a
+                // literal further in, with what comes before it in a look-behind, so the engine searches for the literal).
                 var secret = match.Groups["secret"];
-                var (start, length, value) = secret.Success ? (secret.Index, secret.Length, secret.Value) : (match.Index, match.Length, match.Value);
-                if (rule.Accept is null || rule.Accept(value))
+                var head = match.Groups["head"];
+                var (start, length, value) = secret.Success ? (secret.Index, secret.Length, secret.Value)
+                    : head.Success ? (head.Index, match.Index + match.Length - head.Index, text[head.Index..(match.Index + match.Length)])
+                    : (match.Index, match.Length, match.Value);
+                if (rule.Accept is null || rule.Accept(match, value))
                 {
                     findings.Add(new MemoryFinding(rule.Kind, rule.Name, start, length, rule.Confidence));
                 }
@@ -226,6 +236,11 @@ public sealed partial class MemoryScanner
         _ => false,
     };
 
+    private static bool IsRealPassword(Match match, string value) => IsRealPassword(value);
+
+    /// <summary>A <c>.env</c> value whose name says secret (<c>DB_PASSWORD</c>, <c>STRIPE_API_KEY</c>), written out.</summary>
+    private static bool IsEnvSecret(Match match, string value) => SecretName().IsMatch(match.Groups["name"].ValueSpan) && IsRealPassword(value);
+
     /// <summary>A password that is a value written out, not a placeholder such as <c>***</c>, <c>&lt;password&gt;</c> or
     /// <c>${PGPASSWORD}</c>, nor an expression that computes one at run time (see <see cref="IsLiteral"/>).</summary>
     private static bool IsRealPassword(string value)
@@ -270,6 +285,8 @@ public sealed partial class MemoryScanner
     }
 
     /// <summary>A password named in prose that looks like one: written out, letters with digits or symbols, not a word.</summary>
+    private static bool LooksLikePassword(Match match, string value) => LooksLikePassword(value);
+
     private static bool LooksLikePassword(string value)
     {
         var trimmed = value.TrimEnd('.', ',', ';', ')');
@@ -278,6 +295,8 @@ public sealed partial class MemoryScanner
     }
 
     /// <summary>A value that looks generated (long, letters and digits mixed), not a word or a placeholder.</summary>
+    private static bool LooksRandom(Match match, string value) => LooksRandom(value);
+
     private static bool LooksRandom(string value)
     {
         if (value.Length < 16 || !IsRealPassword(value))
@@ -338,7 +357,7 @@ public sealed partial class MemoryScanner
     [GeneratedRegex(@"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{15,20}/[A-Za-z0-9_\-]{60,}", Options)]
     private static partial Regex DiscordWebhook();
 
-    [GeneratedRegex(@"(?<![\w:])\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])", Options)]
+    [GeneratedRegex(@"(?<=(?<head>(?<![\w:])\d{8,10})):AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])", Options)]
     private static partial Regex TelegramBotToken();
 
     [GeneratedRegex(@"\b(?:glpat|glptt|gldt|glrt|glsoat|glcbt|gloas)-[A-Za-z0-9_\-]{20,}", Options)]
@@ -362,7 +381,7 @@ public sealed partial class MemoryScanner
     [GeneratedRegex(@"\bkey-[0-9a-z]{32}\b", Options)]
     private static partial Regex MailgunKey();
 
-    [GeneratedRegex(@"\b[0-9a-f]{32}-us\d{1,2}\b", Options)]
+    [GeneratedRegex(@"(?<=(?<head>\b[0-9a-f]{32}))-us\d{1,2}\b", Options)]
     private static partial Regex MailchimpKey();
 
     [GeneratedRegex(@"\bwhsec_[A-Za-z0-9+/]{32,}", Options)]
@@ -380,9 +399,25 @@ public sealed partial class MemoryScanner
     [GeneratedRegex(@"\bhf_[A-Za-z]{34,40}\b", Options)]
     private static partial Regex HuggingFaceToken();
 
-    // Groq, Replicate, Perplexity, xAI, OpenRouter, Fireworks: the AI APIs whose keys have a prefix of their own.
-    [GeneratedRegex(@"\b(?:gsk_[A-Za-z0-9]{52}|r8_[A-Za-z0-9]{37}|pplx-[A-Za-z0-9]{48}|xai-[A-Za-z0-9]{80}|sk-or-v1-[a-f0-9]{64}|fw_[A-Za-z0-9]{24,})\b", Options)]
-    private static partial Regex AiApiKey();
+    // Groq, Replicate, Perplexity, xAI, OpenRouter, Fireworks: the AI APIs whose keys have a prefix of their own, one
+    // regex each so that each is led by its literal.
+    [GeneratedRegex(@"\bgsk_[A-Za-z0-9]{52}\b", Options)]
+    private static partial Regex GroqKey();
+
+    [GeneratedRegex(@"\br8_[A-Za-z0-9]{37}\b", Options)]
+    private static partial Regex ReplicateToken();
+
+    [GeneratedRegex(@"\bpplx-[A-Za-z0-9]{48}\b", Options)]
+    private static partial Regex PerplexityKey();
+
+    [GeneratedRegex(@"\bxai-[A-Za-z0-9]{80}\b", Options)]
+    private static partial Regex XaiKey();
+
+    [GeneratedRegex(@"\bsk-or-v1-[a-f0-9]{64}\b", Options)]
+    private static partial Regex OpenRouterKey();
+
+    [GeneratedRegex(@"\bfw_[A-Za-z0-9]{24,}\b", Options)]
+    private static partial Regex FireworksKey();
 
     [GeneratedRegex(@"(?i:\b(?:AccountKey|SharedAccessKey)\s*=\s*)(?<secret>[A-Za-z0-9+/]{40,88}={0,2})", Options)]
     private static partial Regex AzureStorageKey();
@@ -390,7 +425,7 @@ public sealed partial class MemoryScanner
     [GeneratedRegex(@"[?&]sv=\d{4}-\d{2}-\d{2}&[^\s""'<>]*?\bsig=(?<secret>[A-Za-z0-9%+/]{40,}={0,2})", Options)]
     private static partial Regex AzureSasSignature();
 
-    [GeneratedRegex(@"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])", Options)]
+    [GeneratedRegex(@"(?<=(?<head>(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.\-]{3}\d))Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])", Options)]
     private static partial Regex AzureClientSecret();
 
     [GeneratedRegex(@"\bdo[por]_v1_[a-f0-9]{64}\b", Options)]
@@ -417,9 +452,13 @@ public sealed partial class MemoryScanner
     [GeneratedRegex(@"PuTTY-User-Key-File-\d: [^\r\n]+(?:\r?\n[^\r\n]*){0,40}?\r?\nPrivate-Lines: \d+(?:\r?\n[A-Za-z0-9+/=]{1,128}){1,60}", Options)]
     private static partial Regex PuttyPrivateKey();
 
-    // A .env line: a name that says secret, then a value written out.
-    [GeneratedRegex(@"^[ \t]*(?:export[ \t]+)?[A-Z][A-Z0-9_]*?(?:SECRET|PASSWORD|PASSWD|PWD|PASSPHRASE|TOKEN|CREDENTIALS?|(?:API|SECRET|PRIVATE|ACCESS|SIGNING|ENCRYPTION|MASTER|ACCOUNT|AUTH|APP|CLIENT|SERVICE|LICENSE)_?KEY)(?:_[A-Z0-9]{1,3})?[ \t]*=[ \t]*(?<secret>""[^""\r\n]{4,}""|'[^'\r\n]{4,}'|[^\s#""']{4,})", Options | RegexOptions.Multiline)]
+    // A .env line: a name in capitals, then a value written out; the name must say secret (IsEnvSecret). Led by the '=',
+    // with the name and the line's start in a look-behind: a line-start-led pattern costs twenty times as much.
+    [GeneratedRegex(@"(?<=^[ \t]*(?:export[ \t]+)?(?<name>[A-Z][A-Z0-9_]{0,60})[ \t]*)=[ \t]*(?<secret>""[^""\r\n]{4,}""|'[^'\r\n]{4,}'|[^\s#""']{4,})", Options | RegexOptions.Multiline)]
     private static partial Regex EnvSecret();
+
+    [GeneratedRegex(@"(?:SECRET|PASSWORD|PASSWD|PWD|PASSPHRASE|TOKEN|CREDENTIALS?|(?:API|SECRET|PRIVATE|ACCESS|SIGNING|ENCRYPTION|MASTER|ACCOUNT|AUTH|APP|CLIENT|SERVICE|LICENSE)_?KEY)(?:_[A-Z0-9]{1,3})?$", Options)]
+    private static partial Regex SecretName();
 
     [GeneratedRegex(@"(?i:\b(?:password|passphrase|passcode|passwd|pw)\b(?:\s+(?:for|of|to|on)\s+[^:=\n]{1,40}?)?\s*(?:is|was|:|=)\s*)[`""']?(?<secret>[^\s`""';]{6,64})", Options)]
     private static partial Regex PasswordInProse();
@@ -475,5 +514,5 @@ public sealed partial class MemoryScanner
     [GeneratedRegex(@"""type""\s*:\s*""(?:tool_use|tool_result|function_call)""|""tool_calls""\s*:\s*\[", Options)]
     private static partial Regex ToolUseJson();
 
-    private sealed record Rule(MemoryFindingKind Kind, string Name, MemoryFindingConfidence Confidence, Regex Pattern, Func<string, bool>? Accept = null);
+    private sealed record Rule(MemoryFindingKind Kind, string Name, MemoryFindingConfidence Confidence, Regex Pattern, Func<Match, string, bool>? Accept = null);
 }
