@@ -11,7 +11,8 @@ public enum MemorySafetyAction
     /// <summary>Written as it is; the finding goes to the audit log.</summary>
     Warn,
 
-    /// <summary>Written with each secret masked; the model is told, and the audit log names what was masked.</summary>
+    /// <summary>Written with each secret masked and each invisible character removed; the model is told, and the audit log
+    /// names what was masked. For the other kinds it means <see cref="Warn"/>.</summary>
     Redact,
 
     /// <summary>Not written; the model is told what to remove.</summary>
@@ -22,8 +23,9 @@ public enum MemorySafetyAction
 }
 
 /// <summary>Represents what a store does with each kind of finding, for findings the scanner is sure of and for the rest.</summary>
-/// <remarks>Defaults: secrets are redacted whatever the confidence; sure instructions, role markers and tool-call mimicry
-/// are rejected; everything else (less sure findings, hidden characters) is written and flagged in the audit log.</remarks>
+/// <remarks>Defaults: secrets are redacted whatever the confidence; Unicode tag characters and bidirectional controls
+/// (invisible carriers of instructions) are removed; sure instructions, role markers and tool-call mimicry are rejected;
+/// everything else (less sure findings, zero-width characters) is written and flagged in the audit log.</remarks>
 public sealed class MemorySafetyPolicy
 {
     private readonly Dictionary<MemoryFindingKind, MemorySafetyAction> _sure = new()
@@ -32,7 +34,7 @@ public sealed class MemorySafetyPolicy
         [MemoryFindingKind.Instruction] = MemorySafetyAction.Reject,
         [MemoryFindingKind.RoleMarker] = MemorySafetyAction.Reject,
         [MemoryFindingKind.ToolCallMimicry] = MemorySafetyAction.Reject,
-        [MemoryFindingKind.HiddenCharacter] = MemorySafetyAction.Warn,
+        [MemoryFindingKind.HiddenCharacter] = MemorySafetyAction.Redact,
     };
 
     private readonly Dictionary<MemoryFindingKind, MemorySafetyAction> _unsure = new()
@@ -140,12 +142,13 @@ public sealed class MemorySafetyPolicy
 
     /// <summary>The action for one finding.</summary>
     /// <param name="finding">The finding.</param>
-    /// <returns>What its kind and confidence call for. Redaction applies to secrets only; for other kinds it means warn.</returns>
+    /// <returns>What its kind and confidence call for. Redaction applies to secrets (masked) and hidden characters
+    /// (removed); for other kinds it means warn.</returns>
     public MemorySafetyAction For(MemoryFinding finding)
     {
         ArgumentNullException.ThrowIfNull(finding);
         var action = (finding.Confidence == MemoryFindingConfidence.High ? _sure : _unsure)[finding.Kind];
-        return action == MemorySafetyAction.Redact && finding.Kind != MemoryFindingKind.Secret ? MemorySafetyAction.Warn : action;
+        return action == MemorySafetyAction.Redact && finding.Kind is not (MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter) ? MemorySafetyAction.Warn : action;
     }
 }
 
@@ -265,9 +268,11 @@ public sealed record MemoryScreening(MemoryCommand Command, MemorySafetyAction A
             MemoryFindingKind.HiddenCharacter => "invisible characters",
             _ => $"a secret ({decisive.Rule})",
         };
-        var quote = decisive.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter
+        // Quoted as the rules read it: hidden characters folded away, so a refusal never carries them back to the model.
+        var found = Text.Substring(decisive.Start, decisive.Length);
+        var quote = decisive.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter || decisive.Rule.EndsWith("-in-base64", StringComparison.Ordinal)
             ? string.Empty
-            : $"\"{Quote(Text.Substring(decisive.Start, decisive.Length))}\", ";
+            : $"\"{Quote(ScanText.Fold(found, out _) ?? found)}\", ";
         var outcome = held ? "; it is held for review by an administrator" : string.Empty;
         var subject = Argument == File ? $"the file as this {Command.Name} would leave it" : Argument;
         var where = Argument == File ? $"at character {decisive.Start} of the file" : $"at character {decisive.Start}";
@@ -287,8 +292,13 @@ public sealed record MemoryScreening(MemoryCommand Command, MemorySafetyAction A
 
             var rules = Findings.Where(finding => finding.Kind == MemoryFindingKind.Secret).Select(finding => finding.Rule).Distinct().ToList();
             var count = Findings.Count(finding => finding.Kind == MemoryFindingKind.Secret);
-            return string.Create(CultureInfo.InvariantCulture,
-                $"\n\nNote: {(count == 1 ? "a secret" : $"{count} secrets")} ({string.Join(", ", rules)}) {(count == 1 ? "was" : "were")} masked before writing; memory must not hold secrets.");
+            var hidden = Findings.Where(finding => finding.Kind == MemoryFindingKind.HiddenCharacter && finding.Confidence == MemoryFindingConfidence.High)
+                .Select(finding => finding.Rule).Distinct().ToList();
+            var masked = count == 0 ? null
+                : $"{(count == 1 ? "a secret" : $"{count} secrets")} ({string.Join(", ", rules)}) {(count == 1 ? "was" : "were")} masked before writing; memory must not hold secrets";
+            var removed = hidden.Count == 0 ? null
+                : $"invisible characters ({string.Join(", ", hidden)}) were removed before writing; a note holds only what a reader can see";
+            return string.Create(CultureInfo.InvariantCulture, $"\n\nNote: {string.Join(". Also, ", new[] { masked, removed }.OfType<string>())}.");
         }
     }
 

@@ -80,6 +80,10 @@ public sealed partial class MemoryScanner
         new(MemoryFindingKind.Instruction, "hide-from-user", MemoryFindingConfidence.High, HideFromUser()),
         new(MemoryFindingKind.Instruction, "exfiltrate-to-address", MemoryFindingConfidence.High, ExfiltrateToAddress()),
         new(MemoryFindingKind.Instruction, "reveal-hidden-context", MemoryFindingConfidence.High, RevealHiddenContext()),
+        new(MemoryFindingKind.Instruction, "ignore-previous-instructions", MemoryFindingConfidence.High, IgnorePreviousLatin()),
+        new(MemoryFindingKind.Instruction, "ignore-previous-instructions", MemoryFindingConfidence.High, IgnorePreviousOtherScripts()),
+        new(MemoryFindingKind.Instruction, "forget-everything", MemoryFindingConfidence.High, ForgetEverything()),
+        new(MemoryFindingKind.Instruction, "markdown-exfiltration", MemoryFindingConfidence.High, MarkdownExfiltration()),
         new(MemoryFindingKind.Instruction, "new-identity", MemoryFindingConfidence.Medium, NewIdentity()),
         new(MemoryFindingKind.Instruction, "addressed-to-the-model", MemoryFindingConfidence.Medium, AddressedToModel()),
         new(MemoryFindingKind.Instruction, "exfiltrate-secrets", MemoryFindingConfidence.Medium, ExfiltrateSecrets()),
@@ -92,6 +96,7 @@ public sealed partial class MemoryScanner
 
         // Tool calls and results, as the model's own turns carry them.
         new(MemoryFindingKind.ToolCallMimicry, "function-calls-markup", MemoryFindingConfidence.High, FunctionCallsMarkup()),
+        new(MemoryFindingKind.ToolCallMimicry, "fake-memory-command", MemoryFindingConfidence.High, FakeMemoryCommand()),
         new(MemoryFindingKind.ToolCallMimicry, "tool-use-json", MemoryFindingConfidence.Medium, ToolUseJson()),
     ];
 
@@ -132,6 +137,8 @@ public sealed partial class MemoryScanner
             }
         }
 
+        FindFolded(text, findings);
+        FindEncoded(text, findings);
         FindHiddenCharacters(text, findings);
         // Stable: of two findings of one span, the rule listed first (the more specific) comes first and stays.
         var ordered = findings.OrderBy(finding => finding.Start).ThenByDescending(finding => finding.Length).ToList();
@@ -139,36 +146,152 @@ public sealed partial class MemoryScanner
         return ordered;
     }
 
-    /// <summary>Masks every secret found, keeping a few characters that say what it was: <c>sk-ant-…[redacted]</c>.</summary>
+    /// <summary>Masks every secret found, keeping a few characters that say what it was (<c>sk-ant-…[redacted]</c>), and
+    /// removes every hidden character found among the findings given.</summary>
     /// <param name="text">The text.</param>
-    /// <param name="findings">The findings in it, from <see cref="Scan"/>.</param>
-    /// <returns>The text with each secret masked; the same text when there is none.</returns>
+    /// <param name="findings">The findings in it, from <see cref="Scan"/>: secrets are masked, hidden characters removed,
+    /// the rest left as they are.</param>
+    /// <returns>The text so changed; the same text when there is nothing to change.</returns>
     public static string Redact(string text, IEnumerable<MemoryFinding> findings)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(findings);
-        var secrets = findings.Where(finding => finding.Kind == MemoryFindingKind.Secret).OrderBy(finding => finding.Start).ToList();
-        if (secrets.Count == 0)
+        var changes = findings.Where(finding => finding.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter).OrderBy(finding => finding.Start).ToList();
+        if (changes.Count == 0)
         {
             return text;
         }
 
         var builder = new System.Text.StringBuilder(text.Length);
         var at = 0;
-        foreach (var secret in secrets)
+        foreach (var change in changes)
         {
-            if (secret.Start < at)
+            if (change.Start < at)
             {
                 continue; // inside one already masked
             }
 
-            builder.Append(text, at, secret.Start - at);
-            var kept = secret.Rule is "private-key" ? 0 : Math.Min(secret.Length / 5, secret.Rule.Contains("password", StringComparison.Ordinal) ? 0 : 7);
-            builder.Append(text, secret.Start, kept).Append("[redacted ").Append(secret.Rule).Append(']');
-            at = secret.Start + secret.Length;
+            builder.Append(text, at, change.Start - at);
+            if (change.Kind == MemoryFindingKind.Secret)
+            {
+                var kept = change.Rule is "private-key" ? 0 : Math.Min(change.Length / 5, change.Rule.Contains("password", StringComparison.Ordinal) ? 0 : 7);
+                builder.Append(text, change.Start, kept).Append("[redacted ").Append(change.Rule).Append(']');
+            }
+
+            at = change.Start + change.Length;
         }
 
         return builder.Append(text, at, text.Length - at).ToString();
+    }
+
+    /// <summary>The rules that read for meaning (instructions, markers, tool calls), on the text with what hides words
+    /// folded away (<see cref="ScanText"/>); a match found only there points at the characters it came from.</summary>
+    private static void FindFolded(string text, List<MemoryFinding> findings)
+    {
+        if (ScanText.Fold(text, out var map) is not { } folded)
+        {
+            return;
+        }
+
+        foreach (var rule in Rules)
+        {
+            if (rule.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter)
+            {
+                continue;
+            }
+
+            foreach (Match match in rule.Pattern.Matches(folded))
+            {
+                var start = map[match.Index];
+                var end = map[match.Index + match.Length - 1] + 1;
+                if (end < text.Length && char.IsLowSurrogate(text[end]))
+                {
+                    end++;
+                }
+
+                if (!findings.Exists(f => f.Rule == rule.Name && f.Start < end && f.Start + f.Length > start))
+                {
+                    findings.Add(new MemoryFinding(rule.Kind, rule.Name, start, end - start, rule.Confidence));
+                }
+            }
+        }
+    }
+
+    /// <summary>Long base64 runs that decode to text, read by the rules that read for meaning: each finding covers the
+    /// whole run, its rule named <c>…-in-base64</c>.</summary>
+    private static void FindEncoded(string text, List<MemoryFinding> findings)
+    {
+        foreach (var (start, length, decoded) in Base64Runs(text))
+        {
+            foreach (var inner in Default.Scan(decoded))
+            {
+                if (inner.Kind is not (MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter) &&
+                    !findings.Exists(f => f.Start == start && f.Rule == inner.Rule + "-in-base64"))
+                {
+                    findings.Add(new MemoryFinding(inner.Kind, inner.Rule + "-in-base64", start, length, inner.Confidence));
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs of 24 or more base64 characters, of mixed case, that decode to UTF-8 text of printable characters.</summary>
+    private static IEnumerable<(int Start, int Length, string Decoded)> Base64Runs(string text)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            var next = text.AsSpan(i).IndexOfAnyInRange('A', 'Z');
+            if (next < 0)
+            {
+                yield break;
+            }
+
+            var start = i + next;
+            while (start > 0 && IsBase64(text[start - 1]))
+            {
+                start--;
+            }
+
+            var end = i + next;
+            while (end < text.Length && IsBase64(text[end]))
+            {
+                end++;
+            }
+
+            var body = end;
+            while (end < text.Length && end - body < 2 && text[end] == '=')
+            {
+                end++;
+            }
+
+            i = Math.Max(end, i + next + 1);
+            if (body - start >= 24 && TryDecode(text.AsSpan(start, end - start)) is { } decoded)
+            {
+                yield return (start, end - start, decoded);
+            }
+        }
+    }
+
+    private static bool IsBase64(char c) => char.IsAsciiLetterOrDigit(c) || c is '+' or '/';
+
+    private static string? TryDecode(ReadOnlySpan<char> run)
+    {
+        if (!run.ContainsAnyInRange('a', 'z') || !run.ContainsAnyInRange('A', 'Z'))
+        {
+            return null; // a word in capitals or in lower case, not an encoding
+        }
+
+        var padded = run.TrimEnd('=').ToString();
+        padded += new string('=', (4 - (padded.Length % 4)) % 4);
+        var bytes = new byte[padded.Length * 3 / 4];
+        if (!Convert.TryFromBase64String(padded, bytes, out var written) || !System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(0, written)))
+        {
+            return null;
+        }
+
+        var decoded = System.Text.Encoding.UTF8.GetString(bytes, 0, written);
+        var printable = decoded.Count(c => !char.IsControl(c) || c is '\n' or '\r' or '\t');
+        return printable * 10 >= decoded.Length * 9 && decoded.Any(char.IsLetter) && decoded.Contains(' ') ? decoded : null;
     }
 
     /// <summary>Drops a secret wholly inside an earlier one (a PEM body inside its block, a password two rules find): one
@@ -307,212 +430,6 @@ public sealed partial class MemoryScanner
         var classes = (value.Any(char.IsAsciiLetterLower) ? 1 : 0) + (value.Any(char.IsAsciiLetterUpper) ? 1 : 0) + (value.Any(char.IsAsciiDigit) ? 1 : 0);
         return classes >= 2 && value.Any(char.IsAsciiDigit) && value.Distinct().Count() >= Math.Min(12, value.Length * 2 / 3);
     }
-
-    // A name rather than a value: dotted members, CONSTANT_CASE, snake_case with an underscore, camelCase without digits.
-    [GeneratedRegex(@"^(?:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}|[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+(?:[A-Z][a-z]+)+)$", Options)]
-    private static partial Regex Identifier();
-
-    [GeneratedRegex(@"\bsk-ant-[a-z]{2,10}\d{0,3}-[A-Za-z0-9_\-]{20,}", Options)]
-    private static partial Regex AnthropicKey();
-
-    [GeneratedRegex(@"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,}|\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}|\bsk-[A-Za-z0-9]{48}\b", Options)]
-    private static partial Regex OpenAiKey();
-
-    [GeneratedRegex(@"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{50,255}\b", Options)]
-    private static partial Regex GitHubToken();
-
-    [GeneratedRegex(@"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|AGPA)[A-Z2-7]{16}\b", Options)]
-    private static partial Regex AwsAccessKeyId();
-
-    [GeneratedRegex(@"(?i:aws)[A-Za-z_ .\-]{0,20}(?i:secret)[A-Za-z_ .\-]{0,20}(?:key)?[""']?\s*[:=]\s*[""']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", Options)]
-    private static partial Regex AwsSecretKey();
-
-    [GeneratedRegex(@"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", Options)]
-    private static partial Regex GoogleApiKey();
-
-    [GeneratedRegex(@"\bGOCSPX-[A-Za-z0-9_\-]{28}(?![A-Za-z0-9_\-])", Options)]
-    private static partial Regex GoogleClientSecret();
-
-    [GeneratedRegex(@"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{0,16384}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?", Options)]
-    private static partial Regex PrivateKey();
-
-    // The base64 of a private key without its BEGIN line: the DER of PKCS#1 (RSA), SEC1 (EC), PKCS#8 and OpenSSH keys
-    // starts with a version number that certificates and public keys do not have.
-    [GeneratedRegex(@"(?<![A-Za-z0-9+/])(?:MII[A-Za-z0-9+/]{2}[AQgw]IB(?:AAK|AD)|MIG[A-Za-z0-9+/]AgE[AB]|MHcCAQEE|MC4CAQAw|MFECAQEw|MIHcAgEBBE|b3BlbnNzaC1rZXktdjE)[A-Za-z0-9+/=]{20,}(?:\r?\n[A-Za-z0-9+/=]{1,128}){0,150}", Options)]
-    private static partial Regex PrivateKeyBody();
-
-    [GeneratedRegex(@"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", Options)]
-    private static partial Regex Jwt();
-
-    [GeneratedRegex(@"(?i:\b(?:password|pwd|passwd)\s*=\s*)(?<secret>""[^""\r\n]+""|'[^'\r\n]+'|[^;""'\s]+)(?=\s*(?:;|$|""|'|\s))", Options | RegexOptions.Multiline)]
-    private static partial Regex ConnectionStringPassword();
-
-    // Led by "://", which the engine finds with a vectorised search; the scheme is checked looking back from there.
-    [GeneratedRegex(@"(?<=\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20})://[^/\s:@""'<>]{0,128}:(?<secret>[^/\s@""'<>]{1,256})@[^\s/""'<>]", Options)]
-    private static partial Regex UrlPassword();
-
-    [GeneratedRegex(@"https://hooks\.slack\.com/(?:services|workflows|triggers)/T[A-Z0-9]{6,}/[A-Z0-9]{6,}/[A-Za-z0-9]{20,}", Options)]
-    private static partial Regex SlackWebhook();
-
-    [GeneratedRegex(@"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{15,20}/[A-Za-z0-9_\-]{60,}", Options)]
-    private static partial Regex DiscordWebhook();
-
-    [GeneratedRegex(@"(?<=(?<head>(?<![\w:])\d{8,10})):AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])", Options)]
-    private static partial Regex TelegramBotToken();
-
-    [GeneratedRegex(@"\b(?:glpat|glptt|gldt|glrt|glsoat|glcbt|gloas)-[A-Za-z0-9_\-]{20,}", Options)]
-    private static partial Regex GitLabToken();
-
-    [GeneratedRegex(@"\bnpm_[A-Za-z0-9]{36}\b", Options)]
-    private static partial Regex NpmToken();
-
-    [GeneratedRegex(@"\bpypi-AgE[A-Za-z0-9_\-]{50,}", Options)]
-    private static partial Regex PyPiToken();
-
-    [GeneratedRegex(@"\boy2[a-z0-9]{43}\b", Options)]
-    private static partial Regex NuGetApiKey();
-
-    [GeneratedRegex(@"\bdckr_(?:pat|oat)_[A-Za-z0-9_\-]{24,}", Options)]
-    private static partial Regex DockerHubToken();
-
-    [GeneratedRegex(@"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", Options)]
-    private static partial Regex SendGridKey();
-
-    [GeneratedRegex(@"\bkey-[0-9a-z]{32}\b", Options)]
-    private static partial Regex MailgunKey();
-
-    [GeneratedRegex(@"(?<=(?<head>\b[0-9a-f]{32}))-us\d{1,2}\b", Options)]
-    private static partial Regex MailchimpKey();
-
-    [GeneratedRegex(@"\bwhsec_[A-Za-z0-9+/]{32,}", Options)]
-    private static partial Regex StripeWebhookSecret();
-
-    [GeneratedRegex(@"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", Options)]
-    private static partial Regex ShopifyToken();
-
-    [GeneratedRegex(@"\b(?:sq0atp|sq0csp)-[0-9A-Za-z_\-]{22,43}|\bEAAA[A-Za-z0-9_\-]{60}\b", Options)]
-    private static partial Regex SquareToken();
-
-    [GeneratedRegex(@"\baccess_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}\b", Options)]
-    private static partial Regex BraintreeToken();
-
-    [GeneratedRegex(@"\bhf_[A-Za-z]{34,40}\b", Options)]
-    private static partial Regex HuggingFaceToken();
-
-    // Groq, Replicate, Perplexity, xAI, OpenRouter, Fireworks: the AI APIs whose keys have a prefix of their own, one
-    // regex each so that each is led by its literal.
-    [GeneratedRegex(@"\bgsk_[A-Za-z0-9]{52}\b", Options)]
-    private static partial Regex GroqKey();
-
-    [GeneratedRegex(@"\br8_[A-Za-z0-9]{37}\b", Options)]
-    private static partial Regex ReplicateToken();
-
-    [GeneratedRegex(@"\bpplx-[A-Za-z0-9]{48}\b", Options)]
-    private static partial Regex PerplexityKey();
-
-    [GeneratedRegex(@"\bxai-[A-Za-z0-9]{80}\b", Options)]
-    private static partial Regex XaiKey();
-
-    [GeneratedRegex(@"\bsk-or-v1-[a-f0-9]{64}\b", Options)]
-    private static partial Regex OpenRouterKey();
-
-    [GeneratedRegex(@"\bfw_[A-Za-z0-9]{24,}\b", Options)]
-    private static partial Regex FireworksKey();
-
-    [GeneratedRegex(@"(?i:\b(?:AccountKey|SharedAccessKey)\s*=\s*)(?<secret>[A-Za-z0-9+/]{40,88}={0,2})", Options)]
-    private static partial Regex AzureStorageKey();
-
-    [GeneratedRegex(@"[?&]sv=\d{4}-\d{2}-\d{2}&[^\s""'<>]*?\bsig=(?<secret>[A-Za-z0-9%+/]{40,}={0,2})", Options)]
-    private static partial Regex AzureSasSignature();
-
-    [GeneratedRegex(@"(?<=(?<head>(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.\-]{3}\d))Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])", Options)]
-    private static partial Regex AzureClientSecret();
-
-    [GeneratedRegex(@"\bdo[por]_v1_[a-f0-9]{64}\b", Options)]
-    private static partial Regex DigitalOceanToken();
-
-    [GeneratedRegex(@"\bdapi[a-f0-9]{32}(?:-\d)?\b", Options)]
-    private static partial Regex DatabricksToken();
-
-    [GeneratedRegex(@"\bATATT3[A-Za-z0-9_\-=]{150,}", Options)]
-    private static partial Regex AtlassianToken();
-
-    [GeneratedRegex(@"\blin_(?:api|oauth)_[A-Za-z0-9]{40}\b", Options)]
-    private static partial Regex LinearApiKey();
-
-    [GeneratedRegex(@"\bntn_[0-9]{11}[A-Za-z0-9]{32,35}\b|\bsecret_[A-Za-z0-9]{43}\b", Options)]
-    private static partial Regex NotionToken();
-
-    [GeneratedRegex(@"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}", Options)]
-    private static partial Regex VaultToken();
-
-    [GeneratedRegex(@"\bNRAK-[A-Z0-9]{27}\b", Options)]
-    private static partial Regex NewRelicKey();
-
-    [GeneratedRegex(@"PuTTY-User-Key-File-\d: [^\r\n]+(?:\r?\n[^\r\n]*){0,40}?\r?\nPrivate-Lines: \d+(?:\r?\n[A-Za-z0-9+/=]{1,128}){1,60}", Options)]
-    private static partial Regex PuttyPrivateKey();
-
-    // A .env line: a name in capitals, then a value written out; the name must say secret (IsEnvSecret). Led by the '=',
-    // with the name and the line's start in a look-behind: a line-start-led pattern costs twenty times as much.
-    [GeneratedRegex(@"(?<=^[ \t]*(?:export[ \t]+)?(?<name>[A-Z][A-Z0-9_]{0,60})[ \t]*)=[ \t]*(?<secret>""[^""\r\n]{4,}""|'[^'\r\n]{4,}'|[^\s#""']{4,})", Options | RegexOptions.Multiline)]
-    private static partial Regex EnvSecret();
-
-    [GeneratedRegex(@"(?:SECRET|PASSWORD|PASSWD|PWD|PASSPHRASE|TOKEN|CREDENTIALS?|(?:API|SECRET|PRIVATE|ACCESS|SIGNING|ENCRYPTION|MASTER|ACCOUNT|AUTH|APP|CLIENT|SERVICE|LICENSE)_?KEY)(?:_[A-Z0-9]{1,3})?$", Options)]
-    private static partial Regex SecretName();
-
-    [GeneratedRegex(@"(?i:\b(?:password|passphrase|passcode|passwd|pw)\b(?:\s+(?:for|of|to|on)\s+[^:=\n]{1,40}?)?\s*(?:is|was|:|=)\s*)[`""']?(?<secret>[^\s`""';]{6,64})", Options)]
-    private static partial Regex PasswordInProse();
-
-    [GeneratedRegex(@"\bxox[baprs]-[A-Za-z0-9\-]{10,}", Options)]
-    private static partial Regex SlackToken();
-
-    [GeneratedRegex(@"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,}", Options)]
-    private static partial Regex StripeKey();
-
-    [GeneratedRegex(@"(?i:\b(?:api[_\-]?key|secret(?:[_\-]?key)?|access[_\-]?token|auth[_\-]?token|client[_\-]?secret|password|passwd)\b[""']?\s*[:=]\s*[""']?)(?<secret>[A-Za-z0-9_\-+/=.]{16,})", Options)]
-    private static partial Regex AssignedCredential();
-
-    [GeneratedRegex(@"\b(?:ignore|disregard|forget|skip|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*(?:previous|prior|above|earlier|preceding|former|existing|original|system)\s+(?:instructions?|prompts?|messages?|rules|directions|guidelines|context|commands)", Words)]
-    private static partial Regex IgnorePrevious();
-
-    [GeneratedRegex(@"\b(?:override|bypass|disable|circumvent)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:safety\s+|system\s+|previous\s+)*(?:instructions|rules|guidelines|guardrails|restrictions|filters|system\s+prompt)\b|\bnew\s+(?:system\s+)?instructions\s*:|\bfrom\s+now\s+on,?\s+(?:you\s+(?:must|will|should|are)|always|never|ignore)", Words)]
-    private static partial Regex OverrideInstructions();
-
-    [GeneratedRegex(@"\b(?:do\s+not|don't|never)\s+(?:tell|inform|mention\s+(?:this\s+|it\s+)?to|reveal\s+(?:this\s+|it\s+)?to|let)\s+the\s+user\b|\bwithout\s+(?:telling|informing|notifying|alerting)\s+the\s+user\b|\b(?:keep|hide)\s+(?:this|it)\s+(?:secret\s+)?from\s+the\s+user\b", Words)]
-    private static partial Regex HideFromUser();
-
-    [GeneratedRegex(@"\b(?:send|post|upload|forward|transmit|exfiltrate|leak|email|submit)\b[^.\n]{0,80}\b(?:api\s*keys?|secrets?|credentials?|passwords?|tokens?|env(?:ironment)?\s+variables|\.env|ssh\s+keys?|system\s+prompt|conversation|chat\s+history|memory|memories|files?)\b[^.\n]{0,60}\b(?:to|at|via)\s+(?:https?://|[\w.-]+@[\w-]+\.[\w.]+|(?:this|the\s+following|my|our)\s+(?:url|endpoint|server|address|webhook))", Words)]
-    private static partial Regex ExfiltrateToAddress();
-
-    [GeneratedRegex(@"\b(?:print|reveal|output|repeat|show|dump|leak)\s+(?:me\s+)?(?:your|the)\s+(?:full\s+|entire\s+|original\s+|hidden\s+)*(?:system\s+prompt|initial\s+instructions|hidden\s+instructions|instructions\s+above)\b", Words)]
-    private static partial Regex RevealHiddenContext();
-
-    [GeneratedRegex(@"\byou\s+are\s+now\s+(?:in\s+)?(?:a\s+|an\s+)?(?:unrestricted|jailbroken|developer\s+mode|dan\b|evil|uncensored|no\s+longer)|\b(?:act|pretend)\s+as\s+(?:if\s+you\s+(?:are|were)\s+)?(?:an?\s+)?(?:unrestricted|jailbroken|uncensored)\b|\benter\s+(?:developer|god|admin)\s+mode\b", Words)]
-    private static partial Regex NewIdentity();
-
-    [GeneratedRegex(@"\b(?:note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+)?(?:ai|assistant|model|llm|claude|agent)\b\s*[:\-]|\b(?:to|attention)\s+(?:the\s+|any\s+)?(?:ai|llm|language\s+model)\s+(?:reading|processing)\s+this\b|\bif\s+you\s+are\s+(?:an?\s+)?(?:ai|llm|language\s+model|assistant)\s+reading\s+this\b", Words)]
-    private static partial Regex AddressedToModel();
-
-    [GeneratedRegex(@"\b(?:send|post|upload|forward|exfiltrate|leak|email)\s+(?:all\s+|every\s+|any\s+|the\s+|your\s+)*(?:api\s*keys?|secrets|credentials|passwords|tokens|env(?:ironment)?\s+variables|ssh\s+keys?)\b", Words)]
-    private static partial Regex ExfiltrateSecrets();
-
-    [GeneratedRegex(@"<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?INST\]|<</?SYS>>", Options)]
-    private static partial Regex ChatTemplateToken();
-
-    [GeneratedRegex(@"\n[ \t\r]*\n(?:Human|Assistant|H|A):\s|^\r?\n(?:Human|Assistant|H|A):\s", Options)]
-    private static partial Regex HumanAssistantTurn();
-
-    [GeneratedRegex(@"</?(?:system|system[-_]prompt|system[-_]reminder|system[-_]message|instructions|admin[-_]instructions)(?:\s[^>]{0,80})?>", Words)]
-    private static partial Regex SystemTag();
-
-    [GeneratedRegex(@"^(?:#{1,6}\s*)?(?:\[SYSTEM\]|SYSTEM\s*(?:PROMPT|MESSAGE|OVERRIDE|NOTICE)?\s*:)", Options | RegexOptions.Multiline)]
-    private static partial Regex SystemHeading();
-
-    [GeneratedRegex(@"</?(?:antml:)?(?:function_calls|function_results|invoke|parameter\s+name=|tool_use|tool_result|tool_call)\b[^>]{0,80}>", Words)]
-    private static partial Regex FunctionCallsMarkup();
-
-    [GeneratedRegex(@"""type""\s*:\s*""(?:tool_use|tool_result|function_call)""|""tool_calls""\s*:\s*\[", Options)]
-    private static partial Regex ToolUseJson();
 
     private sealed record Rule(MemoryFindingKind Kind, string Name, MemoryFindingConfidence Confidence, Regex Pattern, Func<Match, string, bool>? Accept = null);
 }
