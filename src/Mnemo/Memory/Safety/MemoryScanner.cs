@@ -80,7 +80,8 @@ public sealed partial class MemoryScanner
         new(MemoryFindingKind.Instruction, "hide-from-user", MemoryFindingConfidence.High, HideFromUser()),
         new(MemoryFindingKind.Instruction, "exfiltrate-to-address", MemoryFindingConfidence.High, ExfiltrateToAddress()),
         new(MemoryFindingKind.Instruction, "reveal-hidden-context", MemoryFindingConfidence.High, RevealHiddenContext()),
-        new(MemoryFindingKind.Instruction, "ignore-previous-instructions", MemoryFindingConfidence.High, IgnorePreviousLatin()),
+        new(MemoryFindingKind.Instruction, "ignore-previous-instructions", MemoryFindingConfidence.High, IgnorePreviousLatin()) { Anchors = InstructionNouns, AlsoBefore = IgnoreVerbs },
+        new(MemoryFindingKind.Instruction, "ignore-previous-instructions", MemoryFindingConfidence.High, IgnorePreviousVietnamese()) { Anchors = Qua },
         new(MemoryFindingKind.Instruction, "ignore-previous-instructions", MemoryFindingConfidence.High, IgnorePreviousOtherScripts()),
         new(MemoryFindingKind.Instruction, "forget-everything", MemoryFindingConfidence.High, ForgetEverything()),
         new(MemoryFindingKind.Instruction, "markdown-exfiltration", MemoryFindingConfidence.High, MarkdownExfiltration()),
@@ -121,7 +122,7 @@ public sealed partial class MemoryScanner
         var findings = new List<MemoryFinding>();
         foreach (var rule in Rules)
         {
-            foreach (Match match in rule.Pattern.Matches(text))
+            foreach (var match in rule.Matches(text))
             {
                 // "secret": only that part is the secret; "head": the secret starts there, before the match (a rule led by a
                 // literal further in, with what comes before it in a look-behind, so the engine searches for the literal).
@@ -185,33 +186,38 @@ public sealed partial class MemoryScanner
     }
 
     /// <summary>The rules that read for meaning (instructions, markers, tool calls), on the text with what hides words
-    /// folded away (<see cref="ScanText"/>); a match found only there points at the characters it came from.</summary>
+    /// folded away (<see cref="ScanText"/>), in windows around what needs folding only, so a note with one emoji joiner
+    /// is not read twice; a match found only there points at the characters it came from.</summary>
     private static void FindFolded(string text, List<MemoryFinding> findings)
     {
-        if (ScanText.Fold(text, out var map) is not { } folded)
+        foreach (var (from, to) in ScanText.Windows(text))
         {
-            return;
-        }
-
-        foreach (var rule in Rules)
-        {
-            if (rule.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter)
+            var window = from == 0 && to == text.Length ? text : text[from..to];
+            if (ScanText.Fold(window, out var map) is not { } folded)
             {
                 continue;
             }
 
-            foreach (Match match in rule.Pattern.Matches(folded))
+            foreach (var rule in Rules)
             {
-                var start = map[match.Index];
-                var end = map[match.Index + match.Length - 1] + 1;
-                if (end < text.Length && char.IsLowSurrogate(text[end]))
+                if (rule.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter)
                 {
-                    end++;
+                    continue;
                 }
 
-                if (!findings.Exists(f => f.Rule == rule.Name && f.Start < end && f.Start + f.Length > start))
+                foreach (var match in rule.Matches(folded))
                 {
-                    findings.Add(new MemoryFinding(rule.Kind, rule.Name, start, end - start, rule.Confidence));
+                    var start = from + map[match.Index];
+                    var end = from + map[match.Index + match.Length - 1] + 1;
+                    if (end < text.Length && char.IsLowSurrogate(text[end]))
+                    {
+                        end++;
+                    }
+
+                    if (!findings.Exists(f => f.Rule == rule.Name && f.Start < end && f.Start + f.Length > start))
+                    {
+                        findings.Add(new MemoryFinding(rule.Kind, rule.Name, start, end - start, rule.Confidence));
+                    }
                 }
             }
         }
@@ -318,10 +324,20 @@ public sealed partial class MemoryScanner
         }
     }
 
+    private static readonly System.Buffers.SearchValues<char> Hidden = System.Buffers.SearchValues.Create(
+        "\u180E\u200B\u200C\u200D\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\uFEFF\uDB40");
+
     private static void FindHiddenCharacters(string text, List<MemoryFinding> findings)
     {
         for (var i = 0; i < text.Length; i++)
         {
+            var skip = text.AsSpan(i).IndexOfAny(Hidden);
+            if (skip < 0)
+            {
+                return;
+            }
+
+            i += skip;
             var c = text[i];
             var (rule, confidence) = c switch
             {
@@ -431,5 +447,69 @@ public sealed partial class MemoryScanner
         return classes >= 2 && value.Any(char.IsAsciiDigit) && value.Distinct().Count() >= Math.Min(12, value.Length * 2 / 3);
     }
 
-    private sealed record Rule(MemoryFindingKind Kind, string Name, MemoryFindingConfidence Confidence, Regex Pattern, Func<Match, string, bool>? Accept = null);
+    private sealed record Rule(MemoryFindingKind Kind, string Name, MemoryFindingConfidence Confidence, Regex Pattern, Func<Match, string, bool>? Accept = null)
+    {
+        /// <summary>Gets words one of which every match holds: the rule then runs only in a window around each, found
+        /// with a vectorised search, rather than trying its many first letters all over the text.</summary>
+        public System.Buffers.SearchValues<string>? Anchors { get; init; }
+
+        /// <summary>Gets words one of which a window must also hold before the rule runs in it (the verbs, for the nouns).</summary>
+        public System.Buffers.SearchValues<string>? AlsoBefore { get; init; }
+
+        /// <summary>The matches, in the whole text or in the windows before its anchors.</summary>
+        public IEnumerable<Match> Matches(string text)
+        {
+            if (Anchors is null)
+            {
+                foreach (Match match in Pattern.Matches(text))
+                {
+                    yield return match;
+                }
+
+                yield break;
+            }
+
+            var done = 0;
+            for (var at = text.AsSpan().IndexOfAny(Anchors); at >= 0;)
+            {
+                // From a word start well before the anchor to past the longest anchored word.
+                var from = Math.Max(done, at - AnchorReach);
+                while (from > done && !char.IsWhiteSpace(text[from - 1]))
+                {
+                    from--;
+                }
+
+                var to = Math.Min(text.Length, at + 40);
+                if (AlsoBefore is null || text.AsSpan(from, at - from).IndexOfAny(AlsoBefore) >= 0)
+                {
+                    for (var match = Pattern.Match(text, from, to - from); match.Success; match = match.NextMatch())
+                    {
+                        yield return match;
+                    }
+                }
+
+                done = to;
+                var next = to < text.Length ? text.AsSpan(to).IndexOfAny(Anchors) : -1;
+                at = next < 0 ? -1 : to + next;
+            }
+        }
+    }
+
+    /// <summary>How far before an anchor a rule's match may start.</summary>
+    private const int AnchorReach = 120;
+
+    /// <summary>The nouns "ignore the previous instructions" ends with, in the Latin-script languages the rule reads.</summary>
+    private static readonly System.Buffers.SearchValues<string> InstructionNouns = System.Buffers.SearchValues.Create(
+        ["anweisung", "instruk", "befehl", "vorgabe", "instruc", "instru", "indicac", "rdenes", "consigne", "directive", "diretri", "orienta", "istruz", "indicaz",
+         "polecen", "perintah", "arahan", "talimat"],
+        StringComparison.OrdinalIgnoreCase); // ASCII only: one letter past ASCII makes the search forty times slower
+
+    /// <summary>The verbs of "ignore the previous instructions" in those languages, as far as ASCII spells them.</summary>
+    private static readonly System.Buffers.SearchValues<string> IgnoreVerbs = System.Buffers.SearchValues.Create(
+        ["ignor", "vergiss", "vergessen", "missacht", "olvid", "omite", "descart", "oubli", "esque", "desconsider", "dimentic", "negeer", "vergeet", "zignoruj",
+         "zapomnij", "abaikan", "lupakan", "nceki"],
+        StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>"qua", of the Vietnamese "bỏ qua" (ignore).</summary>
+    private static readonly System.Buffers.SearchValues<string> Qua = System.Buffers.SearchValues.Create(["qua"], StringComparison.OrdinalIgnoreCase);
 }

@@ -16,6 +16,83 @@ internal static class ScanText
     private static readonly SearchValues<char> Suspicious = SearchValues.Create(
         "\u00AD\u180E\u200B\u200C\u200D\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\uFEFF\u3000\uDB40\uD835");
 
+    /// <summary>How far on each side of a character that needs folding the folded window reaches: past any phrase a rule
+    /// reads for meaning.</summary>
+    private const int Reach = 400;
+
+    /// <summary>The stretches of a text that need folding, each with <see cref="Reach"/> characters on both sides, merged.</summary>
+    /// <param name="text">The note.</param>
+    /// <returns>Start and end (exclusive) of each stretch; none when nothing needs folding.</returns>
+    public static List<(int From, int To)> Windows(string text)
+    {
+        var windows = new List<(int From, int To)>();
+        void Add(int at)
+        {
+            var (from, to) = (Math.Max(0, at - Reach), Math.Min(text.Length, at + Reach));
+            if (windows.Count > 0 && windows[^1].To >= from)
+            {
+                windows[^1] = (windows[^1].From, Math.Max(windows[^1].To, to));
+            }
+            else
+            {
+                windows.Add((from, to));
+            }
+        }
+
+        var span = text.AsSpan();
+        var hasLookAlikes = span.IndexOfAnyInRange('\u0370', '\u04FF') >= 0;
+        for (var i = span.IndexOfAny(Worth); i >= 0 && i < text.Length;)
+        {
+            var c = text[i];
+            if (Suspicious.Contains(c) || c is >= '\uFF01' and <= '\uFF5E')
+            {
+                Add(i);
+            }
+            else if (hasLookAlikes && c is >= '\u0370' and <= '\u04FF' && Latin.ContainsKey(c) && InMixedWord(text, i))
+            {
+                Add(i);
+            }
+            else if (IsSeparator(c) && i > 0 && i + 1 < text.Length && IsSingle(text, i - 1) && IsSingle(text, i + 1) && Region(text, i - 1, null) >= 4)
+            {
+                Add(i);
+            }
+
+            // On to the next character worth a look: a separator, or anything past ASCII.
+            var next = span[(i + 1)..].IndexOfAny(Worth);
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+
+        return windows;
+    }
+
+    /// <summary>What may start a stretch to fold: a space or separator (before a spaced letter) and anything not ASCII.</summary>
+    private static readonly SearchValues<char> Worth = SearchValues.Create(" .-_*" + string.Concat(Enumerable.Range(0x80, 0xFFFF - 0x80 + 1).Select(c => (char)c)));
+
+    private static bool InMixedWord(string text, int at)
+    {
+        var start = at;
+        while (start > 0 && char.IsLetter(text[start - 1]))
+        {
+            start--;
+        }
+
+        var end = at;
+        while (end < text.Length && char.IsLetter(text[end]))
+        {
+            end++;
+        }
+
+        for (var j = start; j < end; j++)
+        {
+            if (char.IsAsciiLetter(text[j]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Folds a text; <see langword="null"/> when there is nothing to fold, which is the common case and costs one pass.</summary>
     /// <param name="text">The note.</param>
     /// <param name="map">For each character of the folded text, where it came from in the note.</param>
