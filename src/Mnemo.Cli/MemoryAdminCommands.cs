@@ -353,7 +353,7 @@ internal static partial class MemoryAdminCommands
                 var line = text.AsSpan(0, finding.Start).Count('\n') + 1;
                 var column = finding.Start - (finding.Start == 0 ? 0 : text.LastIndexOf('\n', finding.Start - 1) + 1) + 1;
                 // A report names where a secret is, never the secret.
-                var excerpt = finding.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter
+                var excerpt = finding.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter or MemoryFindingKind.PersonalData
                     ? string.Empty
                     : text.Substring(finding.Start, Math.Min(finding.Length, 60)).ReplaceLineEndings(" ");
                 rows.Add((path.Normalized, line, column, finding, excerpt));

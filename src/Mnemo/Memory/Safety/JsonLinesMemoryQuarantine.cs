@@ -133,6 +133,7 @@ internal static class MemoryFindingJson
             "role-marker" => MemoryFindingKind.RoleMarker,
             "tool-call-mimicry" => MemoryFindingKind.ToolCallMimicry,
             "hidden-character" => MemoryFindingKind.HiddenCharacter,
+            "personal-data" => MemoryFindingKind.PersonalData,
             _ => MemoryFindingKind.Secret,
         },
         element.GetProperty("rule").GetString()!,

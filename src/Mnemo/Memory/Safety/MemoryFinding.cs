@@ -17,6 +17,10 @@ public enum MemoryFindingKind
 
     /// <summary>A credential: an API key, a token, a private key, a password in a connection string or a URL.</summary>
     Secret,
+
+    /// <summary>Personal data the cookbook says not to store: an e-mail address, a phone number, a payment card number,
+    /// an IBAN, a national identifier.</summary>
+    PersonalData,
 }
 
 /// <summary>Says how sure a rule is that its match is what it looks for.</summary>
@@ -47,6 +51,7 @@ public sealed record MemoryFinding(MemoryFindingKind Kind, string Rule, int Star
         MemoryFindingKind.RoleMarker => "role-marker",
         MemoryFindingKind.ToolCallMimicry => "tool-call-mimicry",
         MemoryFindingKind.HiddenCharacter => "hidden-character",
+        MemoryFindingKind.PersonalData => "personal-data",
         _ => "secret",
     };
 

@@ -35,6 +35,7 @@ public sealed class MemorySafetyPolicy
         [MemoryFindingKind.RoleMarker] = MemorySafetyAction.Reject,
         [MemoryFindingKind.ToolCallMimicry] = MemorySafetyAction.Reject,
         [MemoryFindingKind.HiddenCharacter] = MemorySafetyAction.Redact,
+        [MemoryFindingKind.PersonalData] = MemorySafetyAction.Redact,
     };
 
     private readonly Dictionary<MemoryFindingKind, MemorySafetyAction> _unsure = new()
@@ -44,6 +45,7 @@ public sealed class MemorySafetyPolicy
         [MemoryFindingKind.RoleMarker] = MemorySafetyAction.Warn,
         [MemoryFindingKind.ToolCallMimicry] = MemorySafetyAction.Warn,
         [MemoryFindingKind.HiddenCharacter] = MemorySafetyAction.Warn,
+        [MemoryFindingKind.PersonalData] = MemorySafetyAction.Warn,
     };
 
     /// <summary>Gets or sets the action for findings of a kind that the scanner is sure of (<see cref="MemoryFindingConfidence.High"/>).</summary>
@@ -124,7 +126,8 @@ public sealed class MemorySafetyPolicy
             "role-marker" => MemoryFindingKind.RoleMarker,
             "tool-call-mimicry" => MemoryFindingKind.ToolCallMimicry,
             "hidden-character" => MemoryFindingKind.HiddenCharacter,
-            _ => throw new FormatException($"The safety policy names an unknown kind, {name}: use secret, instruction, role-marker, tool-call-mimicry, hidden-character or unsure."),
+            "personal-data" => MemoryFindingKind.PersonalData,
+            _ => throw new FormatException($"The safety policy names an unknown kind, {name}: use secret, personal-data, instruction, role-marker, tool-call-mimicry, hidden-character or unsure."),
         };
 
         // Names only: Enum.TryParse would also take "1" or "warn,redact" (two flags ORed into a third action).
@@ -148,7 +151,8 @@ public sealed class MemorySafetyPolicy
     {
         ArgumentNullException.ThrowIfNull(finding);
         var action = (finding.Confidence == MemoryFindingConfidence.High ? _sure : _unsure)[finding.Kind];
-        return action == MemorySafetyAction.Redact && finding.Kind is not (MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter) ? MemorySafetyAction.Warn : action;
+        return action == MemorySafetyAction.Redact && finding.Kind is not (MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter or MemoryFindingKind.PersonalData)
+            ? MemorySafetyAction.Warn : action;
     }
 }
 
@@ -266,11 +270,12 @@ public sealed record MemoryScreening(MemoryCommand Command, MemorySafetyAction A
             MemoryFindingKind.RoleMarker => "a fake conversation marker",
             MemoryFindingKind.ToolCallMimicry => "text that imitates a tool call",
             MemoryFindingKind.HiddenCharacter => "invisible characters",
+            MemoryFindingKind.PersonalData => $"personal data ({decisive.Rule})",
             _ => $"a secret ({decisive.Rule})",
         };
         // Quoted as the rules read it: hidden characters folded away, so a refusal never carries them back to the model.
         var found = Text.Substring(decisive.Start, decisive.Length);
-        var quote = decisive.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter || decisive.Rule.EndsWith("-in-base64", StringComparison.Ordinal)
+        var quote = decisive.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter or MemoryFindingKind.PersonalData || decisive.Rule.EndsWith("-in-base64", StringComparison.Ordinal)
             ? string.Empty
             : $"\"{Quote(ScanText.Fold(found, out _) ?? found)}\", ";
         var outcome = held ? "; it is held for review by an administrator" : string.Empty;
@@ -296,9 +301,13 @@ public sealed record MemoryScreening(MemoryCommand Command, MemorySafetyAction A
                 .Select(finding => finding.Rule).Distinct().ToList();
             var masked = count == 0 ? null
                 : $"{(count == 1 ? "a secret" : $"{count} secrets")} ({string.Join(", ", rules)}) {(count == 1 ? "was" : "were")} masked before writing; memory must not hold secrets";
+            var personal = Findings.Where(finding => finding.Kind == MemoryFindingKind.PersonalData && finding.Confidence == MemoryFindingConfidence.High)
+                .Select(finding => finding.Rule).Distinct().ToList();
+            var privacy = personal.Count == 0 ? null
+                : $"personal data ({string.Join(", ", personal)}) was masked before writing; memory should not hold it";
             var removed = hidden.Count == 0 ? null
                 : $"invisible characters ({string.Join(", ", hidden)}) were removed before writing; a note holds only what a reader can see";
-            return string.Create(CultureInfo.InvariantCulture, $"\n\nNote: {string.Join(". Also, ", new[] { masked, removed }.OfType<string>())}.");
+            return string.Create(CultureInfo.InvariantCulture, $"\n\nNote: {string.Join(". Also, ", new[] { masked, privacy, removed }.OfType<string>())}.");
         }
     }
 

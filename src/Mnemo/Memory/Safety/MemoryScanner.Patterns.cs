@@ -236,4 +236,20 @@ public sealed partial class MemoryScanner
     // A fake call of the memory tool that deletes or renames, in JSON as a tool call would carry it.
     [GeneratedRegex(@"""command""\s*:\s*""(?:delete|rename)""[^{}]{0,300}?""(?:path|old_path)""\s*:\s*""/memories|""(?:path|old_path)""\s*:\s*""/memories[^""]*""[^{}]{0,300}?""command""\s*:\s*""(?:delete|rename)""", Options)]
     private static partial Regex FakeMemoryCommand();
+
+    // Personal data. A card: 13 to 19 digits, in groups or not, led by a digit that is not part of a longer number.
+    [GeneratedRegex(@"(?<![\d\-.,])(?:[2-6]\d{3}(?:[ \-]?\d{4}){2}[ \-]?\d{1,7}|3[47]\d{2}[ \-]\d{6}[ \-]\d{5})(?![\d\-]|[.,]\d)", Options)]
+    private static partial Regex PaymentCard();
+
+    [GeneratedRegex(@"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", Options)]
+    private static partial Regex Iban();
+
+    [GeneratedRegex(@"(?<=(?<head>(?<![\d\-])\d{3}))-\d{2}-\d{4}(?![\d\-])", Options)]
+    private static partial Regex UsSsn();
+
+    [GeneratedRegex(@"(?<=(?<head>(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}))@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])", Options)]
+    private static partial Regex Email();
+
+    [GeneratedRegex(@"\+\d{1,3}(?:[ .\-]?\(?\d{1,4}\)?){2,5}(?![\d])|(?<![\w(])\(\d{3}\) ?\d{3}[\-. ]\d{4}(?!\d)", Options)]
+    private static partial Regex Phone();
 }

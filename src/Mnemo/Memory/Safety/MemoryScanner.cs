@@ -74,6 +74,13 @@ public sealed partial class MemoryScanner
         new(MemoryFindingKind.Secret, "password-in-prose", MemoryFindingConfidence.Medium, PasswordInProse(), LooksLikePassword),
         new(MemoryFindingKind.Secret, "assigned-credential", MemoryFindingConfidence.Medium, AssignedCredential(), LooksRandom),
 
+        // Personal data: identifiers with a checksum or validity rules are sure (masked by default), the rest less so (warned).
+        new(MemoryFindingKind.PersonalData, "payment-card", MemoryFindingConfidence.High, PaymentCard(), PersonalData.IsCard),
+        new(MemoryFindingKind.PersonalData, "iban", MemoryFindingConfidence.High, Iban(), PersonalData.IsIban),
+        new(MemoryFindingKind.PersonalData, "us-ssn", MemoryFindingConfidence.High, UsSsn(), PersonalData.IsSsn),
+        new(MemoryFindingKind.PersonalData, "email", MemoryFindingConfidence.Medium, Email(), PersonalData.IsPersonalEmail),
+        new(MemoryFindingKind.PersonalData, "phone", MemoryFindingConfidence.Medium, Phone(), PersonalData.IsPhone),
+
         // Instructions aimed at the model.
         new(MemoryFindingKind.Instruction, "ignore-previous-instructions", MemoryFindingConfidence.High, IgnorePrevious()),
         new(MemoryFindingKind.Instruction, "override-instructions", MemoryFindingConfidence.High, OverrideInstructions()),
@@ -157,7 +164,8 @@ public sealed partial class MemoryScanner
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(findings);
-        var changes = findings.Where(finding => finding.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter).OrderBy(finding => finding.Start).ToList();
+        var changes = findings.Where(finding => finding.Kind is MemoryFindingKind.Secret or MemoryFindingKind.HiddenCharacter or MemoryFindingKind.PersonalData)
+            .OrderBy(finding => finding.Start).ToList();
         if (changes.Count == 0)
         {
             return text;
@@ -173,7 +181,11 @@ public sealed partial class MemoryScanner
             }
 
             builder.Append(text, at, change.Start - at);
-            if (change.Kind == MemoryFindingKind.Secret)
+            if (change.Kind == MemoryFindingKind.PersonalData)
+            {
+                builder.Append("[redacted ").Append(change.Rule).Append(']');
+            }
+            else if (change.Kind == MemoryFindingKind.Secret)
             {
                 var kept = change.Rule is "private-key" ? 0 : Math.Min(change.Length / 5, change.Rule.Contains("password", StringComparison.Ordinal) ? 0 : 7);
                 builder.Append(text, change.Start, kept).Append("[redacted ").Append(change.Rule).Append(']');
