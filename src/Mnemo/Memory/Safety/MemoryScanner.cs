@@ -20,6 +20,22 @@ public sealed partial class MemoryScanner
     private const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture;
     private const RegexOptions Words = Options | RegexOptions.IgnoreCase;
 
+    // Declared before the rules: static fields are set in the order they are written, and the rules use these.
+    /// <summary>The nouns "ignore the previous instructions" ends with, in the Latin-script languages the rule reads.</summary>
+    private static readonly System.Buffers.SearchValues<string> InstructionNouns = System.Buffers.SearchValues.Create(
+        ["anweisung", "instruk", "befehl", "vorgabe", "instruc", "instru", "indicac", "rdenes", "consigne", "directive", "diretri", "orienta", "istruz", "indicaz",
+         "polecen", "perintah", "arahan", "talimat"],
+        StringComparison.OrdinalIgnoreCase); // ASCII only: one letter past ASCII makes the search forty times slower
+
+    /// <summary>The verbs of "ignore the previous instructions" in those languages, as far as ASCII spells them.</summary>
+    private static readonly System.Buffers.SearchValues<string> IgnoreVerbs = System.Buffers.SearchValues.Create(
+        ["ignor", "vergiss", "vergessen", "missacht", "olvid", "omite", "descart", "oubli", "esque", "desconsider", "dimentic", "negeer", "vergeet", "zignoruj",
+         "zapomnij", "abaikan", "lupakan", "nceki"],
+        StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>"qua", of the Vietnamese "bỏ qua" (ignore).</summary>
+    private static readonly System.Buffers.SearchValues<string> Qua = System.Buffers.SearchValues.Create(["qua"], StringComparison.OrdinalIgnoreCase);
+
     private static readonly Rule[] Rules =
     [
         // Secrets: the formats the providers document. The "secret" group, when a rule has one, is what gets masked.
@@ -510,18 +526,4 @@ public sealed partial class MemoryScanner
     /// <summary>How far before an anchor a rule's match may start.</summary>
     private const int AnchorReach = 120;
 
-    /// <summary>The nouns "ignore the previous instructions" ends with, in the Latin-script languages the rule reads.</summary>
-    private static readonly System.Buffers.SearchValues<string> InstructionNouns = System.Buffers.SearchValues.Create(
-        ["anweisung", "instruk", "befehl", "vorgabe", "instruc", "instru", "indicac", "rdenes", "consigne", "directive", "diretri", "orienta", "istruz", "indicaz",
-         "polecen", "perintah", "arahan", "talimat"],
-        StringComparison.OrdinalIgnoreCase); // ASCII only: one letter past ASCII makes the search forty times slower
-
-    /// <summary>The verbs of "ignore the previous instructions" in those languages, as far as ASCII spells them.</summary>
-    private static readonly System.Buffers.SearchValues<string> IgnoreVerbs = System.Buffers.SearchValues.Create(
-        ["ignor", "vergiss", "vergessen", "missacht", "olvid", "omite", "descart", "oubli", "esque", "desconsider", "dimentic", "negeer", "vergeet", "zignoruj",
-         "zapomnij", "abaikan", "lupakan", "nceki"],
-        StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>"qua", of the Vietnamese "bỏ qua" (ignore).</summary>
-    private static readonly System.Buffers.SearchValues<string> Qua = System.Buffers.SearchValues.Create(["qua"], StringComparison.OrdinalIgnoreCase);
 }

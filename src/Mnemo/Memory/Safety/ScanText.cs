@@ -41,32 +41,40 @@ internal static class ScanText
 
         var span = text.AsSpan();
         var hasLookAlikes = span.IndexOfAnyInRange('\u0370', '\u04FF') >= 0;
-        for (var i = span.IndexOfAny(Worth); i >= 0 && i < text.Length;)
+        for (var i = span.IndexOfAnyExceptInRange('\0', '\u007F'); i >= 0;)
         {
             var c = text[i];
-            if (Suspicious.Contains(c) || c is >= '\uFF01' and <= '\uFF5E')
-            {
-                Add(i);
-            }
-            else if (hasLookAlikes && c is >= '\u0370' and <= '\u04FF' && Latin.ContainsKey(c) && InMixedWord(text, i))
-            {
-                Add(i);
-            }
-            else if (IsSeparator(c) && i > 0 && i + 1 < text.Length && IsSingle(text, i - 1) && IsSingle(text, i + 1) && Region(text, i - 1, null) >= 4)
+            if (Suspicious.Contains(c) || c is >= '\uFF01' and <= '\uFF5E' ||
+                (hasLookAlikes && c is >= '\u0370' and <= '\u04FF' && Latin.ContainsKey(c) && InMixedWord(text, i)))
             {
                 Add(i);
             }
 
-            // On to the next character worth a look: a separator, or anything past ASCII.
-            var next = span[(i + 1)..].IndexOfAny(Worth);
+            var next = span[(i + 1)..].IndexOfAnyExceptInRange('\0', '\u007F');
             i = next < 0 ? -1 : i + 1 + next;
+        }
+
+        var parts = new List<int>();
+        for (var at = NextSpaced(text, 0); at >= 0;)
+        {
+            Add(at);
+            parts.Clear();
+            Region(text, at, parts);
+            at = NextSpaced(text, parts[^1] + 1);
+        }
+
+        windows.Sort();
+        for (var k = windows.Count - 1; k > 0; k--)
+        {
+            if (windows[k - 1].To >= windows[k].From)
+            {
+                windows[k - 1] = (windows[k - 1].From, Math.Max(windows[k - 1].To, windows[k].To));
+                windows.RemoveAt(k);
+            }
         }
 
         return windows;
     }
-
-    /// <summary>What may start a stretch to fold: a space or separator (before a spaced letter) and anything not ASCII.</summary>
-    private static readonly SearchValues<char> Worth = SearchValues.Create(" .-_*" + string.Concat(Enumerable.Range(0x80, 0xFFFF - 0x80 + 1).Select(c => (char)c)));
 
     private static bool InMixedWord(string text, int at)
     {
@@ -218,18 +226,53 @@ internal static class ScanText
     }
 
     /// <summary>Whether the text has letters spaced out: at least four single letters in a row.</summary>
-    private static bool SpacedRun(string text)
+    private static bool SpacedRun(string text) => NextSpaced(text, 0) >= 0;
+
+    /// <summary>Where the next region of four or more spaced single letters starts, from a position; -1 when none.</summary>
+    /// <remarks>Vectorised: a spaced letter is a separator with the same separator two characters on, so the search
+    /// compares the text with itself shifted by two, a vector at a time, and looks closer only where both agree.</remarks>
+    private static int NextSpaced(string text, int from)
     {
-        for (var i = 0; i < text.Length; i++)
+        var chars = System.Runtime.InteropServices.MemoryMarshal.Cast<char, ushort>(text.AsSpan());
+        var width = System.Numerics.Vector<ushort>.Count;
+        var (space, dot, dash, low, star) = (new System.Numerics.Vector<ushort>(' '), new System.Numerics.Vector<ushort>('.'),
+            new System.Numerics.Vector<ushort>('-'), new System.Numerics.Vector<ushort>('_'), new System.Numerics.Vector<ushort>('*'));
+        var i = from;
+        for (; i + width + 2 <= chars.Length; i += width)
         {
-            if (IsSingle(text, i) && Region(text, i, null) >= 4)
+            var a = new System.Numerics.Vector<ushort>(chars[i..]);
+            var b = new System.Numerics.Vector<ushort>(chars[(i + 2)..]);
+            var separator = System.Numerics.Vector.Equals(a, space) | System.Numerics.Vector.Equals(a, dot) | System.Numerics.Vector.Equals(a, dash) |
+                System.Numerics.Vector.Equals(a, low) | System.Numerics.Vector.Equals(a, star);
+            if ((System.Numerics.Vector.Equals(a, b) & separator) == System.Numerics.Vector<ushort>.Zero)
             {
-                return true;
+                continue;
+            }
+
+            for (var k = 0; k < width; k++)
+            {
+                if (SpacedAt(text, i + k) is var start and >= 0)
+                {
+                    return start;
+                }
             }
         }
 
-        return false;
+        for (; i + 2 < text.Length; i++)
+        {
+            if (SpacedAt(text, i) is var start and >= 0)
+            {
+                return start;
+            }
+        }
+
+        return -1;
     }
+
+    /// <summary>The start of a spaced region whose first separator is at <paramref name="at"/>; -1 when there is none.</summary>
+    private static int SpacedAt(string text, int at) =>
+        at > 0 && at + 2 < text.Length && IsSeparator(text[at]) && text[at + 2] == text[at] && IsSingle(text, at - 1) && IsSingle(text, at + 1) &&
+        Region(text, at - 1, null) >= 4 ? at - 1 : -1;
 
     private static bool IsSingle(string text, int at) =>
         char.IsLetter(text[at]) && (at == 0 || !char.IsLetter(text[at - 1])) && (at + 1 >= text.Length || !char.IsLetter(text[at + 1]));
