@@ -4,11 +4,11 @@ secrets and is not (config loading, environment lookups, placeholders, templates
 base64 test data, URLs without credentials), in many languages.
 
 Each note is a short piece of prose with one to three snippets. The notes are fixed by the seed, so the file is the
-same on every run; each line carries a split (dev or held-out) from a hash of its text.
+same on every run. Every line is in the development split: the rules were tuned on these notes. The held-out split is
+memory-safety-heldout.jsonl, written after the rules and measured, not tuned on.
 
     python3 eng/make-benign-notes.py > tests/Mnemo.Tests/Memory/Safety/benign-code-notes.jsonl
 """
-import hashlib
 import json
 import random
 
@@ -180,8 +180,7 @@ def notes(count, seed):
 
 def main():
     for text in notes(320, 20261205):
-        split = "held-out" if hashlib.sha256(text.encode()).digest()[0] % 2 else "dev"
-        print(json.dumps({"label": "benign", "split": split, "text": text}, ensure_ascii=False))
+        print(json.dumps({"label": "benign", "split": "dev", "text": text}, ensure_ascii=False))
     for snippet in SNIPPETS:  # each snippet alone too, so none hides behind another
         print(json.dumps({"label": "benign", "split": "dev", "text": snippet}, ensure_ascii=False))
 

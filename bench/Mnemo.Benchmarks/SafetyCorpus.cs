@@ -15,18 +15,18 @@ internal static class SafetyCorpus
     public static void Run(string path)
     {
         var samples = path.Split(',').SelectMany(File.ReadAllLines).Where(line => line.Length > 0).Select(line => JsonDocument.Parse(line).RootElement)
-            .Select(row => (Label: row.GetProperty("label").GetString()! + (row.TryGetProperty("split", out var split) ? $" ({split.GetString()})" : string.Empty),
+            .Select(row => (Label: row.GetProperty("label").GetString()!, Split: row.TryGetProperty("split", out var split) ? split.GetString() : null,
                 Text: row.GetProperty("text").GetString()!, Format: row.TryGetProperty("format", out var format) ? format.GetString() : null))
             .ToList();
         var safety = MemorySafety.Default;
         Console.WriteLine("| label | samples | found as that kind | default policy acts (redact, reject) |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
-        foreach (var group in samples.GroupBy(sample => sample.Label).OrderBy(group => group.Key.StartsWith("benign", StringComparison.Ordinal) ? 1 : 0).ThenBy(group => group.Key, StringComparer.Ordinal))
+        foreach (var group in samples.GroupBy(sample => sample.Split is null ? sample.Label : $"{sample.Label} ({sample.Split})").OrderBy(group => group.Key.StartsWith("benign", StringComparison.Ordinal) ? 1 : 0).ThenBy(group => group.Key, StringComparer.Ordinal))
         {
             var found = 0;
             var acted = 0;
             var any = 0;
-            foreach (var (label, text, format) in group)
+            foreach (var (label, _, text, format) in group)
             {
                 var findings = safety.Scanner.Scan(text);
                 any += findings.Count > 0 ? 1 : 0;

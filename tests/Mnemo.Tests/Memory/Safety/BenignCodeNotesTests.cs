@@ -15,10 +15,10 @@ public sealed class BenignCodeNotesTests
         .ToList();
 
     [Fact]
-    public void TheCorpus_HasOverThreeHundredNotes_InBothHalves()
+    public void TheCorpus_HasOverThreeHundredNotes_AllInTheDevelopmentSplit()
     {
         Notes.Count.ShouldBeGreaterThanOrEqualTo(300);
-        Notes.Count(note => note.Split == "held-out").ShouldBeGreaterThanOrEqualTo(100);
+        Notes.ShouldAllBe(note => note.Split == "dev", "the rules were tuned on these notes; the held-out split is memory-safety-heldout.jsonl");
     }
 
     [Fact]
