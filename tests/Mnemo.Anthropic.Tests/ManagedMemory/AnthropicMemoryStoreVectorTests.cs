@@ -37,16 +37,7 @@ public sealed class AnthropicMemoryStoreVectorTests : IAsyncLifetime
             (await store.CreateFileAsync(P(file), MemoryToolVectorTests.PlantedBytes(entry.AsObject()), cancellationToken: ct)).ShouldBeTrue(file);
         }
 
-        var tool = new MemoryTool(store);
-        var index = 0;
-        foreach (var step in testCase["steps"]!.AsArray())
-        {
-            using var input = JsonDocument.Parse(step!["input"]!.ToJsonString());
-            var result = await tool.ExecuteAsync(input.RootElement, ct);
-            var because = $"step {index++} of {name}: {step["input"]!.ToJsonString()}";
-            result.Content.ShouldBe(step["output"]!.GetValue<string>(), because);
-            result.IsError.ShouldBe(step["is_error"]!.GetValue<bool>(), because);
-        }
+        await MemoryToolVectorTests.RunStepsAsync(new MemoryTool(store), testCase, name, ct);
 
         if (MemoryToolVectorTests.ExpectedFinal(testCase) is { } final)
         {

@@ -49,16 +49,7 @@ public sealed class MemoryToolVectorTests
         }
 
         using var store = new FileSystemMemoryStore(root);
-        var tool = new MemoryTool(store);
-        var index = 0;
-        foreach (var step in testCase["steps"]!.AsArray())
-        {
-            using var input = JsonDocument.Parse(step!["input"]!.ToJsonString());
-            var result = await tool.ExecuteAsync(input.RootElement, TestContext.Current.CancellationToken);
-            var because = $"step {index++} of {name}: {step["input"]!.ToJsonString()}";
-            result.Content.ShouldBe(step["output"]!.GetValue<string>(), because);
-            result.IsError.ShouldBe(step["is_error"]!.GetValue<bool>(), because);
-        }
+        await RunStepsAsync(new MemoryTool(store), testCase, name, TestContext.Current.CancellationToken);
 
         if (ExpectedFinal(testCase) is { } final)
         {
@@ -69,6 +60,23 @@ public sealed class MemoryToolVectorTests
     }
 
     /// <summary>Plants one setup entry of a case in a folder: a file, a folder, or a link inside or out.</summary>
+    /// <summary>Runs a case's steps through a tool and checks each result against the reference's.</summary>
+    /// <returns>How many steps ran.</returns>
+    public static async Task<int> RunStepsAsync(IMemoryTool tool, JsonNode testCase, string name, CancellationToken cancellationToken)
+    {
+        var index = 0;
+        foreach (var step in testCase["steps"]!.AsArray())
+        {
+            using var input = JsonDocument.Parse(step!["input"]!.ToJsonString());
+            var result = await tool.ExecuteAsync(input.RootElement, cancellationToken);
+            var because = $"step {index++} of {name}: {step["input"]!.ToJsonString()}";
+            result.Content.ShouldBe(step["output"]!.GetValue<string>(), because);
+            result.IsError.ShouldBe(step["is_error"]!.GetValue<bool>(), because);
+        }
+
+        return index;
+    }
+
     internal static void Plant(string root, string outside, JsonObject entry)
     {
         if (entry["file"] is { } file)
