@@ -83,4 +83,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Request {Request}: {Warning}")]
     private static partial void SetupWarning(ILogger logger, int request, string warning);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Session {Session}: its record could not be written and is kept for the next try: {Reason}")]
+    public static partial void RecordFailed(ILogger logger, string session, string reason);
 }

@@ -233,6 +233,7 @@ public sealed partial class AgentSession
                 string.Create(CultureInfo.InvariantCulture, $"The run stopped after {turns} requests (MaxTurns) with the model still calling tools; run again to go on."),
                 Summary);
         Raise(new AgentRunEndEvent(Requests, result));
+        await FlushRecordAsync(CancellationToken.None).ConfigureAwait(false);
         return result;
     }
 
@@ -258,6 +259,8 @@ public sealed partial class AgentSession
         }
         finally
         {
+            // What the turn recorded is kept even when it failed or was cancelled.
+            await FlushRecordAsync(CancellationToken.None).ConfigureAwait(false);
             Volatile.Write(ref _running, 0);
         }
     }
@@ -411,6 +414,7 @@ public sealed partial class AgentSession
     private void Raise(AgentEvent agentEvent)
     {
         _tally.Add(agentEvent);
+        RecordEvent(agentEvent);
         _meters.Record(agentEvent);
         if (_logger is not null)
         {

@@ -178,10 +178,30 @@ public sealed class AgentSessionOptions
     /// <value><see cref="TimeProvider.System"/> by default.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Gets or sets where the session's record goes: a JSON line per event (requests with projected and billed
+    /// tokens, clearings, warnings, preservation outcomes, memory reads and writes, recalls, the end of each run) for the
+    /// dashboard; sizes, names and ids only, never memory content or tool results.</summary>
+    /// <value><see langword="null"/> by default: no record. <see cref="Mnemo.Sessions.FolderSessionRecords"/> keeps them in a folder.</value>
+    public Mnemo.Sessions.ISessionRecordStore? Records { get; set; }
+
+    /// <summary>Gets or sets what the record says of the session beyond what the options give (the model, the editing side
+    /// and the trigger come from them): the agent's and the store's names.</summary>
+    /// <value><see langword="null"/> by default.</value>
+    public Mnemo.Sessions.SessionInfo? RecordInfo { get; set; }
+
+    /// <summary>Gets or sets the session's id in its record.</summary>
+    /// <value><see langword="null"/> by default: a new id, from the time and a random part.</value>
+    public string? SessionId { get; set; }
+
     /// <summary>Checks the options before anything is sent, naming the option at fault and the fix.</summary>
     /// <exception cref="ArgumentException">An option is missing or out of range.</exception>
     internal void Validate()
     {
+        if (SessionId is not null && !Mnemo.Sessions.SessionRecords.IsValidId(SessionId))
+        {
+            throw new ArgumentException("AgentSessionOptions.SessionId must be 1 to 100 letters, digits, '.', '_' or '-', not starting with '.'.", "options");
+        }
+
         if (string.IsNullOrWhiteSpace(Model))
         {
             throw new ArgumentException("AgentSessionOptions.Model is required: name the model to use, such as claude-sonnet-4-5.", "options");
