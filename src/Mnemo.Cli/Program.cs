@@ -9,6 +9,7 @@ var root = new RootCommand("Mnemo: memory and context management for agents buil
     EmulateCommand.Create(),
     ServeCommands.Create(),
     McpCommand.Create(),
+    DashboardCommand.Create(),
     ReviewCommands.CreateReview(),
     ReviewCommands.CreateDemo(),
 };

@@ -28,11 +28,12 @@ internal static class ServeCommands
         var rate = new Option<int>("--rate") { Description = "Requests a second allowed to each key, on average.", DefaultValueFactory = _ => 200 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Log each request as one JSON line on standard output." };
         var otlp = new Option<string?>("--otlp") { Description = "Send traces and metrics to this OpenTelemetry collector (OTLP over HTTP, such as http://localhost:4318); OTEL_EXPORTER_OTLP_ENDPOINT does the same." };
+        var metrics = new Option<bool>("--metrics") { Description = "Serve Prometheus metrics at /metrics (no key asked: keep the port on a trusted network)." };
         var place = new StoreSelection();
 
         var serve = new Command("serve", "Serve memory stores over HTTP to agents on many machines, each API key scoped to its stores.")
         {
-            backend, root, postgres, managed, keys, port, address, rate, jsonLogs, otlp, place.Safety,
+            backend, root, postgres, managed, keys, port, address, rate, jsonLogs, otlp, metrics, place.Safety,
         };
         serve.SetAction(async (result, cancellationToken) =>
         {
@@ -47,6 +48,12 @@ internal static class ServeCommands
                 options.Burst = options.RequestsPerSecond * 2;
                 options.JsonLogs = result.GetValue(jsonLogs);
                 options.ConfigureServices = Telemetry(result.GetValue(otlp));
+                if (result.GetValue(metrics))
+                {
+                    options.ConfigureServices += AddPrometheus;
+                    options.ConfigureEndpoints = MapPrometheus;
+                }
+
                 var folder = result.GetValue(backend) == "fs" ? result.GetValue(root)?.FullName : null;
                 _ = place.SafetyFor(result, null); // a bad policy file stops the server before it starts
                 options.SafetyFor = name => place.SafetyFor(result, folder is null ? null : Path.Combine(folder, name));
@@ -130,6 +137,8 @@ internal static class ServeCommands
             return new MemoryServerOptions
             {
                 OpenStore = name => new FileSystemMemoryStore(Path.Combine(folder, name)),
+                // Each store's session records beside the stores, in a folder no store name can take.
+                SessionRecords = name => new Mnemo.Sessions.FolderSessionRecords(Path.Combine(folder, ".sessions", name)),
                 ListStores = _ => Task.FromResult<IReadOnlyList<string>>([.. Directory.EnumerateDirectories(folder).Select(Path.GetFileName).OfType<string>()]),
                 ReadinessCheck = _ => Task.FromResult(Directory.Exists(folder)),
             };
@@ -181,6 +190,13 @@ internal static class ServeCommands
             .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddOtlpExporter(exporter => Exporter(exporter, "traces")))
             .WithMetrics(metrics => metrics.AddOtlpExporter(exporter => Exporter(exporter, "metrics")));
     }
+
+    /// <summary>Prometheus scraping of Mnemo's meters (<c>Mnemo.Server</c>, <c>Mnemo.Agent</c>) and ASP.NET Core's.</summary>
+    internal static void AddPrometheus(Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
+        services.AddOpenTelemetry().AddMnemoInstrumentation().WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
+
+    /// <summary>Maps <c>/metrics</c>, in Prometheus's text format.</summary>
+    internal static void MapPrometheus(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints) => Microsoft.AspNetCore.Builder.PrometheusExporterEndpointRouteBuilderExtensions.MapPrometheusScrapingEndpoint(endpoints);
 
     private static Command Keys(Option<DirectoryInfo?> root, Option<FileInfo?> keysFile, Option<string> backend)
     {

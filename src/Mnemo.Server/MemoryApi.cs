@@ -77,6 +77,9 @@ internal sealed partial class MemoryApi : IAsyncDisposable
                 case MemoryApiRoute.History:
                     await HistoryAsync(context, store!).ConfigureAwait(false);
                     break;
+                case MemoryApiRoute.Sessions:
+                    await SessionsAsync(context, store!).ConfigureAwait(false);
+                    break;
                 default:
                     await ExportAsync(context, store!).ConfigureAwait(false);
                     break;
@@ -124,6 +127,8 @@ internal sealed partial class MemoryApi : IAsyncDisposable
             ["stores", _, "ops"] => (MemoryApiRoute.Operations, "POST"),
             ["stores", _, "history"] => (MemoryApiRoute.History, "GET"),
             ["stores", _, "export"] => (MemoryApiRoute.Export, "GET"),
+            ["stores", _, "sessions"] => (MemoryApiRoute.Sessions, "GET"),
+            ["stores", _, "sessions", _] => (MemoryApiRoute.Sessions, "GET, POST"),
             ["health"] or ["ready"] => ("health", "GET"),
             _ => ("other", null),
         };
@@ -304,6 +309,7 @@ internal sealed record MemoryApiRoute(string Name)
     public const string Operations = "ops";
     public const string History = "history";
     public const string Export = "export";
+    public const string Sessions = "sessions";
 
     /// <summary>Gets a value indicating whether the route names a store.</summary>
     public bool HasStore => Name != Stores;

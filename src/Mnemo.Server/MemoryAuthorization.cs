@@ -19,6 +19,9 @@ public static class MemoryAuthorizationPolicies
 
     /// <summary>The policy of <c>GET /v1/stores</c>: an authenticated admin principal.</summary>
     public const string Admin = "mnemo:admin";
+
+    /// <summary>The policy of the dashboard's API: any authenticated principal, which then sees the stores it may use.</summary>
+    public const string Key = "mnemo:key";
 }
 
 /// <summary>A principal may use the store its request's path names. The built-in handler grants it to a principal with a

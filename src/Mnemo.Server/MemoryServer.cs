@@ -102,6 +102,8 @@ public sealed class MemoryServer : IAsyncDisposable
             await Probe(context, api, "ready", ready ? 200 : 503, ready ? "ready" : "unavailable").ConfigureAwait(false);
         });
         app.MapMnemoMemory("/v1");
+        Dashboard.MnemoDashboard.MapMnemoDashboard(app, "/dashboard");
+        options.ConfigureEndpoints?.Invoke(app);
         app.MapFallback(context => api.NotFoundAsync(context, (context.Request.Path.Value ?? "/").Trim('/').Split('/')));
         var server = new MemoryServer(app);
         try

@@ -49,6 +49,7 @@ public static class MemoryServerHosting
                 .AddAuthenticationSchemes(schemes).RequireAuthenticatedUser().AddRequirements(MemoryStoreRequirement.Instance, MemoryAdminRequirement.Instance));
             authorization.AddPolicy(MemoryAuthorizationPolicies.Admin, policy => policy
                 .AddAuthenticationSchemes(schemes).RequireAuthenticatedUser().AddRequirements(MemoryAdminRequirement.Instance));
+            authorization.AddPolicy(MemoryAuthorizationPolicies.Key, policy => policy.AddAuthenticationSchemes(schemes).RequireAuthenticatedUser());
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, MemoryClaimsAuthorizationHandler>());
         DecorateResultHandler(services);
@@ -75,6 +76,8 @@ public static class MemoryServerHosting
         Endpoint(group.MapPost("/stores/{store}/ops", Handler(api, MemoryApiRoute.Operations)), MemoryApiRoute.Operations, MemoryAuthorizationPolicies.Store);
         Endpoint(group.MapGet("/stores/{store}/history", Handler(api, MemoryApiRoute.History)), MemoryApiRoute.History, MemoryAuthorizationPolicies.StoreAdmin);
         Endpoint(group.MapGet("/stores/{store}/export", Handler(api, MemoryApiRoute.Export)), MemoryApiRoute.Export, MemoryAuthorizationPolicies.StoreAdmin);
+        Endpoint(group.MapGet("/stores/{store}/sessions", Handler(api, MemoryApiRoute.Sessions)), MemoryApiRoute.Sessions, MemoryAuthorizationPolicies.Store);
+        Endpoint(group.MapMethods("/stores/{store}/sessions/{session}", ["GET", "POST"], Handler(api, MemoryApiRoute.Sessions)), MemoryApiRoute.Sessions, MemoryAuthorizationPolicies.Store);
         // Any other path under the prefix, or a path of the API under another method: the API's 404 or 405, not an empty answer.
         group.MapFallback("{**path}", context => api.NotFoundAsync(context, (context.GetRouteValue("path") as string ?? string.Empty).Trim('/').Split('/')));
         return group;

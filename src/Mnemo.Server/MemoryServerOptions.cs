@@ -28,6 +28,12 @@ public sealed class MemoryServerOptions
     /// <value><see langword="null"/> by default: such keys see the stores opened since the server started.</value>
     public Func<CancellationToken, Task<IReadOnlyList<string>>>? ListStores { get; set; }
 
+    /// <summary>Gets or sets where each store's session records are kept, by store name: agents append their sessions'
+    /// lines at <c>/v1/stores/{store}/sessions/{session}</c> with the store's key, and the dashboard reads them.</summary>
+    /// <value><see langword="null"/> by default: the server keeps no records and those endpoints answer 404.
+    /// <c>mnemo serve</c> keeps them in a <see cref="Mnemo.Sessions.FolderSessionRecords"/> per store beside its stores.</value>
+    public Func<string, Mnemo.Sessions.ISessionRecordStore>? SessionRecords { get; set; }
+
     /// <summary>Gets or sets the check behind <c>/ready</c>: can the backend be used now?</summary>
     /// <value><see langword="null"/> by default: ready whenever the server runs.</value>
     public Func<CancellationToken, Task<bool>>? ReadinessCheck { get; set; }
@@ -70,6 +76,10 @@ public sealed class MemoryServerOptions
     /// <summary>Gets or sets what the host adds to the server's services before it starts, such as OpenTelemetry's
     /// exporters (<c>mnemo serve --otlp</c>); nothing when <see langword="null"/>.</summary>
     public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; set; }
+
+    /// <summary>Gets or sets what the host maps beside the API and the dashboard, such as a Prometheus scraping endpoint
+    /// (<c>mnemo serve --metrics</c>); nothing when <see langword="null"/>.</summary>
+    public Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>? ConfigureEndpoints { get; set; }
 
     internal MemoryServerOptions Validated()
     {

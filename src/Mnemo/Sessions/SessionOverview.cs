@@ -37,6 +37,9 @@ public sealed record SessionFilter
 /// most. Every figure is a sum of the sessions' summaries, so it agrees with their records exactly.</summary>
 public sealed class SessionOverview
 {
+    /// <summary>The decimal places of a dollar costs are written with.</summary>
+    public const int MoneyDecimals = 4;
+
     private SessionOverview(IReadOnlyList<SessionSummary> sessions, SessionSummary totals)
     {
         Sessions = sessions;
@@ -91,7 +94,8 @@ public sealed class SessionOverview
             .Select(group => (group.Key, Sum(group.Key.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), [.. group]), group.Count()))];
 
     /// <summary>Writes the overview as JSON: <c>totals</c>, <c>days</c>, <c>sessions</c> (at most <paramref name="maxSessions"/>,
-    /// newest first), <c>largest_files</c> and <c>most_read_files</c> (ten each), and <c>choices</c>.</summary>
+    /// newest first), <c>largest_files</c> and <c>most_read_files</c> (ten each), and <c>choices</c>. Costs are rounded to
+    /// four decimal places (of a dollar), away from zero, as the dashboard shows them.</summary>
     /// <param name="writer">Where to write.</param>
     /// <param name="maxSessions">How many sessions to list.</param>
     public void WriteTo(Utf8JsonWriter writer, int maxSessions = 200)
@@ -99,8 +103,18 @@ public sealed class SessionOverview
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
         writer.WriteNumber("session_count"u8, Sessions.Count);
+        if (Totals.SaveCount > 0)
+        {
+            // The mean of the approaches' warning-to-save seconds, to two places as shown.
+            writer.WriteNumber("mean_seconds_to_save"u8, Math.Round((decimal)Totals.SaveSeconds / Totals.SaveCount, 2, MidpointRounding.AwayFromZero));
+        }
+        else
+        {
+            writer.WriteNull("mean_seconds_to_save"u8);
+        }
+
         writer.WritePropertyName("totals"u8);
-        (Totals with { Files = [] }).WriteTo(writer);
+        (Totals with { Files = [] }).WriteTo(writer, MoneyDecimals);
         writer.WriteStartArray("days"u8);
         foreach (var (day, sum, count) in Days())
         {
@@ -110,8 +124,8 @@ public sealed class SessionOverview
             writer.WriteNumber("requests"u8, sum.Requests);
             writer.WriteNumber("input_tokens"u8, sum.InputTokens);
             writer.WriteNumber("saved_tokens"u8, sum.SavedTokens);
-            writer.WriteNumber("cost_usd"u8, sum.Cost);
-            writer.WriteNumber("saved_cost_usd"u8, sum.SavedCost);
+            writer.WriteNumber("cost_usd"u8, SessionSummary.Money(sum.Cost, MoneyDecimals));
+            writer.WriteNumber("saved_cost_usd"u8, SessionSummary.Money(sum.SavedCost, MoneyDecimals));
             writer.WriteNumber("clearings"u8, sum.Clearings);
             writer.WriteEndObject();
         }
@@ -120,7 +134,7 @@ public sealed class SessionOverview
         writer.WriteStartArray("sessions"u8);
         foreach (var summary in Sessions.Take(maxSessions))
         {
-            (summary with { Files = [] }).WriteTo(writer);
+            (summary with { Files = [] }).WriteTo(writer, MoneyDecimals);
         }
 
         writer.WriteEndArray();

@@ -109,7 +109,10 @@ public sealed record SessionSummary(string Session)
 
     /// <summary>Writes the summary as one JSON object.</summary>
     /// <param name="writer">Where to write.</param>
-    public void WriteTo(Utf8JsonWriter writer)
+    public void WriteTo(Utf8JsonWriter writer) => WriteTo(writer, null);
+
+    /// <summary>Writes the summary, its costs rounded to <paramref name="moneyDecimals"/> places when given (as a page shows them).</summary>
+    internal void WriteTo(Utf8JsonWriter writer, int? moneyDecimals)
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
@@ -126,9 +129,9 @@ public sealed record SessionSummary(string Session)
         writer.WriteNumber("output_tokens"u8, OutputTokens);
         writer.WriteNumber("cache_read_tokens"u8, CacheReadTokens);
         writer.WriteNumber("cache_write_tokens"u8, CacheWriteTokens);
-        writer.WriteNumber("cost_usd"u8, Cost);
+        writer.WriteNumber("cost_usd"u8, Money(Cost, moneyDecimals));
         writer.WriteNumber("saved_tokens"u8, SavedTokens);
-        writer.WriteNumber("saved_cost_usd"u8, SavedCost);
+        writer.WriteNumber("saved_cost_usd"u8, Money(SavedCost, moneyDecimals));
         writer.WriteNumber("clearings"u8, Clearings);
         writer.WriteNumber("cleared_tool_uses"u8, ClearedToolUses);
         writer.WriteNumber("compactions"u8, Compactions);
@@ -161,7 +164,7 @@ public sealed record SessionSummary(string Session)
         writer.WriteEndObject();
     }
 
-    /// <summary>Reads a summary written by <see cref="WriteTo"/>.</summary>
+    /// <summary>Reads a summary written by <see cref="WriteTo(Utf8JsonWriter)"/>.</summary>
     /// <param name="json">The object.</param>
     /// <returns>The summary; <see langword="null"/> when the object names no valid session.</returns>
     public static SessionSummary? Read(JsonElement json)
@@ -225,6 +228,9 @@ public sealed record SessionSummary(string Session)
             Bytes = SessionRecords.Long(json, "bytes"),
         };
     }
+
+    internal static decimal Money(decimal value, int? decimals) =>
+        decimals is { } places ? Math.Round(value, places, MidpointRounding.AwayFromZero) : value;
 
     private static void Optional(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
     {
