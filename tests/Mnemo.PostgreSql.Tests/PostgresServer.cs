@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Mnemo.Tests;
 
 [assembly: AssemblyFixture(typeof(Mnemo.PostgreSql.Tests.PostgresServer))]
 
@@ -69,15 +70,9 @@ public sealed class PostgresServer : IAsyncLifetime
         return versions.OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0).Select(d => Path.Combine(d, "bin")).FirstOrDefault();
     }
 
-    private async Task<string> InstallAsync()
+    private static async Task<string> InstallAsync()
     {
-        if (Environment.UserName != "root")
-        {
-            throw new InvalidOperationException("PostgreSQL's binaries are not installed and the tests do not run as root to install them: apt-get install postgresql.");
-        }
-
-        await RunAsync("apt-get", ["update"], asPostgres: false);
-        await RunAsync("apt-get", ["install", "-y", "--no-install-recommends", "postgresql"], asPostgres: false);
+        await DebianPackages.InstallAsync("PostgreSQL", "postgresql");
         return FindBinaries() ?? throw new InvalidOperationException("PostgreSQL was installed but its binaries were not found under /usr/lib/postgresql.");
     }
 

@@ -78,7 +78,9 @@ public sealed partial class AgentSession
                 recorder.Tool(result.Request, result.Id, result.Name, result.IsError, result.Elapsed, Encoding.UTF8.GetByteCount(result.Content));
                 if (_memoryCalls.Remove(result.Id, out var memory) && !result.IsError && result.MemoryCommand is { } command && memory.Path is { } path)
                 {
-                    recorder.Memory(result.Request, command, path, memory.NewPath, command == "view" ? Encoding.UTF8.GetByteCount(result.Content) : memory.Bytes);
+                    var view = command == "view";
+                    recorder.Memory(result.Request, command, path, memory.NewPath, view ? Encoding.UTF8.GetByteCount(result.Content) : memory.Bytes,
+                        directory: view && result.Content.StartsWith("Here're the files and directories", StringComparison.Ordinal));
                 }
 
                 break;

@@ -195,11 +195,11 @@ public static partial class MnemoDashboard
             throw new RequestException(400, "invalid_request_error", "A session id is 1 to 100 letters, digits, '.', '_' or '-'.");
         }
 
+        // The store the overview named first; a record may name a store of its own, so the others after it.
         var wanted = Text(context.Request.Query, "store");
-        foreach (var store in await stores(context, context.RequestAborted).ConfigureAwait(false))
+        foreach (var store in (await stores(context, context.RequestAborted).ConfigureAwait(false)).OrderBy(store => store.Name == wanted ? 0 : 1))
         {
-            if ((wanted is null || wanted == store.Name) && store.Records is not null
-                && await store.Records.ReadAsync(id!, context.RequestAborted).ConfigureAwait(false) is { } bytes)
+            if (store.Records is not null && await store.Records.ReadAsync(id!, context.RequestAborted).ConfigureAwait(false) is { } bytes)
             {
                 var log = SessionLog.Read(id!, bytes.Span);
                 await WriteJsonAsync(context, 200, writer => WriteSession(writer, store.Name, log)).ConfigureAwait(false);

@@ -310,6 +310,12 @@ public sealed class SessionLog
         if (command == "view")
         {
             MemoryReads++;
+            if (SessionRecords.Bool(line, "directory"))
+            {
+                // A folder's listing is a read, but no file's.
+                return;
+            }
+
             var read = File(path);
             read.Reads++;
             read.Bytes = Math.Max(read.Bytes, bytes);

@@ -220,13 +220,19 @@ public sealed class SessionRecorder
     /// <param name="path">The path it named (the old path of a rename).</param>
     /// <param name="newPath">A rename's new path; <see langword="null"/> otherwise.</param>
     /// <param name="bytes">The size: of the text written for a write, of the result for a view.</param>
-    public void Memory(int request, string command, string path, string? newPath, long bytes)
+    /// <param name="directory">Whether the path is a folder (a view that listed one).</param>
+    public void Memory(int request, string command, string path, string? newPath, long bytes, bool directory = false)
     {
         Line("memory", request);
         _writer.WriteString("command"u8, command);
         _writer.WriteString("path"u8, path);
         String("new_path"u8, newPath);
         _writer.WriteNumber("bytes"u8, bytes);
+        if (directory)
+        {
+            _writer.WriteBoolean("directory"u8, true);
+        }
+
         End();
     }
 

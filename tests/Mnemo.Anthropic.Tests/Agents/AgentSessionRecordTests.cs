@@ -115,6 +115,7 @@ public sealed class AgentSessionRecordTests
         summary.SavedTokens.ShouldBe(expected.ClearedInputTokens);
         summary.Stop.ShouldBe("completed");
         summary.Files.ShouldContain(file => file.Path == "/memories/progress.md" && file.Writes == 1);
+        summary.Files.ShouldNotContain(file => file.Path == "/memories", "a folder's listing is no file's read");
         log.Requests.Count(request => request.Warned).ShouldBe(1);
         log.Requests.Sum(request => request.ClearedInputTokens).ShouldBe(expected.ClearedInputTokens);
 

@@ -107,7 +107,9 @@ async function loadOverview() {
     clear('most-read-files');
     for (const f of overview.most_read_files) row('most-read-files', [[f.path], [int(f.reads), true]]);
     clear('quotas');
-    for (const store of body.stores.filter((s) => s.files !== undefined)) {
+    const measured = body.stores.filter((s) => s.files !== undefined);
+    $('quota-panel').hidden = measured.length === 0;
+    for (const store of measured) {
       const share = store.max_bytes ? (100 * store.bytes / store.max_bytes).toFixed(2) + ' %' : 'no quota';
       row('quotas', [[store.name], [int(store.files), true], [int(store.bytes), true], [share, true]]);
     }
