@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Mnemo.Memory.FileSystem;
 using Mnemo.Memory.Remote;
+using Mnemo.Memory.Safety;
 using Mnemo.Server.Dashboard;
 using Mnemo.Sessions;
 
@@ -76,9 +77,11 @@ internal static class DashboardCommand
         }
 
         var folder = records?.FullName ?? Path.GetFullPath(SessionRecords.DefaultFolder);
+        var store = memory is null ? null : new FileSystemMemoryStore(memory.FullName);
         return [new DashboardStore("local", new FolderSessionRecords(folder))
         {
-            Memory = memory is null ? null : new FileSystemMemoryStore(memory.FullName),
+            Memory = store,
+            Quarantine = store is null ? null : new JsonLinesMemoryQuarantine(Path.Combine(store.MetaDirectory, "quarantine.jsonl")),
             CanAdminister = admin,
         }];
     }

@@ -27,7 +27,12 @@ internal sealed partial class MemoryApi
             : claimed;
         var admin = context.User.IsInRole(MnemoApiKeyAuthentication.AdminRole);
         return [.. names.Where(MemoryServer.IsValidStoreName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .Select(name => new Dashboard.DashboardStore(name, RecordsOf(name)) { Memory = Store(name).Store, CanAdminister = admin })];
+            .Select(name => new Dashboard.DashboardStore(name, RecordsOf(name))
+            {
+                Memory = Store(name).Store,
+                Quarantine = (_options.SafetyFor is { } safetyFor ? safetyFor(name) : Mnemo.Memory.Safety.MemorySafety.Default)?.Quarantine,
+                CanAdminister = admin,
+            })];
     }
 
     private async Task SessionsAsync(HttpContext context, string store)

@@ -14,6 +14,9 @@ public sealed record DashboardStore(string Name, ISessionRecordStore? Records)
     /// <summary>Gets the store's quotas, for the share of each in use; <see langword="null"/> when not known.</summary>
     public MemoryQuotas? Quotas { get; init; }
 
+    /// <summary>Gets where the store's screening keeps the writes it held, for the memory browser; <see langword="null"/> for none.</summary>
+    public Mnemo.Memory.Safety.IMemoryQuarantine? Quarantine { get; init; }
+
     /// <summary>Gets a value indicating whether the viewer may change the memory (restore, redact); read-only otherwise.</summary>
     public bool CanAdminister { get; init; }
 }

@@ -62,22 +62,24 @@ public static partial class MnemoDashboard
             page.MapGet("/" + name, serve);
             if (name == "index.html")
             {
-                page.MapGet("/", serve);
-                if (root != "/")
+                // Routing matches /dashboard and /dashboard/ alike; the page's links are relative, so it must be the second.
+                page.MapGet("/", context =>
                 {
-                    // The page's links are relative: /dashboard must become /dashboard/ for them to resolve.
-                    endpoints.MapGet(root, context =>
+                    if (context.Request.Path.Value?.EndsWith('/') != true)
                     {
-                        context.Response.Redirect(root + "/");
+                        context.Response.Redirect(context.Request.PathBase + context.Request.Path + "/");
                         return Task.CompletedTask;
-                    });
-                }
+                    }
+
+                    return serve(context);
+                });
             }
         }
 
         var api = page.MapGroup("/api");
         api.MapGet("/overview", context => AnswerAsync(context, () => OverviewAsync(context, stores)));
         api.MapGet("/sessions/{session}", context => AnswerAsync(context, () => SessionAsync(context, stores)));
+        MapMemory(api, stores);
         if (authorizationPolicy is not null)
         {
             api.RequireAuthorization(authorizationPolicy);

@@ -57,6 +57,9 @@ public sealed class Browser : IAsyncLifetime
 
     public string Text(string id) => Web.FindElement(By.Id(id)).Text;
 
+    /// <summary>An element's text exactly as the page holds it (tabs included), not as rendered.</summary>
+    public string Content(string id) => (string)((IJavaScriptExecutor)Web).ExecuteScript($"return document.getElementById('{id}').textContent;")!;
+
     /// <summary>Saves a screenshot of the page under the test run's output folder, and returns its path.</summary>
     public string Screenshot(string name)
     {

@@ -9,8 +9,11 @@ namespace Mnemo.Cli.Tests.Dashboard;
 /// and the figures a person would work out from their lines by hand.</summary>
 internal static class DashboardFixture
 {
-    /// <summary>Writes three sessions over three days, two stores, two agents and two models, and one malformed line.</summary>
-    public static async Task WriteAsync(ISessionRecordStore records, CancellationToken cancellationToken)
+    /// <summary>A line cut off in the middle, as a crash leaves one.</summary>
+    public static readonly byte[] CutOffLine = "{\"type\":\"response\",\"at\":\"2026-12-02T08:00:09.000Z\",\"request\":3,\"input_tok"u8.ToArray();
+
+    /// <summary>Writes three sessions over three days, two stores, two agents and two models, and, when asked, a line cut off.</summary>
+    public static async Task WriteAsync(ISessionRecordStore records, CancellationToken cancellationToken, bool cutOff = true)
     {
         var clock = new Clock(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
         var one = new SessionRecorder(records, new SessionInfo { Agent = "reviewer", Model = "claude-sonnet-4-5", Store = "team", Side = "client", TriggerTokens = 6000, WarningTokens = 4800 }, "team-review-1", clock);
@@ -64,7 +67,10 @@ internal static class DashboardFixture
         three.Memory(2, "create", "/memories/solo/notes.md", null, 2048);
         three.End(2, "completed");
         await three.FlushAsync(cancellationToken);
-        await records.AppendAsync("solo-1", "{\"type\":\"response\",\"at\":\"2026-12-02T08:00:09.000Z\",\"request\":3,\"input_tok"u8.ToArray(), cancellationToken);
+        if (cutOff)
+        {
+            await records.AppendAsync("solo-1", CutOffLine, cancellationToken);
+        }
     }
 
     /// <summary>The figures of the records' lines, worked out here from the lines themselves, as a person would.</summary>
