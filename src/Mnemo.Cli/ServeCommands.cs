@@ -148,6 +148,7 @@ internal static class ServeCommands
         return new MemoryServerOptions
         {
             OpenStore = name => new PostgreSqlMemoryStore(new PostgreSqlMemoryStoreOptions { ConnectionString = connection, Store = name }),
+            SessionRecords = name => new PostgreSqlSessionRecords(new PostgreSqlMemoryStoreOptions { ConnectionString = connection, Store = name }),
             ListStores = ct => PostgreSqlMemoryStore.ListStoresAsync(connection, cancellationToken: ct),
             ReadinessCheck = ct => PostgreSqlMemoryStore.PingAsync(connection, ct),
         };

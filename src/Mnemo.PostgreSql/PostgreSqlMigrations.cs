@@ -47,6 +47,22 @@ internal static class PostgreSqlMigrations
             time timestamptz not null,
             primary key (store, id));
         """,
+
+        // 4: session records for the dashboard: each append as it came, and one summary per session as the index.
+        """
+        create table {schema}.session_lines (
+            store text not null,
+            session text collate "C" not null,
+            id bigint generated always as identity,
+            lines bytea not null,
+            primary key (store, session, id));
+        create table {schema}.session_summaries (
+            store text not null,
+            session text collate "C" not null,
+            bytes bigint not null,
+            summary text not null,
+            primary key (store, session));
+        """,
     ];
 
     /// <summary>Gets the schema version this code expects.</summary>

@@ -182,6 +182,19 @@ internal sealed partial class MemoryApi : IAsyncDisposable
             }
         }
 
+        foreach (var records in _records.Values)
+        {
+            switch (records)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
+
         _meter.Dispose();
     }
 

@@ -107,7 +107,7 @@ public sealed class PostgreSqlStoreBehaviourTests(PostgresServer server)
         await using var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync(Ct);
         await using var versions = new NpgsqlCommand($"select array_agg(version order by version) from {schema}.migrations", connection);
-        ((int[])(await versions.ExecuteScalarAsync(Ct))!).ShouldBe([1, 2, 3]);
+        ((int[])(await versions.ExecuteScalarAsync(Ct))!).ShouldBe([1, 2, 3, 4]);
 
         // A database migrated by a newer Mnemo is refused in one line rather than written with the wrong layout.
         await using (var newer = new NpgsqlCommand($"insert into {schema}.migrations (version) values (99)", connection))
@@ -117,7 +117,7 @@ public sealed class PostgreSqlStoreBehaviourTests(PostgresServer server)
 
         await using var old = Open(server.ConnectionString, "s0", schema);
         var error = await Should.ThrowAsync<InvalidOperationException>(async () => await old.ReadAsync(P("/memories/a.md"), Ct));
-        error.Message.ShouldBe($"The database's Mnemo schema is at version 99, newer than this Mnemo knows (3); upgrade Mnemo.");
+        error.Message.ShouldBe($"The database's Mnemo schema is at version 99, newer than this Mnemo knows (4); upgrade Mnemo.");
     }
 
     [Fact]
