@@ -23,10 +23,11 @@ internal static class ContextReplayCommand
         var json = new Option<bool>("--json") { Description = "Write the figures as JSON, every request included." };
         var requests = new Option<bool>("--requests") { Description = "Add a table of every request to the text output." };
         var chart = new Option<FileInfo?>("--chart") { Description = "Draw input tokens per request, with and without each configuration, as an SVG file." };
+        var record = new Option<DirectoryInfo?>("--record") { Description = $"Save each configuration's replay as a session record in this folder ({Mnemo.Sessions.SessionRecords.DefaultFolder} when given no folder), for mnemo dashboard.", Arity = ArgumentArity.ZeroOrOne };
         var adaptive = new Option<string?>("--adaptive") { Description = "Also replay adaptive mode, starting from this preset (keep, exclude_tools and clear_at_least adjusted between requests; a call that fetches a cleared result again counts as a recall).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("replay", "Replay a whole session with context-editing configurations: input tokens, clearings, prompt-cache writes and reads, and cost per request and in total, against no editing.")
         {
-            file, configs, presets, model, prices, preamble, json, requests, chart, adaptive,
+            file, configs, presets, model, prices, preamble, json, requests, chart, adaptive, record,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -168,6 +169,13 @@ internal static class ContextReplayCommand
                     {
                         throw new ReplayInputException($"{chartFile.Name}: cannot write the chart ({(exception is UnauthorizedAccessException ? "permission denied" : exception is DirectoryNotFoundException ? "its folder does not exist" : exception.Message)})");
                     }
+                }
+
+                if (parseResult.GetResult(record) is not null)
+                {
+                    var folder = parseResult.GetValue(record)?.FullName ?? Path.GetFullPath(Mnemo.Sessions.SessionRecords.DefaultFolder);
+                    var ids = await ReplayRecords.WriteAsync(new Mnemo.Sessions.FolderSessionRecords(folder), source.Name, session, results, lookup.Model.Alias, cancellationToken).ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync(string.Create(C, $"mnemo: recorded {ids.Count} replays in {folder} for mnemo dashboard.")).ConfigureAwait(false);
                 }
 
                 Console.Out.Write(parseResult.GetValue(json) ? report.Json() : report.Text(parseResult.GetValue(requests)));

@@ -202,6 +202,35 @@ public sealed class ContextReplayCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Record_SavesEachReplayAsASessionRecord_WhoseFiguresAreTheReplays()
+    {
+        var folder = _work.Combine("records");
+        var json = await MnemoProcess.RunAsync(Ct, "context", "replay", Transcript, "--preset", "development", "--json", "--record", folder);
+
+        json.ExitCode.ShouldBe(0, json.Error);
+        json.Error.ShouldContain("recorded 3 replays");
+        var report = JsonDocument.Parse(json.Output).RootElement.GetProperty("configurations").EnumerateArray().ToList();
+        var sessions = await new Mnemo.Sessions.FolderSessionRecords(folder).ListAsync(Ct);
+        sessions.Count.ShouldBe(report.Count);
+        foreach (var configuration in report)
+        {
+            var name = configuration.GetProperty("name").GetString();
+            var session = sessions.Single(s => s.Agent == "replay: " + name);
+            var totals = configuration.GetProperty("totals");
+            session.Source.ShouldBe("replay");
+            session.InputTokens.ShouldBe(totals.GetProperty("input_tokens").GetInt64(), name);
+            session.SavedTokens.ShouldBe(totals.GetProperty("cleared_input_tokens").GetInt64(), name);
+            session.Clearings.ShouldBe(totals.GetProperty("clearings").GetInt32(), name);
+            Math.Round(session.Cost, 6).ShouldBe(totals.GetProperty("cost").GetDecimal(), name);
+        }
+
+        // Against no editing, exactly: what the replay of no editing cost, less what this one did.
+        var none = report.Single(c => c.GetProperty("name").GetString() == "no editing").GetProperty("totals").GetProperty("cost").GetDecimal();
+        var development = sessions.Single(s => s.Agent == "replay: development");
+        Math.Round(development.SavedCost, 6).ShouldBe(none - report.Single(c => c.GetProperty("name").GetString() == "development").GetProperty("totals").GetProperty("cost").GetDecimal());
+    }
+
+    [Fact]
     public async Task AMissingOrEmptyFile_IsRefusedInOneLine()
     {
         await File.WriteAllTextAsync(_work.Combine("empty.jsonl"), string.Empty, Ct);
