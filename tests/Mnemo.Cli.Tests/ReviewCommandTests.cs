@@ -176,6 +176,16 @@ public sealed class ReviewCommandTests
         resumption.GetProperty("first_call_was_memory_view").GetBoolean().ShouldBeTrue();
         second.Output.ShouldContain("resumption: " + resumption.GetProperty("files_at_start").GetInt32() + " memory file(s) at the start; the first tool call was a memory view");
 
+        // Both reviews left a session record for the dashboard, by default beside the memory; its approach is the report's.
+        var sessions = await new Mnemo.Sessions.FolderSessionRecords(work.Combine(".mnemo", "sessions")).ListAsync(Ct);
+        sessions.Count.ShouldBe(2);
+        sessions.ShouldAllBe(session => session.Agent == "code-review" && session.Store == "memories" && session.Stop == "completed" && session.SkippedLines == 0);
+        var recorded = sessions.OrderBy(session => session.Started).Last();
+        (recorded.Preserved + recorded.NotPreserved).ShouldBe(1);
+        recorded.Preserved.ShouldBe(approach.GetProperty("outcome").GetString() == "preserved" ? 1 : 0);
+        sessions.OrderBy(session => session.Started).First().Files
+            .ShouldContain(file => file.Path == "/memories/patterns/lost-update-race.md" && file.Writes == 1, "the first review saved the pattern");
+
         var nowhere = await MnemoProcess.RunAsync(null, work.Path, Ct, "review", "scraper.py", "--report", Path.Combine("no-such-folder", "r.json"));
         nowhere.ExitCode.ShouldBe(1);
         nowhere.Error.ShouldBe("mnemo: r.json: cannot write the report (its folder does not exist)\n");

@@ -37,11 +37,15 @@ internal static class ReviewCommands
         var files = new Argument<FileInfo[]>("FILE") { Description = "The files to review.", Arity = ArgumentArity.OneOrMore };
         var report = new Option<FileInfo?>("--report") { Description = "Also write what the review preserved and lost as JSON to this file." };
         var transcript = new Option<FileInfo?>("--transcript") { Description = "Also save the session (every request, its time and usage) to this file, for mnemo context replay." };
+        var records = new Option<DirectoryInfo?>("--records") { Description = $"Where the session's record goes, for mnemo dashboard (sizes, names and token counts; no content); {Mnemo.Sessions.SessionRecords.DefaultFolder} by default." };
+        var noRecords = new Option<bool>("--no-records") { Description = "Keep no session record." };
         var command = new Command("review", "Review files with the code-review assistant; what it learns is kept in the memory folder for the next review.")
         {
             files,
             report,
             transcript,
+            records,
+            noRecords,
         };
         Add(command, shared);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -86,7 +90,17 @@ internal static class ReviewCommands
             return await RunAsync(parseResult, shared, memoryFolder, parseResult.GetValue(shared.Trigger) ?? ContextTrigger.Default.Value,
                 async (backend, configure, output) =>
                 {
-                    var assistant = new CodeReviewAssistant(backend.Client, configure);
+                    var recordsFolder = parseResult.GetValue(noRecords) ? null
+                        : parseResult.GetValue(records)?.FullName ?? Path.GetFullPath(Mnemo.Sessions.SessionRecords.DefaultFolder);
+                    var assistant = new CodeReviewAssistant(backend.Client, options =>
+                    {
+                        configure(options);
+                        if (recordsFolder is not null)
+                        {
+                            options.Records = new Mnemo.Sessions.FolderSessionRecords(recordsFolder);
+                            options.RecordInfo = new Mnemo.Sessions.SessionInfo { Agent = "code-review", Store = Path.GetFileName(memoryFolder) };
+                        }
+                    });
                     var session = assistant.CreateSession(reviewFiles);
                     var result = await session.RunAsync(CodeReviewAssistant.Request(reviewFiles), cancellationToken).ConfigureAwait(false);
                     if (parseResult.GetValue(transcript) is { } transcriptFile)
