@@ -66,4 +66,45 @@ public sealed class ServeTelemetryTests : IDisposable
 
         (exitCode, error).ShouldBe((2, "mnemo: --otlp ftp://collector: expected the collector's http or https address, such as http://localhost:4318.\n"));
     }
+
+    [Fact]
+    public async Task Serve_WithMetrics_ServesPrometheusMetrics_AndWithoutIt_NoMetricsPage()
+    {
+        var root = _temp.Combine("stores");
+        var key = (await MnemoProcess.RunAsync(Ct, "serve", "keys", "add", "--dir", root, "--store", "team")).Output.Trim();
+        foreach (var metrics in new[] { true, false })
+        {
+            using var server = MnemoProcess.Start(["serve", "--dir", root, "--port", "0", .. metrics ? new[] { "--metrics" } : []]);
+            try
+            {
+                var address = new Uri(ServeCommandTests.AddressIn((await server.StandardError.ReadLineAsync(Ct))!));
+                using var http = new HttpClient { BaseAddress = address };
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/stores/team/memory")
+                {
+                    Content = new StringContent("""{"command":"view","path":"/memories"}""", Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                (await http.SendAsync(request, Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+                var page = await http.GetAsync("/metrics", Ct);
+                if (metrics)
+                {
+                    page.StatusCode.ShouldBe(HttpStatusCode.OK);
+                    var text = await page.Content.ReadAsStringAsync(Ct);
+                    text.ShouldContain("mnemo_server_requests_total{");
+                    text.ShouldContain("route=\"memory\"");
+                    text.ShouldNotContain(key);
+                }
+                else
+                {
+                    page.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+                }
+            }
+            finally
+            {
+                server.Kill();
+                await server.WaitForExitAsync(Ct);
+            }
+        }
+    }
 }
