@@ -138,18 +138,12 @@ public sealed class FolderSessionRecords : ISessionRecordStore
             var line = end < 0 ? rest : rest[..end];
             rest = end < 0 ? default : rest[(end + 1)..];
             lines++;
-            try
+            if (SessionSummary.ReadLine(line.Span) is { } summary)
             {
-                using var document = JsonDocument.Parse(line);
-                if (SessionSummary.Read(document.RootElement) is { } summary)
-                {
-                    summaries[summary.Session] = summary;
-                }
+                summaries[summary.Session] = summary;
             }
-            catch (JsonException)
-            {
-                // A damaged line: its session is read from its record instead.
-            }
+
+            // A damaged line names no summary: its session is read from its record instead.
         }
 
         return (summaries, lines);

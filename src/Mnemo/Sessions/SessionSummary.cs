@@ -5,7 +5,7 @@ namespace Mnemo.Sessions;
 
 /// <summary>Represents one session summed up: a line of its store's index, and a row of the dashboard's overview.</summary>
 /// <param name="Session">The session's id.</param>
-public sealed record SessionSummary(string Session)
+public sealed partial record SessionSummary(string Session)
 {
     /// <summary>Gets the agent's name.</summary>
     public string? Agent { get; init; }

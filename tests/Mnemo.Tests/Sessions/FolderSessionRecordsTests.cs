@@ -51,11 +51,14 @@ public sealed class FolderSessionRecordsTests
         await records.AppendAsync("s1", Encoding.UTF8.GetBytes(Record("team", "2026-12-01", 1000, 500)), Ct);
         await records.AppendAsync("s2", Encoding.UTF8.GetBytes(Record("solo", "2026-12-02", 2000, 0)), Ct);
 
-        (await records.ListAsync(Ct)).Select(s => s.Session).ShouldBe(["s2", "s1"], "newest first");
+        var fresh = await records.ListAsync(Ct);
+        fresh.Select(s => s.Session).ShouldBe(["s2", "s1"], "newest first");
         var index = temp.Combine(FolderSessionRecords.IndexFile);
         File.ReadAllLines(index).Length.ShouldBe(2);
-        await records.ListAsync(Ct);
+        var indexed = await records.ListAsync(Ct);
         File.ReadAllLines(index).Length.ShouldBe(2, "an index in date is read, not rewritten");
+        indexed.Select(s => s with { Files = [] }).ShouldBe(fresh.Select(s => s with { Files = [] }), "the index gives back the summaries it was given");
+        indexed.SelectMany(s => s.Files).ShouldBe(fresh.SelectMany(s => s.Files));
 
         // A record that grew is read again; a damaged index line costs a re-read, nothing else.
         await records.AppendAsync("s1", Encoding.UTF8.GetBytes("""{"type":"warning","at":"2026-12-01T11:00:00.000Z","request":3,"projected_tokens":5000,"trigger_ratio":0.83,"compaction":false}""" + "\n"), Ct);
