@@ -25,7 +25,7 @@ namespace Mnemo.Context;
 /// <c>preservations</c>), tagged <c>mnemo.context.side</c> = <c>client</c>.</para>
 /// <para>Thread-safe for different conversations; one conversation's calls come one at a time.</para>
 /// </remarks>
-public sealed class ContextEditingChatClient : DelegatingChatClient
+public sealed partial class ContextEditingChatClient : DelegatingChatClient
 {
     private static readonly Meter SharedMeter = new("Mnemo.Agent");
 
@@ -88,6 +88,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             Answered(sent, _options.Server!.Applied(response.RawRepresentation), response.Usage);
         }
 
+        await RecordResponseAsync(call.Conversation, response.FinishReason?.Value, response.Usage, cancellationToken).ConfigureAwait(false);
         return response;
     }
 
@@ -113,6 +114,8 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
         {
             Answered(sent, edits, usage);
         }
+
+        await RecordResponseAsync(call.Conversation, null, usage, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What the server's answer to a call says: the edits it made, and its count of the call's tokens, which
@@ -157,6 +160,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
         var model = new KeyValuePair<string, object?>("mnemo.agent.model", options?.ModelId ?? "unknown");
         var side = new KeyValuePair<string, object?>("mnemo.context.side", server?.Side ?? "client");
         activity?.SetTag("mnemo.context.side", side.Value);
+        RecordRequest(conversation, history, n, options, (string)side.Value!, edit.Result.OriginalInputTokens + offset, ratio);
         if (_options.WarningRatio is { } warnAt && ratio < warnAt && conversation.Approach == Approach.Cleared)
         {
             // Back below the warning level (a host trimmed its history): the next approach is warned again.
@@ -179,17 +183,18 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             activity?.SetTag("mnemo.context.held_back", holds);
             ContextLog.Warned(_log, n, before, Math.Round(ratio, 3), holds);
             _options.OnEvent?.Invoke(new ChatContextWarningEvent(n, before, ratio, holds));
+            conversation.Recorder?.Warning(n, before, ratio, compaction: false);
             if (holds)
             {
                 var warned = conversation.WithWarnings(history, _options.Warning);
                 if (server is null)
                 {
-                    return new PreparedCall(warned, options, null);
+                    return new PreparedCall(warned, options, null, conversation);
                 }
 
                 // The server is asked with its triggers raised above this call, so it clears nothing yet.
                 var raised = _config.RaisedAbove(edit.Result.OriginalInputTokens + offset, ContextEditor.CountToolUses(edit.Result.Request.Messages));
-                return new PreparedCall(warned, raised is null ? options : server.Request(options, raised), null);
+                return new PreparedCall(warned, raised is null ? options : server.Request(options, raised), null, conversation);
             }
         }
 
@@ -200,7 +205,8 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             return new PreparedCall(
                 conversation.WithWarnings(history, _options.Warning),
                 server.Request(options, _config),
-                new ServerCall(conversation, n, history, edit.Result.OriginalInputTokens, model, side));
+                new ServerCall(conversation, n, history, edit.Result.OriginalInputTokens, model, side),
+                conversation);
         }
 
         activity?.SetTag("mnemo.context.sent_tokens", edit.Result.InputTokens);
@@ -210,7 +216,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
             Edited(new ServerCall(conversation, n, history, edit.Result.OriginalInputTokens, model, side), edit.Result.AppliedEdits, (edit.Result.OriginalInputTokens, edit.Result.InputTokens), activity);
         }
 
-        return new PreparedCall(edit.Messages, options, null);
+        return new PreparedCall(edit.Messages, options, null, conversation);
     }
 
     /// <summary>Counts and reports a call's edits, and judges the clearing when it is the first of an approach.</summary>
@@ -234,6 +240,8 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
         _clearedTokens.Add(before - after, model, side);
         ContextLog.Edited(_log, n, newly, before, after);
         _options.OnEvent?.Invoke(new ChatContextEditEvent(n, edits, before, after, newly));
+        conversation.Recorder?.Clearing(n, (string)side.Value!, before - after,
+            edits.Where(e => e.Type == ClearThinkingEdit.TypeName).Sum(e => e.ClearedThinkingTurns), [.. Enumerable.Repeat((string.Empty, string.Empty), newly)]);
         if (newly > 0)
         {
             _clearings.Add(1, model, side);
@@ -246,6 +254,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
                 _preservations.Add(1, model, side, new KeyValuePair<string, object?>("mnemo.context.outcome", record.Outcome));
                 ContextLog.Judged(_log, n, record.Outcome, writes);
                 _options.OnEvent?.Invoke(record);
+                conversation.Recorder?.Preservation(n, new Sessions.SessionPreservation(record.Outcome, record.WarnedAtRequest, writes, null, 0, 0, Compaction: false));
             }
         }
     }
@@ -290,7 +299,7 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
     }
 
     /// <summary>What goes to the inner client for a call, and, when the server edits, what reading its report needs.</summary>
-    private sealed record PreparedCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options, ServerCall? ServerCall);
+    private sealed record PreparedCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options, ServerCall? ServerCall, Conversation? Conversation = null);
 
     /// <summary>A call whose edits are yet to be counted: its conversation, number, history and projected tokens.</summary>
     private sealed record ServerCall(
@@ -318,6 +327,12 @@ public sealed class ContextEditingChatClient : DelegatingChatClient
 
         /// <summary>The server's count of a call's tokens less this client's projection, from its last answer; 0 until one came.</summary>
         public long Offset { get; set; }
+
+        /// <summary>The conversation's session record, when the client keeps them.</summary>
+        public Sessions.SessionRecorder? Recorder { get; set; }
+
+        /// <summary>How many of the caller's messages the record has looked at for tool results.</summary>
+        public int Recorded { get; set; }
 
         /// <summary>Where each warning was given: the number of the caller's messages before it.</summary>
         public List<int> Warnings { get; } = [];

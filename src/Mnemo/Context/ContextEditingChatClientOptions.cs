@@ -51,6 +51,19 @@ public sealed class ContextEditingChatClientOptions
     /// <summary>Gets or sets the factory of the meter the figures are recorded on (<c>Mnemo.Agent</c>, the instruments
     /// <c>AgentSession</c> records on); a shared meter when <see langword="null"/>.</summary>
     public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>Gets or sets where each conversation's session record goes, for the dashboard: its requests and usage,
+    /// warnings, clearings, preservation outcomes, tool results and memory commands, as sizes, names and ids only.</summary>
+    /// <value><see langword="null"/> by default: no record.</value>
+    public Mnemo.Sessions.ISessionRecordStore? Records { get; set; }
+
+    /// <summary>Gets or sets what each record says of its session beyond the call's model: the agent's and the store's names.</summary>
+    /// <value><see langword="null"/> by default.</value>
+    public Mnemo.Sessions.SessionInfo? RecordInfo { get; set; }
+
+    /// <summary>Gets or sets where the records' times come from.</summary>
+    /// <value><see cref="TimeProvider.System"/> by default.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
 
 /// <summary>Represents something a <see cref="ContextEditingChatClient"/> did, in the order it happened.</summary>

@@ -16,4 +16,7 @@ internal static partial class ContextLog
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Clearing at call {Request}: {Outcome}, {MemoryWrites} memory writes after the warning")]
     public static partial void Judged(ILogger logger, int request, string outcome, int memoryWrites);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Session {Session}: its record could not be written and is kept for the next call: {Reason}")]
+    public static partial void RecordFailed(ILogger logger, string session, string reason);
 }

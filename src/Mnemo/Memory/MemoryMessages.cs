@@ -36,6 +36,19 @@ internal static class MemoryMessages
 
     public static string FileHeader(string path) => $"Here's the content of {path} with line numbers:";
 
+    /// <summary>Tells whether a command's result is its success, from the result's text alone (a chat client's function
+    /// results carry no error flag).</summary>
+    public static bool Succeeded(string command, string content) => command switch
+    {
+        "view" => IsFileView(content) || content.StartsWith("Here're the files and directories", StringComparison.Ordinal),
+        "create" => content.StartsWith("File created successfully at: ", StringComparison.Ordinal),
+        "str_replace" => content.StartsWith("The memory file has been edited.", StringComparison.Ordinal),
+        "insert" => content.StartsWith("The file ", StringComparison.Ordinal) && content.Contains(" has been edited.", StringComparison.Ordinal),
+        "delete" => content.StartsWith("Successfully deleted ", StringComparison.Ordinal),
+        "rename" => content.StartsWith("Successfully renamed ", StringComparison.Ordinal),
+        _ => false,
+    };
+
     /// <summary>Tells whether a result is a file's view, which starts with <see cref="FileHeader"/> (a listing does not).</summary>
     public static bool IsFileView(string content) => content.StartsWith("Here's the content of ", StringComparison.Ordinal);
 

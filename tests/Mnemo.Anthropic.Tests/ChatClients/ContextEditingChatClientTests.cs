@@ -81,6 +81,50 @@ public sealed class ContextEditingChatClientTests
     }
 
     [Fact]
+    public async Task WithRecords_EachConversationKeepsASessionRecord_WhoseFiguresAreTheCalls_AndNoContent()
+    {
+        await using var harness = await AgentHarness.StartAsync(Script);
+        using var temp = new TempDirectory();
+        var records = new Mnemo.Sessions.FolderSessionRecords(temp.Combine("sessions"));
+        using var chat = new ChatClientBuilder(harness.Client.AsIChatClient(AgentHarness.Model, 1024))
+            .UseMnemoMemory(harness.Store)
+            .UseFunctionInvocation()
+            .UseContextEditing(Config, o =>
+            {
+                o.Records = records;
+                o.RecordInfo = new Mnemo.Sessions.SessionInfo { Agent = "chat-reviewer", Store = "local" };
+            })
+            .Build();
+        var options = new ChatOptions { Tools = [ReadFile()] };
+
+        var review = await chat.GetResponseAsync("Review all files, one at a time.", options, Ct);
+        var resumed = await chat.GetResponseAsync("What was reviewed?", options, Ct);
+
+        var sessions = await records.ListAsync(Ct);
+        sessions.Count.ShouldBe(2, "a record per conversation");
+        var first = sessions.Single(s => s.Warnings > 0);
+        first.Agent.ShouldBe("chat-reviewer");
+        first.Requests.ShouldBe(harness.Emulator.Exchanges.Count - sessions.Single(s => s != first).Requests);
+        first.InputTokens.ShouldBe(review.Usage!.InputTokenCount!.Value);
+        first.OutputTokens.ShouldBe(review.Usage.OutputTokenCount!.Value);
+        (first.Preserved, first.NotPreserved, first.NotWarned).ShouldBe((1, 0, 0));
+        first.Clearings.ShouldBeGreaterThan(0);
+        first.SavedTokens.ShouldBeGreaterThan(0);
+        first.MemoryWrites.ShouldBe(1);
+        first.Files.ShouldContain(file => file.Path == "/memories/progress.md" && file.Writes == 1 && file.Bytes == "Reviewed: a.py, b.py, c.py\n".Length);
+        first.ToolCalls.ShouldBe(6, "five reads and the save");
+        sessions.Single(s => s != first).Files.ShouldContain(file => file.Path == "/memories/progress.md" && file.Reads == 1);
+        resumed.Text.ShouldBe("a.py, b.py and c.py, as my memory says.");
+
+        foreach (var file in Directory.GetFiles(temp.Combine("sessions")))
+        {
+            var text = await File.ReadAllTextAsync(file, Ct);
+            text.ShouldNotContain("Reviewed: a.py", Case.Sensitive, "no memory content");
+            text.ShouldNotContain("def function_", Case.Sensitive, "no tool result");
+        }
+    }
+
+    [Fact]
     public async Task FromTheServiceContainer_ThePipelineIsBuiltFromRegisteredMemoryAndEditing_AndBehavesTheSame()
     {
         await using var harness = await AgentHarness.StartAsync(Script);
