@@ -97,7 +97,7 @@ public sealed partial class AgentSession
                     AgentStopCause.ContextWindowFull => "context_window_full",
                     AgentStopCause.Compacted => "compacted",
                     var other => other.ToString(),
-                });
+                }, Totals(end.Result.Summary));
                 break;
         }
     }
@@ -123,6 +123,9 @@ public sealed partial class AgentSession
             }
         }
     }
+
+    private static SessionTotals Totals(AgentSessionSummary summary) => new(
+        summary.Requests, summary.InputTokens, summary.OutputTokens, summary.ClearedInputTokens, summary.Clearings, summary.Warnings, summary.MemoryWrites);
 
     private static string Side(ContextEditingSide side) => side == ContextEditingSide.Client ? "client" : "server";
 

@@ -250,13 +250,27 @@ public sealed class SessionRecorder
         End();
     }
 
-    /// <summary>Records the end of a run.</summary>
+    /// <summary>Records the end of a run, with the session's totals so far as its own tally has them.</summary>
     /// <param name="request">The last request's number.</param>
-    /// <param name="stop">How the run ended, such as <c>end_turn</c>, <c>max_turns</c> or <c>max_tokens</c>.</param>
-    public void End(int request, string stop)
+    /// <param name="stop">How the run ended, such as <c>completed</c>, <c>max_turns</c> or <c>max_tokens</c>.</param>
+    /// <param name="totals">The session's totals since it began; <see langword="null"/> to leave them out.</param>
+    public void End(int request, string stop, SessionTotals? totals = null)
     {
         Line("end", request);
         _writer.WriteString("stop"u8, stop);
+        if (totals is not null)
+        {
+            _writer.WriteStartObject("totals"u8);
+            _writer.WriteNumber("requests"u8, totals.Requests);
+            _writer.WriteNumber("input_tokens"u8, totals.InputTokens);
+            _writer.WriteNumber("output_tokens"u8, totals.OutputTokens);
+            _writer.WriteNumber("cleared_input_tokens"u8, totals.ClearedInputTokens);
+            _writer.WriteNumber("clearings"u8, totals.Clearings);
+            _writer.WriteNumber("warnings"u8, totals.Warnings);
+            _writer.WriteNumber("memory_writes"u8, totals.MemoryWrites);
+            _writer.WriteEndObject();
+        }
+
         End();
     }
 
@@ -306,6 +320,16 @@ public sealed class SessionRecorder
         }
     }
 }
+
+/// <summary>Represents a session's totals at the end of a run, as the session's own tally has them.</summary>
+/// <param name="Requests">Requests sent.</param>
+/// <param name="InputTokens">Input tokens billed, cache reads and writes included.</param>
+/// <param name="OutputTokens">Output tokens.</param>
+/// <param name="ClearedInputTokens">Input tokens editing removed, summed over requests.</param>
+/// <param name="Clearings">Requests that cleared tool uses for the first time.</param>
+/// <param name="Warnings">Warnings given.</param>
+/// <param name="MemoryWrites">Memory writes that succeeded.</param>
+public sealed record SessionTotals(int Requests, long InputTokens, long OutputTokens, long ClearedInputTokens, int Clearings, int Warnings, int MemoryWrites);
 
 /// <summary>Represents a request's token usage as billed.</summary>
 /// <param name="InputTokens">Input tokens not read from or written to the cache.</param>

@@ -84,6 +84,11 @@ public sealed class AgentSessionRecordTests
         var types = lines.Select(line => line.GetProperty("type").GetString()).ToList();
         types[0].ShouldBe("start");
         types[^1].ShouldBe("end");
+        var totals = lines[^1].GetProperty("totals");
+        totals.GetProperty("requests").GetInt32().ShouldBe(result.Summary.Requests);
+        totals.GetProperty("input_tokens").GetInt64().ShouldBe(result.Summary.InputTokens);
+        totals.GetProperty("cleared_input_tokens").GetInt64().ShouldBe(result.Summary.ClearedInputTokens);
+        totals.GetProperty("memory_writes").GetInt32().ShouldBe(result.Summary.MemoryWrites);
         types.ShouldContain("warning");
         types.ShouldContain("clearing");
         types.ShouldContain("preservation");
