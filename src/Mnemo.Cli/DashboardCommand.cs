@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Mnemo.Memory.FileSystem;
@@ -148,6 +149,22 @@ internal static class DashboardCommand
         }
 
         var app = builder.Build();
+        if (IPAddress.IsLoopback(address))
+        {
+            // No key guards this page, so only this machine's names for it are answered: a site that points a name of
+            // its own at 127.0.0.1 (DNS rebinding) gets 400, not the records or the memory.
+            app.Use((context, next) =>
+            {
+                if (context.Request.Host.Host is not ("127.0.0.1" or "localhost" or "[::1]" or "::1"))
+                {
+                    context.Response.StatusCode = 400;
+                    return context.Response.WriteAsync("mnemo dashboard answers http://127.0.0.1 and http://localhost only.\n", context.RequestAborted);
+                }
+
+                return next(context);
+            });
+        }
+
         app.MapMnemoDashboard("/", (_, _) => ValueTask.FromResult(stores), authorizationPolicy: null);
         if (metrics)
         {

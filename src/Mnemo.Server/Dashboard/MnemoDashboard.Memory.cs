@@ -166,6 +166,12 @@ public static partial class MnemoDashboard
             throw new RequestException(403, "permission_error", "Restoring and redacting need an admin key; this view is read-only.");
         }
 
+        // A page of another site can post a body of no type or a plain one without asking; JSON it must ask for first.
+        if (context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            throw new RequestException(415, "invalid_request_error", "The body must be JSON (Content-Type: application/json).");
+        }
+
         using var body = await ReadJsonAsync(context, "an object with path and seq").ConfigureAwait(false);
         var root = body.RootElement;
         var path = PathOf(context, root.ValueKind == JsonValueKind.Object && root.TryGetProperty("path", out var raw) && raw.ValueKind == JsonValueKind.String ? raw.GetString() : string.Empty);

@@ -16,12 +16,13 @@ public sealed class DashboardCommandTests : IDisposable
     public async Task Dashboard_SaysWhereItListens_ServesThePageAndItsFigures_AndPrometheusMetricsWhenAsked()
     {
         await DashboardFixture.WriteAsync(new Mnemo.Sessions.FolderSessionRecords(_temp.Combine("records")), Ct);
-        using var dashboard = MnemoProcess.Start("dashboard", "--records", _temp.Combine("records"), "--port", "0", "--metrics");
+        Directory.CreateDirectory(_temp.Combine("memory"));
+        using var dashboard = MnemoProcess.Start("dashboard", "--records", _temp.Combine("records"), "--memory", _temp.Combine("memory"), "--port", "0", "--metrics");
         try
         {
             var banner = (await dashboard.StandardError.ReadLineAsync(Ct))!;
             banner.ShouldStartWith("mnemo: dashboard at http://127.0.0.1:");
-            banner.ShouldEndWith($"/ (records in {_temp.Combine("records")}); Ctrl+C stops.");
+            banner.ShouldEndWith($"/ (records in {_temp.Combine("records")} and a memory folder); Ctrl+C stops.");
             var address = new Uri(banner["mnemo: dashboard at ".Length..banner.IndexOf(' ', "mnemo: dashboard at ".Length)]);
             using var http = new HttpClient { BaseAddress = address };
 
@@ -32,6 +33,13 @@ public sealed class DashboardCommandTests : IDisposable
             (await http.GetStringAsync("/api/overview", Ct)).ShouldContain("\"session_count\":3");
             var metrics = await http.GetStringAsync("/metrics", Ct);
             metrics.ShouldContain("http_server_request_duration_seconds");
+
+            // Another name for this machine (as a DNS-rebinding page would use) is refused; so is a change posted as plain text.
+            using var rebound = new HttpRequestMessage(HttpMethod.Get, "/api/overview");
+            rebound.Headers.Host = "attacker.example";
+            (await http.SendAsync(rebound, Ct)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+            using var plain = new StringContent("""{"path":"/memories/a.md","seq":1}""");
+            (await http.PostAsync("/api/memory/local/restore", plain, Ct)).StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
         }
         finally
         {
