@@ -39,7 +39,10 @@ public static partial class MnemoDashboard
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.ServiceProvider.GetService(typeof(MemoryApi)) as MemoryApi
             ?? throw new InvalidOperationException("The memory API is not registered: call services.AddMnemoMemoryServer(...) before app.MapMnemoDashboard(...).");
-        return endpoints.MapMnemoDashboard(prefix, api.DashboardStoresAsync, MemoryAuthorizationPolicies.Key);
+        // The same keys, and the same rate per key, as the API.
+        var group = endpoints.MapMnemoDashboard(prefix, api.DashboardStoresAsync, MemoryAuthorizationPolicies.Key);
+        group.RequireRateLimiting(MemoryRateLimiterPolicy.PolicyName);
+        return group;
     }
 
     /// <summary>Maps the dashboard at <paramref name="prefix"/>: the page, its files, and its API.</summary>
