@@ -117,6 +117,31 @@ public sealed class ServerDashboardBrowserTests(Browser browser) : IClassFixture
     }
 
     [Fact]
+    public async Task TheLocalDashboard_OverAServer_ShowsTheKeysStoresRecords()
+    {
+        using var dashboard = MnemoProcess.Start(new Dictionary<string, string> { ["MNEMO_KEY"] = _reader }, null,
+            "dashboard", "--server", _server.BaseAddress.ToString(), "--store", "team", "--port", "0");
+        try
+        {
+            var banner = (await dashboard.StandardError.ReadLineAsync(Ct))!;
+            banner.ShouldEndWith("/ (store team); Ctrl+C stops.");
+            var address = new Uri(banner["mnemo: dashboard at ".Length..banner.IndexOf(' ', "mnemo: dashboard at ".Length)]);
+            using var http = new HttpClient { BaseAddress = address };
+            var overview = JsonDocument.Parse(await http.GetStringAsync("/api/overview", Ct)).RootElement;
+            overview.GetProperty("overview").GetProperty("session_count").GetInt32().ShouldBe(3);
+            var files = Directory.GetFiles(_temp.Combine("stores", ".sessions", "team"), "*.jsonl").Where(file => !Path.GetFileName(file).StartsWith('.'));
+            overview.GetProperty("overview").GetProperty("totals").GetProperty("input_tokens").GetInt64().ShouldBe(DashboardFixture.Expected(files).Input);
+            var tree = await http.GetStringAsync("/api/memory/team/tree", Ct);
+            tree.ShouldContain("/memories/notes.md");
+        }
+        finally
+        {
+            dashboard.Kill();
+            await dashboard.WaitForExitAsync(Ct);
+        }
+    }
+
+    [Fact]
     public async Task AMalformedAppend_IsRefusedInOneLine_AndTheRecordKeepsWhatItHad()
     {
         using var team = Records("team", _admin);
