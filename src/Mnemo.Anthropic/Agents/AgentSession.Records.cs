@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Mnemo.Context;
+using Mnemo.Memory;
 using Mnemo.Sessions;
 
 namespace Mnemo.Anthropic.Agents;
@@ -80,7 +81,7 @@ public sealed partial class AgentSession
                 {
                     var view = command == "view";
                     recorder.Memory(result.Request, command, path, memory.NewPath, view ? Encoding.UTF8.GetByteCount(result.Content) : memory.Bytes,
-                        directory: view && result.Content.StartsWith("Here're the files and directories", StringComparison.Ordinal));
+                        directory: view && !MemoryMessages.IsFileView(result.Content));
                 }
 
                 break;
@@ -139,12 +140,7 @@ public sealed partial class AgentSession
         }
 
         string? Text(string name) => input.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-        var bytes = 0L;
-        foreach (var name in (string[])["file_text", "new_str", "insert_text"])
-        {
-            bytes += Text(name) is { } text ? Encoding.UTF8.GetByteCount(text) : 0;
-        }
-
+        var bytes = SessionRecords.WrittenBytes(Text);
         return (Text("path") ?? Text("old_path"), Text("new_path"), bytes);
     }
 }

@@ -57,8 +57,7 @@ public sealed partial class ContextEditingChatClient
                         failed |= !MemoryMessages.Succeeded(command, text);
                         if (!failed && (Argument(made, "path") ?? Argument(made, "old_path")) is { } path)
                         {
-                            var bytes = command == "view" ? Encoding.UTF8.GetByteCount(text)
-                                : new[] { "file_text", "new_str", "insert_text" }.Sum(name => Argument(made, name) is { } written ? Encoding.UTF8.GetByteCount(written) : 0);
+                            var bytes = command == "view" ? Encoding.UTF8.GetByteCount(text) : SessionRecords.WrittenBytes(name => Argument(made, name));
                             recorder.Memory(request, command, path, Argument(made, "new_path"), bytes, directory: command == "view" && !MemoryMessages.IsFileView(text));
                         }
                     }

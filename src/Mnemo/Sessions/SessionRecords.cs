@@ -30,6 +30,12 @@ public static class SessionRecords
         now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" +
         Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 
+    /// <summary>The size a memory write records: the UTF-8 bytes of the text it writes (<c>file_text</c>, <c>new_str</c>
+    /// or <c>insert_text</c>), never the text.</summary>
+    /// <param name="argument">The call's string argument by name; <see langword="null"/> when absent.</param>
+    internal static long WrittenBytes(Func<string, string?> argument) =>
+        ((string[])["file_text", "new_str", "insert_text"]).Sum(name => argument(name) is { } text ? System.Text.Encoding.UTF8.GetByteCount(text) : 0L);
+
     internal static void ThrowIfInvalidId(string id, string? parameter = null)
     {
         if (!IsValidId(id))
