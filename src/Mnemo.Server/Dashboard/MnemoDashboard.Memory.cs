@@ -192,7 +192,7 @@ public static partial class MnemoDashboard
             var version = await Versioned(admin, () => admin.GetVersionAsync(path, sequence, context.RequestAborted)).ConfigureAwait(false)
                 ?? throw new RequestException(404, "not_found_error", $"Change #{sequence} holds no version of {path.Normalized}.");
             var count = await ((IVersionedMemoryStore)admin.Store).RedactAsync(version.Hash, new MemoryWriteContext(viewer, "redact"), context.RequestAborted).ConfigureAwait(false);
-            message = $"Redacted version #{sequence} of {path.Normalized} ({count} versions with that content); the records of the changes remain.";
+            message = $"Redacted version #{sequence} of {path.Normalized} ({(count == 1 ? "1 version" : $"{count} versions")} with that content); the records of the changes remain.";
         }
 
         await WriteJsonAsync(context, 200, writer => writer.WriteString("message", message)).ConfigureAwait(false);

@@ -209,6 +209,8 @@ public sealed class ServerDashboardBrowserTests(Browser browser) : IClassFixture
         browser.Web.FindElements(By.CssSelector("#file-history tbody tr"))[1].FindElement(By.CssSelector("button[data-action=redact]")).Click();
         browser.WaitFor("file");
         browser.Web.FindElements(By.CssSelector("#file-history tbody tr"))[1].Text.ShouldContain("redacted");
+        browser.Text("status").ShouldBe("Redacted version #2 of /memories/notes.md (1 version with that content); the records of the changes remain.");
+        browser.Web.FindElement(By.CssSelector("#memory-tree li[data-path='/memories/notes.md']")).Text.ShouldContain("11 B", customMessage: "the tree shows the restored size");
         browser.Screenshot("dashboard-memory");
 
         using var store = new FileSystemMemoryStore(_temp.Combine("stores", "team"));

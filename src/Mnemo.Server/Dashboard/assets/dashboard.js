@@ -22,7 +22,7 @@ async function api(path, options = {}) {
   return body;
 }
 
-function status(text) { $('status').textContent = text || ''; }
+function status(text, ok) { $('status').textContent = text || ''; $('status').className = ok ? 'ok' : ''; }
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -239,7 +239,7 @@ function memoryPath(what, params) {
   return 'memory/' + encodeURIComponent($('memory-store').value) + '/' + what + (params ? '?' + new URLSearchParams(params) : '');
 }
 
-async function loadTree() {
+async function loadTree(mark = true) {
   status('');
   const store = memoryStore();
   if (!store) { $('memory-mode').textContent = 'No store with memory to browse.'; return; }
@@ -264,7 +264,7 @@ async function loadTree() {
     for (const f of findings.findings) row('findings', [[f.path], [f.kind], [f.rule], [f.line, true]]);
     clear('quarantine');
     for (const q of findings.quarantine) row('quarantine', [[q.time.replace('T', ' ').slice(0, 19)], [q.path], [q.reason]]);
-    document.body.dataset.loaded = 'tree';
+    if (mark) document.body.dataset.loaded = 'tree';
   } catch (error) {
     status(error.message);
   }
@@ -323,9 +323,9 @@ async function change(action, path, seq) {
   if (!window.confirm(question)) return;
   try {
     const result = await api(memoryPath(action), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path, seq }) });
-    status('');
-    $('status').textContent = result.message;
+    await loadTree(false);
     await loadFile(path);
+    status(result.message, true);
   } catch (error) {
     status(error.message);
   }
@@ -350,7 +350,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('tab-sessions').addEventListener('click', () => show('sessions'));
   $('tab-memory').addEventListener('click', () => show('memory'));
-  $('memory-store').addEventListener('change', loadTree);
+  $('memory-store').addEventListener('change', () => loadTree());
   $('diff-form').addEventListener('submit', showDiff);
   loadOverview();
 });
