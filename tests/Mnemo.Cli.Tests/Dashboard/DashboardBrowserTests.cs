@@ -34,6 +34,7 @@ public sealed class DashboardBrowserTests(Browser browser) : IClassFixture<Brows
         all.Sessions.ShouldBe(3);
         all.Skipped.ShouldBe(1, "the fixture's cut-off line");
         Shown().ShouldBe(Figures(all));
+        browser.Web.FindElements(By.CssSelector("#chart-days .day-sessions")).Select(label => label.Text).ShouldBe(["1", "1", "1"], "a session on each of three days");
         browser.Screenshot("dashboard-overview");
 
         // Filtered to one store, the figures are that store's alone.

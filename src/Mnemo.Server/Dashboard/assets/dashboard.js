@@ -134,6 +134,9 @@ function drawDays(days) {
     bar.appendChild(svg('title', {}, `${d.day}: ${int(d.sessions)} sessions, ${int(d.input_tokens)} input tokens, ${int(d.saved_tokens)} saved, ${usd(d.cost_usd)}`));
     chart.appendChild(bar);
     chart.appendChild(svg('rect', { x, width: w, y: y(d.input_tokens + d.saved_tokens), height: y(d.input_tokens) - y(d.input_tokens + d.saved_tokens), fill: '#9cc3ff' }));
+    if (w >= 18) {
+      chart.appendChild(svg('text', { x: x + w / 2, y: y(d.input_tokens + d.saved_tokens) - 4, 'text-anchor': 'middle', class: 'axis day-sessions' }, int(d.sessions)));
+    }
     if (days.length <= 31 || i % Math.ceil(days.length / 31) === 0) {
       chart.appendChild(svg('text', { x: x + w / 2, y: height - 12, 'text-anchor': 'middle', class: 'axis' }, d.day.slice(5)));
     }
