@@ -284,12 +284,7 @@ public static partial class MnemoDashboard
         writer.WriteStartArray("files");
         foreach (var file in summary.Files)
         {
-            writer.WriteStartObject();
-            writer.WriteString("path", file.Path);
-            writer.WriteNumber("reads", file.Reads);
-            writer.WriteNumber("writes", file.Writes);
-            writer.WriteNumber("bytes", file.Bytes);
-            writer.WriteEndObject();
+            file.WriteTo(writer);
         }
 
         writer.WriteEndArray();

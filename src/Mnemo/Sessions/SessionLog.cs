@@ -56,6 +56,19 @@ public sealed record SessionFile(string Path)
 
     /// <summary>Gets the largest size recorded of it: the text written or the view's result, in bytes.</summary>
     public long Bytes { get; internal set; }
+
+    /// <summary>Writes the file as one JSON object: <c>path</c>, <c>reads</c>, <c>writes</c>, <c>bytes</c>.</summary>
+    /// <param name="writer">Where to write.</param>
+    public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("path"u8, Path);
+        writer.WriteNumber("reads"u8, Reads);
+        writer.WriteNumber("writes"u8, Writes);
+        writer.WriteNumber("bytes"u8, Bytes);
+        writer.WriteEndObject();
+    }
 }
 
 /// <summary>Represents one session's record read back: each request, each approach to a clearing, the memory files used,

@@ -185,12 +185,7 @@ public sealed class SessionOverview
         writer.WriteStartArray(name);
         foreach (var file in files.Take(10))
         {
-            writer.WriteStartObject();
-            writer.WriteString("path"u8, file.Path);
-            writer.WriteNumber("reads"u8, file.Reads);
-            writer.WriteNumber("writes"u8, file.Writes);
-            writer.WriteNumber("bytes"u8, file.Bytes);
-            writer.WriteEndObject();
+            file.WriteTo(writer);
         }
 
         writer.WriteEndArray();

@@ -150,12 +150,7 @@ public sealed partial record SessionSummary(string Session)
         writer.WriteStartArray("files"u8);
         foreach (var file in Files)
         {
-            writer.WriteStartObject();
-            writer.WriteString("path"u8, file.Path);
-            writer.WriteNumber("reads"u8, file.Reads);
-            writer.WriteNumber("writes"u8, file.Writes);
-            writer.WriteNumber("bytes"u8, file.Bytes);
-            writer.WriteEndObject();
+            file.WriteTo(writer);
         }
 
         writer.WriteEndArray();
