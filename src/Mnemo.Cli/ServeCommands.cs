@@ -64,7 +64,8 @@ internal static class ServeCommands
                 }
 
                 var count = options.Keys.List().Count;
-                await Console.Error.WriteLineAsync($"mnemo: serving memory at {server.BaseAddress} ({count} keys in {options.Keys.FilePath}); Ctrl+C stops.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(
+                    $"mnemo: serving memory at {server.BaseAddress} ({count} keys in {options.Keys.FilePath}); the dashboard is at {server.BaseAddress}dashboard; Ctrl+C stops.").ConfigureAwait(false);
                 if (count == 0)
                 {
                     var where = result.GetValue(keys) is { } file ? $"--keys {file.FullName}" : $"--dir {result.GetValue(root)?.FullName}";

@@ -79,8 +79,11 @@ public sealed class ServeCommandTests : IDisposable
             banner.ShouldNotBeNull();
             banner.ShouldStartWith("mnemo: serving memory at http://127.0.0.1:");
             var address = new Uri(ServeCommandTests.AddressIn(banner));
+            banner.ShouldContain($"; the dashboard is at {address}dashboard; Ctrl+C stops.");
 
             using var http = new HttpClient { BaseAddress = address };
+            var page = await http.GetAsync("/dashboard", Ct);
+            (page.StatusCode, page.Content.Headers.ContentType?.MediaType).ShouldBe((System.Net.HttpStatusCode.OK, "text/html"), "/dashboard leads to the page");
             async Task<(int Status, string Body)> Send(object command)
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/stores/team/memory")
