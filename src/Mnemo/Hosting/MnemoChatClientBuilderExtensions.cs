@@ -91,6 +91,9 @@ public static class MnemoChatClientBuilderExtensions
                 MeterFactory = services.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
                 LoggerFactory = services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(),
                 OnEvent = onEvent,
+                Records = services.GetService<Mnemo.Sessions.ISessionRecordStore>()
+                    ?? (registered.SessionRecords is { Length: > 0 } folder ? new Mnemo.Sessions.FolderSessionRecords(folder) : null),
+                RecordInfo = new Mnemo.Sessions.SessionInfo { Agent = registered.Agent },
             });
         });
     }

@@ -32,6 +32,14 @@ public sealed class MnemoContextEditingOptions
     /// <summary>Gets or sets a value indicating whether a warned call that would clear goes out unedited, so the model has a turn to save.</summary>
     public bool HoldBackWarnedRequest { get; set; } = true;
 
+    /// <summary>Gets or sets a folder for each conversation's session record, for <c>mnemo dashboard</c>, such as
+    /// <c>.mnemo/sessions</c>; <see langword="null"/> for none. A registered <see cref="Mnemo.Sessions.ISessionRecordStore"/>
+    /// (a memory server's, PostgreSQL's) takes precedence.</summary>
+    public string? SessionRecords { get; set; }
+
+    /// <summary>Gets or sets the agent's name in the session records, for the dashboard's filter.</summary>
+    public string? Agent { get; set; }
+
     /// <summary>The <c>context_management</c> configuration these options make.</summary>
     /// <returns>The configuration.</returns>
     /// <exception cref="InvalidOperationException">The profile does not exist, or a value breaks the API's rules.</exception>

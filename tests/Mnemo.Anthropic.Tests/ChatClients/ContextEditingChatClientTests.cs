@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Mnemo.Anthropic.Tests.Agents;
@@ -131,7 +132,13 @@ public sealed class ContextEditingChatClientTests
         var events = new List<ContextEditingChatEvent>();
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
         services.AddMnemoMemory().WithFileSystemStore(harness.MemoryFolder).WithActor("reviewer");
-        services.AddMnemoContextEditing(configure: o => (o.Trigger, o.Keep, o.ClearAtLeast) = (2000, 1, 1));
+        using var records = new TempDirectory();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mnemo:ContextEditing:SessionRecords"] = records.Path,
+            ["Mnemo:ContextEditing:Agent"] = "configured-reviewer",
+        }).Build();
+        services.AddMnemoContextEditing(configuration, o => (o.Trigger, o.Keep, o.ClearAtLeast) = (2000, 1, 1));
         services.AddFakeLogging();
         services.AddChatClient(harness.Client.AsIChatClient(AgentHarness.Model, 1024))
             .UseMnemoMemory()
@@ -155,6 +162,12 @@ public sealed class ContextEditingChatClientTests
         lines.Single(line => line.Id.Id == 5003).Message.ShouldEndWith("preserved, 1 memory writes after the warning");
         lines.ShouldAllBe(line => !line.Message.Contains("def function_") && !line.Message.Contains("Reviewed: a.py"));
         (await new MemoryAdmin(provider.GetRequiredService<IMemoryStore>()).HistoryAsync(cancellationToken: Ct)).Single().Actor.ShouldBe("reviewer");
+
+        // The configuration's records folder holds a record per conversation, under the configured agent's name.
+        var sessions = await new Mnemo.Sessions.FolderSessionRecords(records.Path).ListAsync(Ct);
+        sessions.Count.ShouldBe(2);
+        sessions.ShouldAllBe(session => session.Agent == "configured-reviewer");
+        sessions.Sum(session => session.Preserved).ShouldBe(1);
     }
 
     [Fact]
