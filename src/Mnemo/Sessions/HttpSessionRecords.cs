@@ -50,10 +50,17 @@ public sealed class HttpSessionRecords : ISessionRecordStore, IDisposable
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            using var document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return document.RootElement.TryGetProperty("sessions", out var sessions) && sessions.ValueKind == JsonValueKind.Array
-                ? [.. sessions.EnumerateArray().Select(SessionSummary.Read).OfType<SessionSummary>()]
-                : [];
+            try
+            {
+                using var document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("sessions", out var sessions) && sessions.ValueKind == JsonValueKind.Array
+                    ? [.. sessions.EnumerateArray().Select(SessionSummary.Read).OfType<SessionSummary>()]
+                    : [];
+            }
+            catch (JsonException exception)
+            {
+                throw new IOException("The memory server's list of sessions is not JSON; is the address a Mnemo memory server?", exception);
+            }
         }
     }
 

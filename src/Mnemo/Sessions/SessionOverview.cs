@@ -103,7 +103,7 @@ public sealed class SessionOverview
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
         writer.WriteNumber("session_count"u8, Sessions.Count);
-        if (Totals.SaveCount > 0)
+        if (Totals.SaveCount > 0 && Totals.SaveSeconds / Totals.SaveCount is var mean && double.IsFinite(mean) && Math.Abs(mean) < 1e15)
         {
             // The mean of the approaches' warning-to-save seconds, to two places as shown.
             writer.WriteNumber("mean_seconds_to_save"u8, Math.Round((decimal)Totals.SaveSeconds / Totals.SaveCount, 2, MidpointRounding.AwayFromZero));

@@ -44,14 +44,22 @@ public static class SessionRecords
         }
     }
 
-    internal static long Long(JsonElement line, string name) =>
-        line.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : 0;
+    /// <summary>The largest magnitude a figure of a record is read with: no count of tokens, bytes or requests comes near
+    /// it, and sums of a hundred thousand sessions of such figures stay within a <see cref="long"/> and a <see cref="decimal"/>.
+    /// A number beyond it (a damaged or forged line) is read as absent.</summary>
+    internal const long MaxFigure = 1_000_000_000_000;
+
+    internal static bool Plausible(long value) => value is >= -MaxFigure and <= MaxFigure;
+
+    internal static bool Plausible(decimal value) => value is >= -MaxFigure and <= MaxFigure;
+
+    internal static long Long(JsonElement line, string name) => OptionalLong(line, name) ?? 0;
 
     internal static long? OptionalLong(JsonElement line, string name) =>
-        line.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
+        line.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) && Plausible(number) ? number : null;
 
     internal static double? OptionalDouble(JsonElement line, string name) =>
-        line.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+        line.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number) ? number : null;
 
     internal static string? String(JsonElement line, string name) =>
         line.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

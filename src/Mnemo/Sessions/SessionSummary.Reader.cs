@@ -79,14 +79,26 @@ public sealed partial record SessionSummary
             else if (name.SequenceEqual("cost_usd"u8))
             {
                 cost = reader.GetDecimal();
+                if (!SessionRecords.Plausible(cost))
+                {
+                    return null;
+                }
             }
             else if (name.SequenceEqual("saved_cost_usd"u8))
             {
                 savedCost = reader.GetDecimal();
+                if (!SessionRecords.Plausible(savedCost))
+                {
+                    return null;
+                }
             }
             else if (name.SequenceEqual("save_seconds"u8))
             {
                 saveSeconds = reader.GetDouble();
+                if (!double.IsFinite(saveSeconds))
+                {
+                    return null;
+                }
             }
             else if (name.SequenceEqual("files"u8) && reader.TokenType == JsonTokenType.StartArray)
             {
@@ -95,6 +107,10 @@ public sealed partial record SessionSummary
             else if (FieldIndex(name) is var index and >= 0 && reader.TokenType == JsonTokenType.Number)
             {
                 numbers[index] = reader.GetInt64();
+                if (!SessionRecords.Plausible(numbers[index]))
+                {
+                    return null;
+                }
             }
             else
             {
@@ -185,6 +201,7 @@ public sealed partial record SessionSummary
                 else if (reader.TokenType == JsonTokenType.Number)
                 {
                     var value = reader.GetInt64();
+                    value = SessionRecords.Plausible(value) ? value : 0;
                     reads = name.SequenceEqual("reads"u8) ? value : reads;
                     writes = name.SequenceEqual("writes"u8) ? value : writes;
                     bytes = name.SequenceEqual("bytes"u8) ? value : bytes;

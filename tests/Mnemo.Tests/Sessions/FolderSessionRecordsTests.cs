@@ -109,4 +109,36 @@ public sealed class FolderSessionRecordsTests
         (await records.ReadAsync(id, Ct)).ShouldBeNull();
         Directory.Exists(temp.Combine("records")).ShouldBeFalse();
     }
+
+    [Fact]
+    public void ASummaryWithNumbersOutOfRange_IsReadWithoutThem_NotThrown()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse("""{"session":"s1","save_seconds":1e400,"requests":99999999999999999999,"cost_usd":1e400,"started":"yesterday"}""");
+
+        var summary = SessionSummary.Read(document.RootElement).ShouldNotBeNull();
+
+        (summary.SaveSeconds, summary.Requests, summary.Cost, summary.Started).ShouldBe((0d, 0, 0m, (DateTimeOffset?)null));
+        SessionSummary.ReadLine("""{"session":"s1","save_seconds":1e400}"""u8).ShouldBeNull("the index's reader drops a line it cannot read whole");
+        SessionLog.Read("s1", """{"type":"preservation","request":1,"outcome":"preserved","seconds_to_save":1e400}"""u8).Preservations.ShouldHaveSingleItem().SecondsToSave.ShouldBeNull();
+
+        // Seconds too large to average as a decimal leave the mean out rather than fail the overview.
+        var huge = SessionLog.Read("s2", """{"type":"preservation","request":1,"outcome":"preserved","seconds_to_save":1e300}"""u8).Summarize();
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            SessionOverview.Create([huge]).WriteTo(writer);
+        }
+
+        System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan).ShouldContain("\"mean_seconds_to_save\":null");
+
+        // Token counts no request comes near (a damaged or forged line) are read as absent, not summed into an overflow.
+        var forged = SessionLog.Read("s3", """
+            {"type":"start","model":"claude-sonnet-4-5"}
+            {"type":"response","request":1,"input_tokens":9223372036854775807,"cache_write_tokens":0,"cache_read_tokens":0,"output_tokens":9223372036854775807}
+            {"type":"response","request":2,"input_tokens":9223372036854775807,"cache_write_tokens":0,"cache_read_tokens":0,"output_tokens":5}
+            {"type":"clearing","request":2,"cleared_input_tokens":9223372036854775807}
+            """u8).Summarize();
+        (forged.InputTokens, forged.OutputTokens, forged.SavedTokens).ShouldBe((0L, 5L, 0L));
+        SessionSummary.ReadLine("""{"session":"s1","input_tokens":9223372036854775807}"""u8).ShouldBeNull();
+    }
 }
