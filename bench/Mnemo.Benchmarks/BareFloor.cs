@@ -1,3 +1,4 @@
+using static Mnemo.Memory.FileSystem.FolderCodes;
 using static Mnemo.Memory.FileSystem.LinuxInterop;
 
 namespace Mnemo.Benchmarks;

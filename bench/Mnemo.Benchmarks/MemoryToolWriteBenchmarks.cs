@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using Mnemo.Memory;
 using Mnemo.Memory.Safety;
 using Mnemo.Memory.FileSystem;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 using static Mnemo.Memory.FileSystem.LinuxInterop;
 
 namespace Mnemo.Benchmarks;

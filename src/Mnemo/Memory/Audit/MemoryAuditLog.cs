@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Mnemo.Memory.FileSystem;
-using System.Runtime.Versioning;
 
 namespace Mnemo.Memory;
 
@@ -38,13 +37,12 @@ public sealed record MemoryAuditEntry(
 /// <remarks>
 /// <para>Each entry is appended with one <c>write</c> to a file opened with <c>O_APPEND</c>, so processes sharing the file
 /// never overwrite or interleave each other's lines (a <see cref="FileStream"/> in append mode writes at its own idea of the
-/// end, and would). Linux only, like the folder store. When the file passes <see cref="MaxBytes"/> it becomes <c>NAME.1</c> (the older ones shift
+/// end, and would). Elsewhere each line is appended under a lock file (<c>NAME.lock</c>), which keeps lines whole the same way. When the file passes <see cref="MaxBytes"/> it becomes <c>NAME.1</c> (the older ones shift
 /// to <c>.2</c>, <c>.3</c>, and the oldest beyond <see cref="MaxFiles"/> goes), under a lock file so that two processes
 /// never rotate at once.</para>
 /// <para>Lines: <c>{"time","actor","command","path","destination","outcome":"ok"|"error","error","ms","safety","findings"}</c>;
 /// the last two when the write-time scanner found something.</para>
 /// </remarks>
-[SupportedOSPlatform("linux")]
 public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
 {
     private const long ReopenAfterMilliseconds = 1000;
@@ -57,14 +55,8 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
     /// <param name="path">The log file; its folder is created if missing.</param>
     /// <param name="maxBytes">The size past which the file is rotated; 10 MiB by default.</param>
     /// <param name="maxFiles">How many rotated files to keep besides the current one; 5 by default.</param>
-    /// <exception cref="PlatformNotSupportedException">The operating system is not Linux on x64 or arm64.</exception>
     public JsonLinesMemoryAuditLog(string path, long maxBytes = 10 * 1024 * 1024, int maxFiles = 5)
     {
-        if (!OperatingSystem.IsLinux() || !LinuxInterop.IsSupported)
-        {
-            throw new PlatformNotSupportedException("The JSON-lines audit log runs on Linux (x64 or arm64) only.");
-        }
-
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFiles, 1);
@@ -88,6 +80,20 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
     {
         ArgumentNullException.ThrowIfNull(entry);
         var line = Format(entry);
+        if (!OperatingSystem.IsLinux() || !LinuxInterop.IsSupported)
+        {
+            lock (_gate)
+            {
+                LockedLineAppender.Append(FilePath, line, flush: false);
+                if (new FileInfo(FilePath).Length > MaxBytes)
+                {
+                    Rotate();
+                }
+            }
+
+            return;
+        }
+
         lock (_gate)
         {
             // The file stays open between entries. Another process may rotate it meanwhile, so it is opened again at
@@ -96,7 +102,7 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
             if (_fd < 0 || now - _openedAt > ReopenAfterMilliseconds)
             {
                 Close();
-                _fd = LinuxInterop.OpenAt(LinuxInterop.AtFdCwd, FilePath, LinuxInterop.OWrOnly | LinuxInterop.OAppend | LinuxInterop.OCreat | LinuxInterop.OCloExec, 0x180);
+                _fd = LinuxInterop.OpenAt(FolderCodes.AtFdCwd, FilePath, FolderCodes.OWrOnly | FolderCodes.OAppend | FolderCodes.OCreat | FolderCodes.OCloExec, 0x180);
                 if (_fd < 0)
                 {
                     throw new IOException($"The audit log cannot be opened: {LinuxInterop.Describe(LinuxInterop.LastError)}");
@@ -113,7 +119,7 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
                 throw new IOException($"The audit log cannot be written: {LinuxInterop.Describe(error)}");
             }
 
-            if (LinuxInterop.Statx(_fd, string.Empty, LinuxInterop.AtEmptyPath, LinuxInterop.StatxBasicStats, out var stat) == 0 && (long)stat.Size > MaxBytes)
+            if (LinuxInterop.Statx(_fd, string.Empty, FolderCodes.AtEmptyPath, FolderCodes.StatxBasicStats, out var stat) == 0 && (long)stat.Size > MaxBytes)
             {
                 Close();
                 Rotate();
@@ -130,6 +136,7 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
         }
     }
 
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     internal static unsafe bool AppendLine(int fd, byte[] line)
     {
         fixed (byte* start = line)
@@ -142,7 +149,7 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
                     return true;
                 }
 
-                if (written >= 0 || LinuxInterop.LastError != LinuxInterop.EIntr)
+                if (written >= 0 || LinuxInterop.LastError != FolderCodes.EIntr)
                 {
                     return false; // a short write: a full disk
                 }
@@ -152,7 +159,7 @@ public sealed class JsonLinesMemoryAuditLog : IMemoryAuditLog, IDisposable
 
     private void Close()
     {
-        if (_fd >= 0)
+        if (_fd >= 0 && OperatingSystem.IsLinux())
         {
             _ = LinuxInterop.Close(_fd);
             _fd = -1;

@@ -1,15 +1,16 @@
 using System.Globalization;
-using System.Runtime.Versioning;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
 /// <summary>Writes files the crash-safe way: a hidden temp file beside the target (mode 0600), flushed to the disk when
 /// durable, renamed into place, its folder flushed; and removes what a crashed writer left.</summary>
+/// <param name="files">The engine the files are reached through.</param>
 /// <param name="durable">Whether files and folders are flushed to the disk before a write is done.</param>
-[SupportedOSPlatform("linux")]
-internal sealed class DurableFileWriter(bool durable)
+internal sealed class DurableFileWriter(FolderSystem files, bool durable)
 {
+    private readonly FolderSystem _fs = files;
+
     private const string TempPrefix = ".tmp-mnemo-";
     /// <summary>The mode of every file the store makes: 0600, its owner's only.</summary>
     public const uint FileMode = 0x180;
@@ -22,6 +23,9 @@ internal sealed class DurableFileWriter(bool durable)
     /// <summary>Gets a value indicating whether files and folders are flushed to the disk.</summary>
     public bool Durable { get; } = durable;
 
+    /// <summary>Gets the engine the files are reached through.</summary>
+    public FolderSystem Files => _fs;
+
     /// <summary>Puts a whole new file in place under a name in one step: a temp file written (and flushed), renamed over the
     /// old, the folder flushed.</summary>
     /// <param name="dirFd">The folder.</param>
@@ -31,16 +35,16 @@ internal sealed class DurableFileWriter(bool durable)
     public void ReplaceFile(int dirFd, string name, ReadOnlySpan<byte> content, string action)
     {
         var temp = WriteTemp(dirFd, content);
-        if (RenameAt2(dirFd, temp, dirFd, name, 0) != 0)
+        if (_fs.RenameAt2(dirFd, temp, dirFd, name, 0) != 0)
         {
-            var error = LastError;
-            _ = UnlinkAt(dirFd, temp, 0);
-            throw LinuxFiles.Failure(action, error);
+            var error = _fs.LastError;
+            _ = _fs.UnlinkAt(dirFd, temp, 0);
+            throw _fs.Failure(action, error);
         }
 
         if (Durable)
         {
-            _ = FSync(dirFd);
+            _ = _fs.FSync(dirFd);
         }
     }
 
@@ -60,56 +64,56 @@ internal sealed class DurableFileWriter(bool durable)
         var name = WriteTemp(dirFd, content, out var fd);
         try
         {
-            if (Durable && FSync(fd) != 0)
+            if (Durable && _fs.FSync(fd) != 0)
             {
-                throw LinuxFiles.Failure("flush a file to disk", LastError);
+                throw _fs.Failure("flush a file to disk", _fs.LastError);
             }
         }
         catch
         {
-            _ = Close(fd);
-            _ = UnlinkAt(dirFd, name, 0);
+            _ = _fs.Close(fd);
+            _ = _fs.UnlinkAt(dirFd, name, 0);
             throw;
         }
 
-        if (Close(fd) != 0 && LastError != EIntr)
+        if (_fs.Close(fd) != 0 && _fs.LastError != EIntr)
         {
-            var error = LastError;
-            _ = UnlinkAt(dirFd, name, 0);
-            throw LinuxFiles.Failure("write a file", error);
+            var error = _fs.LastError;
+            _ = _fs.UnlinkAt(dirFd, name, 0);
+            throw _fs.Failure("write a file", error);
         }
 
         return name;
     }
 
     /// <summary>Writes a temp file and leaves it open and unflushed, for the caller to flush (a group flushes all its files first).</summary>
-    public static string WriteTemp(int dirFd, ReadOnlySpan<byte> content, out int fd)
+    public string WriteTemp(int dirFd, ReadOnlySpan<byte> content, out int fd)
     {
         var name = TempName();
-        fd = OpenAt(dirFd, name, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, FileMode);
+        fd = _fs.OpenAt(dirFd, name, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, FileMode);
         if (fd < 0)
         {
-            throw LinuxFiles.Failure("create a temp file", LastError);
+            throw _fs.Failure("create a temp file", _fs.LastError);
         }
 
         try
         {
-            LinuxFiles.WriteAll(fd, content);
+            _fs.WriteAll(fd, content);
             return name;
         }
         catch
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
             fd = -1;
-            _ = UnlinkAt(dirFd, name, 0);
+            _ = _fs.UnlinkAt(dirFd, name, 0);
             throw;
         }
     }
 
     /// <summary>Removes a folder and everything in it; links inside are removed, never followed.</summary>
-    public static void RemoveTree(int parentFd, string name)
+    public void RemoveTree(int parentFd, string name)
     {
-        var fd = OpenAt(parentFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        var fd = _fs.OpenAt(parentFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
         if (fd < 0)
         {
             return;
@@ -117,9 +121,9 @@ internal sealed class DurableFileWriter(bool durable)
 
         try
         {
-            foreach (var (child, _) in LinuxFiles.ReadNames(fd))
+            foreach (var (child, _) in _fs.ReadNames(fd))
             {
-                if (UnlinkAt(fd, child, 0) != 0 && LastError is EIsDir or 1 /* EPERM: Linux's answer for a folder */)
+                if (_fs.UnlinkAt(fd, child, 0) != 0 && _fs.LastError is EIsDir or 1 /* EPERM: Linux's answer for a folder */)
                 {
                     RemoveTree(fd, child);
                 }
@@ -127,25 +131,25 @@ internal sealed class DurableFileWriter(bool durable)
         }
         finally
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
         }
 
-        if (UnlinkAt(parentFd, name, AtRemoveDir) != 0 && LastError != ENoEnt)
+        if (_fs.UnlinkAt(parentFd, name, AtRemoveDir) != 0 && _fs.LastError != ENoEnt)
         {
-            throw LinuxFiles.Failure("delete a folder", LastError);
+            throw _fs.Failure("delete a folder", _fs.LastError);
         }
     }
 
     /// <summary>Removes temp files and half-deleted folders that a crashed writer left; runs under the write lock.</summary>
-    public static void RemoveStaleTempFiles(int rootFd)
+    public void RemoveStaleTempFiles(int rootFd)
     {
         Sweep(rootFd, 0);
 
-        static void Sweep(int dirFd, int level)
+        void Sweep(int dirFd, int level)
         {
-            foreach (var (name, _) in LinuxFiles.ReadNames(dirFd))
+            foreach (var (name, _) in _fs.ReadNames(dirFd))
             {
-                if (Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
+                if (_fs.Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
                 {
                     continue;
                 }
@@ -158,12 +162,12 @@ internal sealed class DurableFileWriter(bool durable)
                     }
                     else
                     {
-                        _ = UnlinkAt(dirFd, name, 0);
+                        _ = _fs.UnlinkAt(dirFd, name, 0);
                     }
                 }
                 else if (stat.IsDirectory && level < 64)
                 {
-                    var fd = OpenAt(dirFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                    var fd = _fs.OpenAt(dirFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
                     if (fd >= 0)
                     {
                         try
@@ -172,7 +176,7 @@ internal sealed class DurableFileWriter(bool durable)
                         }
                         finally
                         {
-                            _ = Close(fd);
+                            _ = _fs.Close(fd);
                         }
                     }
                 }

@@ -1,5 +1,4 @@
-using System.Runtime.Versioning;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -22,21 +21,21 @@ public sealed partial class FileSystemMemoryStore
 
     private int OpenMetaDirectory()
     {
-        var created = MkdirAt(_rootFd, MetaDirectoryName, DirectoryMode) == 0;
-        if (!created && LastError != EExist)
+        var created = _fs.MkdirAt(_rootFd, MetaDirectoryName, DirectoryMode) == 0;
+        if (!created && _fs.LastError != EExist)
         {
-            throw LinuxFiles.Failure("create the store's .mnemo folder", LastError);
+            throw _fs.Failure("create the store's .mnemo folder", _fs.LastError);
         }
 
-        var fd = OpenAt(_rootFd, MetaDirectoryName, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        var fd = _fs.OpenAt(_rootFd, MetaDirectoryName, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
         if (fd < 0)
         {
-            throw LinuxFiles.Failure("open the store's .mnemo folder", LastError);
+            throw _fs.Failure("open the store's .mnemo folder", _fs.LastError);
         }
 
         if (created && _writer.Durable)
         {
-            _ = FSync(_rootFd);
+            _ = _fs.FSync(_rootFd);
         }
 
         return fd;
@@ -76,7 +75,7 @@ public sealed partial class FileSystemMemoryStore
         }
         catch when (discardOnFailure is var (dirFd, name))
         {
-            _ = UnlinkAt(dirFd, name, 0);
+            _ = _fs.UnlinkAt(dirFd, name, 0);
             throw;
         }
     }
@@ -119,19 +118,19 @@ public sealed partial class FileSystemMemoryStore
     private void WalkFiles(Action<int, string, MemoryPath, StatxBuffer> visit)
     {
         // A fresh handle: reading a folder moves its handle's position, and the root's own handle is shared.
-        var rootFd = OpenAt(_rootFd, ".", ORdOnly | ODirectory | OCloExec, 0);
+        var rootFd = _fs.OpenAt(_rootFd, ".", ORdOnly | ODirectory | OCloExec, 0);
         if (rootFd < 0)
         {
-            throw LinuxFiles.Failure("open the memory folder", LastError);
+            throw _fs.Failure("open the memory folder", _fs.LastError);
         }
 
         try
         {
-            FolderTree.WalkFiles(rootFd, MemoryPath.RootPath, skipMetaFolder: true, visit);
+            FolderTree.WalkFiles(_fs, rootFd, MemoryPath.RootPath, skipMetaFolder: true, visit);
         }
         finally
         {
-            _ = Close(rootFd);
+            _ = _fs.Close(rootFd);
         }
     }
 
@@ -162,7 +161,7 @@ public sealed partial class FileSystemMemoryStore
 
         if (stat.IsRegular)
         {
-            var content = LinuxFiles.ReadAt(parentFd, name);
+            var content = _fs.ReadAt(parentFd, name);
             if (content is null)
             {
                 return null;
@@ -177,17 +176,17 @@ public sealed partial class FileSystemMemoryStore
             return files;
         }
 
-        var fd = OpenAt(parentFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        var fd = _fs.OpenAt(parentFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
         if (fd < 0)
         {
-            return LinuxFiles.IsRace(LastError) ? null : throw LinuxFiles.Failure("open a folder", LastError);
+            return FolderSystem.IsRace(_fs.LastError) ? null : throw _fs.Failure("open a folder", _fs.LastError);
         }
 
         try
         {
-            FolderTree.WalkFiles(fd, target, skipMetaFolder: false, (dirFd, child, file, _) =>
+            FolderTree.WalkFiles(_fs, fd, target, skipMetaFolder: false, (dirFd, child, file, _) =>
             {
-                if (LinuxFiles.ReadAt(dirFd, child) is { } content)
+                if (_fs.ReadAt(dirFd, child) is { } content)
                 {
                     files.Add(new MemoryFileVersion(file.Normalized, MemoryHash.Sha256(content), content.Length, content));
                 }
@@ -196,7 +195,7 @@ public sealed partial class FileSystemMemoryStore
         }
         finally
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
         }
     }
 }

@@ -1,4 +1,4 @@
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -59,7 +59,7 @@ public sealed partial class FileSystemMemoryStore
                 }
 
                 var resolved = _resolver.Resolve(path, createParents: false, openFinal: true);
-                var unchanged = resolved.Status == ResolveStatus.Found && resolved.Stat.IsRegular ? LinuxFiles.Unchanged(resolved, expected) : false;
+                var unchanged = resolved.Status == ResolveStatus.Found && resolved.Stat.IsRegular ? _fs.Unchanged(resolved, expected) : false;
                 if (resolved.Status == ResolveStatus.Raced || unchanged is not true)
                 {
                     resolved.Dispose();
@@ -69,7 +69,7 @@ public sealed partial class FileSystemMemoryStore
 
                 var member = new GroupMember(entry, resolved, added);
                 members.Add(member);
-                member.Temp = DurableFileWriter.WriteTemp(resolved.ParentFd, content.Span, out member.TempFd);
+                member.Temp = _writer.WriteTemp(resolved.ParentFd, content.Span, out member.TempFd);
                 groupAdded += added;
             }
 
@@ -83,18 +83,18 @@ public sealed partial class FileSystemMemoryStore
             // they are on, which costs about what one file's does where each flush is a full one.
             if (members.Count >= SyncFileSystemFrom)
             {
-                if (SyncFs(_rootFd) != 0)
+                if (_fs.SyncFs(_rootFd) != 0)
                 {
-                    throw LinuxFiles.Failure("flush files to disk", LastError);
+                    throw _fs.Failure("flush files to disk", _fs.LastError);
                 }
             }
             else
             {
                 foreach (var member in members)
                 {
-                    if (FDataSync(member.TempFd) != 0)
+                    if (_fs.FDataSync(member.TempFd) != 0)
                     {
-                        throw LinuxFiles.Failure("flush a file to disk", LastError);
+                        throw _fs.Failure("flush a file to disk", _fs.LastError);
                     }
                 }
             }
@@ -106,10 +106,10 @@ public sealed partial class FileSystemMemoryStore
             renamed = true;
             foreach (var member in members)
             {
-                if (RenameAt2(member.Resolved.ParentFd, member.Temp!, member.Resolved.ParentFd, member.Resolved.Name!, 0) != 0)
+                if (_fs.RenameAt2(member.Resolved.ParentFd, member.Temp!, member.Resolved.ParentFd, member.Resolved.Name!, 0) != 0)
                 {
-                    member.Error = LastError;
-                    _ = UnlinkAt(member.Resolved.ParentFd, member.Temp!, 0);
+                    member.Error = _fs.LastError;
+                    _ = _fs.UnlinkAt(member.Resolved.ParentFd, member.Temp!, 0);
                 }
 
                 member.Temp = null;
@@ -119,7 +119,7 @@ public sealed partial class FileSystemMemoryStore
             var folders = new HashSet<(ulong Device, ulong Inode)>();
             foreach (var member in members.Where(member => member.Error == 0))
             {
-                if (Statx(member.Resolved.ParentFd, string.Empty, AtEmptyPath, StatxBasicStats, out var folder) != 0 || folders.Add(folder.Identity))
+                if (_fs.Statx(member.Resolved.ParentFd, string.Empty, AtEmptyPath, StatxBasicStats, out var folder) != 0 || folders.Add(folder.Identity))
                 {
                     member.Resolved.SyncParent(_writer.Durable);
                 }
@@ -139,7 +139,7 @@ public sealed partial class FileSystemMemoryStore
                 }
                 else
                 {
-                    member.Entry.Done.TrySetException(LinuxFiles.Failure("replace a file", member.Error));
+                    member.Entry.Done.TrySetException(_fs.Failure("replace a file", member.Error));
                 }
             }
         }
@@ -155,12 +155,12 @@ public sealed partial class FileSystemMemoryStore
             {
                 if (member.TempFd >= 0)
                 {
-                    _ = Close(member.TempFd);
+                    _ = _fs.Close(member.TempFd);
                 }
 
                 if (member.Temp is not null)
                 {
-                    _ = UnlinkAt(member.Resolved.ParentFd, member.Temp, 0);
+                    _ = _fs.UnlinkAt(member.Resolved.ParentFd, member.Temp, 0);
                 }
 
                 member.Resolved.Dispose();

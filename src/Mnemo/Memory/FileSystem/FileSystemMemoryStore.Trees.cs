@@ -1,4 +1,4 @@
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -49,25 +49,25 @@ public sealed partial class FileSystemMemoryStore
             // Hide the folder first, in one atomic step, so a crash mid-way leaves no half-deleted folder in sight.
             var hidden = DurableFileWriter.TempName();
             var change = BeginChange(MemoryChangeKind.Delete, path, null, files, context);
-            if (RenameAt2(resolved.ParentFd, resolved.Name!, resolved.ParentFd, hidden, RenameNoReplace) != 0)
+            if (_fs.RenameAt2(resolved.ParentFd, resolved.Name!, resolved.ParentFd, hidden, RenameNoReplace) != 0)
             {
-                var error = LastError;
+                var error = _fs.LastError;
                 EndChange(change, applied: false);
-                return LinuxFiles.IsRace(error) ? Attempt<MemoryDeleteOutcome>.Raced : throw LinuxFiles.Failure("delete a folder", error);
+                return FolderSystem.IsRace(error) ? Attempt<MemoryDeleteOutcome>.Raced : throw _fs.Failure("delete a folder", error);
             }
 
             resolved.SyncParent(_writer.Durable);
             EndChange(change, applied: true, filesAdded: -files.Count, bytesAdded: -freed);
-            DurableFileWriter.RemoveTree(resolved.ParentFd, hidden);
+            _writer.RemoveTree(resolved.ParentFd, hidden);
         }
         else
         {
             var change = BeginChange(MemoryChangeKind.Delete, path, null, files, context);
-            if (UnlinkAt(resolved.ParentFd, resolved.Name!, 0) != 0)
+            if (_fs.UnlinkAt(resolved.ParentFd, resolved.Name!, 0) != 0)
             {
-                var error = LastError;
+                var error = _fs.LastError;
                 EndChange(change, applied: false);
-                return LinuxFiles.IsRace(error) ? Attempt<MemoryDeleteOutcome>.Raced : throw LinuxFiles.Failure("delete a file", error);
+                return FolderSystem.IsRace(error) ? Attempt<MemoryDeleteOutcome>.Raced : throw _fs.Failure("delete a file", error);
             }
 
             resolved.SyncParent(_writer.Durable);
@@ -152,16 +152,16 @@ public sealed partial class FileSystemMemoryStore
             }
 
             var change = BeginChange(MemoryChangeKind.Rename, destination, source, files, context);
-            if (RenameAt2(from.ParentFd, from.Name!, to.ParentFd, to.Name!, RenameNoReplace) != 0)
+            if (_fs.RenameAt2(from.ParentFd, from.Name!, to.ParentFd, to.Name!, RenameNoReplace) != 0)
             {
-                var error = LastError;
+                var error = _fs.LastError;
                 EndChange(change, applied: false);
                 return error switch
                 {
                     EExist or ENotEmpty => new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationExists),
                     EInval => new Attempt<MemoryRenameOutcome>(MemoryRenameOutcome.DestinationInsideSource),
-                    _ when LinuxFiles.IsRace(error) => Attempt<MemoryRenameOutcome>.Raced,
-                    _ => throw LinuxFiles.Failure("rename", error),
+                    _ when FolderSystem.IsRace(error) => Attempt<MemoryRenameOutcome>.Raced,
+                    _ => throw _fs.Failure("rename", error),
                 };
             }
 

@@ -1,5 +1,4 @@
-using System.Runtime.Versioning;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -130,11 +129,11 @@ public sealed partial class FileSystemMemoryStore
                 }
 
                 var temp = _writer.WriteTemp(resolved.ParentFd, file.Content.Span);
-                if (RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, RenameNoReplace) != 0)
+                if (_fs.RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, RenameNoReplace) != 0)
                 {
-                    var error = LastError;
-                    _ = UnlinkAt(resolved.ParentFd, temp, 0);
-                    throw LinuxFiles.Failure("create a file", error);
+                    var error = _fs.LastError;
+                    _ = _fs.UnlinkAt(resolved.ParentFd, temp, 0);
+                    throw _fs.Failure("create a file", error);
                 }
 
                 resolved.SyncDirectories(_writer.Durable);

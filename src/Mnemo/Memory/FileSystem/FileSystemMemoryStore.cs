@@ -1,5 +1,4 @@
-using System.Runtime.Versioning;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -17,9 +16,9 @@ namespace Mnemo.Memory.FileSystem;
 /// and its bytes with what was read, so no intervening write goes unnoticed. The store is thread-safe.</para>
 /// <para>Linux only (x64 and arm64): the safety above rests on <c>openat</c>, <c>statx</c> and <c>renameat2</c>.</para>
 /// </remarks>
-[SupportedOSPlatform("linux")]
 public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntrackedMemoryReader, IDisposable
 {
+    private readonly FolderSystem _fs;
     private readonly int _rootFd;
     private readonly int _metaFd;
     private readonly FolderWriteLock _writeLock;
@@ -42,13 +41,9 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
     public FileSystemMemoryStore(string rootDirectory, FileSystemMemoryStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(rootDirectory);
-        if (!OperatingSystem.IsLinux() || !IsSupported)
-        {
-            throw new PlatformNotSupportedException("The file-system memory store runs on Linux (x64 or arm64) only.");
-        }
-
         options = (options ?? new FileSystemMemoryStoreOptions()).Validated();
-        _writer = new DurableFileWriter(options.Durable);
+        _fs = FolderEngines.Open(options.Engine, options.NameRules);
+        _writer = new DurableFileWriter(_fs, options.Durable);
         _replaceGroups = options.Durable ? new(RunReplacesAsync, HistoryLog.MaxGroupChanges, MaxGroupBytes) : null;
         _quotas = options.Quotas;
         _time = options.TimeProvider;
@@ -57,32 +52,32 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
         RootDirectory = Path.GetFullPath(rootDirectory);
         try
         {
-            Directory.CreateDirectory(RootDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            FolderEngines.CreateRoot(RootDirectory);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             throw new MemoryStoreException("The memory folder cannot be created.", innerException: exception);
         }
 
-        _rootFd = OpenAt(AtFdCwd, RootDirectory, ORdOnly | ODirectory | OCloExec, 0);
+        _rootFd = _fs.OpenAt(AtFdCwd, RootDirectory, ORdOnly | ODirectory | OCloExec, 0);
         if (_rootFd < 0)
         {
-            throw LinuxFiles.Failure("open the memory folder", LastError);
+            throw _fs.Failure("open the memory folder", _fs.LastError);
         }
 
-        _writeLock = new FolderWriteLock(_rootFd);
+        _writeLock = new FolderWriteLock(_fs, _rootFd);
         _metaFd = -1;
         try
         {
-            _resolver = new FolderPathResolver(_rootFd, new FileInfo($"/proc/self/fd/{_rootFd}").LinkTarget ?? RootDirectory);
-            _listing = new FolderListing(_rootFd, _resolver);
+            _resolver = new FolderPathResolver(_fs, _rootFd, _fs.RealPathOf(_rootFd, RootDirectory));
+            _listing = new FolderListing(_fs, _rootFd, _resolver);
             _metaFd = OpenMetaDirectory();
             _log = options.History ? new HistoryLog(_metaFd, _writer, _time, Applied) : null;
             _reads = new ReadTracker(_metaFd, _writer, _time, options.ReadTrackingResolution);
             using (LockAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
             {
                 // What a crashed writer left: temp files and half-deleted folders.
-                DurableFileWriter.RemoveStaleTempFiles(_rootFd);
+                _writer.RemoveStaleTempFiles(_rootFd);
             }
         }
         catch
@@ -90,10 +85,10 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
             // A constructor that fails disposes what it opened.
             if (_metaFd >= 0)
             {
-                _ = Close(_metaFd);
+                _ = _fs.Close(_metaFd);
             }
 
-            _ = Close(_rootFd);
+            _ = _fs.Close(_rootFd);
             _writeLock.Dispose();
             throw;
         }
@@ -145,7 +140,7 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
             return new Attempt<MemoryItem?>(null);
         }
 
-        return LinuxFiles.ReadFile(resolved) is { } file ? new Attempt<MemoryItem?>(file) : Attempt<MemoryItem?>.Raced;
+        return _fs.ReadFile(resolved) is { } file ? new Attempt<MemoryItem?>(file) : Attempt<MemoryItem?>.Raced;
     });
 
     /// <inheritdoc/>
@@ -204,12 +199,12 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
 
             var temp = _writer.WriteTemp(resolved.ParentFd, content.Span);
             var change = BeginChange(MemoryChangeKind.Create, path, null, Versions(path, content), context, (resolved.ParentFd, temp));
-            if (RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, RenameNoReplace) != 0)
+            if (_fs.RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, RenameNoReplace) != 0)
             {
-                var error = LastError;
-                _ = UnlinkAt(resolved.ParentFd, temp, 0);
+                var error = _fs.LastError;
+                _ = _fs.UnlinkAt(resolved.ParentFd, temp, 0);
                 EndChange(change, applied: false);
-                return error == EExist ? new Attempt<bool>(false) : throw LinuxFiles.Failure("create a file", error);
+                return error == EExist ? new Attempt<bool>(false) : throw _fs.Failure("create a file", error);
             }
 
             resolved.SyncDirectories(_writer.Durable);
@@ -272,7 +267,7 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
             }
 
             // The identity alone could repeat (a freed inode number reused within one timestamp tick), so the bytes are compared too.
-            var unchanged = LinuxFiles.Unchanged(resolved, expected);
+            var unchanged = _fs.Unchanged(resolved, expected);
             if (unchanged is null)
             {
                 return Attempt<bool>.Raced;
@@ -285,12 +280,12 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
 
             var temp = _writer.WriteTemp(resolved.ParentFd, content.Span);
             var change = BeginChange(MemoryChangeKind.Edit, path, null, Versions(path, content), context, (resolved.ParentFd, temp));
-            if (RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, 0) != 0)
+            if (_fs.RenameAt2(resolved.ParentFd, temp, resolved.ParentFd, resolved.Name!, 0) != 0)
             {
-                var error = LastError;
-                _ = UnlinkAt(resolved.ParentFd, temp, 0);
+                var error = _fs.LastError;
+                _ = _fs.UnlinkAt(resolved.ParentFd, temp, 0);
                 EndChange(change, applied: false);
-                throw LinuxFiles.Failure("replace a file", error);
+                throw _fs.Failure("replace a file", error);
             }
 
             resolved.SyncParent(_writer.Durable);
@@ -305,8 +300,8 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _log?.Dispose();
-            _ = Close(_metaFd);
-            _ = Close(_rootFd);
+            _ = _fs.Close(_metaFd);
+            _ = _fs.Close(_rootFd);
             _writeLock.Dispose();
         }
     }

@@ -10,9 +10,29 @@ public sealed class FileSystemMemoryStoreOptions : VersionedMemoryStoreOptions
     /// </value>
     public bool Durable { get; set; } = true;
 
+    /// <summary>Gets or sets how the store reaches its folder.</summary>
+    /// <value><see cref="FolderEngine.Automatic"/> by default: the Linux engine on Linux, the portable one elsewhere.</value>
+    /// <remarks>Processes that share a folder use one engine: the two engines' writers' locks do not see each other.</remarks>
+    public FolderEngine Engine { get; set; } = FolderEngine.Automatic;
+
+    /// <summary>Gets or sets which system's rules for names the store keeps.</summary>
+    /// <value><see cref="FolderNameRules.Automatic"/> by default: the rules of the system the store runs on. Rules other
+    /// than Linux's are kept by the portable engine, which an automatic engine then is.</value>
+    public FolderNameRules NameRules { get; set; } = FolderNameRules.Automatic;
+
     internal FileSystemMemoryStoreOptions Validated()
     {
         ValidateVersioned();
+        if (!Enum.IsDefined(Engine))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Not a folder engine.");
+        }
+
+        if (!Enum.IsDefined(NameRules))
+        {
+            throw new ArgumentOutOfRangeException(nameof(NameRules), NameRules, "Not a set of name rules.");
+        }
+
         return this;
     }
 }

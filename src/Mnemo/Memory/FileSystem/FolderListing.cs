@@ -1,15 +1,16 @@
-using System.Runtime.Versioning;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
 /// <summary>Lists a folder of the store and its sub-folders: names and sizes, links shown as what they lead to while they
 /// stay inside the root, the store's own folder left out.</summary>
+/// <param name="files">The engine the folder is reached through.</param>
 /// <param name="rootFd">The root's handle, never read from directly (its read position is shared).</param>
 /// <param name="resolver">Resolves the folder and the links met.</param>
-[SupportedOSPlatform("linux")]
-internal sealed class FolderListing(int rootFd, FolderPathResolver resolver)
+internal sealed class FolderListing(FolderSystem files, int rootFd, FolderPathResolver resolver)
 {
+    private readonly FolderSystem _fs = files;
+
     private const byte DirectoryType = 4; // DT_DIR
 
     /// <summary>Lists a folder down to <paramref name="depth"/> levels.</summary>
@@ -36,11 +37,11 @@ internal sealed class FolderListing(int rootFd, FolderPathResolver resolver)
             // rather than by opening (it could not open it, or the folder appeared after the open failed).
             var ownsFd = resolved.FinalFd < 0;
             var fd = !ownsFd ? resolved.FinalFd
-                : resolved.Status == ResolveStatus.Root ? OpenAt(rootFd, ".", ORdOnly | ODirectory | OCloExec, 0)
-                : OpenAt(resolved.ParentFd, resolved.Name!, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                : resolved.Status == ResolveStatus.Root ? _fs.OpenAt(rootFd, ".", ORdOnly | ODirectory | OCloExec, 0)
+                : _fs.OpenAt(resolved.ParentFd, resolved.Name!, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
             if (fd < 0)
             {
-                return LinuxFiles.IsRace(LastError) ? Attempt<IReadOnlyList<MemoryEntry>?>.Raced : throw LinuxFiles.Failure("open a folder", LastError);
+                return FolderSystem.IsRace(_fs.LastError) ? Attempt<IReadOnlyList<MemoryEntry>?>.Raced : throw _fs.Failure("open a folder", _fs.LastError);
             }
 
             try
@@ -51,7 +52,7 @@ internal sealed class FolderListing(int rootFd, FolderPathResolver resolver)
             {
                 if (ownsFd)
                 {
-                    _ = Close(fd);
+                    _ = _fs.Close(fd);
                 }
             }
         });
@@ -60,7 +61,7 @@ internal sealed class FolderListing(int rootFd, FolderPathResolver resolver)
     private List<MemoryEntry> ListDirectory(int dirFd, MemoryPath directory, int depth)
     {
         var entries = new List<MemoryEntry>();
-        foreach (var (name, type) in LinuxFiles.ReadNames(dirFd))
+        foreach (var (name, type) in _fs.ReadNames(dirFd))
         {
             // The root's own listing skips the store's folder by name; a folder that is the root by a link is checked by identity.
             if (name == FileSystemMemoryStore.MetaDirectoryName && (directory.IsRoot || resolver.IsRoot(dirFd)))
@@ -71,7 +72,7 @@ internal sealed class FolderListing(int rootFd, FolderPathResolver resolver)
             // A folder's size is not shown, so a folder the listing names as such needs no look-up.
             StatxBuffer stat = default;
             var isDirectory = type == DirectoryType;
-            if (!isDirectory && Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out stat) != 0)
+            if (!isDirectory && _fs.Statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, out stat) != 0)
             {
                 continue; // removed while listing
             }
@@ -95,7 +96,7 @@ internal sealed class FolderListing(int rootFd, FolderPathResolver resolver)
                 IReadOnlyList<MemoryEntry>? children = null;
                 if (depth > 1)
                 {
-                    var fd = OpenAt(dirFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                    var fd = _fs.OpenAt(dirFd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
                     if (fd >= 0)
                     {
                         try
@@ -104,7 +105,7 @@ internal sealed class FolderListing(int rootFd, FolderPathResolver resolver)
                         }
                         finally
                         {
-                            _ = Close(fd);
+                            _ = _fs.Close(fd);
                         }
                     }
                 }

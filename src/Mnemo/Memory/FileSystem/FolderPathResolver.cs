@@ -1,6 +1,4 @@
-using System.Runtime.Versioning;
-using System.Text;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -12,9 +10,9 @@ namespace Mnemo.Memory.FileSystem;
 /// The store's own folder (<see cref="FileSystemMemoryStore.MetaDirectoryName"/>) is as far out of reach as anything outside.
 /// Thread-safe: each walk holds its own handles.
 /// </remarks>
-[SupportedOSPlatform("linux")]
-internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
+internal sealed class FolderPathResolver(FolderSystem files, int rootFd, string rootRealPath)
 {
+    private readonly FolderSystem _fs = files;
     private const int MaxLinks = 40;
     private const uint DirectoryMode = 0x1C0; // 0700
 
@@ -25,8 +23,8 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
     /// <param name="dirFd">The folder's handle.</param>
     /// <returns><see langword="true"/> when it is the root folder.</returns>
     public bool IsRoot(int dirFd) =>
-        Statx(dirFd, string.Empty, AtEmptyPath, StatxBasicStats, out var folder) == 0 &&
-        Statx(_rootFd, string.Empty, AtEmptyPath, StatxBasicStats, out var root) == 0 &&
+        _fs.Statx(dirFd, string.Empty, AtEmptyPath, StatxBasicStats, out var folder) == 0 &&
+        _fs.Statx(_rootFd, string.Empty, AtEmptyPath, StatxBasicStats, out var root) == 0 &&
         folder.Identity == root.Identity;
 
     /// <summary>Resolves a path one name at a time from the root handle, following links only while they stay inside.</summary>
@@ -39,7 +37,7 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
     /// </remarks>
     public FolderResolution Resolve(MemoryPath path, bool createParents, bool openFinal = false)
     {
-        var resolution = new FolderResolution(_rootFd);
+        var resolution = new FolderResolution(_fs, _rootFd);
         var pending = new Stack<string>(path.Segments.Reverse());
         var links = 0;
         try
@@ -72,7 +70,7 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
                 if (!last || openFinal)
                 {
                     var flags = last ? ORdOnly | ONoFollow | ONonBlock | ONoCtty | OCloExec : ORdOnly | ODirectory | ONoFollow | OCloExec;
-                    var fd = OpenAt(resolution.TopFd, name, flags, 0);
+                    var fd = _fs.OpenAt(resolution.TopFd, name, flags, 0);
                     if (fd >= 0)
                     {
                         if (!last)
@@ -81,11 +79,11 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
                             continue;
                         }
 
-                        if (Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var opened) != 0)
+                        if (_fs.Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var opened) != 0)
                         {
-                            var error = LastError;
-                            _ = Close(fd);
-                            throw LinuxFiles.Failure("inspect a file", error);
+                            var error = _fs.LastError;
+                            _ = _fs.Close(fd);
+                            throw _fs.Failure("inspect a file", error);
                         }
 
                         return resolution.FinishOpen(name, fd, opened);
@@ -93,19 +91,19 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
 
                     // A missing name, a link, a file where a folder should be, or something that cannot be opened
                     // (a socket): inspected below. Anything else is the file system's own failure.
-                    openError = LastError;
+                    openError = _fs.LastError;
                     if (openError is not (ENoEnt or ELoop or ENotDir or ENxio or EAcces))
                     {
-                        throw LinuxFiles.Failure(last ? "open a file" : "open a folder", openError);
+                        throw _fs.Failure(last ? "open a file" : "open a folder", openError);
                     }
                 }
 
-                if (Statx(resolution.TopFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
+                if (_fs.Statx(resolution.TopFd, name, AtSymlinkNoFollow, StatxBasicStats, out var stat) != 0)
                 {
-                    var error = LastError;
+                    var error = _fs.LastError;
                     if (error != ENoEnt)
                     {
-                        return error == ENotDir ? resolution.Finish(ResolveStatus.Raced) : throw LinuxFiles.Failure("inspect a path", error);
+                        return error == ENotDir ? resolution.Finish(ResolveStatus.Raced) : throw _fs.Failure("inspect a path", error);
                     }
 
                     if (last)
@@ -118,9 +116,9 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
                         return resolution.Finish(ResolveStatus.ParentMissing);
                     }
 
-                    if (MkdirAt(resolution.TopFd, name, DirectoryMode) != 0 && LastError != EExist)
+                    if (_fs.MkdirAt(resolution.TopFd, name, DirectoryMode) != 0 && _fs.LastError != EExist)
                     {
-                        throw LinuxFiles.Failure("create a folder", LastError);
+                        throw _fs.Failure("create a folder", _fs.LastError);
                     }
 
                     resolution.CreatedDirectory = true;
@@ -135,7 +133,7 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
                         return resolution.Finish(last ? ResolveStatus.Missing : ResolveStatus.ParentMissing, name);
                     }
 
-                    var target = ReadLink(resolution.TopFd, name);
+                    var target = _fs.ReadLink(resolution.TopFd, name);
                     if (target is null)
                     {
                         return resolution.Finish(ResolveStatus.Raced);
@@ -173,7 +171,7 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
                     return resolution.Finish(ResolveStatus.ParentMissing);
                 }
 
-                return openError == EAcces ? throw LinuxFiles.Failure("open a folder", openError) : resolution.Finish(ResolveStatus.Raced);
+                return openError == EAcces ? throw _fs.Failure("open a folder", openError) : resolution.Finish(ResolveStatus.Raced);
             }
 
             // The names ran out inside a link or at a "..": the result is the folder the walk stands in.
@@ -184,20 +182,5 @@ internal sealed class FolderPathResolver(int rootFd, string rootRealPath)
             resolution.Dispose();
             throw;
         }
-    }
-
-    private static string? ReadLink(int dirFd, string name)
-    {
-        Span<byte> buffer = stackalloc byte[4096];
-        nint length;
-        unsafe
-        {
-            fixed (byte* pointer = buffer)
-            {
-                length = ReadLinkAt(dirFd, name, pointer, (nuint)buffer.Length);
-            }
-        }
-
-        return length < 0 ? null : Encoding.UTF8.GetString(buffer[..(int)length]);
     }
 }

@@ -1,5 +1,4 @@
-using System.Runtime.Versioning;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -57,9 +56,10 @@ internal static class RaceRetry
 }
 
 /// <summary>The folder handles from the root down to a path's parent, which the walk holds open.</summary>
-[SupportedOSPlatform("linux")]
-internal sealed class FolderResolution(int rootFd) : IDisposable
+internal sealed class FolderResolution(FolderSystem files, int rootFd) : IDisposable
 {
+    private readonly FolderSystem _fs = files;
+
     private readonly List<(int Fd, string Name)> _chain = [];
 
     public ResolveStatus Status { get; private set; }
@@ -88,7 +88,7 @@ internal sealed class FolderResolution(int rootFd) : IDisposable
             return false;
         }
 
-        _ = Close(_chain[^1].Fd);
+        _ = _fs.Close(_chain[^1].Fd);
         _chain.RemoveAt(_chain.Count - 1);
         return true;
     }
@@ -102,7 +102,7 @@ internal sealed class FolderResolution(int rootFd) : IDisposable
 
     /// <summary>Tells whether a folder with this identity is on the walked chain (the root excluded).</summary>
     public bool HasAncestor((ulong, ulong) identity) =>
-        _chain.Exists(link => Statx(link.Fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) == 0 && stat.Identity == identity);
+        _chain.Exists(link => _fs.Statx(link.Fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) == 0 && stat.Identity == identity);
 
     public FolderResolution Finish(ResolveStatus status, string? name = null, StatxBuffer stat = default)
     {
@@ -126,15 +126,15 @@ internal sealed class FolderResolution(int rootFd) : IDisposable
 
         var (fd, name) = _chain[^1];
         _chain.RemoveAt(_chain.Count - 1);
-        if (Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) != 0 || !stat.IsDirectory)
+        if (_fs.Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) != 0 || !stat.IsDirectory)
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
             return Finish(ResolveStatus.Raced);
         }
 
         if (!keepOpen)
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
             return Finish(ResolveStatus.Found, name, stat);
         }
 
@@ -145,7 +145,7 @@ internal sealed class FolderResolution(int rootFd) : IDisposable
     {
         if (durable)
         {
-            _ = FSync(TopFd);
+            _ = _fs.FSync(TopFd);
         }
     }
 
@@ -157,13 +157,13 @@ internal sealed class FolderResolution(int rootFd) : IDisposable
             return;
         }
 
-        _ = FSync(TopFd);
+        _ = _fs.FSync(TopFd);
         if (CreatedDirectory)
         {
-            _ = FSync(rootFd);
+            _ = _fs.FSync(rootFd);
             foreach (var (fd, _) in _chain)
             {
-                _ = FSync(fd);
+                _ = _fs.FSync(fd);
             }
         }
     }
@@ -172,13 +172,13 @@ internal sealed class FolderResolution(int rootFd) : IDisposable
     {
         if (FinalFd >= 0)
         {
-            _ = Close(FinalFd);
+            _ = _fs.Close(FinalFd);
             FinalFd = -1;
         }
 
         foreach (var (fd, _) in _chain)
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
         }
 
         _chain.Clear();

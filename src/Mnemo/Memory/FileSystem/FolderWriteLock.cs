@@ -1,14 +1,14 @@
-using System.Runtime.Versioning;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
 /// <summary>The folder store's write lock: one writer at a time among this process's threads (a semaphore) and among
 /// processes (<c>flock</c> on the root folder).</summary>
+/// <param name="files">The engine the folder is reached through.</param>
 /// <param name="rootFd">The root folder's handle, which the lock is taken on.</param>
-[SupportedOSPlatform("linux")]
-internal sealed class FolderWriteLock(int rootFd) : IDisposable
+internal sealed class FolderWriteLock(FolderSystem files, int rootFd) : IDisposable
 {
+    private readonly FolderSystem _fs = files;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly int _rootFd = rootFd;
 
@@ -18,13 +18,13 @@ internal sealed class FolderWriteLock(int rootFd) : IDisposable
     public async ValueTask<Held> TakeAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        while (FLock(_rootFd, LockEx) != 0)
+        while (_fs.FLock(_rootFd, LockEx) != 0)
         {
-            if (LastError != EIntr)
+            if (_fs.LastError != EIntr)
             {
-                var error = LastError;
+                var error = _fs.LastError;
                 _gate.Release();
-                throw LinuxFiles.Failure("lock the memory folder", error);
+                throw _fs.Failure("lock the memory folder", error);
             }
         }
 
@@ -40,7 +40,7 @@ internal sealed class FolderWriteLock(int rootFd) : IDisposable
         /// <summary>Releases the lock.</summary>
         public void Dispose()
         {
-            _ = FLock(owner._rootFd, LockUn);
+            _ = owner._fs.FLock(owner._rootFd, LockUn);
             owner._gate.Release();
         }
     }

@@ -1,10 +1,8 @@
-using System.Runtime.Versioning;
 using System.Text.Json;
 
 namespace Mnemo.Memory.FileSystem;
 
 /// <summary>Reads the history log's lines: changes and settle lines, and the unsettled tail a crash may leave.</summary>
-[SupportedOSPlatform("linux")]
 internal static class HistoryLines
 {
     /// <summary>Reads one log line: a change, or a settle line's word and number.</summary>
@@ -29,7 +27,7 @@ internal static class HistoryLines
     /// a group of one. So only the last group can be unsettled, and walking back from the end, the group ends at the first
     /// settle line met after a change. A settled change's content is not parsed: its number, at the start of its line, is enough.
     /// </remarks>
-    public static (List<MemoryChange> Unsettled, long Last) UnsettledTail(int fd, long size)
+    public static (List<MemoryChange> Unsettled, long Last) UnsettledTail(FolderSystem fs, int fd, long size)
     {
         var settled = new HashSet<long>();
         var unsettled = new List<MemoryChange>();
@@ -37,8 +35,8 @@ internal static class HistoryLines
         long last = 0;
         for (var (end, lines) = (size - 1, 0); end > 0 && lines < (2 * HistoryLog.MaxGroupChanges) + 2; lines++)
         {
-            var start = LinuxFiles.LastNewline(fd, end) + 1;
-            var line = LinuxFiles.ReadAt(fd, start, end - start);
+            var start = fs.LastNewline(fd, end) + 1;
+            var line = fs.ReadAt(fd, start, end - start);
             end = start - 1;
             var number = SequenceAtStart(line);
             if (!line.AsSpan().StartsWith("{\"seq\":"u8))

@@ -1,6 +1,5 @@
 using System.Buffers;
-using System.Runtime.Versioning;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -15,7 +14,6 @@ namespace Mnemo.Memory.FileSystem;
 /// listed whose content was not written, and no content is written without its version.</para>
 /// <para>Every member runs under the store's write lock.</para>
 /// </remarks>
-[SupportedOSPlatform("linux")]
 internal sealed class HistoryLog : IDisposable
 {
     /// <summary>The most changes one group appends before its settle lines.</summary>
@@ -23,6 +21,7 @@ internal sealed class HistoryLog : IDisposable
 
     private const string LogName = "history.jsonl";
 
+    private readonly FolderSystem _fs;
     private readonly int _metaFd;
     private readonly DurableFileWriter _writer;
     private readonly TimeProvider _time;
@@ -40,7 +39,7 @@ internal sealed class HistoryLog : IDisposable
     /// <param name="applied">Tells, from what the files show now, whether an unsettled change took effect.</param>
     public HistoryLog(int metaFd, DurableFileWriter writer, TimeProvider time, Func<MemoryChange, bool> applied)
     {
-        (_metaFd, _writer, _time, _applied) = (metaFd, writer, time, applied);
+        (_fs, _metaFd, _writer, _time, _applied) = (writer.Files, metaFd, writer, time, applied);
     }
 
     /// <summary>Gets the log's identity and size as last seen: (0, 0) when there is no log.</summary>
@@ -54,19 +53,19 @@ internal sealed class HistoryLog : IDisposable
     /// the first look), so whatever the store counted from the files may be stale.</returns>
     public bool Prepare()
     {
-        var key = Statx(_metaFd, LogName, AtSymlinkNoFollow, StatxBasicStats, out var stat) == 0 ? (stat.Ino, stat.Size) : (0UL, 0UL);
+        var key = _fs.Statx(_metaFd, LogName, AtSymlinkNoFollow, StatxBasicStats, out var stat) == 0 ? (stat.Ino, stat.Size) : (0UL, 0UL);
         if (_known && key == Key)
         {
             return false;
         }
 
         // Appending: the settle line below must land at the end, whatever the reads before it did.
-        var fd = OpenAt(_metaFd, LogName, ORdWr | OAppend | ONoFollow | OCloExec, 0);
+        var fd = _fs.OpenAt(_metaFd, LogName, ORdWr | OAppend | ONoFollow | OCloExec, 0);
         if (fd < 0)
         {
-            if (LastError != ENoEnt)
+            if (_fs.LastError != ENoEnt)
             {
-                throw LinuxFiles.Failure("open the history", LastError);
+                throw _fs.Failure("open the history", _fs.LastError);
             }
 
             (NextSequence, Key, _known) = (1, (0, 0), true);
@@ -75,41 +74,41 @@ internal sealed class HistoryLog : IDisposable
 
         try
         {
-            var size = LinuxFiles.SizeOf(fd);
-            if (size > 0 && LinuxFiles.ReadAt(fd, size - 1, 1)[0] != (byte)'\n')
+            var size = _fs.SizeOf(fd);
+            if (size > 0 && _fs.ReadAt(fd, size - 1, 1)[0] != (byte)'\n')
             {
                 // A line cut short by a power cut: its change was never started, since a change waits for its line to be on disk.
-                size = LinuxFiles.LastNewline(fd, size) + 1;
-                if (FTruncate(fd, size) != 0 || (_writer.Durable && FSync(fd) != 0))
+                size = _fs.LastNewline(fd, size) + 1;
+                if (_fs.FTruncate(fd, size) != 0 || (_writer.Durable && _fs.FSync(fd) != 0))
                 {
-                    throw LinuxFiles.Failure("repair the history", LastError);
+                    throw _fs.Failure("repair the history", _fs.LastError);
                 }
             }
 
             NextSequence = 1;
             if (size > 0)
             {
-                var (unsettled, last) = HistoryLines.UnsettledTail(fd, size);
+                var (unsettled, last) = HistoryLines.UnsettledTail(_fs, fd, size);
                 foreach (var change in unsettled)
                 {
-                    LinuxFiles.WriteAll(fd, MemoryChangeJson.SettleLine(_applied(change) ? "ok" : "abort", change.Sequence));
+                    _fs.WriteAll(fd, MemoryChangeJson.SettleLine(_applied(change) ? "ok" : "abort", change.Sequence));
                 }
 
-                if (unsettled.Count > 0 && _writer.Durable && FSync(fd) != 0)
+                if (unsettled.Count > 0 && _writer.Durable && _fs.FSync(fd) != 0)
                 {
-                    throw LinuxFiles.Failure("settle the history", LastError);
+                    throw _fs.Failure("settle the history", _fs.LastError);
                 }
 
                 NextSequence = last + 1;
             }
 
-            Key = LinuxFiles.KeyOf(fd);
+            Key = _fs.KeyOf(fd);
             _known = true;
             return true;
         }
         finally
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
         }
     }
 
@@ -162,8 +161,8 @@ internal sealed class HistoryLog : IDisposable
 
         try
         {
-            LinuxFiles.WriteAll(change.LogFd, MemoryChangeJson.SettleLine(applied ? "ok" : "abort", change.Sequence));
-            Key = LinuxFiles.KeyOf(change.LogFd);
+            _fs.WriteAll(change.LogFd, MemoryChangeJson.SettleLine(applied ? "ok" : "abort", change.Sequence));
+            Key = _fs.KeyOf(change.LogFd);
         }
         catch (MemoryStoreException)
         {
@@ -257,15 +256,15 @@ internal sealed class HistoryLog : IDisposable
     public (byte[] Tail, ulong From, ulong Inode) ReadTail((ulong Inode, ulong Size) scanned, ulong maxBytes)
     {
         var from = Key.Inode == scanned.Inode && Key.Size >= scanned.Size ? scanned.Size : 0UL;
-        var fd = OpenAt(_metaFd, LogName, ORdOnly | ONoFollow | OCloExec, 0);
+        var fd = _fs.OpenAt(_metaFd, LogName, ORdOnly | ONoFollow | OCloExec, 0);
         if (fd < 0)
         {
-            throw LinuxFiles.Failure("open the history", LastError);
+            throw _fs.Failure("open the history", _fs.LastError);
         }
 
         try
         {
-            var key = LinuxFiles.KeyOf(fd);
+            var key = _fs.KeyOf(fd);
             if (key.Inode != Key.Inode)
             {
                 from = 0;
@@ -273,14 +272,14 @@ internal sealed class HistoryLog : IDisposable
 
             if (key.Size - from > maxBytes)
             {
-                from = (ulong)(LinuxFiles.LastNewline(fd, (long)(key.Size - maxBytes)) + 1);
+                from = (ulong)(_fs.LastNewline(fd, (long)(key.Size - maxBytes)) + 1);
             }
 
-            return (LinuxFiles.ReadAt(fd, (long)from, (long)(key.Size - from)), from, key.Inode);
+            return (_fs.ReadAt(fd, (long)from, (long)(key.Size - from)), from, key.Inode);
         }
         finally
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
         }
     }
 
@@ -293,10 +292,10 @@ internal sealed class HistoryLog : IDisposable
         try
         {
             var fd = ForAppend();
-            LinuxFiles.WriteAll(fd, _lineBuffer.WrittenSpan);
-            if (_writer.Durable && FSync(fd) != 0)
+            _fs.WriteAll(fd, _lineBuffer.WrittenSpan);
+            if (_writer.Durable && _fs.FSync(fd) != 0)
             {
-                throw LinuxFiles.Failure("flush the history", LastError);
+                throw _fs.Failure("flush the history", _fs.LastError);
             }
 
             return fd;
@@ -328,19 +327,19 @@ internal sealed class HistoryLog : IDisposable
 
         CloseAppend();
         var created = Key == (0, 0);
-        var fd = OpenAt(_metaFd, LogName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, DurableFileWriter.FileMode);
+        var fd = _fs.OpenAt(_metaFd, LogName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, DurableFileWriter.FileMode);
         if (fd < 0)
         {
-            throw LinuxFiles.Failure("open the history", LastError);
+            throw _fs.Failure("open the history", _fs.LastError);
         }
 
-        if (created && _writer.Durable && FSync(_metaFd) != 0)
+        if (created && _writer.Durable && _fs.FSync(_metaFd) != 0)
         {
-            _ = Close(fd);
-            throw LinuxFiles.Failure("flush the history", LastError);
+            _ = _fs.Close(fd);
+            throw _fs.Failure("flush the history", _fs.LastError);
         }
 
-        (_fd, _fdInode) = (fd, LinuxFiles.KeyOf(fd).Inode);
+        (_fd, _fdInode) = (fd, _fs.KeyOf(fd).Inode);
         return fd;
     }
 
@@ -348,26 +347,26 @@ internal sealed class HistoryLog : IDisposable
     {
         if (_fd >= 0)
         {
-            _ = Close(_fd);
+            _ = _fs.Close(_fd);
             _fd = -1;
         }
     }
 
     private List<ReadOnlyMemory<byte>> ReadLines()
     {
-        var fd = OpenAt(_metaFd, LogName, ORdOnly | ONoFollow | OCloExec, 0);
+        var fd = _fs.OpenAt(_metaFd, LogName, ORdOnly | ONoFollow | OCloExec, 0);
         if (fd < 0)
         {
-            return LastError == ENoEnt ? [] : throw LinuxFiles.Failure("open the history", LastError);
+            return _fs.LastError == ENoEnt ? [] : throw _fs.Failure("open the history", _fs.LastError);
         }
 
         try
         {
-            return LinuxFiles.SplitLines(LinuxFiles.ReadAll(fd, LinuxFiles.SizeOf(fd)));
+            return FolderSystem.SplitLines(_fs.ReadAll(fd, _fs.SizeOf(fd)));
         }
         finally
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
         }
     }
 
@@ -375,7 +374,7 @@ internal sealed class HistoryLog : IDisposable
     private void Replace(ReadOnlySpan<byte> content)
     {
         _writer.ReplaceFile(_metaFd, LogName, content, "replace the history");
-        Key = Statx(_metaFd, LogName, AtSymlinkNoFollow, StatxBasicStats, out var stat) == 0 ? (stat.Ino, stat.Size) : (0, 0);
+        Key = _fs.Statx(_metaFd, LogName, AtSymlinkNoFollow, StatxBasicStats, out var stat) == 0 ? (stat.Ino, stat.Size) : (0, 0);
         _known = true;
     }
 }

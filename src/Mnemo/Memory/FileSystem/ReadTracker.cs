@@ -1,7 +1,6 @@
 using System.Buffers;
-using System.Runtime.Versioning;
 using System.Text.Json;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -12,9 +11,10 @@ namespace Mnemo.Memory.FileSystem;
 /// <param name="writer">Writes the compacted log.</param>
 /// <param name="time">Where the reads' times come from.</param>
 /// <param name="resolution">How often, at most, a read of one file is written down.</param>
-[SupportedOSPlatform("linux")]
 internal sealed class ReadTracker(int metaFd, DurableFileWriter writer, TimeProvider time, TimeSpan resolution)
 {
+    private readonly FolderSystem _fs = writer.Files;
+
     private const string ReadsName = "reads.jsonl";
 
     private readonly Dictionary<string, DateTimeOffset> _noted = new(StringComparer.Ordinal);
@@ -44,12 +44,12 @@ internal sealed class ReadTracker(int metaFd, DurableFileWriter writer, TimeProv
         }
 
         buffer.Write("\n"u8);
-        var fd = OpenAt(metaFd, ReadsName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, DurableFileWriter.FileMode);
+        var fd = _fs.OpenAt(metaFd, ReadsName, OWrOnly | OAppend | OCreat | ONoFollow | OCloExec, DurableFileWriter.FileMode);
         if (fd >= 0)
         {
             try
             {
-                LinuxFiles.WriteAll(fd, buffer.WrittenSpan);
+                _fs.WriteAll(fd, buffer.WrittenSpan);
             }
             catch (MemoryStoreException)
             {
@@ -57,7 +57,7 @@ internal sealed class ReadTracker(int metaFd, DurableFileWriter writer, TimeProv
             }
             finally
             {
-                _ = Close(fd);
+                _ = _fs.Close(fd);
             }
         }
     }
@@ -93,7 +93,7 @@ internal sealed class ReadTracker(int metaFd, DurableFileWriter writer, TimeProv
     public Dictionary<string, DateTimeOffset> ReadAll()
     {
         var reads = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        var fd = OpenAt(metaFd, ReadsName, ORdOnly | ONoFollow | OCloExec, 0);
+        var fd = _fs.OpenAt(metaFd, ReadsName, ORdOnly | ONoFollow | OCloExec, 0);
         if (fd < 0)
         {
             return reads;
@@ -102,14 +102,14 @@ internal sealed class ReadTracker(int metaFd, DurableFileWriter writer, TimeProv
         byte[] bytes;
         try
         {
-            bytes = LinuxFiles.ReadAll(fd, LinuxFiles.SizeOf(fd));
+            bytes = _fs.ReadAll(fd, _fs.SizeOf(fd));
         }
         finally
         {
-            _ = Close(fd);
+            _ = _fs.Close(fd);
         }
 
-        foreach (var line in LinuxFiles.SplitLines(bytes))
+        foreach (var line in FolderSystem.SplitLines(bytes))
         {
             try
             {

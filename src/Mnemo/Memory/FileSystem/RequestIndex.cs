@@ -1,4 +1,3 @@
-using System.Runtime.Versioning;
 
 namespace Mnemo.Memory.FileSystem;
 
@@ -9,7 +8,6 @@ namespace Mnemo.Memory.FileSystem;
 /// history only this store's own writes are known.</para>
 /// <para>The last <see cref="Remembered"/> keys are kept. Used under the store's write lock.</para>
 /// </remarks>
-[SupportedOSPlatform("linux")]
 internal sealed class RequestIndex
 {
     /// <summary>How many keys are kept.</summary>
@@ -81,7 +79,7 @@ internal sealed class RequestIndex
 
         // A group's changes come before its settle lines, so keys wait here for their change's "ok".
         var pending = new Dictionary<long, string>();
-        foreach (var line in LinuxFiles.SplitLines(tail))
+        foreach (var line in FolderSystem.SplitLines(tail))
         {
             var span = line.Span;
             if (span.StartsWith("{\"ok\":"u8) || span.StartsWith("{\"abort\":"u8))

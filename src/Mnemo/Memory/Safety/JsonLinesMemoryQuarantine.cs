@@ -2,25 +2,18 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Mnemo.Memory.FileSystem;
-using System.Runtime.Versioning;
 
 namespace Mnemo.Memory.Safety;
 
 /// <summary>Represents a quarantine in a file of JSON lines, one held write a line; the folder store keeps it in <c>.mnemo/quarantine.jsonl</c>.</summary>
 /// <remarks>Each line is appended with one write to a file opened with <c>O_APPEND</c>, so processes sharing it never
-/// interleave. Lines: <c>{"time","actor","command","path","text","findings":[{"kind","rule","start","length","confidence"}]}</c>.</remarks>
-[SupportedOSPlatform("linux")]
+/// interleave; elsewhere each line is appended under a lock file (<c>NAME.lock</c>). Lines: <c>{"time","actor","command","path","text","findings":[{"kind","rule","start","length","confidence"}]}</c>.</remarks>
 public sealed class JsonLinesMemoryQuarantine : IMemoryQuarantine
 {
     /// <summary>Initializes a new instance of the <see cref="JsonLinesMemoryQuarantine"/> class.</summary>
     /// <param name="path">The file; its folder is created when missing.</param>
     public JsonLinesMemoryQuarantine(string path)
     {
-        if (!OperatingSystem.IsLinux() || !LinuxInterop.IsSupported)
-        {
-            throw new PlatformNotSupportedException("The JSON-lines quarantine runs on Linux (x64 or arm64) only.");
-        }
-
         ArgumentException.ThrowIfNullOrEmpty(path);
         FilePath = Path.GetFullPath(path);
     }
@@ -53,7 +46,13 @@ public sealed class JsonLinesMemoryQuarantine : IMemoryQuarantine
 
         buffer.Write("\n"u8);
         Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        var fd = LinuxInterop.OpenAt(LinuxInterop.AtFdCwd, FilePath, LinuxInterop.OWrOnly | LinuxInterop.OAppend | LinuxInterop.OCreat | LinuxInterop.OCloExec, 0x180);
+        if (!OperatingSystem.IsLinux() || !LinuxInterop.IsSupported)
+        {
+            LockedLineAppender.Append(FilePath, buffer.WrittenSpan, flush: true);
+            return ValueTask.CompletedTask;
+        }
+
+        var fd = LinuxInterop.OpenAt(FolderCodes.AtFdCwd, FilePath, FolderCodes.OWrOnly | FolderCodes.OAppend | FolderCodes.OCreat | FolderCodes.OCloExec, 0x180);
         if (fd < 0)
         {
             throw new IOException($"The quarantine cannot be opened: {LinuxInterop.Describe(LinuxInterop.LastError)}");

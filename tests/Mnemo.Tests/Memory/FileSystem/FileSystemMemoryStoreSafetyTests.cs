@@ -270,7 +270,7 @@ public sealed class FileSystemMemoryStoreSafetyTests : IDisposable
             // Swap d (a real folder) and .link (a link to the outside folder) in one atomic step, again and again.
             while (!stop.IsCancellationRequested)
             {
-                LinuxInterop.RenameAt2(LinuxInterop.AtFdCwd, folder, LinuxInterop.AtFdCwd, link, RenameExchange).ShouldBe(0);
+                LinuxInterop.RenameAt2(FolderCodes.AtFdCwd, folder, FolderCodes.AtFdCwd, link, RenameExchange).ShouldBe(0);
                 Interlocked.Increment(ref swaps);
             }
         }, ct);

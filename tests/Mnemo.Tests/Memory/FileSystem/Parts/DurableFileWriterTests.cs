@@ -12,7 +12,7 @@ public sealed class DurableFileWriterTests : IDisposable
     [Fact]
     public void WriteTemp_IsAHiddenPrivateFile_WithAFreshName()
     {
-        var writer = new DurableFileWriter(durable: true);
+        var writer = new DurableFileWriter(LinuxFolderSystem.Instance, durable: true);
 
         var first = writer.WriteTemp(_folder.Fd, "a"u8);
         var second = writer.WriteTemp(_folder.Fd, "b"u8);
@@ -30,7 +30,7 @@ public sealed class DurableFileWriterTests : IDisposable
     {
         File.WriteAllText(_folder.Combine("log.jsonl"), "old\n");
 
-        new DurableFileWriter(durable: false).ReplaceFile(_folder.Fd, "log.jsonl", "new\n"u8, "replace the log");
+        new DurableFileWriter(LinuxFolderSystem.Instance, durable: false).ReplaceFile(_folder.Fd, "log.jsonl", "new\n"u8, "replace the log");
 
         File.ReadAllText(_folder.Combine("log.jsonl")).ShouldBe("new\n");
         Directory.GetFiles(_folder.Root).Select(Path.GetFileName).ShouldBe(["log.jsonl"]);
@@ -39,7 +39,7 @@ public sealed class DurableFileWriterTests : IDisposable
     [Fact]
     public void RemoveStaleTempFiles_RemovesWhatACrashLeft_AtAnyDepth_AndNothingElse()
     {
-        var writer = new DurableFileWriter(durable: false);
+        var writer = new DurableFileWriter(LinuxFolderSystem.Instance, durable: false);
         Directory.CreateDirectory(_folder.Combine("a", "b"));
         using (var sub = new SubFolder(_folder.Combine("a", "b")))
         {
@@ -52,7 +52,7 @@ public sealed class DurableFileWriterTests : IDisposable
         File.WriteAllText(_folder.Combine(".tmp-notes"), "a user's own file");
         File.WriteAllText(_folder.Combine("a", "b", "kept.md"), "kept");
 
-        DurableFileWriter.RemoveStaleTempFiles(_folder.Fd);
+        new DurableFileWriter(LinuxFolderSystem.Instance, durable: false).RemoveStaleTempFiles(_folder.Fd);
 
         Directory.EnumerateFileSystemEntries(_folder.Root, "*", SearchOption.AllDirectories)
             .Select(path => Path.GetRelativePath(_folder.Root, path)).Order(StringComparer.Ordinal)

@@ -1,4 +1,5 @@
 using Mnemo.Memory.FileSystem;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 using static Mnemo.Memory.FileSystem.LinuxInterop;
 
 namespace Mnemo.Tests.Memory.FileSystem.Parts;

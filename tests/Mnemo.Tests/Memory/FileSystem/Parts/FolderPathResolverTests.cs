@@ -13,7 +13,7 @@ public sealed class FolderPathResolverTests : IDisposable
     {
         Directory.CreateDirectory(_folder.Combine("notes"));
         File.WriteAllText(_folder.Combine("notes", "a.md"), "a");
-        _resolver = new FolderPathResolver(_folder.Fd, _folder.Root);
+        _resolver = new FolderPathResolver(LinuxFolderSystem.Instance, _folder.Fd, _folder.Root);
     }
 
     public void Dispose() => _folder.Dispose();

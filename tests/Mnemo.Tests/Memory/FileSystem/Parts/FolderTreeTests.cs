@@ -23,7 +23,7 @@ public sealed class FolderTreeTests : IDisposable
         File.CreateSymbolicLink(_folder.Combine("tree"), _folder.Combine("a"));
 
         var seen = new List<(string, ulong)>();
-        FolderTree.WalkFiles(_folder.Fd, MemoryPath.RootPath, skipMetaFolder: true, (_, _, path, stat) => seen.Add((path.Normalized, stat.Size)));
+        FolderTree.WalkFiles(LinuxFolderSystem.Instance, _folder.Fd, MemoryPath.RootPath, skipMetaFolder: true, (_, _, path, stat) => seen.Add((path.Normalized, stat.Size)));
 
         seen.Order().ShouldBe([("/memories/a/b/deep.md", 2UL), ("/memories/top.md", 1UL)]);
     }

@@ -8,7 +8,7 @@ namespace Mnemo.Tests.Memory.FileSystem.Parts;
 public sealed class HistoryLogTests : IDisposable
 {
     private readonly FolderFixture _folder = new();
-    private readonly DurableFileWriter _writer = new(durable: true);
+    private readonly DurableFileWriter _writer = new(LinuxFolderSystem.Instance, durable: true);
 
     public void Dispose() => _folder.Dispose();
 

@@ -18,7 +18,7 @@ public sealed class ReadTrackerTests : IDisposable
     [Fact]
     public void NoteRead_WritesEachFileOncePerResolution()
     {
-        var reads = new ReadTracker(_folder.Fd, new DurableFileWriter(durable: false), _time, TimeSpan.FromHours(1));
+        var reads = new ReadTracker(_folder.Fd, new DurableFileWriter(LinuxFolderSystem.Instance, durable: false), _time, TimeSpan.FromHours(1));
 
         reads.NoteRead(P("/memories/a.md"));
         reads.NoteRead(P("/memories/a.md"));
@@ -35,7 +35,7 @@ public sealed class ReadTrackerTests : IDisposable
     [Fact]
     public void Compact_KeepsOneLinePerFileStillThere()
     {
-        var reads = new ReadTracker(_folder.Fd, new DurableFileWriter(durable: false), _time, TimeSpan.Zero);
+        var reads = new ReadTracker(_folder.Fd, new DurableFileWriter(LinuxFolderSystem.Instance, durable: false), _time, TimeSpan.Zero);
         for (var i = 0; i < 5; i++)
         {
             reads.NoteRead(P("/memories/a.md"));

@@ -15,7 +15,7 @@ public sealed class RequestIndexTests : IDisposable
     [Fact]
     public void AppliedBefore_KnowsKeysAnotherWriterSettledInTheLog_ButNotAbortedOnes()
     {
-        var writer = new DurableFileWriter(durable: false);
+        var writer = new DurableFileWriter(LinuxFolderSystem.Instance, durable: false);
         using (var other = new HistoryLog(_folder.Fd, writer, TimeProvider.System, _ => true))
         {
             other.Prepare();

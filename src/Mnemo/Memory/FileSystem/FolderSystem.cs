@@ -1,18 +1,81 @@
 using System.Buffers;
 using System.Globalization;
-using System.Runtime.Versioning;
 using System.Text;
-using static Mnemo.Memory.FileSystem.LinuxInterop;
+using static Mnemo.Memory.FileSystem.FolderCodes;
 
 namespace Mnemo.Memory.FileSystem;
 
-/// <summary>Reads and writes through file handles: whole files, byte ranges, folder names, and the store's failures.</summary>
-[SupportedOSPlatform("linux")]
-internal static class LinuxFiles
+/// <summary>The file-system calls the folder store makes, in the shape of Linux's (<c>openat</c>, <c>statx</c>,
+/// <c>renameat2</c>, <c>flock</c>…): every path relative to a folder handle, failures as error numbers. An engine answers
+/// them: <see cref="LinuxFolderSystem"/> with the calls themselves, <see cref="PortableFolderSystem"/> with .NET's file APIs.
+/// Above them, what the store builds on every engine alike: whole files, byte ranges, versions, and the store's failures.</summary>
+internal abstract class FolderSystem
 {
     private const int CompareChunkBytes = 16 * 1024;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    protected static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Gets the engine's name, as <c>mnemo</c> and the docs say it: <c>linux</c> or <c>portable</c>.</summary>
+    public abstract FolderEngine Engine { get; }
+
+    /// <summary>Gets the error number of the last call that failed on this thread.</summary>
+    public abstract int LastError { get; }
+
+    /// <summary>Gets a value indicating whether a folder can be flushed to the disk (its new and removed names made durable).</summary>
+    public abstract bool FlushesFolders { get; }
+
+    /// <summary>Describes an error number in words, such as "No space left on device"; it never names a path.</summary>
+    public abstract string Describe(int errno);
+
+    /// <summary>Opens a name in a folder (<c>openat</c>): a folder, a file to read, or a new file; -1 on failure.</summary>
+    public abstract int OpenAt(int dirFd, string path, int flags, uint mode);
+
+    public abstract int Close(int fd);
+
+    /// <summary>Reads at the handle's position and moves it (<c>read</c>); -1 on failure.</summary>
+    public abstract nint Read(int fd, Span<byte> buffer);
+
+    /// <summary>Writes at the handle's position, or at the end for a handle opened to append (<c>write</c>); -1 on failure.</summary>
+    public abstract nint Write(int fd, ReadOnlySpan<byte> buffer);
+
+    /// <summary>Reads at an offset without moving the position (<c>pread</c>); -1 on failure.</summary>
+    public abstract nint PRead(int fd, Span<byte> buffer, long offset);
+
+    public abstract int FTruncate(int fd, long length);
+
+    public abstract int FSync(int fd);
+
+    public abstract int FDataSync(int fd);
+
+    /// <summary>Flushes everything written on the file system that holds a handle (<c>syncfs</c>); ENOSYS where there is no such call.</summary>
+    public abstract int SyncFs(int fd);
+
+    /// <summary>Takes or releases the exclusive cross-process lock of a folder (<c>flock</c>), waiting for it.</summary>
+    public abstract int FLock(int fd, int operation);
+
+    public abstract int Statx(int dirFd, string path, int flags, uint mask, out StatxBuffer buffer);
+
+    /// <summary>Reads where a link leads, in <c>/</c> form; <see langword="null"/> when the name is not a link or went away.</summary>
+    public abstract string? ReadLink(int dirFd, string name);
+
+    public abstract int MkdirAt(int dirFd, string path, uint mode);
+
+    public abstract int UnlinkAt(int dirFd, string path, int flags);
+
+    public abstract int RenameAt2(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
+
+    /// <summary>Reads a folder's names and their types (<c>d_type</c>: 4 for a folder, 0 when not told), leaving out <c>.</c>,
+    /// <c>..</c> and names the model cannot name.</summary>
+    public abstract List<(string Name, byte Type)> ReadNames(int dirFd);
+
+    /// <summary>The real path of the folder a handle holds, links resolved, in <c>/</c> form: what a link's absolute target is checked against.</summary>
+    public abstract string RealPathOf(int dirFd, string path);
+
+    /// <summary>Checks a memory path's names against what this system can hold; the Linux engine holds any.</summary>
+    /// <exception cref="MemoryStoreException">A name the system cannot hold as it is.</exception>
+    public virtual void CheckNames(MemoryPath path)
+    {
+    }
 
     /// <summary>Tells whether a failure means the tree changed under the caller (a name went, a link or file appeared).</summary>
     /// <param name="errno">The failure's code.</param>
@@ -23,11 +86,11 @@ internal static class LinuxFiles
     /// <param name="action">What the store was doing, such as <c>create a file</c>.</param>
     /// <param name="errno">The failure's code.</param>
     /// <returns>The failure.</returns>
-    public static MemoryStoreException Failure(string action, int errno) =>
+    public MemoryStoreException Failure(string action, int errno) =>
         new($"the file system refused to {action}: {Describe(errno)}", isTransient: errno == EIntr);
 
     /// <summary>Reads a resolved regular file; <see langword="null"/> when it changed between the resolution and the open.</summary>
-    public static MemoryItem? ReadFile(FolderResolution resolved)
+    public MemoryItem? ReadFile(FolderResolution resolved)
     {
         if (resolved.FinalFd >= 0)
         {
@@ -65,7 +128,7 @@ internal static class LinuxFiles
     /// Tells whether a resolved file still has the version and the bytes of <paramref name="expected"/>, comparing as it
     /// reads through a small pooled buffer; <see langword="null"/> when the file changed between the resolution and the open.
     /// </summary>
-    public static bool? Unchanged(FolderResolution resolved, MemoryItem expected)
+    public bool? Unchanged(FolderResolution resolved, MemoryItem expected)
     {
         if (resolved.FinalFd < 0)
         {
@@ -111,7 +174,7 @@ internal static class LinuxFiles
     /// something else appends to in place is read as it was measured, which is what its version says; an edit made on
     /// that snapshot fails its compare-and-swap, because the append changed the file's size and times.
     /// </remarks>
-    public static byte[] ReadAll(int fd, long size)
+    public byte[] ReadAll(int fd, long size)
     {
         if (size > Array.MaxLength)
         {
@@ -134,16 +197,11 @@ internal static class LinuxFiles
     }
 
     /// <summary>Reads what one <c>read</c> gives into <paramref name="buffer"/>, retrying on interruption; 0 at the end.</summary>
-    public static unsafe int ReadSome(int fd, Span<byte> buffer)
+    public int ReadSome(int fd, Span<byte> buffer)
     {
         while (true)
         {
-            nint read;
-            fixed (byte* pointer = buffer)
-            {
-                read = Read(fd, pointer, (nuint)buffer.Length);
-            }
-
+            var read = Read(fd, buffer);
             if (read >= 0)
             {
                 return (int)read;
@@ -156,99 +214,34 @@ internal static class LinuxFiles
         }
     }
 
-    public static unsafe void WriteAll(int fd, ReadOnlySpan<byte> content)
+    public void WriteAll(int fd, ReadOnlySpan<byte> content)
     {
-        fixed (byte* start = content)
+        var written = 0;
+        while (written < content.Length)
         {
-            var written = 0;
-            while (written < content.Length)
+            var count = Write(fd, content[written..]);
+            if (count < 0)
             {
-                var count = Write(fd, start + written, (nuint)(content.Length - written));
-                if (count < 0)
+                if (LastError == EIntr)
                 {
-                    if (LastError == EIntr)
-                    {
-                        continue;
-                    }
-
-                    throw Failure("write a file", LastError);
+                    continue;
                 }
 
-                written += (int)count;
+                throw Failure("write a file", LastError);
             }
+
+            written += (int)count;
         }
     }
 
-    /// <summary>
-    /// Reads a folder's names and their types (<c>d_type</c>, 0 when the file system does not tell) with <c>getdents64</c>,
-    /// leaving out <c>.</c>, <c>..</c> and names that are not UTF-8.
-    /// </summary>
-    public static unsafe List<(string Name, byte Type)> ReadNames(int dirFd)
-    {
-        var names = new List<(string Name, byte Type)>();
-        var buffer = ArrayPool<byte>.Shared.Rent(32 * 1024);
-        try
-        {
-            while (true)
-            {
-                nint count;
-                fixed (byte* pointer = buffer)
-                {
-                    count = GetDents64(dirFd, pointer, (nuint)buffer.Length);
-                }
-
-                if (count < 0)
-                {
-                    if (LastError == EIntr)
-                    {
-                        continue;
-                    }
-
-                    throw Failure("list a folder", LastError);
-                }
-
-                if (count == 0)
-                {
-                    return names;
-                }
-
-                for (var offset = 0; offset < count;)
-                {
-                    var recordLength = BitConverter.ToUInt16(buffer, offset + 16);
-                    var type = buffer[offset + 18];
-                    var nameBytes = buffer.AsSpan(offset + 19, recordLength - 19);
-                    nameBytes = nameBytes[..nameBytes.IndexOf((byte)0)];
-                    offset += recordLength;
-                    if (nameBytes.SequenceEqual("."u8) || nameBytes.SequenceEqual(".."u8))
-                    {
-                        continue;
-                    }
-
-                    try
-                    {
-                        names.Add((StrictUtf8.GetString(nameBytes), type));
-                    }
-                    catch (DecoderFallbackException)
-                    {
-                        // A name that is not UTF-8 cannot be named by the model; it is not shown.
-                    }
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    public static long SizeOf(int fd) =>
+    public long SizeOf(int fd) =>
         Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) == 0 ? (long)stat.Size : throw Failure("inspect the history", LastError);
 
-    public static (ulong Inode, ulong Size) KeyOf(int fd) =>
+    public (ulong Inode, ulong Size) KeyOf(int fd) =>
         Statx(fd, string.Empty, AtEmptyPath, StatxBasicStats, out var stat) == 0 ? (stat.Ino, stat.Size) : throw Failure("inspect the history", LastError);
 
     /// <summary>Reads a regular file by name without following a link; <see langword="null"/> when it went away.</summary>
-    public static byte[]? ReadAt(int dirFd, string name)
+    public byte[]? ReadAt(int dirFd, string name)
     {
         var fd = OpenAt(dirFd, name, ORdOnly | ONoFollow | ONonBlock | OCloExec, 0);
         if (fd < 0)
@@ -266,16 +259,12 @@ internal static class LinuxFiles
         }
     }
 
-    public static unsafe byte[] ReadAt(int fd, long offset, long count)
+    public byte[] ReadAt(int fd, long offset, long count)
     {
         var buffer = new byte[count];
         for (var total = 0; total < buffer.Length;)
         {
-            nint read;
-            fixed (byte* pointer = &buffer[total])
-            {
-                read = PRead(fd, pointer, (nuint)(buffer.Length - total), offset + total);
-            }
+            var read = PRead(fd, buffer.AsSpan(total), offset + total);
 
             if (read < 0 && LastError == EIntr)
             {
@@ -284,7 +273,7 @@ internal static class LinuxFiles
 
             if (read <= 0)
             {
-                throw Failure("read the history", read < 0 ? LastError : 5 /* EIO: the file shrank under the lock */);
+                throw Failure("read the history", read < 0 ? LastError : EIo /* the file shrank under the lock */);
             }
 
             total += (int)read;
@@ -294,7 +283,7 @@ internal static class LinuxFiles
     }
 
     /// <summary>Finds the last newline before <paramref name="end"/>, reading backwards in chunks; -1 when there is none.</summary>
-    public static long LastNewline(int fd, long end)
+    public long LastNewline(int fd, long end)
     {
         const int Chunk = 64 * 1024;
         for (var stop = end; stop > 0;)
