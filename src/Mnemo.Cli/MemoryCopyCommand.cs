@@ -149,8 +149,6 @@ internal static class MemoryCopyCommand
             throw new UsageException($"there is no memory folder at {full}.");
         }
 
-        return OperatingSystem.IsLinux()
-            ? new FileSystemMemoryStore(full)
-            : throw new PlatformNotSupportedException("The folder store runs on Linux for now.");
+        return new FileSystemMemoryStore(full);
     }
 }

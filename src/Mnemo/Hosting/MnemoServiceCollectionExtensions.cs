@@ -228,16 +228,14 @@ public static class MnemoServiceCollectionExtensions
             return options.NamedStoreFactory?.Invoke(provider, scope) ?? options.Store switch
             {
                 "http" => new HttpMemoryStore(new HttpMemoryStoreOptions { Endpoint = options.Url, ApiKey = options.ApiKey, Store = scope }),
-                _ when OperatingSystem.IsLinux() => new FileSystemMemoryStore(Path.Combine(options.Path!, scope)),
-                _ => throw new PlatformNotSupportedException("The folder store runs on Linux for now; give AddMnemoMemory a postgresql or http store here."),
+                _ => new FileSystemMemoryStore(Path.Combine(options.Path!, scope)),
             };
         }
 
         return options.StoreFactory?.Invoke(provider) ?? options.Store switch
         {
             "http" => new HttpMemoryStore(new HttpMemoryStoreOptions { Endpoint = options.Url, ApiKey = options.ApiKey, Store = options.StoreName }),
-            _ when OperatingSystem.IsLinux() => new FileSystemMemoryStore(options.Path!),
-            _ => throw new PlatformNotSupportedException("The folder store runs on Linux for now; give AddMnemoMemory a postgresql or http store here."),
+            _ => new FileSystemMemoryStore(options.Path!),
         };
     }
 
@@ -256,10 +254,7 @@ public static class MnemoServiceCollectionExtensions
 
         if (options.AuditLog is { Length: > 0 } log)
         {
-            builder.UseAudit(OperatingSystem.IsLinux()
-                ? new JsonLinesMemoryAuditLog(log)
-                : throw new PlatformNotSupportedException("The JSON-lines audit log runs on Linux for now; leave AuditLog unset here."),
-                unexpectedError: Failed("audit log"));
+            builder.UseAudit(new JsonLinesMemoryAuditLog(log), unexpectedError: Failed("audit log"));
         }
 
         if (options.Screening)

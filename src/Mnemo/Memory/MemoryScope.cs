@@ -97,7 +97,6 @@ public sealed record MemoryScope
     /// <param name="root">The folder that holds the scopes.</param>
     /// <param name="options">The store's options.</param>
     /// <returns>The store, its root <c>ROOT/NAME</c>.</returns>
-    [SupportedOSPlatform("linux")]
     public FileSystemMemoryStore OpenFolder(string root, FileSystemMemoryStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);

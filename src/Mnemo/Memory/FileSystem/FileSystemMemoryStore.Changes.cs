@@ -11,12 +11,15 @@ public sealed partial class FileSystemMemoryStore
 
     private static bool IsReserved(MemoryPath path) => path.Segments.Count > 0 && path.Segments[0] == MetaDirectoryName;
 
-    private static void ThrowIfReserved(MemoryPath path)
+    /// <summary>Refuses a path into the store's own folder, and names the system cannot hold (see <see cref="FolderNameRules"/>).</summary>
+    private void ThrowIfReserved(MemoryPath path)
     {
         if (IsReserved(path))
         {
             throw new MemoryPathEscapeException(path);
         }
+
+        _fs.CheckNames(path);
     }
 
     private int OpenMetaDirectory()

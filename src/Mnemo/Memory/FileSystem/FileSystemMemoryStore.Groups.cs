@@ -81,14 +81,17 @@ public sealed partial class FileSystemMemoryStore
             // 1. The new contents on disk: data and size, which is what reading them back needs (the rename, flushed with its
             // folder below, makes the name). A few files are flushed one by one; more, with one flush of the file system
             // they are on, which costs about what one file's does where each flush is a full one.
+            var flushedAll = false;
             if (members.Count >= SyncFileSystemFrom)
             {
-                if (_fs.SyncFs(_rootFd) != 0)
+                flushedAll = _fs.SyncFs(_rootFd) == 0;
+                if (!flushedAll && _fs.LastError != ENoSys)
                 {
                     throw _fs.Failure("flush files to disk", _fs.LastError);
                 }
             }
-            else
+
+            if (!flushedAll)
             {
                 foreach (var member in members)
                 {

@@ -4,17 +4,20 @@ namespace Mnemo.Memory.FileSystem;
 
 /// <summary>Represents a memory store in a folder of the local file system.</summary>
 /// <remarks>
-/// <para><b>Safety.</b> Every path is resolved one name at a time from directory handles the store holds open, never as a
-/// whole path string, so a symbolic link cannot lead out of the root even when it is planted between a check and a use.
-/// Links that stay inside the root are followed; a path that leaves it fails with <see cref="MemoryPathEscapeException"/>.</para>
+/// <para><b>Safety.</b> Every path is resolved one name at a time, never as a whole path string. Links (and Windows'
+/// junctions) that stay inside the root are followed; a path that leaves it fails with <see cref="MemoryPathEscapeException"/>.
+/// On Linux the names are resolved from folder handles the store holds open, so a link cannot lead out even when it is
+/// planted between a check and a use; the portable engine used elsewhere narrows that race but cannot close it
+/// (<see cref="FolderEngine"/>).</para>
 /// <para><b>Atomicity and durability.</b> A write goes to a hidden temp file beside its target (mode 0600), is flushed to
 /// the disk, and is renamed into place; the folder is flushed too. A reader sees the old file or the new one, never part
 /// of one; a crash leaves no visible temp file, and the hidden ones it may leave are removed when a store next opens the root.
 /// Folders the store makes get mode 0700.</para>
-/// <para><b>Concurrency.</b> Writes take an exclusive lock on the root folder (<c>flock</c>), held by threads of this
-/// process and by other processes alike; reads take no lock. <see cref="ReplaceFileAsync"/> compares the file's identity
+/// <para><b>Concurrency.</b> Writes take an exclusive lock on the root folder (<c>flock</c> on Linux, the lock file
+/// <c>.mnemo/write.lock</c> elsewhere), held by threads of this process and by other processes alike; reads take no lock. <see cref="ReplaceFileAsync"/> compares the file's identity
 /// and its bytes with what was read, so no intervening write goes unnoticed. The store is thread-safe.</para>
-/// <para>Linux only (x64 and arm64): the safety above rests on <c>openat</c>, <c>statx</c> and <c>renameat2</c>.</para>
+/// <para>Runs wherever .NET runs: Linux (x64, arm64) with its own calls, other systems with the portable engine
+/// (<see cref="FileSystemMemoryStoreOptions.Engine"/>). The folder's files, history and logs have one format on every system.</para>
 /// </remarks>
 public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntrackedMemoryReader, IDisposable
 {
@@ -36,7 +39,7 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
     /// <summary>Initializes a new instance of the <see cref="FileSystemMemoryStore"/> class over a folder, creating it if missing.</summary>
     /// <param name="rootDirectory">The folder that <c>/memories</c> maps to.</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
-    /// <exception cref="PlatformNotSupportedException">The operating system is not Linux on x64 or arm64.</exception>
+    /// <exception cref="PlatformNotSupportedException">The Linux engine was asked for on another system.</exception>
     /// <exception cref="MemoryStoreException">The folder cannot be created or opened.</exception>
     public FileSystemMemoryStore(string rootDirectory, FileSystemMemoryStoreOptions? options = null)
     {
@@ -97,6 +100,9 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
     /// <summary>Gets the full path of the folder that <c>/memories</c> maps to.</summary>
     public string RootDirectory { get; }
 
+    /// <summary>Gets the engine the store reaches its folder through: <see cref="FolderEngine.Linux"/> or <see cref="FolderEngine.Portable"/>.</summary>
+    public FolderEngine Engine => _fs.Engine;
+
     /// <inheritdoc/>
     public ValueTask<MemoryItem?> ReadAsync(MemoryPath path, CancellationToken cancellationToken = default) => Read(path, track: true, cancellationToken);
 
@@ -113,6 +119,7 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
             return ValueTask.FromResult<MemoryItem?>(null);
         }
 
+        _fs.CheckNames(path);
         var item = ReadItem(path);
         if (track && item is { Kind: MemoryEntryKind.File })
         {
@@ -154,6 +161,8 @@ public sealed partial class FileSystemMemoryStore : IVersionedMemoryStore, IUntr
         {
             return ValueTask.FromResult<IReadOnlyList<MemoryEntry>?>(null);
         }
+
+        _fs.CheckNames(directory);
 
         return ValueTask.FromResult(_listing.List(directory, depth));
     }

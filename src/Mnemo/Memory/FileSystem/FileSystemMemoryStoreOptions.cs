@@ -11,7 +11,8 @@ public sealed class FileSystemMemoryStoreOptions : VersionedMemoryStoreOptions
     public bool Durable { get; set; } = true;
 
     /// <summary>Gets or sets how the store reaches its folder.</summary>
-    /// <value><see cref="FolderEngine.Automatic"/> by default: the Linux engine on Linux, the portable one elsewhere.</value>
+    /// <value><see cref="FolderEngine.Automatic"/> by default: the engine the environment variable <c>MNEMO_FOLDER_ENGINE</c>
+    /// names (<c>linux</c> or <c>portable</c>) when it is set, else the Linux engine on Linux and the portable one elsewhere.</value>
     /// <remarks>Processes that share a folder use one engine: the two engines' writers' locks do not see each other.</remarks>
     public FolderEngine Engine { get; set; } = FolderEngine.Automatic;
 

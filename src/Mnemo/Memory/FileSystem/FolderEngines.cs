@@ -3,6 +3,9 @@ namespace Mnemo.Memory.FileSystem;
 /// <summary>Chooses and opens a folder store's engine.</summary>
 internal static class FolderEngines
 {
+    /// <summary>The environment variable an automatic engine takes its choice from when set: <c>linux</c> or <c>portable</c>.</summary>
+    public const string EnvironmentVariable = "MNEMO_FOLDER_ENGINE";
+
     /// <summary>Gets a value indicating whether this process can make Linux's calls: Linux on x64 or arm64.</summary>
     public static bool LinuxCallsAvailable => OperatingSystem.IsLinux() && LinuxInterop.IsSupported;
 
@@ -28,11 +31,30 @@ internal static class FolderEngines
         };
     }
 
-    /// <summary>Opens the engine for a store's options on this system.</summary>
-    public static FolderSystem Open(FolderEngine requested, FolderNameRules rules) =>
-        Choose(requested, rules, LinuxCallsAvailable) == FolderEngine.Linux && OperatingSystem.IsLinux()
+    /// <summary>Reads an engine's name as <see cref="EnvironmentVariable"/> gives it.</summary>
+    /// <param name="value">The variable's value; <see langword="null"/> or empty when unset.</param>
+    /// <returns>The engine it names; <see cref="FolderEngine.Automatic"/> when unset.</returns>
+    /// <exception cref="ArgumentException">The value names no engine.</exception>
+    public static FolderEngine FromEnvironment(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "automatic" => FolderEngine.Automatic,
+        "linux" => FolderEngine.Linux,
+        "portable" => FolderEngine.Portable,
+        _ => throw new ArgumentException($"{EnvironmentVariable} is \"{value}\"; it takes linux, portable or automatic."),
+    };
+
+    /// <summary>Opens the engine for a store's options on this system; an automatic engine heeds <see cref="EnvironmentVariable"/>.</summary>
+    public static FolderSystem Open(FolderEngine requested, FolderNameRules rules)
+    {
+        if (requested == FolderEngine.Automatic)
+        {
+            requested = FromEnvironment(Environment.GetEnvironmentVariable(EnvironmentVariable));
+        }
+
+        return Choose(requested, rules, LinuxCallsAvailable) == FolderEngine.Linux && OperatingSystem.IsLinux()
             ? LinuxFolderSystem.Instance
             : new PortableFolderSystem(FolderNames.Resolve(rules));
+    }
 
     /// <summary>Creates a store's root folder when missing: its owner's only (0700) where the system has such modes.</summary>
     public static void CreateRoot(string path)

@@ -23,6 +23,11 @@ internal sealed partial class PortableFolderSystem
     /// the name as the folder holds it in another case when it does not hold it as given.</summary>
     private string PathOf(int dirFd, string name)
     {
+        if (dirFd == AtFdCwd)
+        {
+            return Path.GetFullPath(name);
+        }
+
         if (!_handles.TryGetValue(dirFd, out var folder) || folder.File is not null)
         {
             throw new EngineError(EBadF);

@@ -435,7 +435,7 @@ internal sealed partial class PortableFolderSystem : FolderSystem
         // Shared for reading, writing and deleting: a reader never stops a writer's rename over the file. Unbuffered: the
         // engine reads and writes its handle at offsets it keeps itself.
         var options = new FileStreamOptions { Mode = mode, Access = access, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 0 };
-        if (!OperatingSystem.IsWindows() && access != FileAccess.Read)
+        if (!OperatingSystem.IsWindows() && mode is FileMode.CreateNew or FileMode.OpenOrCreate)
         {
             options.UnixCreateMode = (UnixFileMode)(unixMode == 0 ? DurableFileWriter.FileMode : unixMode);
         }

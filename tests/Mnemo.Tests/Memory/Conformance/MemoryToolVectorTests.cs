@@ -34,7 +34,13 @@ public sealed class MemoryToolVectorTests
 
     [Theory]
     [MemberData(nameof(CaseNames))]
-    public async Task Case_RunThroughFileSystemStore_MatchesReference(string name)
+    public Task Case_RunThroughFileSystemStore_MatchesReference(string name) => RunCaseAsync(name, FolderEngine.Linux);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public Task Case_RunThroughPortableEngine_MatchesReference(string name) => RunCaseAsync(name, FolderEngine.Portable);
+
+    private static async Task RunCaseAsync(string name, FolderEngine engine)
     {
         var testCase = Cases.Value.Single(c => c!["name"]!.GetValue<string>() == name)!;
         using var temp = new TempDirectory();
@@ -48,7 +54,7 @@ public sealed class MemoryToolVectorTests
             Plant(root, outside, entry!.AsObject());
         }
 
-        using var store = new FileSystemMemoryStore(root);
+        using var store = new FileSystemMemoryStore(root, new FileSystemMemoryStoreOptions { Engine = engine });
         await RunStepsAsync(new MemoryTool(store), testCase, name, TestContext.Current.CancellationToken);
 
         if (ExpectedFinal(testCase) is { } final)

@@ -4,15 +4,22 @@ using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Tests.Memory.FileSystem;
 
-public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
+/// <summary>The store conformance suite and the folder's own guarantees, on each engine.</summary>
+/// <param name="engine">The engine under test.</param>
+public abstract class FileSystemMemoryStoreTests(FolderEngine engine) : MemoryStoreConformanceTests
 {
     private readonly TempDirectory _temp = new();
 
-    private string Root => _temp.Combine("memories");
+    protected string Temp(string name) => _temp.Combine(name);
 
-    protected override IMemoryStore CreateStore() => new FileSystemMemoryStore(Root);
+    protected FileSystemMemoryStoreOptions Options() => new() { Engine = engine };
 
-    protected override IMemoryStore CreateSecondStore() => new FileSystemMemoryStore(Root);
+    protected string Root => _temp.Combine("memories");
+
+
+    protected override IMemoryStore CreateStore() => new FileSystemMemoryStore(Root, Options());
+
+    protected override IMemoryStore CreateSecondStore() => new FileSystemMemoryStore(Root, Options());
 
     public override void Dispose()
     {
@@ -60,7 +67,7 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
         File.WriteAllText(Path.Combine(Root, "d", ".tmp-mnemo-0123456789abcdef01234567", "x"), "x");
         File.WriteAllText(Path.Combine(Root, ".tmp-mnemo-aaaaaaaaaaaaaaaaaaaaaaaa"), "partial");
         File.WriteAllText(Path.Combine(Root, ".tmp-notes"), "the model's own hidden file");
-        using var store = new FileSystemMemoryStore(Root);
+        using var store = new FileSystemMemoryStore(Root, Options());
         Directory.EnumerateFileSystemEntries(Root, "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(Root, p)).Where(p => !p.StartsWith(FileSystemMemoryStore.MetaDirectoryName, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ShouldBe([".tmp-notes", "d"]);
     }
@@ -87,7 +94,7 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
         // Two large versions that differ everywhere: a torn read would mix them or cut one short.
         var a = string.Concat(Enumerable.Repeat("A marker line that fills the file\n", 3000));
         var b = string.Concat(Enumerable.Repeat("b other line, of another length entirely\n", 3000));
-        using var roomy = new FileSystemMemoryStore(Root, new FileSystemMemoryStoreOptions { Quotas = new MemoryQuotas { MaxFileBytes = 1 << 20 } });
+        using var roomy = new FileSystemMemoryStore(Root, new FileSystemMemoryStoreOptions { Engine = engine, Quotas = new MemoryQuotas { MaxFileBytes = 1 << 20 } });
         var tool = new MemoryTool(roomy, new MemoryToolOptions { MaxFileBytes = 1 << 20 });
         await tool.ExecuteAsync(new CreateMemoryCommand("/memories/v.md", "state a\n" + a), Ct);
         using var stop = new CancellationTokenSource();
@@ -131,7 +138,7 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
     [Fact]
     public async Task NonDurable_WritesStillAtomicAndVisible()
     {
-        using var store = new FileSystemMemoryStore(_temp.Combine("fast"), new FileSystemMemoryStoreOptions { Durable = false });
+        using var store = new FileSystemMemoryStore(_temp.Combine("fast"), new FileSystemMemoryStoreOptions { Engine = engine, Durable = false });
         var tool = new MemoryTool(store);
         (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "one\n"), Ct)).IsError.ShouldBeFalse();
         (await tool.ExecuteAsync(new InsertMemoryCommand("/memories/a.md", 1, "two"), Ct)).IsError.ShouldBeFalse();
@@ -139,10 +146,34 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
     }
 
     [Fact]
+    public async Task FileWhereAFolderShouldBe_IsReportedMissing()
+    {
+        using var store = new FileSystemMemoryStore(Root, Options());
+        var tool = new MemoryTool(store);
+        (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "one\n"), Ct)).IsError.ShouldBeFalse();
+        (await tool.ExecuteAsync(new ViewMemoryCommand("/memories/a.md/b.md"), Ct)).Content
+            .ShouldBe("The path /memories/a.md/b.md does not exist. Please provide a valid path.");
+        (await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/a.md/b.md", "x", "y"), Ct)).IsError.ShouldBeTrue();
+        File.ReadAllText(Path.Combine(Root, "a.md")).ShouldBe("one\n");
+    }
+
+    [Fact]
+    public async Task Disposed_ThrowsObjectDisposed()
+    {
+        var store = new FileSystemMemoryStore(_temp.Combine("gone"), Options());
+        store.Dispose();
+        await Should.ThrowAsync<ObjectDisposedException>(async () => await store.ReadAsync(MemoryPath.RootPath, Ct));
+    }
+}
+
+/// <summary>The folder store on the Linux engine, with what only it guarantees: special files are never opened.</summary>
+public sealed class LinuxEngineStoreTests() : FileSystemMemoryStoreTests(FolderEngine.Linux)
+{
+    [Fact]
     public async Task SpecialFiles_AreNeitherReadNorListed()
     {
         Directory.CreateDirectory(Root);
-        using (var store = new FileSystemMemoryStore(Root))
+        using (var store = new FileSystemMemoryStore(Root, Options()))
         {
             var fifo = Path.Combine(Root, "pipe");
             System.Diagnostics.Process.Start("mkfifo", fifo)!.WaitForExit();
@@ -158,7 +189,7 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
     public async Task Socket_IsNeitherReadNorListed()
     {
         Directory.CreateDirectory(Root);
-        using var store = new FileSystemMemoryStore(Root);
+        using var store = new FileSystemMemoryStore(Root, Options());
         using var socket = new System.Net.Sockets.Socket(
             System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(Root, "sock")));
@@ -168,24 +199,11 @@ public sealed class FileSystemMemoryStoreTests : MemoryStoreConformanceTests
         (await tool.ExecuteAsync(new ViewMemoryCommand("/memories"), Ct)).Content.ShouldNotContain("sock");
         (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/sock", "x"), Ct)).IsError.ShouldBeTrue();
     }
+}
 
+/// <summary>The folder store on the portable engine, forced on Linux as CI runs it.</summary>
+public sealed class PortableEngineStoreTests() : FileSystemMemoryStoreTests(FolderEngine.Portable)
+{
     [Fact]
-    public async Task FileWhereAFolderShouldBe_IsReportedMissing()
-    {
-        using var store = new FileSystemMemoryStore(Root);
-        var tool = new MemoryTool(store);
-        (await tool.ExecuteAsync(new CreateMemoryCommand("/memories/a.md", "one\n"), Ct)).IsError.ShouldBeFalse();
-        (await tool.ExecuteAsync(new ViewMemoryCommand("/memories/a.md/b.md"), Ct)).Content
-            .ShouldBe("The path /memories/a.md/b.md does not exist. Please provide a valid path.");
-        (await tool.ExecuteAsync(new StrReplaceMemoryCommand("/memories/a.md/b.md", "x", "y"), Ct)).IsError.ShouldBeTrue();
-        File.ReadAllText(Path.Combine(Root, "a.md")).ShouldBe("one\n");
-    }
-
-    [Fact]
-    public async Task Disposed_ThrowsObjectDisposed()
-    {
-        var store = new FileSystemMemoryStore(_temp.Combine("gone"));
-        store.Dispose();
-        await Should.ThrowAsync<ObjectDisposedException>(async () => await store.ReadAsync(MemoryPath.RootPath, Ct));
-    }
+    public void Engine_IsThePortableOne() => ((FileSystemMemoryStore)Store).Engine.ShouldBe(FolderEngine.Portable);
 }
