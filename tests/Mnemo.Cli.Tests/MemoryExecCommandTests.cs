@@ -110,8 +110,10 @@ public sealed class MemoryExecCommandTests : IDisposable
         File.ReadAllText(Path.Combine(Root, "n.md")).ShouldBe("n99990\n");
     }
 
-    [Fact]
-    public async Task Exec_EightProcessesInsertingAtTheTop_LoseNoLine()
+    [Theory]
+    [InlineData("linux")]
+    [InlineData("portable")]
+    public async Task Exec_EightProcessesInsertingAtTheTop_LoseNoLine(string engine)
     {
         const int Processes = 8;
         const int Inserts = 200;
@@ -119,7 +121,7 @@ public sealed class MemoryExecCommandTests : IDisposable
         File.WriteAllText(Path.Combine(Root, "log.md"), "bottom\n");
         var runs = Enumerable.Range(0, Processes).Select(p => Task.Run(async () =>
         {
-            using var process = MnemoProcess.Start("memory", "exec", "--dir", Root);
+            using var process = MnemoProcess.Start(new Dictionary<string, string> { ["MNEMO_FOLDER_ENGINE"] = engine }, null, "memory", "exec", "--dir", Root);
             var input = new StringBuilder();
             for (var i = 0; i < Inserts; i++)
             {
@@ -136,6 +138,9 @@ public sealed class MemoryExecCommandTests : IDisposable
         }, Ct)).ToList();
 
         var results = (await Task.WhenAll(runs)).SelectMany(r => r).ToList();
+
+        // The portable engine's writers' lock is a lock file; the Linux engine's is flock on the folder itself.
+        File.Exists(Path.Combine(Root, FileSystemMemoryStore.MetaDirectoryName, "write.lock")).ShouldBe(engine == "portable");
         results.Count.ShouldBe(Processes * Inserts);
         results.ShouldAllBe(r => r.Content == "The file /memories/log.md has been edited." && !r.IsError);
         var lines = File.ReadAllText(Path.Combine(Root, "log.md")).TrimEnd('\n').Split('\n');
@@ -151,7 +156,7 @@ public sealed class MemoryExecCommandTests : IDisposable
 
         // The history holds every one of the 1,600 edits, each exactly the one before it with one line added at the top,
         // named for the process that made it, and its last version is the file as it is.
-        using var store = new FileSystemMemoryStore(Root);
+        using var store = new FileSystemMemoryStore(Root, new FileSystemMemoryStoreOptions { Engine = Enum.Parse<FolderEngine>(engine, ignoreCase: true) });
         var versions = (await store.ReadHistoryAsync(Ct)).Where(c => c.Path == "/memories/log.md").ToList();
         versions.Count.ShouldBe(Processes * Inserts);
         versions.ShouldAllBe(c => c.Kind == MemoryChangeKind.Edit && c.Reason == "insert");
