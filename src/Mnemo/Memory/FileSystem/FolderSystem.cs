@@ -21,9 +21,6 @@ internal abstract class FolderSystem
     /// <summary>Gets the error number of the last call that failed on this thread.</summary>
     public abstract int LastError { get; }
 
-    /// <summary>Gets a value indicating whether a folder can be flushed to the disk (its new and removed names made durable).</summary>
-    public abstract bool FlushesFolders { get; }
-
     /// <summary>Describes an error number in words, such as "No space left on device"; it never names a path.</summary>
     public abstract string Describe(int errno);
 

@@ -23,8 +23,6 @@ internal sealed class LinuxFolderSystem : FolderSystem
 
     public override int LastError => LinuxInterop.LastError;
 
-    public override bool FlushesFolders => true;
-
     public override string Describe(int errno) => LinuxInterop.Describe(errno);
 
     public override int OpenAt(int dirFd, string path, int flags, uint mode) => LinuxInterop.OpenAt(dirFd, path, flags, mode);
