@@ -34,13 +34,13 @@ internal static class FolderEngines
     /// <summary>Reads an engine's name as <see cref="EnvironmentVariable"/> gives it.</summary>
     /// <param name="value">The variable's value; <see langword="null"/> or empty when unset.</param>
     /// <returns>The engine it names; <see cref="FolderEngine.Automatic"/> when unset.</returns>
-    /// <exception cref="ArgumentException">The value names no engine.</exception>
+    /// <exception cref="MemoryStoreException">The value names no engine.</exception>
     public static FolderEngine FromEnvironment(string? value) => value?.Trim().ToLowerInvariant() switch
     {
         null or "" or "automatic" => FolderEngine.Automatic,
         "linux" => FolderEngine.Linux,
         "portable" => FolderEngine.Portable,
-        _ => throw new ArgumentException($"{EnvironmentVariable} is \"{value}\"; it takes linux, portable or automatic."),
+        _ => throw new MemoryStoreException($"{EnvironmentVariable} is \"{value}\"; it takes linux, portable or automatic."),
     };
 
     /// <summary>Opens the engine for a store's options on this system; an automatic engine heeds <see cref="EnvironmentVariable"/>.</summary>

@@ -1,3 +1,4 @@
+using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
 
 namespace Mnemo.Tests.Memory.FileSystem;
@@ -41,7 +42,7 @@ public sealed class FolderEngineSelectionTests
 
     [Fact]
     public void EnvironmentVariable_NamingNoEngine_IsOneLine() =>
-        Should.Throw<ArgumentException>(() => FolderEngines.FromEnvironment("ntfs")).Message.ShouldBe("MNEMO_FOLDER_ENGINE is \"ntfs\"; it takes linux, portable or automatic.");
+        Should.Throw<MemoryStoreException>(() => FolderEngines.FromEnvironment("ntfs")).Message.ShouldBe("MNEMO_FOLDER_ENGINE is \"ntfs\"; it takes linux, portable or automatic.");
 
     [Fact]
     public void ThisMachine_GetsTheLinuxEngine_UnlessTold()
