@@ -1,4 +1,3 @@
-using System.Text;
 using Mnemo.Memory;
 using Mnemo.Memory.FileSystem;
 
@@ -151,7 +150,6 @@ public sealed class FolderNameRulesTests : IDisposable
         FolderNames.IsDevice("COM10").ShouldBeFalse();
         FolderNames.IsDevice("console").ShouldBeFalse();
         FolderNames.IsDevice("nul ").ShouldBeTrue();
-        Encoding.UTF8.GetByteCount("LPT\u00B3").ShouldBe(5);
         FolderNames.IsDevice("LPT\u00B3").ShouldBeTrue();
     }
 }
