@@ -10,10 +10,17 @@ namespace Mnemo.Cli;
 /// <summary>The options that name a memory store: a folder (<c>--dir</c>) or a store in PostgreSQL (<c>--postgres</c>, <c>--store</c>).</summary>
 internal sealed class StoreSelection
 {
-    public Option<DirectoryInfo?> Directory { get; } = new("--dir")
+    /// <summary>Initializes the options, with the folder's option named <c>--dir</c>.</summary>
+    public StoreSelection()
+        : this("--dir", "The folder that /memories maps to.")
     {
-        Description = "The folder that /memories maps to.",
-    };
+    }
+
+    /// <summary>Initializes the options, with the folder's option named as a command has it (<c>mnemo review --memory</c>).</summary>
+    public StoreSelection(string folderOption, string folderDescription) =>
+        Directory = new Option<DirectoryInfo?>(folderOption) { Description = folderDescription };
+
+    public Option<DirectoryInfo?> Directory { get; }
 
     public Option<string?> Postgres { get; } = new("--postgres")
     {
@@ -122,7 +129,7 @@ internal sealed class StoreSelection
         {
             if ((result.GetValue(Directory) is null) == (result.GetValue(Postgres) is null))
             {
-                throw new UsageException("give the memory's place: --dir FOLDER, --postgres CONNECTION [--store NAME], --server URL --store NAME, or --anthropic-store memstore_….");
+                throw new UsageException($"give the memory's place: {Directory.Name} FOLDER, --postgres CONNECTION [--store NAME], --server URL --store NAME, or --anthropic-store memstore_….");
             }
 
             return Open(result, mustExist: false, durable, history);
@@ -135,7 +142,7 @@ internal sealed class StoreSelection
 
         if (result.GetValue(Directory) is not null || result.GetValue(Postgres) is not null)
         {
-            throw new UsageException("give one place for the memory: --server, --dir or --postgres.");
+            throw new UsageException($"give one place for the memory: --server, {Directory.Name} or --postgres.");
         }
 
         var key = result.GetValue(Key) ?? Environment.GetEnvironmentVariable("MNEMO_KEY");
@@ -161,7 +168,7 @@ internal sealed class StoreSelection
     {
         if (result.GetValue(Directory) is not null || result.GetValue(Postgres) is not null || (result.GetValue(Server) is not null))
         {
-            throw new UsageException("give one place for the memory: --anthropic-store, --server, --dir or --postgres.");
+            throw new UsageException($"give one place for the memory: --anthropic-store, --server, {Directory.Name} or --postgres.");
         }
 
         if (!IsManagedStoreId(id))
@@ -215,7 +222,7 @@ internal sealed class StoreSelection
         var postgres = result.GetValue(Postgres);
         if ((folder is null) == (postgres is null))
         {
-            throw new UsageException("give the memory's place: --dir FOLDER, or --postgres CONNECTION [--store NAME].");
+            throw new UsageException($"give the memory's place: {Directory.Name} FOLDER, or --postgres CONNECTION [--store NAME].");
         }
 
         if (folder is not null)

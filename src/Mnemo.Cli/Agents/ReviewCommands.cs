@@ -11,7 +11,7 @@ using Mnemo.Memory.Safety;
 namespace Mnemo.Cli.Agents;
 
 /// <summary>The <c>mnemo review</c> and <c>mnemo demo</c> commands: the code-review assistant, with memory across runs.</summary>
-internal static class ReviewCommands
+internal static partial class ReviewCommands
 {
     /// <summary>The demo's clearing trigger against the emulator, in its token estimate: session 3's second file, a large one, takes it from half the trigger to past it in one step.</summary>
     public const long OfflineDemoTrigger = 3200;
@@ -20,7 +20,7 @@ internal static class ReviewCommands
     public const long LiveDemoTrigger = 6000;
 
     private sealed record Shared(
-        Option<DirectoryInfo?> Memory,
+        StoreSelection Place,
         Option<string?> Model,
         Option<long?> Trigger,
         Option<long?> Keep,
@@ -34,12 +34,12 @@ internal static class ReviewCommands
     public static Command CreateReview()
     {
         var shared = SharedOptions();
-        var files = new Argument<FileInfo[]>("FILE") { Description = "The files to review.", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<FileInfo[]>("FILE") { Description = "The files to review (or --diff for a change).", Arity = ArgumentArity.ZeroOrMore };
         var report = new Option<FileInfo?>("--report") { Description = "Also write what the review preserved and lost as JSON to this file." };
         var transcript = new Option<FileInfo?>("--transcript") { Description = "Also save the session (every request, its time and usage) to this file, for mnemo context replay." };
         var records = new Option<DirectoryInfo?>("--records") { Description = $"Where the session's record goes, for mnemo dashboard (sizes, names and token counts; no content); {Mnemo.Sessions.SessionRecords.DefaultFolder} by default." };
         var noRecords = new Option<bool>("--no-records") { Description = "Keep no session record." };
-        var command = new Command("review", "Review files with the code-review assistant; what it learns is kept in the memory folder for the next review.")
+        var command = new Command("review", "Review files, or a change (--diff), with the code-review assistant; the patterns it learns are kept in memory for the next review.")
         {
             files,
             report,
@@ -48,17 +48,19 @@ internal static class ReviewCommands
             noRecords,
         };
         Add(command, shared);
+        var diff = AddDiffOptions(command, shared);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (parseResult.GetValue(report) is { Directory: { Exists: false } } missing)
+            var after = new AfterRun(parseResult.GetValue(report), parseResult.GetValue(transcript),
+                parseResult.GetValue(noRecords) ? null : parseResult.GetValue(records)?.FullName ?? Path.GetFullPath(Mnemo.Sessions.SessionRecords.DefaultFolder));
+            if (parseResult.GetValue(diff.Spec) is not null || parseResult.GetRequiredValue(files).Length == 0)
             {
-                // Known before the review runs: no review is spent on a report that cannot be written.
-                return await FailAsync($"{missing.Name}: cannot write the report (its folder does not exist)").ConfigureAwait(false);
+                return await ReviewDiffAsync(parseResult, shared, diff, parseResult.GetRequiredValue(files), after, cancellationToken).ConfigureAwait(false);
             }
 
-            if (parseResult.GetValue(transcript) is { Directory: { Exists: false } } nowhere)
+            if (after.UnwritableFile() is { } unwritable)
             {
-                return await FailAsync($"{nowhere.Name}: cannot save the transcript (its folder does not exist)").ConfigureAwait(false);
+                return await FailAsync(unwritable).ConfigureAwait(false);
             }
 
             var reviewFiles = new List<ReviewFile>();
@@ -86,67 +88,22 @@ internal static class ReviewCommands
                 return await FailAsync("a file is named twice").ConfigureAwait(false);
             }
 
-            var memoryFolder = parseResult.GetValue(shared.Memory)?.FullName ?? Path.GetFullPath(Path.Combine(".mnemo", "memories"));
-            return await RunAsync(parseResult, shared, memoryFolder, parseResult.GetValue(shared.Trigger) ?? ContextTrigger.Default.Value,
+            var memoryFolder = MemoryFolder(parseResult, shared);
+            return await RunAsync(parseResult, shared, memoryFolder, parseResult.GetValue(shared.Trigger) ?? ContextTrigger.Default.Value, null, Console.Out,
                 async (backend, configure, output) =>
                 {
-                    var recordsFolder = parseResult.GetValue(noRecords) ? null
-                        : parseResult.GetValue(records)?.FullName ?? Path.GetFullPath(Mnemo.Sessions.SessionRecords.DefaultFolder);
                     var assistant = new CodeReviewAssistant(backend.Client, options =>
                     {
                         configure(options);
-                        if (recordsFolder is not null)
-                        {
-                            options.Records = new Mnemo.Sessions.FolderSessionRecords(recordsFolder);
-                            options.RecordInfo = new Mnemo.Sessions.SessionInfo { Agent = "code-review", Store = Path.GetFileName(memoryFolder) };
-                        }
+                        after.Record(options, StoreName(parseResult, shared, memoryFolder));
                     });
                     var session = assistant.CreateSession(reviewFiles);
                     var result = await session.RunAsync(CodeReviewAssistant.Request(reviewFiles), cancellationToken).ConfigureAwait(false);
-                    if (parseResult.GetValue(transcript) is { } transcriptFile)
-                    {
-                        try
-                        {
-                            await session.SaveTranscriptAsync(transcriptFile.FullName, cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-                        {
-                            return await FailAsync($"{transcriptFile.Name}: cannot save the transcript ({(exception is UnauthorizedAccessException ? "permission denied" : exception.Message)})").ConfigureAwait(false);
-                        }
-                    }
-
-                    output.WriteLine();
-                    output.WriteLine(result.Summary.Format());
-                    if (parseResult.GetValue(report) is { } reportFile)
-                    {
-                        try
-                        {
-                            await WriteReportAsync(reportFile, result.Summary, cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-                        {
-                            return await FailAsync($"{reportFile.Name}: cannot write the report ({(exception is UnauthorizedAccessException ? "permission denied" : exception.Message)})").ConfigureAwait(false);
-                        }
-                    }
-
-                    return result.Completed ? 0 : 2;
+                    var failed = await after.FinishAsync(session, result.Summary, output, cancellationToken).ConfigureAwait(false);
+                    return failed ?? (result.Completed ? 0 : 2);
                 }, cancellationToken).ConfigureAwait(false);
         });
         return command;
-    }
-
-    /// <summary>Writes the session's report as JSON, whole or not at all: through a file beside it, then moved in place.</summary>
-    private static async Task WriteReportAsync(FileInfo file, AgentSessionSummary summary, CancellationToken cancellationToken)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
-        {
-            AgentSessionReport.Write(summary, writer);
-        }
-
-        var temporary = file.FullName + ".tmp";
-        await File.WriteAllBytesAsync(temporary, buffer.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
-        File.Move(temporary, file.FullName, overwrite: true);
     }
 
     public static Command CreateDemo()
@@ -157,11 +114,11 @@ internal static class ReviewCommands
         Add(command, shared);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var chosen = parseResult.GetValue(shared.Memory)?.FullName;
+            var chosen = parseResult.GetValue(shared.Place.Directory)?.FullName;
             var memoryFolder = chosen ?? Path.Combine(Directory.CreateTempSubdirectory("mnemo-demo-").FullName, "memories");
             var live = Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY") is { Length: > 0 } && parseResult.GetValue(shared.Script) is null;
             var trigger = parseResult.GetValue(shared.Trigger) ?? (live ? LiveDemoTrigger : OfflineDemoTrigger);
-            return await RunAsync(parseResult, shared, memoryFolder, trigger, async (backend, configure, output) =>
+            return await RunAsync(parseResult, shared, memoryFolder, trigger, null, Console.Out, async (backend, configure, output) =>
             {
                 var c = CultureInfo.InvariantCulture;
                 output.WriteLine(chosen is null
@@ -202,7 +159,7 @@ internal static class ReviewCommands
     }
 
     private static Shared SharedOptions() => new(
-        new Option<DirectoryInfo?>("--memory") { Description = "The memory folder (/memories); created if missing. review: .mnemo/memories; demo: a new folder." },
+        new StoreSelection("--memory", "The memory folder (/memories); created if missing. review: .mnemo/memories; demo: a new folder."),
         new Option<string?>("--model") { Description = $"The model; default ANTHROPIC_MODEL, else {AssistantBackend.DefaultModel}." },
         new Option<long?>("--trigger") { Description = "Clear old tool results past this many input tokens (review: 100,000; demo: low, to show it)." },
         new Option<long?>("--keep") { Description = "How many recent tool uses clearing keeps (review: 3; demo: 1)." },
@@ -215,7 +172,7 @@ internal static class ReviewCommands
 
     private static void Add(Command command, Shared shared)
     {
-        command.Add(shared.Memory);
+        command.Add(shared.Place.Directory);
         command.Add(shared.Model);
         command.Add(shared.Trigger);
         command.Add(shared.Keep);
@@ -228,13 +185,18 @@ internal static class ReviewCommands
     }
 
     /// <summary>Opens the memory and the backend, sets up the sessions' options, runs the work, and turns failures into one line.</summary>
+    /// <remarks>
+    /// The memory folder is <see langword="null"/> for a store the other options name (a server, a database); the default
+    /// profile applies when --profile names none; the trace is where the session's events go (standard error when the
+    /// output is the review itself).
+    /// </remarks>
     private static async Task<int> RunAsync(
-        ParseResult parseResult, Shared shared, string memoryFolder, long trigger,
+        ParseResult parseResult, Shared shared, string? memoryFolder, long trigger, string? defaultProfile, TextWriter trace,
         Func<AssistantBackend, Action<AgentSessionOptions>, TextWriter, Task<int>> work, CancellationToken cancellationToken)
     {
         var demo = parseResult.CommandResult.Command.Name == "demo";
         ClearToolUsesEdit? profile = null;
-        if (parseResult.GetValue(shared.Profile) is { } name)
+        if ((parseResult.GetValue(shared.Profile) ?? defaultProfile) is { } name)
         {
             profile = ContextPresets.Find(name)?.Edits.OfType<ClearToolUsesEdit>().Single();
             if (profile is null)
@@ -278,9 +240,9 @@ internal static class ReviewCommands
         }
 
         // A run that fails before anything is remembered leaves no folder behind that it made itself.
-        var made = FirstMissing(memoryFolder);
-        var status = await RunInAsync(parseResult, shared, memoryFolder, config, work, cancellationToken).ConfigureAwait(false);
-        if (status != 0 && made is not null && Directory.Exists(made) && !HoldsMemory(memoryFolder))
+        var made = memoryFolder is null ? null : FirstMissing(memoryFolder);
+        var status = await RunInAsync(parseResult, shared, memoryFolder, config, trace, work, cancellationToken).ConfigureAwait(false);
+        if (status != 0 && made is not null && Directory.Exists(made) && !HoldsMemory(memoryFolder!))
         {
             Directory.Delete(made, recursive: true);
         }
@@ -301,21 +263,34 @@ internal static class ReviewCommands
     }
 
     private static async Task<int> RunInAsync(
-        ParseResult parseResult, Shared shared, string memoryFolder, ContextManagementConfig config,
+        ParseResult parseResult, Shared shared, string? memoryFolder, ContextManagementConfig config, TextWriter trace,
         Func<AssistantBackend, Action<AgentSessionOptions>, TextWriter, Task<int>> work, CancellationToken cancellationToken)
     {
         var demo = parseResult.CommandResult.Command.Name == "demo";
-        FileSystemMemoryStore store;
-        try
+        IMemoryStore store;
+        if (memoryFolder is null)
         {
-            store = new FileSystemMemoryStore(memoryFolder);
+            var (exitCode, opened) = await shared.Place.TryOpenForCommandsAsync(parseResult, durable: true, history: true).ConfigureAwait(false);
+            if (opened is null)
+            {
+                return exitCode;
+            }
+
+            store = opened;
         }
-        catch (Exception exception) when (exception is MemoryException or PlatformNotSupportedException)
+        else
         {
-            return await FailAsync($"cannot open the memory folder: {exception.Message}").ConfigureAwait(false);
+            try
+            {
+                store = new FileSystemMemoryStore(memoryFolder);
+            }
+            catch (Exception exception) when (exception is MemoryException or PlatformNotSupportedException)
+            {
+                return await FailAsync($"cannot open the memory folder: {exception.Message}").ConfigureAwait(false);
+            }
         }
 
-        using (store)
+        using (store as IDisposable)
         {
             AssistantBackend backend;
             try
@@ -332,8 +307,8 @@ internal static class ReviewCommands
             {
                 var output = Console.Out;
                 var streaming = parseResult.GetValue(shared.Stream);
-                var console = new AgentConsole(output, backend.IsScripted, streaming);
-                output.WriteLine(backend.Banner());
+                var console = new AgentConsole(trace, backend.IsScripted, streaming);
+                trace.WriteLine(backend.Banner());
                 Action<MemoryCommand, Exception> unexpectedError = (command, error) => Console.Error.WriteLine($"mnemo: memory {command.Name} failed: {error.Message}");
                 var memory = new MemoryTool(store, new MemoryToolOptions { UnexpectedError = unexpectedError }).AsBuilder()
                     .UseActor(demo ? "demo" : "review")

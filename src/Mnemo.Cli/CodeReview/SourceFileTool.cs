@@ -64,15 +64,15 @@ internal sealed class SourceFileTool : IBetaRunnableTool
 
         return file is null
             ? throw new BetaToolError($"Error: '{path}' is not one of the files under review: {names}")
-            : Task.FromResult<BetaToolResultBlockParamContent>(Numbered(file));
+            : Task.FromResult<BetaToolResultBlockParamContent>(Numbered(file.Name, file.Content));
     }
 
-    /// <summary>The file with its lines numbered, as the memory tool shows files.</summary>
-    private static string Numbered(ReviewFile file)
+    /// <summary>A file with its lines numbered, as the memory tool shows files.</summary>
+    public static string Numbered(string name, string content)
     {
-        var text = new StringBuilder(file.Content.Length + 64);
-        text.Append("Here's the content of ").Append(file.Name).Append(" with line numbers:");
-        var lines = file.Content.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var text = new StringBuilder(content.Length + 64);
+        text.Append("Here's the content of ").Append(name).Append(" with line numbers:");
+        var lines = content.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         var count = lines.Length > 1 && lines[^1].Length == 0 ? lines.Length - 1 : lines.Length;
         for (var i = 0; i < count; i++)
         {
