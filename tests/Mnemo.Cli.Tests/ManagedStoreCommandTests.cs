@@ -37,6 +37,30 @@ public sealed class ManagedStoreCommandTests
     }
 
     [Fact]
+    public async Task ReviewDiff_WithAManagedStore_KeepsThePatternsThere_ForTheNextPullRequest()
+    {
+        await using var managed = await Managed.StartAsync();
+        var (client, store, environment) = (managed.Client, managed.Store, managed.Environment);
+        using var temp = new TempDirectory();
+        var repository = temp.Combine("repo");
+        await SamplePullRequests.MakeRepositoryAsync(repository, Ct);
+
+        // The key is set for the store; --script keeps the reviewer's words scripted.
+        string[] review = ["review", "--no-records", "--anthropic-store", store.ID, "--anthropic-prefix", "/code-review/", "--json",
+            "--script", MnemoProcess.InRepository("samples", "code-review", "assistant.yaml")];
+        var first = await MnemoProcess.RunAsync(environment, repository, Ct, [.. review, "--diff", SamplePullRequests.ScrapeStats]);
+        var second = await MnemoProcess.RunAsync(environment, repository, Ct, [.. review, "--diff", SamplePullRequests.AsyncHostBudget]);
+
+        first.ExitCode.ShouldBe(0, first.Error);
+        second.ExitCode.ShouldBe(0, second.Error);
+        using var json = JsonDocument.Parse(second.Output);
+        json.RootElement.GetProperty("findings")[0].GetProperty("pattern").GetString().ShouldBe("lost-update-race");
+        var page = await client.Beta.MemoryStores.Memories.List(store.ID, new MemoryListParams { View = BetaManagedAgentsMemoryView.Full }, Ct);
+        var note = page.Items.Select(item => item.TryPickBetaManagedAgentsMemory(out var memory) ? memory : null).Single(memory => memory?.Path == "/code-review/patterns/lost-update-race.md")!;
+        note.Content!.ShouldContain("Seen in:\n- async_fetcher.py HostBudget.try_spend (asyncio)");
+    }
+
+    [Fact]
     public async Task Copy_FromAFolderToAManagedStoreAndBack_PlansFirst_SkipsWhatIsTooLarge_AndChangesNothingTheSecondTime()
     {
         await using var managed = await Managed.StartAsync();

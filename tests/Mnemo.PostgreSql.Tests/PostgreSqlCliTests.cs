@@ -56,5 +56,32 @@ public sealed class PostgreSqlCliTests(PostgresServer server)
         (usage.ExitCode, usage.Error).ShouldBe((2, "mnemo: give the memory's place: --dir FOLDER, or --postgres CONNECTION [--store NAME].\n"));
     }
 
+    [Fact]
+    public async Task ReviewDiff_TwoPullRequestsAtOnceOnOneStore_LoseNoPatternUpdate()
+    {
+        var store = "review-" + Guid.NewGuid().ToString("N");
+        string[] place = ["--postgres", server.ConnectionString, "--store", store];
+        using var temp = new TempDirectory();
+        var repository = temp.Combine("repo");
+        await SamplePullRequests.MakeRepositoryAsync(repository, Ct);
+        var first = await MnemoProcess.RunAsync(null, repository, Ct, ["review", "--no-records", "--diff", SamplePullRequests.ScrapeStats, .. place]);
+        first.ExitCode.ShouldBe(0, first.Error);
+
+        var reviews = await Task.WhenAll(
+            MnemoProcess.RunAsync(null, repository, Ct, ["review", "--no-records", "--diff", SamplePullRequests.AsyncHostBudget, "--json", .. place]),
+            MnemoProcess.RunAsync(null, repository, Ct, ["review", "--no-records", "--diff", SamplePullRequests.StockReservations, "--json", .. place]));
+
+        foreach (var review in reviews)
+        {
+            review.ExitCode.ShouldBe(0, review.Error);
+            JsonDocument.Parse(review.Output).RootElement.GetProperty("findings")[0].GetProperty("pattern").GetString().ShouldBe("lost-update-race");
+        }
+
+        var note = (await MnemoProcess.RunAsync(Ct, ["memory", "cat", .. place, "patterns/lost-update-race.md"])).Output.TrimEnd('\n').Split('\n');
+        note.Skip(6).Select(line => line.Split(' ')[1]).Order(StringComparer.Ordinal).ShouldBe(["async_fetcher.py", "inventory.py", "scraper.py"]);
+        var history = await MnemoProcess.RunAsync(Ct, ["memory", "history", .. place, "patterns/lost-update-race.md", "--json"]);
+        JsonDocument.Parse(history.Output).RootElement.GetArrayLength().ShouldBe(3);
+    }
+
     private static MemoryPath MemoryPathOf(string path) => MemoryPath.TryParse(path, out var parsed, out _) ? parsed : throw new ArgumentException(path);
 }
