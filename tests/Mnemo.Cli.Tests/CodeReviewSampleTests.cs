@@ -18,6 +18,13 @@ public sealed partial class CodeReviewSampleTests
     }
 
     [Fact]
+    public async Task Scraper_AtTheBaseOfThePullRequest_WithItsLock_CountsEveryPage()
+    {
+        var match = Match(await RunAsync("pull-requests/base/scraper.py"), @"scraped (\d+) pages, counted (\d+)");
+        match.Groups[2].Value.ShouldBe(match.Groups[1].Value, "the race is what the sample pull request brings in");
+    }
+
+    [Fact]
     public async Task AsyncFetcher_WithAnAwaitBetweenReadAndWrite_OverspendsItsBudget()
     {
         var match = Match(await RunAsync("async_fetcher.py"), @"budget 10 requests, sent (\d+)");

@@ -82,7 +82,7 @@ internal static partial class ReviewCommands
         ReviewedChange change;
         try
         {
-            change = await ReviewedChange.OpenAsync(spec, parseResult.GetValue(diff.Label), Console.In, cancellationToken).ConfigureAwait(false);
+            change = await ReviewedChange.OpenAsync(spec, parseResult.GetValue(diff.Label), Console.In, Environment.CurrentDirectory, cancellationToken).ConfigureAwait(false);
         }
         catch (ReviewInputException exception)
         {

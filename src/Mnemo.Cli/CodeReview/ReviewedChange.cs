@@ -46,14 +46,16 @@ internal sealed class ReviewedChange
     /// <param name="spec">What <c>--diff</c> was given.</param>
     /// <param name="label">A name for the change, or <see langword="null"/> for one made from <paramref name="spec"/>.</param>
     /// <param name="standardInput">Where <c>-</c> reads from.</param>
+    /// <param name="folder">The folder in the repository that relative patch paths are read from; usually the current one.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <exception cref="ReviewInputException">The change cannot be reviewed; the message says why in one line.</exception>
     /// <exception cref="CommandException">git cannot be run.</exception>
-    public static async Task<ReviewedChange> OpenAsync(string spec, string? label, TextReader standardInput, CancellationToken cancellationToken)
+    public static async Task<ReviewedChange> OpenAsync(string spec, string? label, TextReader standardInput, string folder, CancellationToken cancellationToken)
     {
-        var repository = await GitRepository.FindAsync(Environment.CurrentDirectory, cancellationToken).ConfigureAwait(false)
+        var repository = await GitRepository.FindAsync(folder, cancellationToken).ConfigureAwait(false)
             ?? throw new ReviewInputException("--diff reviews a change in a git repository, and this folder is in none: run it in the repository's checkout");
-        var range = spec == "-" || File.Exists(spec) ? null : SplitRange(spec);
+        var file = spec == "-" ? null : Path.Combine(folder, spec);
+        var range = file is null || File.Exists(file) ? null : SplitRange(spec);
         if (range is { } r)
         {
             var baseCommit = await repository.ResolveAsync(r.Base, cancellationToken).ConfigureAwait(false)
@@ -75,7 +77,7 @@ internal sealed class ReviewedChange
         {
             text = spec == "-"
                 ? await standardInput.ReadToEndAsync(cancellationToken).ConfigureAwait(false)
-                : await File.ReadAllTextAsync(spec, cancellationToken).ConfigureAwait(false);
+                : await File.ReadAllTextAsync(file!, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
