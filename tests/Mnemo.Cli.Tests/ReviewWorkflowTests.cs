@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Mnemo.Tests;
+using YamlDotNet.RepresentationModel;
+
+namespace Mnemo.Cli.Tests;
+
+/// <summary>
+/// samples/github: the review script a CI job runs, end to end in the sample repository (mnemo, git and curl as real
+/// processes; GitHub's reviews endpoint played by a listener on this machine), and the workflow that runs it.
+/// </summary>
+public sealed class ReviewWorkflowTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string Script => MnemoProcess.InRepository("samples", "github", "mnemo-review.sh");
+
+    private string Repository => _temp.Combine("repo");
+
+    public void Dispose() => _temp.Dispose();
+
+    private Dictionary<string, string> Environment(string baseCommit, string head) => new()
+    {
+        ["MNEMO"] = $"dotnet {MnemoProcess.CliAssembly}",
+        ["BASE"] = baseCommit,
+        ["HEAD"] = head,
+        ["MNEMO_MEMORY_DIR"] = _temp.Combine("cache", "memories"),
+        ["OUT"] = _temp.Path,
+    };
+
+    private async Task<(int ExitCode, string Output, string Error)> RunScriptAsync(Dictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("bash") { WorkingDirectory = Repository, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Script);
+        foreach (var name in new[] { "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GITHUB_TOKEN", "GITHUB_REPOSITORY", "PR_NUMBER", "MNEMO_SERVER", "MNEMO_POSTGRES", "MNEMO_KEY" })
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync(Ct);
+        var error = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task Script_ReviewsThePullRequest_AndPostsTheReviewToGitHub_WithTheMemoryKeptForTheNextRun()
+    {
+        await SamplePullRequests.MakeRepositoryAsync(Repository, Ct);
+        using var github = new ReviewsEndpoint(status: 200);
+        var environment = Environment("main", "add-scrape-stats");
+        environment["GITHUB_TOKEN"] = "ghs_test";
+        environment["GITHUB_REPOSITORY"] = "team/app";
+        environment["PR_NUMBER"] = "7";
+        environment["GITHUB_API_URL"] = github.Address;
+
+        var (exitCode, output, error) = await RunScriptAsync(environment);
+
+        exitCode.ShouldBe(0, error);
+        output.ShouldBeEmpty();
+        error.ShouldEndWith("mnemo-review: posted the review of PR #7 with 1 line comment(s)\n");
+        var request = await github.Request;
+        request.RequestLine.ShouldBe("POST /repos/team/app/pulls/7/reviews HTTP/1.1");
+        request.Headers.ShouldContain("authorization: Bearer ghs_test");
+        request.Headers.ShouldContain("accept: application/vnd.github+json");
+        using var review = JsonDocument.Parse(request.Body);
+        review.RootElement.GetProperty("commit_id").GetString().ShouldBe((await SamplePullRequests.GitAsync(Repository, Ct, "rev-parse", "add-scrape-stats")).Output.Trim());
+        var comment = review.RootElement.GetProperty("comments").EnumerateArray().ShouldHaveSingleItem();
+        (comment.GetProperty("path").GetString(), comment.GetProperty("line").GetInt32()).ShouldBe(("scraper.py", 18));
+        File.Exists(_temp.Combine("cache", "memories", "patterns", "lost-update-race.md")).ShouldBeTrue("the memory folder the cache keeps for the next run");
+    }
+
+    [Fact]
+    public async Task Script_WithoutGitHubSettings_PrintsTheReview_AndABadChangeIsExitCode2WithNothingPosted()
+    {
+        await SamplePullRequests.MakeRepositoryAsync(Repository, Ct);
+
+        var printed = await RunScriptAsync(Environment("main", "async-host-budget"));
+        printed.ExitCode.ShouldBe(0, printed.Error);
+        JsonDocument.Parse(printed.Output).RootElement.GetProperty("comments")[0].GetProperty("path").GetString().ShouldBe("async_fetcher.py");
+        printed.Error.ShouldEndWith("mnemo-review: the review has 1 line comment(s); not posting it (set GITHUB_TOKEN, GITHUB_REPOSITORY and PR_NUMBER to post)\n");
+
+        var empty = await RunScriptAsync(Environment("main", "main"));
+        empty.ExitCode.ShouldBe(2);
+        empty.Error.ShouldBe("mnemo: main...main: the diff is empty; there is nothing to review\nmnemo-review: no review (mnemo exited with 2)\n");
+        File.Exists(_temp.Combine("review.json")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Script_WhenGitHubRefusesTheReview_SaysWhatItAnswered_ExitCode3()
+    {
+        await SamplePullRequests.MakeRepositoryAsync(Repository, Ct);
+        using var github = new ReviewsEndpoint(status: 422, """{"message":"Unprocessable Entity","errors":["Line could not be resolved"]}""");
+        var environment = Environment("main", "add-scrape-stats");
+        environment["GITHUB_TOKEN"] = "ghs_test";
+        environment["GITHUB_REPOSITORY"] = "team/app";
+        environment["PR_NUMBER"] = "7";
+        environment["GITHUB_API_URL"] = github.Address;
+
+        var (exitCode, _, error) = await RunScriptAsync(environment);
+
+        exitCode.ShouldBe(3);
+        error.ShouldContain("mnemo-review: GitHub did not take the review: {\"message\":\"Unprocessable Entity\",\"errors\":[\"Line could not be resolved\"]}");
+    }
+
+    [Fact]
+    public void Workflow_RunsTheScript_WithTheSettingsItReads()
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(MnemoProcess.InRepository("samples", "github", "mnemo-review.yml"))));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var steps = (YamlSequenceNode)((YamlMappingNode)((YamlMappingNode)root["jobs"])["review"])["steps"];
+        var review = steps.Children.Cast<YamlMappingNode>().Single(step => step.Children.TryGetValue("name", out var name) && name.ToString() == "Review and post");
+
+        review["run"].ToString().ShouldBe("bash .github/mnemo-review.sh");
+        var script = File.ReadAllText(Script);
+        var settings = ((YamlMappingNode)review["env"]).Children.Keys.Select(key => key.ToString()).ToList();
+        settings.ShouldBe(["ANTHROPIC_API_KEY", "MNEMO_SERVER", "MNEMO_STORE", "MNEMO_KEY", "BASE", "HEAD", "PR_NUMBER", "GITHUB_TOKEN", "OUT"]);
+        settings.Where(name => name != "ANTHROPIC_API_KEY").ShouldAllBe(name => script.Contains("${" + name, StringComparison.Ordinal));
+        script.ShouldContain("#   ANTHROPIC_API_KEY ", customMessage: "mnemo reads the key itself; the script says it needs it");
+        ((YamlMappingNode)root["permissions"])["pull-requests"].ToString().ShouldBe("write");
+        File.ReadAllText(MnemoProcess.InRepository("samples", "github", "mnemo-review.yml")).ShouldNotContain("ref: ${{ github.event.pull_request.head",
+            customMessage: "pull_request_target must not check out the pull request's code");
+    }
+
+    /// <summary>Answers one request as GitHub's reviews endpoint would, and keeps what was sent.</summary>
+    private sealed class ReviewsEndpoint : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+
+        public ReviewsEndpoint(int status, string body = """{"id":1}""")
+        {
+            _listener.Start();
+            Address = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+            Request = AnswerAsync(status, body);
+        }
+
+        public string Address { get; }
+
+        public Task<(string RequestLine, string Headers, string Body)> Request { get; }
+
+        public void Dispose() => _listener.Stop();
+
+        private async Task<(string, string, string)> AnswerAsync(int status, string body)
+        {
+            using var client = await _listener.AcceptTcpClientAsync(Ct);
+            var stream = client.GetStream();
+            var received = new MemoryStream();
+            var buffer = new byte[8192];
+            int end;
+            while ((end = IndexOfBlankLine(received)) < 0)
+            {
+                var read = await stream.ReadAsync(buffer, Ct);
+                received.Write(buffer, 0, read);
+            }
+
+            var head = Encoding.ASCII.GetString(received.GetBuffer(), 0, end).Split("\r\n");
+            var length = int.Parse(head.Single(line => line.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase)).Split(':')[1].Trim());
+            while (received.Length < end + 4 + length)
+            {
+                var read = await stream.ReadAsync(buffer, Ct);
+                received.Write(buffer, 0, read);
+            }
+
+            var answer = Encoding.UTF8.GetBytes($"HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}");
+            await stream.WriteAsync(answer, Ct);
+            var headers = string.Join('\n', head.Skip(1).Select(line => line.Split(':', 2) is [var name, var value] ? $"{name.ToLowerInvariant()}: {value.Trim()}" : line));
+            return (head[0], headers, Encoding.UTF8.GetString(received.GetBuffer(), end + 4, length));
+        }
+
+        private static int IndexOfBlankLine(MemoryStream stream) =>
+            stream.GetBuffer().AsSpan(0, (int)stream.Length).IndexOf("\r\n\r\n"u8);
+    }
+}
