@@ -241,7 +241,7 @@ public sealed class ReviewCommandTests
         exitCode.ShouldBe(1);
         error.TrimEnd('\n').ShouldNotContain('\n');
         error.ShouldStartWith("mnemo: the offline assistant has no script for this");
-        error.ShouldContain("set ANTHROPIC_API_KEY to review other files with Claude");
+        error.ShouldContain("set ANTHROPIC_API_KEY to review others with Claude");
         Directory.EnumerateFileSystemEntries(work.Path).Select(Path.GetFileName).ShouldBe(["billing.py"], "a refused review creates no memory folder");
     }
 

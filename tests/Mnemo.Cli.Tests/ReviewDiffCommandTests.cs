@@ -116,6 +116,11 @@ public sealed class ReviewDiffCommandTests : IDisposable
         messages[0].ShouldNotContain("+++ b/notifications.py");
         messages[1].ShouldStartWith("File 2 of 2: notifications.py\n<diff>\ndiff --git a/notifications.py b/notifications.py\n");
         messages[2].ShouldStartWith("That was the last file.");
+
+        // Context editing is on, with the code-review profile: clear past 100,000 input tokens, keep the last 12 tool uses.
+        var edit = JsonDocument.Parse(File.ReadAllText(transcript)).RootElement.GetProperty("context_management").GetProperty("edits")[0];
+        (edit.GetProperty("type").GetString(), edit.GetProperty("trigger").GetProperty("value").GetInt64(), edit.GetProperty("keep").GetProperty("value").GetInt64())
+            .ShouldBe(("clear_tool_uses_20250919", 100_000L, 12L));
     }
 
     [Fact]
@@ -196,6 +201,23 @@ public sealed class ReviewDiffCommandTests : IDisposable
         output.ShouldBeEmpty();
         Directory.Exists(Memory).ShouldBeFalse("nothing is written to memory");
         Directory.Exists(records).ShouldBeFalse("no session was started");
+    }
+
+    [Fact]
+    public async Task OfflineWithoutAScriptForTheChange_SaysSoInOneLine_AndLeavesNoMemoryFolder()
+    {
+        await SamplePullRequests.MakeRepositoryAsync(Repository, Ct);
+        File.WriteAllText(Path.Combine(Repository, "retry.py"), "def retry(call):\n    return call()\n");
+        await SamplePullRequests.GitAsync(Repository, Ct, "add", "retry.py");
+        (await SamplePullRequests.GitAsync(Repository, Ct, "commit", "--quiet", "-m", "unknown")).ExitCode.ShouldBe(0);
+
+        var (exitCode, output, error) = await ReviewAsync("--diff", "HEAD~1...HEAD", "--memory", Memory);
+
+        exitCode.ShouldBe(1);
+        output.ShouldBeEmpty();
+        error.Split('\n').Last(line => line.Length > 0).ShouldStartWith("mnemo: the offline assistant has no script for this (");
+        error.ShouldEndWith("it is scripted for the files and pull requests in samples/code-review only: set ANTHROPIC_API_KEY to review others with Claude\n");
+        Directory.Exists(Memory).ShouldBeFalse();
     }
 
     [Fact]

@@ -89,7 +89,7 @@ internal sealed class AssistantBackend : IAsyncDisposable
     {
         AnthropicApiException api when IsScripted && Message(api.ResponseBody) is { } message && message.StartsWith("mnemo emulator script:", StringComparison.Ordinal) =>
             $"the offline assistant has no script for this ({message["mnemo emulator script: ".Length..]}); " +
-            "it is scripted for the files in samples/code-review only: set ANTHROPIC_API_KEY to review other files with Claude",
+            "it is scripted for the files and pull requests in samples/code-review only: set ANTHROPIC_API_KEY to review others with Claude",
         AnthropicApiException api => $"the API answered {(int)api.StatusCode} {Status(api.StatusCode)}: {Message(api.ResponseBody) ?? "no message"}",
         AnthropicIOException or HttpRequestException => $"cannot reach the API: {exception.Message.Split('\n')[0]}",
         _ => exception.Message.Split('\n')[0],
