@@ -230,6 +230,19 @@ public sealed class ReviewDiffCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ARepositoryGitCannotRead_IsGitsReasonInOneLine_NotOutsideARepository()
+    {
+        Directory.CreateDirectory(Repository);
+        (await SamplePullRequests.GitAsync(Repository, Ct, "init", "--quiet")).ExitCode.ShouldBe(0);
+        File.WriteAllText(Path.Combine(Repository, ".git", "config"), "[core\n");
+
+        var (exitCode, output, error) = await MnemoProcess.RunAsync(null, Repository, Ct, "review", "--diff", "main...HEAD", "--memory", Memory);
+
+        (exitCode, output, error).ShouldBe((1, string.Empty, "mnemo: git cannot read this repository: bad config line 1 in file .git/config\n"));
+        Directory.Exists(Memory).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task TwoReviewsAtOnce_OnOneServerStore_LoseNothing()
     {
         var stores = _temp.Combine("stores");

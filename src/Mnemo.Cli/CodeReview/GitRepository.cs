@@ -23,8 +23,16 @@ internal sealed class GitRepository
     /// <exception cref="CommandException">git cannot be run.</exception>
     public static async Task<GitRepository?> FindAsync(string folder, CancellationToken cancellationToken)
     {
-        var (exitCode, output) = await RunAsync(folder, cancellationToken, "rev-parse", "--show-toplevel").ConfigureAwait(false);
-        return exitCode == 0 ? new GitRepository(Encoding.UTF8.GetString(output).TrimEnd('\n')) : null;
+        var (exitCode, output, error) = await RunWithErrorAsync(folder, cancellationToken, "rev-parse", "--show-toplevel").ConfigureAwait(false);
+        if (exitCode == 0)
+        {
+            return new GitRepository(Encoding.UTF8.GetString(output).TrimEnd('\n'));
+        }
+
+        // Not a repository is an answer; anything else (a repository git will not read, such as one another user owns) is git's to say.
+        return error.Contains("not a git repository", StringComparison.Ordinal)
+            ? null
+            : throw new CommandException($"git cannot read this repository: {error.Split('\n')[0].Replace("fatal: ", string.Empty, StringComparison.Ordinal).Trim()}");
     }
 
     /// <summary>Resolves a revision to its commit's id.</summary>
@@ -98,6 +106,12 @@ internal sealed class GitRepository
 
     private static async Task<(int ExitCode, byte[] Output)> RunAsync(string folder, CancellationToken cancellationToken, params string[] arguments)
     {
+        var (exitCode, output, _) = await RunWithErrorAsync(folder, cancellationToken, arguments).ConfigureAwait(false);
+        return (exitCode, output);
+    }
+
+    private static async Task<(int ExitCode, byte[] Output, string Error)> RunWithErrorAsync(string folder, CancellationToken cancellationToken, params string[] arguments)
+    {
         var info = new ProcessStartInfo("git")
         {
             WorkingDirectory = folder,
@@ -132,9 +146,9 @@ internal sealed class GitRepository
             var copy = process.StandardOutput.BaseStream.CopyToAsync(output, cancellationToken);
             var error = process.StandardError.ReadToEndAsync(cancellationToken);
             await copy.ConfigureAwait(false);
-            await error.ConfigureAwait(false);
+            var errorText = await error.ConfigureAwait(false);
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return (process.ExitCode, output.ToArray());
+            return (process.ExitCode, output.ToArray(), errorText);
         }
     }
 }
