@@ -161,8 +161,8 @@ internal static partial class ReviewCommands
     private static Shared SharedOptions() => new(
         new StoreSelection("--memory", "The memory folder (/memories); created if missing. review: .mnemo/memories; demo: a new folder."),
         new Option<string?>("--model") { Description = $"The model; default ANTHROPIC_MODEL, else {AssistantBackend.DefaultModel}." },
-        new Option<long?>("--trigger") { Description = "Clear old tool results past this many input tokens (review: 100,000; demo: low, to show it)." },
-        new Option<long?>("--keep") { Description = "How many recent tool uses clearing keeps (review: 3; demo: 1)." },
+        new Option<long?>("--trigger") { Description = "Clear old tool results past this many input tokens (review: 100,000, with --diff the code-review profile's; demo: low, to show it)." },
+        new Option<long?>("--keep") { Description = "How many recent tool uses clearing keeps (review: 3, with --diff 12 as the code-review profile; demo: 1)." },
         new Option<bool>("--client-side") { Description = "Edit the context here before sending, instead of asking the API to." },
         new Option<string?>("--profile") { Description = $"Start from a context-editing profile: {string.Join(", ", ContextPresets.Names)}; --trigger and --keep override its values." },
         new Option<bool>("--adaptive") { Description = "Adaptive mode: keep and exclude_tools follow what the model needs again of what is cleared, and clearing comes in batches that pay for the cache they break." },

@@ -104,6 +104,15 @@ internal sealed class FindingTool : IBetaRunnableTool
             ? PatternName(given.GetString()!)
             : null;
         var finding = new ReviewFinding(file.NewPath, line, severity, Text(input["title"], "title").Trim(), Text(input["body"], "body").Trim(), pattern);
+        var same = _findings.FindIndex(kept => kept.File == finding.File && kept.Line == finding.Line && kept.Title == finding.Title);
+        if (same >= 0)
+        {
+            // A finding reported again (a retried turn, or a file reviewed twice) is one comment, not two.
+            _findings[same] = finding;
+            return Task.FromResult<BetaToolResultBlockParamContent>(string.Create(CultureInfo.InvariantCulture,
+                $"Finding {same + 1} was recorded already; it now reads as reported: {finding.File}:{finding.Line} ({finding.Severity}) {finding.Title}"));
+        }
+
         _findings.Add(finding);
         return Task.FromResult<BetaToolResultBlockParamContent>(string.Create(CultureInfo.InvariantCulture,
             $"Finding {_findings.Count} recorded: {finding.File}:{finding.Line} ({finding.Severity}) {finding.Title}"));

@@ -121,7 +121,9 @@ public sealed class DiffReviewToolTests : IAsyncLifetime
         (await RunAsync(tool, finding with { severity = "critical" })).ShouldBe("Error: severity is high, medium or low, not critical");
         (await RunAsync(tool, new { file = "scraper.py", line = 18 })).ShouldBe("Error: report_finding needs file, line, severity, title and body; missing: severity, title, body");
 
-        tool.Findings.ShouldBe([new ReviewFinding("scraper.py", 18, "high", "Lost update", "Two threads…", "lost-update-race")]);
+        (await RunAsync(tool, finding with { severity = "medium" })).ShouldBe("Finding 1 was recorded already; it now reads as reported: scraper.py:18 (medium) Lost update");
+
+        tool.Findings.ShouldBe([new ReviewFinding("scraper.py", 18, "medium", "Lost update", "Two threads…", "lost-update-race")]);
     }
 
     [Fact]
