@@ -173,6 +173,7 @@ public sealed class ReviewDiffCommandTests : IDisposable
         { "not a diff", ["--diff", "../notes.patch"], "mnemo: notes.patch: it is not a unified diff (no file header such as diff --git or ---/+++ in it)" },
         { "cut short", ["--diff", "../cut.patch"], "mnemo: cut.patch: the diff ends inside a hunk of scraper.py: it is cut short or was edited by hand" },
         { "neither", ["--diff", "no-such.patch"], "mnemo: --diff takes BASE...HEAD, a patch file, or - for a diff on standard input; no-such.patch is none of these (no such file)" },
+        { "a folder", ["--diff", "."], "mnemo: --diff takes BASE...HEAD, a patch file, or - for a diff on standard input; . is none of these (it is a folder)" },
         { "files too", ["scraper.py", "--diff", "main...add-scrape-stats"], "mnemo: give files or --diff, not both (scraper.py and --diff main...add-scrape-stats)" },
         { "format", ["--diff", "main...add-scrape-stats", "--format", "xml"], "mnemo: --format takes text, json or github, not xml" },
     };

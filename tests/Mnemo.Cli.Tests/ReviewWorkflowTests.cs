@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -33,26 +32,8 @@ public sealed class ReviewWorkflowTests : IDisposable
         ["OUT"] = _temp.Path,
     };
 
-    private async Task<(int ExitCode, string Output, string Error)> RunScriptAsync(Dictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo("bash") { WorkingDirectory = Repository, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Script);
-        foreach (var name in new[] { "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GITHUB_TOKEN", "GITHUB_REPOSITORY", "PR_NUMBER", "MNEMO_SERVER", "MNEMO_POSTGRES", "MNEMO_KEY" })
-        {
-            info.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var error = process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
-        return (process.ExitCode, await output, await error);
-    }
+    private Task<(int ExitCode, string Output, string Error)> RunScriptAsync(Dictionary<string, string> environment) =>
+        ChildProcess.RunAsync("bash", Repository, environment, Ct, Script);
 
     [Fact]
     public async Task Script_ReviewsThePullRequest_AndPostsTheReviewToGitHub_WithTheMemoryKeptForTheNextRun()

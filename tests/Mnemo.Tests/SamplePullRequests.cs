@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Mnemo.Tests;
 
 /// <summary>The sample pull requests of <c>samples/code-review/pull-requests</c>, in a real git repository made by the sample's own script.</summary>
@@ -17,32 +15,15 @@ public static class SamplePullRequests
     /// <summary>Makes the repository in <paramref name="folder"/> with <c>make-repo.sh</c>.</summary>
     public static async Task MakeRepositoryAsync(string folder, CancellationToken cancellationToken)
     {
-        var (exitCode, output) = await RunAsync("bash", null, cancellationToken, MnemoProcess.InRepository("samples", "code-review", "pull-requests", "make-repo.sh"), folder);
-        exitCode.ShouldBe(0, output);
+        var (exitCode, output, error) = await ChildProcess.RunAsync("bash", null, null, cancellationToken, MnemoProcess.InRepository("samples", "code-review", "pull-requests", "make-repo.sh"), folder);
+        exitCode.ShouldBe(0, output + error);
     }
 
     /// <summary>Runs git in a repository; returns its exit code and what it wrote (standard output, then standard error).</summary>
-    public static Task<(int ExitCode, string Output)> GitAsync(string repository, CancellationToken cancellationToken, params string[] arguments) =>
-        RunAsync("git", repository, cancellationToken, ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", .. arguments]);
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string? folder, CancellationToken cancellationToken, params string[] arguments)
+    public static async Task<(int ExitCode, string Output)> GitAsync(string repository, CancellationToken cancellationToken, params string[] arguments)
     {
-        var info = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = folder ?? string.Empty,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, await output + await error);
+        var (exitCode, output, error) = await ChildProcess.RunAsync("git", repository, null, cancellationToken,
+            ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", .. arguments]);
+        return (exitCode, output + error);
     }
 }

@@ -55,7 +55,7 @@ internal sealed class ReviewedChange
         var repository = await GitRepository.FindAsync(folder, cancellationToken).ConfigureAwait(false)
             ?? throw new ReviewInputException("--diff reviews a change in a git repository, and this folder is in none: run it in the repository's checkout");
         var file = spec == "-" ? null : Path.Combine(folder, spec);
-        var range = file is null || File.Exists(file) ? null : SplitRange(spec);
+        var range = file is null || File.Exists(file) ? null : SplitRange(spec, Directory.Exists(file) ? "it is a folder" : "no such file");
         if (range is { } r)
         {
             var baseCommit = await repository.ResolveAsync(r.Base, cancellationToken).ConfigureAwait(false)
@@ -231,13 +231,13 @@ internal sealed class ReviewedChange
         return diff;
     }
 
-    private static (string Base, string Head, bool FromMergeBase)? SplitRange(string spec)
+    private static (string Base, string Head, bool FromMergeBase)? SplitRange(string spec, string notAFile)
     {
         var three = spec.IndexOf("...", StringComparison.Ordinal);
         var two = spec.IndexOf("..", StringComparison.Ordinal);
         if (two < 0)
         {
-            throw new ReviewInputException($"--diff takes BASE...HEAD, a patch file, or - for a diff on standard input; {spec} is none of these (no such file)");
+            throw new ReviewInputException($"--diff takes BASE...HEAD, a patch file, or - for a diff on standard input; {spec} is none of these ({notAFile})");
         }
 
         var (at, width) = three >= 0 ? (three, 3) : (two, 2);
