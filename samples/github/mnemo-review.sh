@@ -31,7 +31,7 @@ read -r -a mnemo <<< "${MNEMO:-mnemo}"
 if ! command -v "${mnemo[0]}" > /dev/null; then
   echo "mnemo-review: installing the mnemo tool" >&2
   dotnet tool install --global Mnemo.Cli ${MNEMO_SOURCE:+--add-source "$MNEMO_SOURCE"} >&2
-  export PATH="$PATH:$HOME/.dotnet/tools"
+  export PATH="$PATH:${DOTNET_CLI_HOME:-$HOME}/.dotnet/tools"
 fi
 
 place=()

@@ -79,6 +79,34 @@ public sealed class ReviewWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task Script_WhereMnemoIsNotInstalled_InstallsTheToolFromTheFeedGiven_AndReviews()
+    {
+        await SamplePullRequests.MakeRepositoryAsync(Repository, Ct);
+        var feed = _temp.Combine("feed");
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        // The package is made from the build the tests run on; its nuspec goes to this test's own folder, so a pack
+        // running beside it (PackagesTests) shares no file with it.
+        var pack = await ChildProcess.RunAsync("dotnet", null, null, Ct, "pack", MnemoProcess.InRepository("src", "Mnemo.Cli"), "--no-build", "-c", configuration,
+            "-o", feed, "-nologo", $"-p:NuspecOutputPath={_temp.Combine("nuspec")}/");
+        pack.ExitCode.ShouldBe(0, pack.Output + pack.Error);
+        var environment = Environment("main", "add-scrape-stats");
+        environment.Remove("MNEMO");
+        environment["MNEMO_SOURCE"] = feed;
+        environment["HOME"] = environment["DOTNET_CLI_HOME"] = _temp.Combine("home");
+        environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        environment["PATH"] = string.Join(':', (System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':')
+            .Where(folder => !File.Exists(Path.Combine(folder, "mnemo"))));
+
+        var (exitCode, output, error) = await RunScriptAsync(environment);
+
+        exitCode.ShouldBe(0, error);
+        error.ShouldStartWith("mnemo-review: installing the mnemo tool\n");
+        error.ShouldContain("Tool 'mnemo.cli' (version '1.0.0') was successfully installed.");
+        File.Exists(_temp.Combine("home", ".dotnet", "tools", "mnemo")).ShouldBeTrue();
+        JsonDocument.Parse(output).RootElement.GetProperty("comments")[0].GetProperty("line").GetInt32().ShouldBe(18);
+    }
+
+    [Fact]
     public async Task Script_WhenGitHubRefusesTheReview_SaysWhatItAnswered_ExitCode3()
     {
         await SamplePullRequests.MakeRepositoryAsync(Repository, Ct);
@@ -107,7 +135,7 @@ public sealed class ReviewWorkflowTests : IDisposable
         review["run"].ToString().ShouldBe("bash .github/mnemo-review.sh");
         var script = File.ReadAllText(Script);
         var settings = ((YamlMappingNode)review["env"]).Children.Keys.Select(key => key.ToString()).ToList();
-        settings.ShouldBe(["ANTHROPIC_API_KEY", "MNEMO_SERVER", "MNEMO_STORE", "MNEMO_KEY", "BASE", "HEAD", "PR_NUMBER", "GITHUB_TOKEN", "OUT"]);
+        settings.ShouldBe(["ANTHROPIC_API_KEY", "MNEMO_SOURCE", "MNEMO_SERVER", "MNEMO_STORE", "MNEMO_KEY", "BASE", "HEAD", "PR_NUMBER", "GITHUB_TOKEN", "OUT"]);
         settings.Where(name => name != "ANTHROPIC_API_KEY").ShouldAllBe(name => script.Contains("${" + name, StringComparison.Ordinal));
         script.ShouldContain("#   ANTHROPIC_API_KEY ", customMessage: "mnemo reads the key itself; the script says it needs it");
         ((YamlMappingNode)root["permissions"])["pull-requests"].ToString().ShouldBe("write");
