@@ -29,6 +29,61 @@ public sealed class UnifiedDiffTests
         file.Shows(40).ShouldBeFalse();
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Transform_OfRandomEditsAsGitWritesThem_TurnsEachSideIntoTheOther(int context)
+    {
+        using var temp = new TempDirectory();
+        var random = new Random(30 + context);
+        for (var run = 0; run < 12; run++)
+        {
+            var old = Enumerable.Range(0, random.Next(0, 40)).Select(_ => $"line {random.Next(8)}").ToList();
+            var edited = new List<string>(old);
+            for (var edit = random.Next(1, 6); edit > 0; edit--)
+            {
+                var at = random.Next(edited.Count + 1);
+                switch (random.Next(3))
+                {
+                    case 0:
+                        edited.Insert(at, $"added {random.Next(100)}");
+                        break;
+                    case 1 when at < edited.Count:
+                        edited.RemoveAt(at);
+                        break;
+                    default:
+                        if (at < edited.Count)
+                        {
+                            edited[at] = $"changed {random.Next(100)}";
+                        }
+
+                        break;
+                }
+            }
+
+            var before = old.Count == 0 ? string.Empty : string.Join('\n', old) + "\n";
+            var after = edited.Count == 0 ? string.Empty : string.Join('\n', edited) + "\n";
+            File.WriteAllText(temp.Combine("a.txt"), before);
+            File.WriteAllText(temp.Combine("b.txt"), after);
+            var (_, text, _) = await ChildProcess.RunAsync("git", temp.Path, null, Ct, "diff", "--no-index", $"-U{context}", "a.txt", "b.txt");
+            var file = UnifiedDiff.Parse(text).Files.SingleOrDefault();
+            if (before == after)
+            {
+                file.ShouldBeNull();
+                continue;
+            }
+
+            var seed = $"context {context}, run {run}:\n{text}";
+            file.ShouldNotBeNull(seed);
+            file.Transform(before, forward: true).ShouldBe(after, seed);
+            file.Transform(after, forward: false).ShouldBe(before, seed);
+
+            // Every line the edits wrote (none of them was in the old file) is one a finding can be put on.
+            Enumerable.Range(1, edited.Count).Where(line => !edited[line - 1].StartsWith("line ", StringComparison.Ordinal)).ShouldAllBe(line => file.Shows(line), seed);
+        }
+    }
+
     [Fact]
     public void GitHeaders_NewDeletedRenamedAndBinaryFiles_AreRead()
     {
