@@ -1,7 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
+using Mnemo.Anthropic.Tests.ChatClients;
 using Mnemo.Tests;
 using YamlDotNet.RepresentationModel;
 
@@ -9,7 +7,7 @@ namespace Mnemo.Cli.Tests;
 
 /// <summary>
 /// samples/github: the review script a CI job runs, end to end in the sample repository (mnemo, git and curl as real
-/// processes; GitHub's reviews endpoint played by a listener on this machine), and the workflow that runs it.
+/// processes; GitHub's reviews endpoint played by a <see cref="LoopbackEndpoint"/>), and the workflow that runs it.
 /// </summary>
 public sealed class ReviewWorkflowTests : IDisposable
 {
@@ -39,22 +37,22 @@ public sealed class ReviewWorkflowTests : IDisposable
     public async Task Script_ReviewsThePullRequest_AndPostsTheReviewToGitHub_WithTheMemoryKeptForTheNextRun()
     {
         await SamplePullRequests.MakeRepositoryAsync(Repository, Ct);
-        using var github = new ReviewsEndpoint(status: 200);
+        await using var github = await LoopbackEndpoint.StartAsync((_, _) => (200, """{"id":1}"""));
         var environment = Environment("main", "add-scrape-stats");
         environment["GITHUB_TOKEN"] = "ghs_test";
         environment["GITHUB_REPOSITORY"] = "team/app";
         environment["PR_NUMBER"] = "7";
-        environment["GITHUB_API_URL"] = github.Address;
+        environment["GITHUB_API_URL"] = github.BaseAddress.ToString().TrimEnd('/');
 
         var (exitCode, output, error) = await RunScriptAsync(environment);
 
         exitCode.ShouldBe(0, error);
         output.ShouldBeEmpty();
         error.ShouldEndWith("mnemo-review: posted the review of PR #7 with 1 line comment(s)\n");
-        var request = await github.Request;
-        request.RequestLine.ShouldBe("POST /repos/team/app/pulls/7/reviews HTTP/1.1");
-        request.Headers.ShouldContain("authorization: Bearer ghs_test");
-        request.Headers.ShouldContain("accept: application/vnd.github+json");
+        var request = github.Received.ShouldHaveSingleItem();
+        (request.Method, request.Path).ShouldBe(("POST", "/repos/team/app/pulls/7/reviews"));
+        request.Headers["Authorization"].ShouldBe("Bearer ghs_test");
+        request.Headers["Accept"].ShouldBe("application/vnd.github+json");
         using var review = JsonDocument.Parse(request.Body);
         review.RootElement.GetProperty("commit_id").GetString().ShouldBe((await SamplePullRequests.GitAsync(Repository, Ct, "rev-parse", "add-scrape-stats")).Output.Trim());
         var comment = review.RootElement.GetProperty("comments").EnumerateArray().ShouldHaveSingleItem();
@@ -110,12 +108,12 @@ public sealed class ReviewWorkflowTests : IDisposable
     public async Task Script_WhenGitHubRefusesTheReview_SaysWhatItAnswered_ExitCode3()
     {
         await SamplePullRequests.MakeRepositoryAsync(Repository, Ct);
-        using var github = new ReviewsEndpoint(status: 422, """{"message":"Unprocessable Entity","errors":["Line could not be resolved"]}""");
+        await using var github = await LoopbackEndpoint.StartAsync((_, _) => (422, """{"message":"Unprocessable Entity","errors":["Line could not be resolved"]}"""));
         var environment = Environment("main", "add-scrape-stats");
         environment["GITHUB_TOKEN"] = "ghs_test";
         environment["GITHUB_REPOSITORY"] = "team/app";
         environment["PR_NUMBER"] = "7";
-        environment["GITHUB_API_URL"] = github.Address;
+        environment["GITHUB_API_URL"] = github.BaseAddress.ToString().TrimEnd('/');
 
         var (exitCode, _, error) = await RunScriptAsync(environment);
 
@@ -141,54 +139,5 @@ public sealed class ReviewWorkflowTests : IDisposable
         ((YamlMappingNode)root["permissions"])["pull-requests"].ToString().ShouldBe("write");
         File.ReadAllText(MnemoProcess.InRepository("samples", "github", "mnemo-review.yml")).ShouldNotContain("ref: ${{ github.event.pull_request.head",
             customMessage: "pull_request_target must not check out the pull request's code");
-    }
-
-    /// <summary>Answers one request as GitHub's reviews endpoint would, and keeps what was sent.</summary>
-    private sealed class ReviewsEndpoint : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-
-        public ReviewsEndpoint(int status, string body = """{"id":1}""")
-        {
-            _listener.Start();
-            Address = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-            Request = AnswerAsync(status, body);
-        }
-
-        public string Address { get; }
-
-        public Task<(string RequestLine, string Headers, string Body)> Request { get; }
-
-        public void Dispose() => _listener.Stop();
-
-        private async Task<(string, string, string)> AnswerAsync(int status, string body)
-        {
-            using var client = await _listener.AcceptTcpClientAsync(Ct);
-            var stream = client.GetStream();
-            var received = new MemoryStream();
-            var buffer = new byte[8192];
-            int end;
-            while ((end = IndexOfBlankLine(received)) < 0)
-            {
-                var read = await stream.ReadAsync(buffer, Ct);
-                received.Write(buffer, 0, read);
-            }
-
-            var head = Encoding.ASCII.GetString(received.GetBuffer(), 0, end).Split("\r\n");
-            var length = int.Parse(head.Single(line => line.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase)).Split(':')[1].Trim());
-            while (received.Length < end + 4 + length)
-            {
-                var read = await stream.ReadAsync(buffer, Ct);
-                received.Write(buffer, 0, read);
-            }
-
-            var answer = Encoding.UTF8.GetBytes($"HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}");
-            await stream.WriteAsync(answer, Ct);
-            var headers = string.Join('\n', head.Skip(1).Select(line => line.Split(':', 2) is [var name, var value] ? $"{name.ToLowerInvariant()}: {value.Trim()}" : line));
-            return (head[0], headers, Encoding.UTF8.GetString(received.GetBuffer(), end + 4, length));
-        }
-
-        private static int IndexOfBlankLine(MemoryStream stream) =>
-            stream.GetBuffer().AsSpan(0, (int)stream.Length).IndexOf("\r\n\r\n"u8);
     }
 }

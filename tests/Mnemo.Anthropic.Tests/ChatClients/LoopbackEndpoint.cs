@@ -15,7 +15,7 @@ namespace Mnemo.Anthropic.Tests.ChatClients;
 internal sealed class LoopbackEndpoint : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly List<(string Path, byte[] Body)> _requests = [];
+    private readonly List<LoopbackRequest> _requests = [];
 
     private LoopbackEndpoint(WebApplication app) => _app = app;
 
@@ -23,7 +23,10 @@ internal sealed class LoopbackEndpoint : IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>Every request so far, in order: its path and body.</summary>
-    public IReadOnlyList<(string Path, byte[] Body)> Requests
+    public IReadOnlyList<(string Path, byte[] Body)> Requests => [.. Received.Select(request => (request.Path, request.Body))];
+
+    /// <summary>Every request so far, in order, whole: its method, path, headers and body.</summary>
+    public IReadOnlyList<LoopbackRequest> Received
     {
         get
         {
@@ -50,7 +53,11 @@ internal sealed class LoopbackEndpoint : IAsyncDisposable
             var path = context.Request.Path.Value ?? "/";
             lock (endpoint._requests)
             {
-                endpoint._requests.Add((path, body.ToArray()));
+                endpoint._requests.Add(new LoopbackRequest(
+                    context.Request.Method,
+                    path,
+                    context.Request.Headers.ToDictionary(header => header.Key, header => header.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+                    body.ToArray()));
             }
 
             var (status, reply) = answer(path, body.ToArray());
@@ -69,3 +76,10 @@ internal sealed class LoopbackEndpoint : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>A request a <see cref="LoopbackEndpoint"/> received.</summary>
+/// <param name="Method">The HTTP method.</param>
+/// <param name="Path">The path.</param>
+/// <param name="Headers">The headers, by name in any case.</param>
+/// <param name="Body">The body.</param>
+internal sealed record LoopbackRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body);
